@@ -1,0 +1,12 @@
+//! Authentication, done the same way by every function: API keys from `Authorization: Bearer` or
+//! `X-API-Key`, stored only as digests, and the platform admin key from Secrets Manager.
+
+mod api_key;
+mod authenticator;
+mod principal;
+mod scope;
+
+pub use api_key::{key_digest, ApiKey};
+pub use authenticator::{AuthError, Authenticator};
+pub use principal::Principal;
+pub use scope::Scope;

@@ -1,0 +1,58 @@
+use serde::{Deserialize, Serialize};
+
+/// What a credential may do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Scope {
+    /// Read incidents and their timelines.
+    #[serde(rename = "incidents:read")]
+    IncidentsRead,
+    /// Change incidents.
+    #[serde(rename = "incidents:write")]
+    IncidentsWrite,
+    /// Read integrations.
+    #[serde(rename = "integrations:read")]
+    IntegrationsRead,
+    /// Create and change integrations.
+    #[serde(rename = "integrations:write")]
+    IntegrationsWrite,
+    /// Read endpoints and the message ledger.
+    #[serde(rename = "endpoints:read")]
+    EndpointsRead,
+    /// Create, change and delete endpoints.
+    #[serde(rename = "endpoints:write")]
+    EndpointsWrite,
+    /// Create, list and revoke API keys.
+    #[serde(rename = "keys:manage")]
+    KeysManage,
+}
+
+impl Scope {
+    /// Every scope: what a tenant's admin key holds.
+    pub const ALL: [Scope; 7] = [
+        Self::IncidentsRead,
+        Self::IncidentsWrite,
+        Self::IntegrationsRead,
+        Self::IntegrationsWrite,
+        Self::EndpointsRead,
+        Self::EndpointsWrite,
+        Self::KeysManage,
+    ];
+
+    /// The wire name, e.g. `incidents:read`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::IncidentsRead => "incidents:read",
+            Self::IncidentsWrite => "incidents:write",
+            Self::IntegrationsRead => "integrations:read",
+            Self::IntegrationsWrite => "integrations:write",
+            Self::EndpointsRead => "endpoints:read",
+            Self::EndpointsWrite => "endpoints:write",
+            Self::KeysManage => "keys:manage",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}

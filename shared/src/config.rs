@@ -1,0 +1,85 @@
+//! Configuration, read once per container from the environment the template sets.
+
+use crate::domain::RetrySchedule;
+use std::collections::HashMap;
+
+/// Everything a function needs to know about its surroundings.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The DynamoDB table.
+    pub table: String,
+    /// The S3 bucket for raw inbound payloads.
+    pub archive_bucket: String,
+    /// The SQS queue of domain events.
+    pub events_queue_url: String,
+    /// The SQS queue of delivery tasks.
+    pub deliveries_queue_url: String,
+    /// Secrets Manager id of the data key (sealing stored secrets).
+    pub data_key_secret: String,
+    /// Secrets Manager id of the platform admin key.
+    pub admin_key_secret: String,
+    /// Retry delays for outgoing webhooks.
+    pub retry_schedule: RetrySchedule,
+    /// The local stack: http and loopback endpoints allowed.
+    pub local_mode: bool,
+    /// An AWS endpoint override (the local emulator), from `AWS_ENDPOINT_URL`.
+    pub aws_endpoint_url: Option<String>,
+}
+
+/// A required setting is missing or malformed.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// Not set.
+    #[error("environment variable {0} is not set")]
+    Missing(&'static str),
+    /// Set but wrong.
+    #[error("environment variable {name} is invalid: {reason}")]
+    Invalid {
+        /// Which variable.
+        name: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads from a map (the local stack resolves the template's variables into one).
+    pub fn from_map(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &'static str| {
+            get(name)
+                .filter(|v| !v.is_empty())
+                .ok_or(ConfigError::Missing(name))
+        };
+        let retry_schedule = match get("FAULTLINE_RETRY_SCHEDULE").filter(|v| !v.is_empty()) {
+            Some(text) => RetrySchedule::parse(&text).map_err(|reason| ConfigError::Invalid {
+                name: "FAULTLINE_RETRY_SCHEDULE",
+                reason,
+            })?,
+            None => RetrySchedule::default(),
+        };
+        let local_mode = matches!(
+            get("FAULTLINE_LOCAL_MODE").as_deref(),
+            Some("1" | "true" | "yes")
+        );
+        Ok(Self {
+            table: required("FAULTLINE_TABLE")?,
+            archive_bucket: required("FAULTLINE_ARCHIVE_BUCKET")?,
+            events_queue_url: required("FAULTLINE_EVENTS_QUEUE_URL")?,
+            deliveries_queue_url: required("FAULTLINE_DELIVERIES_QUEUE_URL")?,
+            data_key_secret: required("FAULTLINE_DATA_KEY_SECRET")?,
+            admin_key_secret: required("FAULTLINE_ADMIN_KEY_SECRET")?,
+            retry_schedule,
+            local_mode,
+            aws_endpoint_url: get("AWS_ENDPOINT_URL").filter(|v| !v.is_empty()),
+        })
+    }
+}

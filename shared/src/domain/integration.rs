@@ -1,0 +1,67 @@
+//! Integrations: one per inbound sender, each with its own webhook URL and optional secret.
+
+use super::{IntegrationId, TenantId};
+use crate::secrets::SealedSecret;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// The kind of sender.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    /// Any JSON sender, in Faultline's generic alert format.
+    Generic,
+    /// GitHub repository or App webhooks.
+    Github,
+    /// PagerDuty webhooks v3.
+    Pagerduty,
+    /// Sentry integration-platform webhooks.
+    Sentry,
+    /// Slack Events API and slash commands.
+    Slack,
+}
+
+impl Source {
+    /// The lowercase name used in URLs and payloads.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Generic => "generic",
+            Self::Github => "github",
+            Self::Pagerduty => "pagerduty",
+            Self::Sentry => "sentry",
+            Self::Slack => "slack",
+        }
+    }
+}
+
+/// An inbound integration. Its id is in its webhook URL; its secret, when set, is stored sealed.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Integration {
+    /// Its id (part of the webhook URL).
+    pub id: IntegrationId,
+    /// Its owner.
+    pub tenant_id: TenantId,
+    /// The kind of sender.
+    pub source: Source,
+    /// Display name.
+    pub name: String,
+    /// The signing secret, sealed; `None` accepts unsigned requests.
+    pub secret: Option<SealedSecret>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl Integration {
+    /// The public JSON form: never the secret, only whether there is one.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "source": self.source,
+            "name": self.name,
+            "has_secret": self.secret.is_some(),
+            "webhook_path": format!("/v1/hooks/{}/{}", self.source.as_str(), self.id),
+            "created_at": self.created_at,
+        })
+    }
+}

@@ -1,0 +1,125 @@
+//! Outgoing messages, their per-endpoint delivery state, and the attempt ledger.
+
+use super::{EndpointId, EventId, EventType, MessageId, TenantId};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// One domain event as sent to subscribers; the same `webhook-id` for every endpoint and retry.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// The `webhook-id`.
+    pub id: MessageId,
+    /// Its owner.
+    pub tenant_id: TenantId,
+    /// The event it carries.
+    pub event_id: EventId,
+    /// The event's type.
+    pub event_type: EventType,
+    /// The exact body POSTed (signatures are computed over these bytes).
+    pub body: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+}
+
+impl Message {
+    /// The public JSON form.
+    pub fn to_json(&self) -> Value {
+        let payload: Value = serde_json::from_str(&self.body).unwrap_or(Value::Null);
+        json!({
+            "id": self.id,
+            "event_id": self.event_id,
+            "event_type": self.event_type,
+            "payload": payload,
+            "created_at": self.created_at,
+        })
+    }
+}
+
+/// Where the delivery of a message to one endpoint stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    /// Not attempted yet.
+    Pending,
+    /// Delivered (2xx).
+    Succeeded,
+    /// Failed, a retry is scheduled.
+    Failed,
+    /// Failed and out of retries.
+    Exhausted,
+}
+
+/// The instruction on the `deliveries` queue: deliver attempt `attempt` of a message to an endpoint,
+/// not before `not_before`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryTask {
+    /// Whose message.
+    pub tenant_id: TenantId,
+    /// Which message.
+    pub message_id: MessageId,
+    /// To which endpoint.
+    pub endpoint_id: EndpointId,
+    /// 1 for the first try.
+    pub attempt: u32,
+    /// Never deliver before this; delays longer than SQS's 15 minutes arrive early and hop.
+    pub not_before: DateTime<Utc>,
+}
+
+/// How an attempt ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AttemptOutcome {
+    /// Claimed by a dispatcher and under way.
+    InFlight,
+    /// 2xx.
+    Succeeded,
+    /// Anything else.
+    Failed,
+}
+
+/// One try at delivering a message to an endpoint: the ledger line.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    /// Which message.
+    pub message_id: MessageId,
+    /// To which endpoint.
+    pub endpoint_id: EndpointId,
+    /// 1 for the first try.
+    pub attempt: u32,
+    /// The URL it went to.
+    pub url: String,
+    /// How it ended.
+    pub outcome: AttemptOutcome,
+    /// When it started.
+    pub started_at: DateTime<Utc>,
+    /// HTTP status, 0 when no response arrived.
+    pub status_code: u16,
+    /// Time to the response, in milliseconds.
+    pub latency_ms: u64,
+    /// The start of the response body (at most 4 KiB).
+    pub response_excerpt: String,
+    /// What went wrong, when something did.
+    pub error: Option<String>,
+    /// When the next attempt is due, when there is one.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+}
+
+impl Attempt {
+    /// The public JSON form.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "message_id": self.message_id,
+            "endpoint_id": self.endpoint_id,
+            "attempt": self.attempt,
+            "url": self.url,
+            "outcome": self.outcome,
+            "started_at": self.started_at,
+            "status_code": self.status_code,
+            "latency_ms": self.latency_ms,
+            "response_excerpt": self.response_excerpt,
+            "error": self.error,
+            "next_attempt_at": self.next_attempt_at,
+        })
+    }
+}

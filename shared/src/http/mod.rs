@@ -1,0 +1,12 @@
+//! API Gateway (HTTP API, payload 2.0) glue: reading requests, writing JSON and problem+json.
+
+mod problem;
+mod request;
+mod response;
+
+pub use problem::{ApiError, PROBLEM_CONTENT_TYPE};
+pub use request::{
+    body_bytes, decode_body, json_body, page_request, path_id, query_param, request_id, route_key,
+    MAX_BODY_BYTES,
+};
+pub use response::{json_response, no_content, page_response};

@@ -1,0 +1,22 @@
+//! The library every Faultline function links: domain model, storage, queues, signing and the
+//! API Gateway glue. Handlers in `functions/` stay thin; the rules live here, testable without Lambda.
+
+pub mod archive;
+pub mod auth;
+pub mod aws;
+pub mod clock;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod queue;
+pub mod secrets;
+pub mod services;
+pub mod signing;
+pub mod sinks;
+pub mod sources;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+
+pub use config::Config;
+pub use state::AppState;

@@ -1,0 +1,9 @@
+//! SQS: publishing domain events, enqueuing delivery tasks, and the SQS-handler batch plumbing.
+
+mod batch;
+mod deliveries;
+mod events;
+
+pub use batch::{process_batch, QueueError};
+pub use deliveries::DeliveryQueue;
+pub use events::EventPublisher;

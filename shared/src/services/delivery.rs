@@ -1,0 +1,226 @@
+//! One delivery task: claim the attempt, POST the signed message, record the attempt, and either
+//! finish, schedule the next attempt, or mark the delivery exhausted.
+
+use super::ServiceError;
+use crate::domain::{
+    Attempt, AttemptOutcome, DeliveryStatus, DeliveryTask, Endpoint, Message, UrlPolicy,
+};
+use crate::signing::WebhookSecret;
+use crate::sinks::webhook::{DeliveryResult, OutgoingWebhook};
+use crate::store::{AttemptClaim, DeliveryRecord};
+use crate::AppState;
+use chrono::{DateTime, Duration, Utc};
+
+/// What a dispatch did with its task.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DispatchOutcome {
+    /// 2xx.
+    Delivered,
+    /// Failed; attempt `next_attempt` is scheduled at `at`.
+    RetryScheduled {
+        /// The attempt number scheduled.
+        next_attempt: u32,
+        /// When it is due.
+        at: DateTime<Utc>,
+    },
+    /// Failed for the last time.
+    Exhausted,
+    /// Arrived before `not_before` (a long delay cut by SQS's 15-minute cap): re-queued.
+    Hopped,
+    /// A duplicate of an attempt already made: nothing sent.
+    Duplicate,
+    /// Nothing to deliver (endpoint deleted or disabled, message gone).
+    Skipped(&'static str),
+}
+
+/// A claim older than this belongs to a dispatcher that died mid-attempt and may be taken over:
+/// longer than the 15 s send timeout plus the ledger writes.
+pub const ATTEMPT_LEASE: Duration = Duration::seconds(60);
+
+/// Runs one delivery task.
+pub async fn dispatch(
+    state: &AppState,
+    task: &DeliveryTask,
+) -> Result<DispatchOutcome, ServiceError> {
+    let now = state.clock.now();
+    if task.not_before > now {
+        let wait = (task.not_before - now).to_std().unwrap_or_default();
+        state.deliveries.enqueue_after(task, wait).await?;
+        return Ok(DispatchOutcome::Hopped);
+    }
+    let tenant = &task.tenant_id;
+    let Some(endpoint) = state.store.get_endpoint(tenant, &task.endpoint_id).await? else {
+        tracing::info!(endpoint_id = %task.endpoint_id, message_id = %task.message_id, "endpoint deleted; delivery dropped");
+        return Ok(DispatchOutcome::Skipped("endpoint deleted"));
+    };
+    if !endpoint.enabled {
+        tracing::info!(endpoint_id = %endpoint.id, message_id = %task.message_id, "endpoint disabled; delivery left pending");
+        return Ok(DispatchOutcome::Skipped("endpoint disabled"));
+    }
+    let Some(message) = state.store.get_message(tenant, &task.message_id).await? else {
+        tracing::error!(message_id = %task.message_id, "delivery task for a message that was never stored");
+        return Ok(DispatchOutcome::Skipped("message missing"));
+    };
+
+    let claim = Attempt {
+        message_id: message.id.clone(),
+        endpoint_id: endpoint.id.clone(),
+        attempt: task.attempt,
+        url: endpoint.url.clone(),
+        outcome: AttemptOutcome::InFlight,
+        started_at: now,
+        status_code: 0,
+        latency_ms: 0,
+        response_excerpt: String::new(),
+        error: None,
+        next_attempt_at: None,
+    };
+    match state
+        .store
+        .claim_attempt(tenant, &claim, now + ATTEMPT_LEASE, now)
+        .await?
+    {
+        AttemptClaim::Claimed => {}
+        AttemptClaim::AlreadyMade(made) => {
+            // The task was delivered twice. If the attempt failed, make sure its successor is
+            // queued (the first run may have died before queueing it); the successor's own claim
+            // absorbs any duplicate this creates.
+            if let (AttemptOutcome::Failed, Some(at)) = (made.outcome, made.next_attempt_at) {
+                enqueue_attempt(state, task, task.attempt + 1, at, now).await?;
+            }
+            return Ok(DispatchOutcome::Duplicate);
+        }
+        AttemptClaim::InFlightElsewhere => {
+            return Err(ServiceError::Busy(format!(
+                "attempt {} of {} to {} is in flight elsewhere",
+                task.attempt, message.id, endpoint.id
+            )))
+        }
+    }
+
+    let result = send(state, &endpoint, &message, now).await?;
+    record_result(state, task, claim, result, now).await
+}
+
+async fn send(
+    state: &AppState,
+    endpoint: &Endpoint,
+    message: &Message,
+    now: DateTime<Utc>,
+) -> Result<DeliveryResult, ServiceError> {
+    let policy = UrlPolicy {
+        local_mode: state.config.local_mode,
+    };
+    if let Err(reason) = policy.check(&endpoint.url) {
+        return Ok(DeliveryResult {
+            status_code: 0,
+            latency_ms: 0,
+            response_excerpt: String::new(),
+            error: Some(format!("endpoint URL refused: {reason}")),
+        });
+    }
+    let cipher = state
+        .cipher()
+        .await
+        .map_err(|e| ServiceError::Secrets(e.to_string()))?;
+    let secret_text = cipher
+        .open(&endpoint.secret, &endpoint_secret_context(endpoint))
+        .map_err(|e| ServiceError::Secrets(e.to_string()))?;
+    let secret = WebhookSecret::parse(&secret_text);
+    Ok(state
+        .sender
+        .send(OutgoingWebhook {
+            url: &endpoint.url,
+            msg_id: message.id.as_str(),
+            timestamp: now.timestamp(),
+            body: &message.body,
+            secret: &secret,
+        })
+        .await)
+}
+
+/// The sealing context of an endpoint's signing secret.
+pub fn endpoint_secret_context(endpoint: &Endpoint) -> String {
+    format!("endpoint/{}/{}", endpoint.tenant_id, endpoint.id)
+}
+
+async fn record_result(
+    state: &AppState,
+    task: &DeliveryTask,
+    mut attempt: Attempt,
+    result: DeliveryResult,
+    now: DateTime<Utc>,
+) -> Result<DispatchOutcome, ServiceError> {
+    let succeeded = result.succeeded();
+    let next_delay = if succeeded {
+        None
+    } else {
+        state.config.retry_schedule.next_delay(task.attempt)
+    };
+    let next_at = next_delay.map(|delay| now + Duration::from_std(delay).unwrap_or(Duration::MAX));
+    attempt.outcome = if succeeded {
+        AttemptOutcome::Succeeded
+    } else {
+        AttemptOutcome::Failed
+    };
+    attempt.status_code = result.status_code;
+    attempt.latency_ms = result.latency_ms;
+    attempt.response_excerpt = result.response_excerpt;
+    attempt.error = result.error;
+    attempt.next_attempt_at = next_at;
+    state
+        .store
+        .complete_attempt(&task.tenant_id, &attempt)
+        .await?;
+
+    let (status, outcome) = match next_at {
+        _ if succeeded => (DeliveryStatus::Succeeded, DispatchOutcome::Delivered),
+        Some(at) => (
+            DeliveryStatus::Failed,
+            DispatchOutcome::RetryScheduled {
+                next_attempt: task.attempt + 1,
+                at,
+            },
+        ),
+        None => (DeliveryStatus::Exhausted, DispatchOutcome::Exhausted),
+    };
+    let record = DeliveryRecord {
+        message_id: task.message_id.clone(),
+        endpoint_id: task.endpoint_id.clone(),
+        status,
+        attempts: task.attempt,
+        next_attempt_at: next_at,
+        updated_at: now,
+    };
+    state.store.set_delivery(&task.tenant_id, &record).await?;
+    if let Some(at) = next_at {
+        enqueue_attempt(state, task, task.attempt + 1, at, now).await?;
+    }
+    tracing::info!(
+        message_id = %task.message_id,
+        endpoint_id = %task.endpoint_id,
+        attempt = task.attempt,
+        status_code = attempt.status_code,
+        latency_ms = attempt.latency_ms,
+        outcome = ?outcome,
+        "delivery attempt recorded"
+    );
+    Ok(outcome)
+}
+
+async fn enqueue_attempt(
+    state: &AppState,
+    task: &DeliveryTask,
+    attempt: u32,
+    at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let next = DeliveryTask {
+        attempt,
+        not_before: at,
+        ..task.clone()
+    };
+    let wait = (at - now).to_std().unwrap_or_default();
+    state.deliveries.enqueue_after(&next, wait).await?;
+    Ok(())
+}

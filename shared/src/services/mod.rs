@@ -1,0 +1,29 @@
+//! The business flows, composed from the store, queues and sinks. Handlers call these.
+
+pub mod delivery;
+pub mod fanout;
+pub mod ingest;
+pub mod outbox;
+
+use crate::queue::QueueError;
+use crate::store::StoreError;
+
+/// A flow failed; the SQS handlers report the record for redelivery.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// DynamoDB.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// SQS.
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    /// Secrets Manager, or a sealed secret that did not open.
+    #[error("secrets: {0}")]
+    Secrets(String),
+    /// A queue message that is not what this function reads.
+    #[error("malformed queue message: {0}")]
+    Malformed(String),
+    /// Another worker holds this piece of work; try again later.
+    #[error("busy: {0}")]
+    Busy(String),
+}

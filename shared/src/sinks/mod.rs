@@ -1,0 +1,3 @@
+//! Outbound destinations. Each sink turns a message into the request its destination expects.
+
+pub mod webhook;

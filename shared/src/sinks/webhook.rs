@@ -1,0 +1,148 @@
+//! Standard-Webhooks-signed HTTP POSTs to customer endpoints.
+
+use crate::signing::WebhookSecret;
+use std::time::{Duration, Instant};
+
+/// One signed POST to make.
+#[derive(Debug)]
+pub struct OutgoingWebhook<'a> {
+    /// Where to.
+    pub url: &'a str,
+    /// The `webhook-id` (stable across retries).
+    pub msg_id: &'a str,
+    /// The `webhook-timestamp` (fresh per attempt), unix seconds.
+    pub timestamp: i64,
+    /// The exact body.
+    pub body: &'a str,
+    /// The endpoint's signing secret.
+    pub secret: &'a WebhookSecret,
+}
+
+/// What happened to one POST.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryResult {
+    /// HTTP status, 0 when no response arrived.
+    pub status_code: u16,
+    /// Time to the response head, in milliseconds.
+    pub latency_ms: u64,
+    /// The start of the response body.
+    pub response_excerpt: String,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
+}
+
+impl DeliveryResult {
+    /// 2xx and nothing else.
+    pub fn succeeded(&self) -> bool {
+        self.error.is_none() && (200..300).contains(&self.status_code)
+    }
+}
+
+/// Sends webhooks over one pooled HTTP client per container: keep-alive connections are reused
+/// across a batch and across invocations.
+#[derive(Clone, Debug)]
+pub struct WebhookSender {
+    client: reqwest::Client,
+}
+
+impl Default for WebhookSender {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl WebhookSender {
+    /// The whole attempt (connect, send, response head) must finish within this.
+    pub const TIMEOUT: Duration = Duration::from_secs(15);
+    /// How much of a response body the ledger keeps.
+    pub const EXCERPT_LIMIT: usize = 4096;
+
+    /// A sender with the delivery policy: 15 s timeout, redirects never followed (a redirect could
+    /// point anywhere, including inside our network).
+    pub fn new() -> Self {
+        let client = reqwest::Client::builder()
+            .timeout(Self::TIMEOUT)
+            .connect_timeout(Duration::from_secs(5))
+            .redirect(reqwest::redirect::Policy::none())
+            .user_agent(concat!("Faultline-Webhooks/", env!("CARGO_PKG_VERSION")))
+            .pool_idle_timeout(Duration::from_secs(60))
+            .build()
+            .expect("the HTTP client's TLS backend initialises");
+        Self { client }
+    }
+
+    /// POSTs one signed webhook and reports what happened; never errors, every failure is data.
+    pub async fn send(&self, webhook: OutgoingWebhook<'_>) -> DeliveryResult {
+        let signature =
+            webhook
+                .secret
+                .sign(webhook.msg_id, webhook.timestamp, webhook.body.as_bytes());
+        let started = Instant::now();
+        let response = self
+            .client
+            .post(webhook.url)
+            .header("content-type", "application/json")
+            .header("webhook-id", webhook.msg_id)
+            .header("webhook-timestamp", webhook.timestamp.to_string())
+            .header("webhook-signature", signature)
+            .body(webhook.body.to_owned())
+            .send()
+            .await;
+        let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let mut response = match response {
+            Ok(response) => response,
+            Err(err) => {
+                return DeliveryResult {
+                    status_code: 0,
+                    latency_ms,
+                    response_excerpt: String::new(),
+                    error: Some(describe_transport_error(&err)),
+                }
+            }
+        };
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let mut excerpt = Vec::new();
+        while excerpt.len() < Self::EXCERPT_LIMIT {
+            match response.chunk().await {
+                Ok(Some(chunk)) => excerpt.extend_from_slice(&chunk),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        excerpt.truncate(Self::EXCERPT_LIMIT);
+        let error = if status.is_success() {
+            None
+        } else if status.is_redirection() {
+            Some(format!(
+                "redirect {} not followed{}",
+                status.as_u16(),
+                location.map(|l| format!(" (to {l})")).unwrap_or_default()
+            ))
+        } else {
+            Some(format!("endpoint answered HTTP {}", status.as_u16()))
+        };
+        DeliveryResult {
+            status_code: status.as_u16(),
+            latency_ms,
+            response_excerpt: String::from_utf8_lossy(&excerpt).into_owned(),
+            error,
+        }
+    }
+}
+
+fn describe_transport_error(err: &reqwest::Error) -> String {
+    if err.is_timeout() {
+        format!(
+            "timeout: no response within {} s",
+            WebhookSender::TIMEOUT.as_secs()
+        )
+    } else if err.is_connect() {
+        "connection failed".to_owned()
+    } else {
+        format!("request failed: {err}")
+    }
+}

@@ -1,0 +1,272 @@
+//! The generic JSON alert format, for any sender:
+//! `{"title", "description", "severity", "status", "fingerprint", "service", "environment", "url",
+//! "occurred_at", ...}`; every other field is kept as an attribute.
+
+use crate::domain::{Fingerprint, Severity, Signal, SignalStatus, Source};
+use crate::http::ApiError;
+use crate::signing::{verify_sha256_hex_signature, WebhookSecret};
+use chrono::{DateTime, Utc};
+use http::HeaderMap;
+use serde_json::{Map, Value};
+
+/// Longest accepted title.
+pub const MAX_TITLE_CHARS: usize = 1024;
+
+/// Why a signed request was refused.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum GenericSignatureError {
+    /// Neither scheme's headers are present.
+    #[error("this integration requires a signature: send Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature) or X-Signature-256")]
+    Missing,
+    /// Standard Webhooks headers are incomplete.
+    #[error("webhook-signature needs webhook-id and webhook-timestamp too")]
+    Incomplete,
+    /// The signature does not match or is stale.
+    #[error("signature verification failed: {0}")]
+    Invalid(String),
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Verifies a generic request against the integration's secret, over the exact body bytes:
+/// Standard Webhooks headers when present, else `X-Signature-256: sha256=<hex HMAC>` keyed with the
+/// secret's UTF-8 bytes.
+pub fn verify_generic_signature(
+    secret: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    now: DateTime<Utc>,
+) -> Result<(), GenericSignatureError> {
+    if let Some(signature) = header(headers, "webhook-signature") {
+        let (Some(id), Some(timestamp)) = (
+            header(headers, "webhook-id"),
+            header(headers, "webhook-timestamp"),
+        ) else {
+            return Err(GenericSignatureError::Incomplete);
+        };
+        return WebhookSecret::parse(secret)
+            .verify(id, timestamp, signature, body, now.timestamp())
+            .map_err(|e| GenericSignatureError::Invalid(e.to_string()));
+    }
+    match header(headers, "x-signature-256") {
+        Some(signature) if verify_sha256_hex_signature(secret.as_bytes(), body, signature) => {
+            Ok(())
+        }
+        Some(_) => Err(GenericSignatureError::Invalid(
+            "X-Signature-256 does not match the body".into(),
+        )),
+        None => Err(GenericSignatureError::Missing),
+    }
+}
+
+fn optional_string(body: &mut Map<String, Value>, field: &str) -> Result<Option<String>, ApiError> {
+    match body.remove(field) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text).filter(|t| !t.trim().is_empty())),
+        Some(_) => Err(ApiError::validation(
+            field,
+            format!("`{field}` must be a string"),
+        )),
+    }
+}
+
+/// Normalises a generic alert body into a signal; 422 naming the field when it is wrong.
+pub fn parse_generic_alert(
+    mut body: Map<String, Value>,
+    now: DateTime<Utc>,
+) -> Result<Signal, ApiError> {
+    let title = optional_string(&mut body, "title")?
+        .ok_or_else(|| ApiError::validation("title", "`title` is required"))?;
+    if title.chars().count() > MAX_TITLE_CHARS {
+        return Err(ApiError::validation(
+            "title",
+            format!("`title` must be at most {MAX_TITLE_CHARS} characters"),
+        ));
+    }
+    let severity = match optional_string(&mut body, "severity")? {
+        None => Severity::Medium,
+        Some(name) => Severity::parse(&name.to_ascii_lowercase()).ok_or_else(|| {
+            ApiError::validation(
+                "severity",
+                format!(
+                    "`severity` must be one of {}, not `{name}`",
+                    Severity::NAMES
+                ),
+            )
+        })?,
+    };
+    let status = match optional_string(&mut body, "status")?.as_deref() {
+        None | Some("firing") => SignalStatus::Firing,
+        Some("resolved") => SignalStatus::Resolved,
+        Some(other) => {
+            return Err(ApiError::validation(
+                "status",
+                format!("`status` must be `firing` or `resolved`, not `{other}`"),
+            ))
+        }
+    };
+    let occurred_at = match optional_string(&mut body, "occurred_at")? {
+        None => now,
+        Some(text) => DateTime::parse_from_rfc3339(&text)
+            .map(|t| t.with_timezone(&Utc))
+            .map_err(|_| {
+                ApiError::validation("occurred_at", "`occurred_at` must be an RFC 3339 timestamp")
+            })?,
+    };
+    let description = optional_string(&mut body, "description")?;
+    let service = optional_string(&mut body, "service")?;
+    let environment = optional_string(&mut body, "environment")?;
+    let url = optional_string(&mut body, "url")?;
+    if let Some(link) = &url {
+        url::Url::parse(link)
+            .map_err(|_| ApiError::validation("url", "`url` must be an absolute URL"))?;
+    }
+    let fingerprint = match optional_string(&mut body, "fingerprint")? {
+        Some(key) => Fingerprint::from_key(Source::Generic.as_str(), &key),
+        None => Fingerprint::from_parts(
+            Source::Generic.as_str(),
+            &title,
+            service.as_deref().unwrap_or_default(),
+            environment.as_deref().unwrap_or_default(),
+        ),
+    };
+    Ok(Signal {
+        source: Source::Generic,
+        fingerprint,
+        title,
+        description,
+        severity,
+        status,
+        service,
+        environment,
+        url,
+        occurred_at,
+        attributes: body,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(value: Value) -> Result<Signal, ApiError> {
+        let Value::Object(map) = value else {
+            panic!("object")
+        };
+        parse_generic_alert(map, Utc::now())
+    }
+
+    fn field_of(err: ApiError) -> String {
+        match err {
+            ApiError::Validation { field, .. } => field,
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn full_alert_is_normalised_and_extras_kept() {
+        let signal = parse(json!({
+            "title": "Disk full", "severity": "critical", "status": "firing",
+            "fingerprint": "disk-db1", "service": "db", "environment": "production",
+            "url": "https://grafana.example.com/d/1", "occurred_at": "2026-11-21T10:00:00Z",
+            "host": "db1", "value": 99.5
+        }))
+        .expect("valid");
+        assert_eq!(signal.severity, Severity::Critical);
+        assert_eq!(
+            signal.fingerprint,
+            Fingerprint::from_key("generic", "disk-db1")
+        );
+        assert_eq!(signal.attributes["host"], "db1");
+        assert_eq!(signal.attributes["value"], 99.5);
+        assert!(!signal.attributes.contains_key("title"));
+        assert_eq!(signal.occurred_at.to_rfc3339(), "2026-11-21T10:00:00+00:00");
+    }
+
+    #[test]
+    fn defaults_are_medium_and_firing_with_a_derived_fingerprint() {
+        let signal = parse(json!({"title": "Queue backlog", "service": "worker"})).expect("valid");
+        assert_eq!(signal.severity, Severity::Medium);
+        assert_eq!(signal.status, SignalStatus::Firing);
+        assert_eq!(
+            signal.fingerprint,
+            Fingerprint::from_parts("generic", "Queue backlog", "worker", "")
+        );
+    }
+
+    #[test]
+    fn wrong_fields_are_named() {
+        assert_eq!(
+            field_of(parse(json!({"severity": "high"})).expect_err("no title")),
+            "title"
+        );
+        assert_eq!(
+            field_of(parse(json!({"title": "  "})).expect_err("blank title")),
+            "title"
+        );
+        assert_eq!(
+            field_of(parse(json!({"title": 5})).expect_err("not a string")),
+            "title"
+        );
+        assert_eq!(
+            field_of(parse(json!({"title": "x", "severity": "urgent"})).expect_err("bad")),
+            "severity"
+        );
+        assert_eq!(
+            field_of(parse(json!({"title": "x", "status": "open"})).expect_err("bad")),
+            "status"
+        );
+        assert_eq!(
+            field_of(parse(json!({"title": "x", "occurred_at": "yesterday"})).expect_err("bad")),
+            "occurred_at"
+        );
+        assert_eq!(
+            field_of(parse(json!({"title": "x", "url": "not a url"})).expect_err("bad")),
+            "url"
+        );
+    }
+
+    #[test]
+    fn both_signature_schemes_verify_and_tampering_fails() {
+        let now = Utc::now();
+        let body = br#"{"title":"x"}"#;
+        let mut headers = HeaderMap::new();
+        assert_eq!(
+            verify_generic_signature("s3cret", &headers, body, now),
+            Err(GenericSignatureError::Missing)
+        );
+        let hmac = hex::encode(crate::signing::hmac_sha256::hmac_sha256(b"s3cret", body));
+        headers.insert(
+            "x-signature-256",
+            format!("sha256={hmac}").parse().expect("header"),
+        );
+        assert_eq!(
+            verify_generic_signature("s3cret", &headers, body, now),
+            Ok(())
+        );
+        assert!(verify_generic_signature("s3cret", &headers, br#"{"title":"y"}"#, now).is_err());
+
+        let secret = WebhookSecret::generate();
+        let mut sw = HeaderMap::new();
+        let ts = now.timestamp();
+        sw.insert("webhook-id", "msg_1".parse().expect("header"));
+        sw.insert("webhook-timestamp", ts.to_string().parse().expect("header"));
+        sw.insert(
+            "webhook-signature",
+            secret.sign("msg_1", ts, body).parse().expect("header"),
+        );
+        assert_eq!(
+            verify_generic_signature(secret.expose(), &sw, body, now),
+            Ok(())
+        );
+        assert!(verify_generic_signature(secret.expose(), &sw, b"{}", now).is_err());
+        sw.remove("webhook-id");
+        assert_eq!(
+            verify_generic_signature(secret.expose(), &sw, body, now),
+            Err(GenericSignatureError::Incomplete)
+        );
+    }
+}

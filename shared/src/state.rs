@@ -1,0 +1,72 @@
+//! What a function builds once per container and passes by reference to every invocation.
+
+use crate::archive::RawArchive;
+use crate::auth::Authenticator;
+use crate::aws::AwsClients;
+use crate::clock::Clock;
+use crate::config::{Config, ConfigError};
+use crate::queue::{DeliveryQueue, EventPublisher};
+use crate::secrets::{SecretCipher, SecretsSource};
+use crate::sinks::webhook::WebhookSender;
+use crate::store::Store;
+use std::time::Duration;
+
+/// Shared per-container state: configuration, clients and caches.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// Settings.
+    pub config: Config,
+    /// The DynamoDB repositories.
+    pub store: Store,
+    /// Publishes domain events.
+    pub events: EventPublisher,
+    /// Enqueues delivery tasks.
+    pub deliveries: DeliveryQueue,
+    /// Archives raw inbound requests.
+    pub archive: RawArchive,
+    /// Checks API keys.
+    pub authenticator: Authenticator,
+    /// Sends outgoing webhooks (one connection pool per container).
+    pub sender: WebhookSender,
+    /// Where "now" comes from.
+    pub clock: Clock,
+    data_key: SecretsSource,
+}
+
+impl AppState {
+    /// How long a secret read from Secrets Manager is trusted before it is read again.
+    pub const SECRET_REFRESH: Duration = Duration::from_secs(300);
+
+    /// Builds the state from the process environment (what `main` does in Lambda).
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let config = Config::from_env()?;
+        let clients = AwsClients::load(config.aws_endpoint_url.as_deref()).await;
+        Ok(Self::new(config, &clients, Clock::system()))
+    }
+
+    /// Builds the state from explicit parts (the local stack and tests).
+    pub fn new(config: Config, clients: &AwsClients, clock: Clock) -> Self {
+        let secret =
+            |id: &str| SecretsSource::new(clients.secrets.clone(), id, Self::SECRET_REFRESH);
+        let store = Store::new(clients.dynamodb.clone(), &config.table);
+        Self {
+            events: EventPublisher::new(clients.sqs.clone(), &config.events_queue_url),
+            deliveries: DeliveryQueue::new(clients.sqs.clone(), &config.deliveries_queue_url),
+            archive: RawArchive::new(clients.s3.clone(), &config.archive_bucket),
+            authenticator: Authenticator::new(store.clone(), secret(&config.admin_key_secret)),
+            sender: WebhookSender::new(),
+            data_key: secret(&config.data_key_secret),
+            store,
+            config,
+            clock,
+        }
+    }
+
+    /// The cipher for stored secrets, under the current data key.
+    pub async fn cipher(&self) -> Result<SecretCipher, aws_sdk_secretsmanager::Error> {
+        let material = self.data_key.get().await?;
+        Ok(SecretCipher::from_key_material(
+            material.expose().as_bytes(),
+        ))
+    }
+}

@@ -1,0 +1,189 @@
+use super::keys;
+use super::page::{Page, PageRequest};
+use super::table::{to_item, Item, Keys, Query, Store, StoreError};
+use crate::domain::{DomainEvent, Fingerprint, Incident, IncidentId, TenantId, TimelineEntry};
+use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use serde::{Deserialize, Serialize};
+
+/// The fingerprint guard: which incident currently owns a fingerprint in a tenant. Creating an
+/// incident puts the guard conditionally, so two concurrent first signals cannot both open one.
+#[derive(Serialize, Deserialize)]
+struct FingerprintGuard {
+    incident_id: IncidentId,
+}
+
+/// One atomic incident write: the incident, its timeline line and the events it emits.
+#[derive(Debug)]
+pub struct IncidentWrite<'a> {
+    /// The incident as it should be stored.
+    pub incident: &'a Incident,
+    /// The timeline line recording the change.
+    pub timeline: &'a TimelineEntry,
+    /// The events to park in the outbox in the same transaction.
+    pub events: &'a [DomainEvent],
+}
+
+fn incident_keys(tenant: &TenantId, id: &IncidentId) -> Keys {
+    Keys::new(keys::incidents(tenant), id.to_string())
+}
+
+fn guard_keys(tenant: &TenantId, fp: &Fingerprint) -> Keys {
+    Keys::new(keys::fingerprint_guard(tenant, fp), "FP")
+}
+
+impl Store {
+    fn put_item(
+        &self,
+        item: Item,
+        condition: Option<(&str, Vec<(&str, AttributeValue)>)>,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let mut put = Put::builder().table_name(&self.table).set_item(Some(item));
+        if let Some((expression, values)) = condition {
+            put = put.condition_expression(expression);
+            for (name, value) in values {
+                put = put.expression_attribute_values(name, value);
+            }
+        }
+        let put = put.build().map_err(|e| StoreError::Codec(e.to_string()))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
+    fn timeline_put(
+        &self,
+        incident: &Incident,
+        entry: &TimelineEntry,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let sk = format!(
+            "TL#{}#{}",
+            entry
+                .at
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            ulid::Ulid::new()
+        );
+        let keys = Keys::new(
+            keys::incident_timeline(&incident.tenant_id, &incident.id),
+            sk,
+        );
+        self.put_item(to_item(&keys, entry)?, None)
+    }
+
+    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
+        self.client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// The incident that currently owns a fingerprint, if any.
+    pub async fn find_incident_by_fingerprint(
+        &self,
+        tenant: &TenantId,
+        fingerprint: &Fingerprint,
+    ) -> Result<Option<Incident>, StoreError> {
+        let Some(guard) = self
+            .get::<FingerprintGuard>(&guard_keys(tenant, fingerprint))
+            .await?
+        else {
+            return Ok(None);
+        };
+        self.get_incident(tenant, &guard.incident_id).await
+    }
+
+    /// Opens a new incident and takes its fingerprint: from nobody (`replaces: None`) or from the
+    /// closed incident `replaces`. `Conflict` when another writer got there first.
+    pub async fn create_incident(
+        &self,
+        write: IncidentWrite<'_>,
+        replaces: Option<&IncidentId>,
+    ) -> Result<(), StoreError> {
+        let incident = write.incident;
+        let guard = to_item(
+            &guard_keys(&incident.tenant_id, &incident.fingerprint),
+            &FingerprintGuard {
+                incident_id: incident.id.clone(),
+            },
+        )?;
+        let guard_condition = match replaces {
+            None => ("attribute_not_exists(pk)", vec![]),
+            Some(previous) => (
+                "incident_id = :previous",
+                vec![(":previous", AttributeValue::S(previous.to_string()))],
+            ),
+        };
+        let mut items = vec![
+            self.put_item(guard, Some(guard_condition))?,
+            self.put_item(
+                to_item(&incident_keys(&incident.tenant_id, &incident.id), incident)?,
+                Some(("attribute_not_exists(pk)", vec![])),
+            )?,
+            self.timeline_put(incident, write.timeline)?,
+        ];
+        for event in write.events {
+            items.push(self.outbox_put(event)?);
+        }
+        self.transact(items).await
+    }
+
+    /// Writes a changed incident, conditional on the version it was read at (`incident.version`
+    /// minus one). `Conflict` when another writer changed it meanwhile.
+    pub async fn update_incident(&self, write: IncidentWrite<'_>) -> Result<(), StoreError> {
+        let incident = write.incident;
+        let read_version = incident.version.saturating_sub(1);
+        let mut items = vec![
+            self.put_item(
+                to_item(&incident_keys(&incident.tenant_id, &incident.id), incident)?,
+                Some((
+                    "version = :read_version",
+                    vec![(":read_version", AttributeValue::N(read_version.to_string()))],
+                )),
+            )?,
+            self.timeline_put(incident, write.timeline)?,
+        ];
+        for event in write.events {
+            items.push(self.outbox_put(event)?);
+        }
+        self.transact(items).await
+    }
+
+    /// A tenant's incident.
+    pub async fn get_incident(
+        &self,
+        tenant: &TenantId,
+        id: &IncidentId,
+    ) -> Result<Option<Incident>, StoreError> {
+        self.get(&incident_keys(tenant, id)).await
+    }
+
+    /// A tenant's incidents, newest first.
+    pub async fn list_incidents(
+        &self,
+        tenant: &TenantId,
+        page: &PageRequest,
+    ) -> Result<Page<Incident>, StoreError> {
+        let query = Query {
+            index: None,
+            partition: keys::incidents(tenant),
+            sort_prefix: None,
+            newest_first: true,
+        };
+        self.query_page(query, page).await
+    }
+
+    /// An incident's timeline, oldest first.
+    pub async fn incident_timeline(
+        &self,
+        tenant: &TenantId,
+        id: &IncidentId,
+        page: &PageRequest,
+    ) -> Result<Page<TimelineEntry>, StoreError> {
+        let query = Query {
+            index: None,
+            partition: keys::incident_timeline(tenant, id),
+            sort_prefix: Some("TL#".into()),
+            newest_first: false,
+        };
+        self.query_page(query, page).await
+    }
+}

@@ -1,0 +1,71 @@
+//! Every key format of the table, in one place (see the storage table in README.md).
+
+use crate::domain::{
+    ApiKeyId, EndpointId, Fingerprint, IncidentId, IntegrationId, MessageId, TenantId,
+};
+
+pub const META: &str = "META";
+
+pub fn tenant(t: &TenantId) -> String {
+    format!("TENANT#{t}")
+}
+
+pub fn api_key(id: &ApiKeyId) -> String {
+    format!("KEY#{id}")
+}
+
+pub fn tenant_api_keys(t: &TenantId) -> String {
+    format!("TENANT#{t}#KEYS")
+}
+
+pub fn integration(id: &IntegrationId) -> String {
+    format!("INTEGRATION#{id}")
+}
+
+pub fn tenant_integrations(t: &TenantId) -> String {
+    format!("TENANT#{t}#INTEGRATIONS")
+}
+
+pub fn incidents(t: &TenantId) -> String {
+    format!("TENANT#{t}#INCIDENT")
+}
+
+pub fn incident_timeline(t: &TenantId, id: &IncidentId) -> String {
+    format!("TENANT#{t}#INCIDENT#{id}")
+}
+
+pub fn fingerprint_guard(t: &TenantId, fp: &Fingerprint) -> String {
+    format!("TENANT#{t}#FP#{fp}")
+}
+
+pub fn endpoint_sk(id: &EndpointId) -> String {
+    format!("ENDPOINT#{id}")
+}
+
+pub const ENDPOINT_PREFIX: &str = "ENDPOINT#";
+
+pub fn messages(t: &TenantId) -> String {
+    format!("TENANT#{t}#MSG")
+}
+
+pub fn message_children(t: &TenantId, id: &MessageId) -> String {
+    format!("TENANT#{t}#MSG#{id}")
+}
+
+pub fn delivery_sk(endpoint: &EndpointId) -> String {
+    format!("DEST#{endpoint}")
+}
+
+pub fn attempt_sk(endpoint: &EndpointId, attempt: u32) -> String {
+    format!("ATTEMPT#{endpoint}#{attempt:03}")
+}
+
+pub const ATTEMPT_PREFIX: &str = "ATTEMPT#";
+
+pub fn dedup(scope: &str, delivery_id: &str) -> String {
+    format!("DEDUP#{scope}#{delivery_id}")
+}
+
+pub fn outbox_shard(shard: u8) -> String {
+    format!("OUTBOX#{shard}")
+}

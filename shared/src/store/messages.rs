@@ -1,0 +1,210 @@
+use super::keys;
+use super::page::{Page, PageRequest};
+use super::table::{to_item, Keys, Query, Store, StoreError};
+use crate::domain::{
+    Attempt, AttemptOutcome, DeliveryStatus, EndpointId, Message, MessageId, TenantId,
+};
+use aws_sdk_dynamodb::types::AttributeValue;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Where the delivery of a message to one endpoint stands (one item per message and endpoint).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeliveryRecord {
+    /// Which message.
+    pub message_id: MessageId,
+    /// Which endpoint.
+    pub endpoint_id: EndpointId,
+    /// Pending, succeeded, failed or exhausted.
+    pub status: DeliveryStatus,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// When the next attempt is due.
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    /// When this record last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The result of trying to claim an attempt before making it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AttemptClaim {
+    /// This dispatcher makes the attempt.
+    Claimed,
+    /// The attempt was already made (a duplicate task): here is how it ended.
+    AlreadyMade(Attempt),
+    /// Another dispatcher is making it right now.
+    InFlightElsewhere,
+}
+
+fn message_keys(tenant: &TenantId, id: &MessageId) -> Keys {
+    Keys::new(keys::messages(tenant), id.to_string())
+}
+
+fn delivery_keys(tenant: &TenantId, message: &MessageId, endpoint: &EndpointId) -> Keys {
+    Keys::new(
+        keys::message_children(tenant, message),
+        keys::delivery_sk(endpoint),
+    )
+}
+
+fn attempt_keys(tenant: &TenantId, attempt: &Attempt) -> Keys {
+    Keys::new(
+        keys::message_children(tenant, &attempt.message_id),
+        keys::attempt_sk(&attempt.endpoint_id, attempt.attempt),
+    )
+}
+
+fn ignore_conflict(result: Result<(), StoreError>) -> Result<(), StoreError> {
+    match result {
+        Err(StoreError::Conflict) => Ok(()),
+        other => other,
+    }
+}
+
+impl Store {
+    /// Stores a message once; a second store of the same id (a redelivered event) is a no-op.
+    pub async fn put_message_once(&self, message: &Message) -> Result<(), StoreError> {
+        let item = to_item(&message_keys(&message.tenant_id, &message.id), message)?;
+        ignore_conflict(self.put_new(item).await)
+    }
+
+    /// A tenant's message.
+    pub async fn get_message(
+        &self,
+        tenant: &TenantId,
+        id: &MessageId,
+    ) -> Result<Option<Message>, StoreError> {
+        self.get(&message_keys(tenant, id)).await
+    }
+
+    /// A tenant's messages, newest first.
+    pub async fn list_messages(
+        &self,
+        tenant: &TenantId,
+        page: &PageRequest,
+    ) -> Result<Page<Message>, StoreError> {
+        let query = Query {
+            index: None,
+            partition: keys::messages(tenant),
+            sort_prefix: None,
+            newest_first: true,
+        };
+        self.query_page(query, page).await
+    }
+
+    /// Records a pending delivery once.
+    pub async fn put_delivery_once(
+        &self,
+        tenant: &TenantId,
+        record: &DeliveryRecord,
+    ) -> Result<(), StoreError> {
+        let keys = delivery_keys(tenant, &record.message_id, &record.endpoint_id);
+        ignore_conflict(self.put_new(to_item(&keys, record)?).await)
+    }
+
+    /// Overwrites a delivery's state.
+    pub async fn set_delivery(
+        &self,
+        tenant: &TenantId,
+        record: &DeliveryRecord,
+    ) -> Result<(), StoreError> {
+        let keys = delivery_keys(tenant, &record.message_id, &record.endpoint_id);
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(to_item(&keys, record)?))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// A delivery's state.
+    pub async fn get_delivery(
+        &self,
+        tenant: &TenantId,
+        message: &MessageId,
+        endpoint: &EndpointId,
+    ) -> Result<Option<DeliveryRecord>, StoreError> {
+        self.get(&delivery_keys(tenant, message, endpoint)).await
+    }
+
+    /// Claims attempt `attempt.attempt` before making it, so a duplicate SQS delivery of the same
+    /// task never POSTs twice. A claim whose lease ran out (its dispatcher died mid-attempt) can be
+    /// taken over.
+    pub async fn claim_attempt(
+        &self,
+        tenant: &TenantId,
+        attempt: &Attempt,
+        lease_until: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Result<AttemptClaim, StoreError> {
+        debug_assert_eq!(attempt.outcome, AttemptOutcome::InFlight);
+        let keys = attempt_keys(tenant, attempt);
+        let mut item = to_item(&keys, attempt)?;
+        item.insert(
+            "lease_until_ms".into(),
+            AttributeValue::N(lease_until.timestamp_millis().to_string()),
+        );
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression(
+                "attribute_not_exists(pk) OR (outcome = :in_flight AND lease_until_ms < :now)",
+            )
+            .expression_attribute_values(":in_flight", AttributeValue::S("in_flight".into()))
+            .expression_attribute_values(
+                ":now",
+                AttributeValue::N(now.timestamp_millis().to_string()),
+            )
+            .send()
+            .await
+            .map_err(StoreError::from);
+        match result {
+            Ok(_) => Ok(AttemptClaim::Claimed),
+            Err(StoreError::Conflict) => {
+                let existing: Option<Attempt> = self.get(&keys).await?;
+                Ok(match existing {
+                    Some(made) if made.outcome != AttemptOutcome::InFlight => {
+                        AttemptClaim::AlreadyMade(made)
+                    }
+                    _ => AttemptClaim::InFlightElsewhere,
+                })
+            }
+            Err(other) => Err(other),
+        }
+    }
+
+    /// Records how an attempt ended (replacing its claim).
+    pub async fn complete_attempt(
+        &self,
+        tenant: &TenantId,
+        attempt: &Attempt,
+    ) -> Result<(), StoreError> {
+        let item = to_item(&attempt_keys(tenant, attempt), attempt)?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// A message's attempts to every endpoint, by endpoint then attempt number.
+    pub async fn list_attempts(
+        &self,
+        tenant: &TenantId,
+        message: &MessageId,
+        page: &PageRequest,
+    ) -> Result<Page<Attempt>, StoreError> {
+        let query = Query {
+            index: None,
+            partition: keys::message_children(tenant, message),
+            sort_prefix: Some(keys::ATTEMPT_PREFIX.to_owned()),
+            newest_first: false,
+        };
+        self.query_page(query, page).await
+    }
+}

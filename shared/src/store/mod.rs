@@ -1,0 +1,21 @@
+//! DynamoDB repositories over the single table. Every key starts with the tenant where the item
+//! belongs to one; writes that can race are conditional.
+
+mod api_keys;
+mod dedup;
+mod endpoints;
+mod incidents;
+mod integrations;
+mod keys;
+mod messages;
+mod outbox;
+mod page;
+mod table;
+mod tenants;
+
+pub use api_keys::ApiKeyRecord;
+pub use dedup::DedupOutcome;
+pub use incidents::IncidentWrite;
+pub use messages::{AttemptClaim, DeliveryRecord};
+pub use page::{Page, PageRequest};
+pub use table::{Store, StoreError};

@@ -1,0 +1,242 @@
+//! The table handle, its error type and the generic item plumbing the repositories share.
+
+use super::page::{decode_cursor, encode_cursor, Page, PageRequest};
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::Client;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use std::collections::HashMap;
+
+pub(crate) type Item = HashMap<String, AttributeValue>;
+
+/// Repositories over the single DynamoDB table.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) client: Client,
+    pub(crate) table: String,
+}
+
+/// A storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A conditional write lost a race or found the item in another state.
+    #[error("conditional write failed")]
+    Conflict,
+    /// The pagination cursor is malformed or belongs to another list.
+    #[error("invalid pagination cursor")]
+    BadCursor,
+    /// A stored item did not decode, or a value did not encode.
+    #[error("item codec: {0}")]
+    Codec(String),
+    /// DynamoDB refused or failed.
+    #[error("dynamodb: {0}")]
+    Aws(String),
+}
+
+impl<E, R> From<SdkError<E, R>> for StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    fn from(err: SdkError<E, R>) -> Self {
+        let code = err.code().unwrap_or_default();
+        if code == "ConditionalCheckFailedException" {
+            return Self::Conflict;
+        }
+        if code == "TransactionCanceledException" {
+            let message = err.message().unwrap_or_default();
+            if message.contains("ConditionalCheckFailed") {
+                return Self::Conflict;
+            }
+        }
+        let message = err
+            .message()
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("{err:?}"));
+        Self::Aws(format!("{code}: {message}"))
+    }
+}
+
+impl From<serde_dynamo::Error> for StoreError {
+    fn from(err: serde_dynamo::Error) -> Self {
+        Self::Codec(err.to_string())
+    }
+}
+
+/// The keys of one item.
+pub(crate) struct Keys {
+    pub pk: String,
+    pub sk: String,
+    pub gsi1: Option<(String, String)>,
+}
+
+impl Keys {
+    pub fn new(pk: String, sk: impl Into<String>) -> Self {
+        Self {
+            pk,
+            sk: sk.into(),
+            gsi1: None,
+        }
+    }
+
+    pub fn with_gsi1(mut self, pk: String, sk: impl Into<String>) -> Self {
+        self.gsi1 = Some((pk, sk.into()));
+        self
+    }
+
+    pub fn key(&self) -> Item {
+        HashMap::from([
+            ("pk".to_owned(), AttributeValue::S(self.pk.clone())),
+            ("sk".to_owned(), AttributeValue::S(self.sk.clone())),
+        ])
+    }
+}
+
+/// A value's attributes plus its keys.
+pub(crate) fn to_item<T: Serialize>(keys: &Keys, value: &T) -> Result<Item, StoreError> {
+    let mut item: Item = serde_dynamo::to_item(value)?;
+    item.extend(keys.key());
+    if let Some((pk, sk)) = &keys.gsi1 {
+        item.insert("gsi1pk".into(), AttributeValue::S(pk.clone()));
+        item.insert("gsi1sk".into(), AttributeValue::S(sk.clone()));
+    }
+    Ok(item)
+}
+
+/// A stored item back into its value (key attributes are ignored).
+pub(crate) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
+    Ok(serde_dynamo::from_item(item)?)
+}
+
+/// Which items a query reads.
+pub(crate) struct Query {
+    pub index: Option<&'static str>,
+    pub partition: String,
+    pub sort_prefix: Option<String>,
+    pub newest_first: bool,
+}
+
+impl Store {
+    /// Repositories over `table`.
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Strongly consistent read of one item.
+    pub(crate) async fn get<T: DeserializeOwned>(
+        &self,
+        keys: &Keys,
+    ) -> Result<Option<T>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(keys.key()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        output.item.map(from_item).transpose()
+    }
+
+    /// Puts an item that must not exist yet; `Conflict` if it does.
+    pub(crate) async fn put_new(&self, item: Item) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Puts an item that must exist already; `Conflict` if it does not.
+    pub(crate) async fn put_existing(&self, item: Item) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// One page of a query.
+    pub(crate) async fn query_page<T: DeserializeOwned>(
+        &self,
+        query: Query,
+        page: &PageRequest,
+    ) -> Result<Page<T>, StoreError> {
+        let (pk_attr, sk_attr) = match query.index {
+            Some(_) => ("gsi1pk", "gsi1sk"),
+            None => ("pk", "sk"),
+        };
+        let start_key = page
+            .cursor
+            .as_deref()
+            .map(|cursor| decode_cursor(cursor, pk_attr, &query.partition))
+            .transpose()?;
+        let mut request = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .set_index_name(query.index.map(str::to_owned))
+            .expression_attribute_names("#pk", pk_attr)
+            .expression_attribute_values(":pk", AttributeValue::S(query.partition))
+            .scan_index_forward(!query.newest_first)
+            .limit(page.limit())
+            .set_exclusive_start_key(start_key)
+            .consistent_read(query.index.is_none());
+        request = match query.sort_prefix {
+            Some(prefix) => request
+                .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+                .expression_attribute_names("#sk", sk_attr)
+                .expression_attribute_values(":prefix", AttributeValue::S(prefix)),
+            None => request.key_condition_expression("#pk = :pk"),
+        };
+        let output = request.send().await?;
+        let items = output
+            .items
+            .unwrap_or_default()
+            .into_iter()
+            .map(from_item)
+            .collect::<Result<Vec<T>, _>>()?;
+        Ok(Page {
+            items,
+            next_cursor: output.last_evaluated_key.as_ref().map(encode_cursor),
+        })
+    }
+
+    /// Every item of a query, page after page (for small, bounded sets such as a tenant's
+    /// endpoints).
+    pub(crate) async fn query_all<T: DeserializeOwned>(
+        &self,
+        partition: String,
+        sort_prefix: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut all = Vec::new();
+        let mut page = PageRequest {
+            limit: Some(PageRequest::MAX_LIMIT),
+            cursor: None,
+        };
+        loop {
+            let query = Query {
+                index: None,
+                partition: partition.clone(),
+                sort_prefix: Some(sort_prefix.to_owned()),
+                newest_first: false,
+            };
+            let result: Page<T> = self.query_page(query, &page).await?;
+            all.extend(result.items);
+            match result.next_cursor {
+                Some(cursor) => page.cursor = Some(cursor),
+                None => return Ok(all),
+            }
+        }
+    }
+}
