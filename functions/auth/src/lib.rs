@@ -1,1 +1,125 @@
-//! stub
+//! The `auth` function: API key management under `/v1/auth`. The key check itself lives in the
+//! shared crate, so every function authenticates the same way.
+
+use faultline::auth::{Principal, Scope};
+use faultline::domain::ApiKeyId;
+use faultline::http::{
+    decode_body, json_response, no_content, page_request, page_response, path_id, request_id,
+    require_scope, route_key, ApiError,
+};
+use faultline::services::api_keys::issue_api_key;
+use faultline::AppState;
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+/// Handles one API Gateway request; every failure becomes a problem+json response.
+pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
+    let request_id = request_id(&req);
+    match route(state, &req).await {
+        Ok(response) => response,
+        Err(err) => err.to_response(&request_id),
+    }
+}
+
+async fn route(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
+    let principal = state.authenticator.authenticate(req.headers()).await?;
+    match route_key(req).as_str() {
+        "POST /v1/auth/api-keys" => create(state, &principal, req).await,
+        "GET /v1/auth/api-keys" => list(state, &principal, req).await,
+        "DELETE /v1/auth/api-keys/{id}" => revoke(state, &principal, req).await,
+        other => Err(ApiError::NotFound(format!(
+            "no route `{other}` in this function"
+        ))),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateKey {
+    name: String,
+    #[serde(default)]
+    scopes: Option<Vec<String>>,
+}
+
+fn caller_scopes(principal: &Principal) -> &[Scope] {
+    match principal {
+        Principal::Tenant { scopes, .. } => scopes,
+        Principal::PlatformAdmin => &[],
+    }
+}
+
+/// `POST /v1/auth/api-keys`: a new key with at most the caller's scopes; the key is shown once.
+async fn create(
+    state: &AppState,
+    principal: &Principal,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let tenant = require_scope(principal, Scope::KeysManage)?;
+    let body: CreateKey = decode_body(req)?;
+    let name = body.name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::validation(
+            "name",
+            "`name` must be 1 to 200 characters",
+        ));
+    }
+    let held = caller_scopes(principal);
+    let scopes = match body.scopes {
+        None => held.to_vec(),
+        Some(names) => names
+            .iter()
+            .map(|name| {
+                let scope = Scope::parse(name).ok_or_else(|| {
+                    ApiError::validation("scopes", format!("unknown scope `{name}`"))
+                })?;
+                if held.contains(&scope) {
+                    Ok(scope)
+                } else {
+                    Err(ApiError::validation(
+                        "scopes",
+                        format!("cannot grant `{name}`: the calling key does not hold it"),
+                    ))
+                }
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+    };
+    let (key, record) = issue_api_key(state, tenant, name, scopes).await?;
+    let mut shown = record.to_json();
+    shown["key"] = json!(key.expose());
+    Ok(json_response(StatusCode::CREATED, &shown))
+}
+
+/// `GET /v1/auth/api-keys`: the tenant's keys, never their secrets or digests.
+async fn list(
+    state: &AppState,
+    principal: &Principal,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let tenant = require_scope(principal, Scope::KeysManage)?;
+    let page = state
+        .store
+        .list_api_keys(tenant, &page_request(req)?)
+        .await?;
+    Ok(page_response(page.map(|k| k.to_json())))
+}
+
+/// `DELETE /v1/auth/api-keys/{id}`: revokes at once; 404 for another tenant's key.
+async fn revoke(
+    state: &AppState,
+    principal: &Principal,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let tenant = require_scope(principal, Scope::KeysManage)?;
+    let id = path_id(req, "id", "API key", ApiKeyId::parse)?;
+    if state
+        .store
+        .revoke_api_key(tenant, &id, state.clock.now())
+        .await?
+    {
+        Ok(no_content())
+    } else {
+        Err(ApiError::not_found("API key", id.as_str()))
+    }
+}

@@ -1,1 +1,20 @@
-//! stub
+//! The `outbox-relay` function (every minute): publishes domain events whose publish right after
+//! their write did not complete, so an accepted change never loses its event.
+
+use faultline::services::outbox::relay_pending;
+use faultline::AppState;
+use serde_json::{json, Value};
+
+/// Handles one scheduled invocation (the EventBridge event's content is not needed). An error makes
+/// the scheduler retry, then park the invocation in the schedule's dead-letter queue.
+pub async fn handle(state: &AppState, _scheduled: Value) -> Result<Value, lambda_runtime::Error> {
+    let report = relay_pending(state).await?;
+    if report.found > 0 {
+        tracing::warn!(
+            found = report.found,
+            published = report.published,
+            "outbox relay published parked events"
+        );
+    }
+    Ok(json!({"found": report.found, "published": report.published}))
+}

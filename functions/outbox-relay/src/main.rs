@@ -1,1 +1,14 @@
-fn main() {}
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    faultline::telemetry::init();
+    let state = faultline::AppState::from_env().await?;
+    let state = &state;
+    run(service_fn(
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            faultline_outbox_relay::handle(state, event.payload).await
+        },
+    ))
+    .await
+}

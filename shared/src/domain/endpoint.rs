@@ -32,6 +32,16 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// The sealing context of an endpoint's signing secret (binds the ciphertext to that record).
+    pub fn secret_context_for(tenant_id: &TenantId, id: &EndpointId) -> String {
+        format!("endpoint/{tenant_id}/{id}")
+    }
+
+    /// The sealing context of this endpoint's signing secret.
+    pub fn secret_context(&self) -> String {
+        Self::secret_context_for(&self.tenant_id, &self.id)
+    }
+
     /// Whether an event of this type goes to this endpoint.
     pub fn subscribes_to(&self, event_type: EventType) -> bool {
         self.enabled && (self.event_types.is_empty() || self.event_types.contains(&event_type))

@@ -53,6 +53,11 @@ pub struct Integration {
 }
 
 impl Integration {
+    /// The sealing context of this integration's secret (binds the ciphertext to this record).
+    pub fn secret_context(&self) -> String {
+        format!("integration/{}/{}", self.tenant_id, self.id)
+    }
+
     /// The public JSON form: never the secret, only whether there is one.
     pub fn to_json(&self) -> Value {
         json!({

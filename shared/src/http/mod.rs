@@ -1,9 +1,11 @@
 //! API Gateway (HTTP API, payload 2.0) glue: reading requests, writing JSON and problem+json.
 
+mod authorize;
 mod problem;
 mod request;
 mod response;
 
+pub use authorize::{require_platform_admin, require_scope};
 pub use problem::{ApiError, PROBLEM_CONTENT_TYPE};
 pub use request::{
     body_bytes, decode_body, json_body, page_request, path_id, query_param, request_id, route_key,

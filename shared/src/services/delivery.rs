@@ -124,7 +124,7 @@ async fn send(
         .await
         .map_err(|e| ServiceError::Secrets(e.to_string()))?;
     let secret_text = cipher
-        .open(&endpoint.secret, &endpoint_secret_context(endpoint))
+        .open(&endpoint.secret, &endpoint.secret_context())
         .map_err(|e| ServiceError::Secrets(e.to_string()))?;
     let secret = WebhookSecret::parse(&secret_text);
     Ok(state
@@ -137,11 +137,6 @@ async fn send(
             secret: &secret,
         })
         .await)
-}
-
-/// The sealing context of an endpoint's signing secret.
-pub fn endpoint_secret_context(endpoint: &Endpoint) -> String {
-    format!("endpoint/{}/{}", endpoint.tenant_id, endpoint.id)
 }
 
 async fn record_result(

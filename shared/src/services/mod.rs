@@ -1,5 +1,6 @@
 //! The business flows, composed from the store, queues and sinks. Handlers call these.
 
+pub mod api_keys;
 pub mod delivery;
 pub mod fanout;
 pub mod ingest;

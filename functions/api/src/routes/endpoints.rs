@@ -1,0 +1,191 @@
+use faultline::auth::{Principal, Scope};
+use faultline::domain::{Endpoint, EndpointId, EventType, UrlPolicy};
+use faultline::http::{
+    decode_body, json_response, no_content, page_request, page_response, path_id, require_scope,
+    ApiError,
+};
+use faultline::signing::WebhookSecret;
+use faultline::AppState;
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::json;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateEndpoint {
+    url: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    event_types: Vec<String>,
+    #[serde(default = "enabled_by_default")]
+    enabled: bool,
+}
+
+fn enabled_by_default() -> bool {
+    true
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateEndpoint {
+    url: Option<String>,
+    description: Option<String>,
+    event_types: Option<Vec<String>>,
+    enabled: Option<bool>,
+}
+
+fn checked_url(state: &AppState, url: &str) -> Result<String, ApiError> {
+    let policy = UrlPolicy {
+        local_mode: state.config.local_mode,
+    };
+    policy
+        .check(url)
+        .map(|url| url.as_str().to_owned())
+        .map_err(|reason| ApiError::validation("url", format!("`url` {reason}")))
+}
+
+fn checked_event_types(names: &[String]) -> Result<Vec<EventType>, ApiError> {
+    names
+        .iter()
+        .map(|name| {
+            EventType::parse(name).ok_or_else(|| {
+                let known: Vec<_> = EventType::ALL.iter().map(|t| t.as_str()).collect();
+                ApiError::validation(
+                    "event_types",
+                    format!("unknown event type `{name}`; known: {}", known.join(", ")),
+                )
+            })
+        })
+        .collect()
+}
+
+fn checked_description(text: &str) -> Result<String, ApiError> {
+    if text.chars().count() > 1000 {
+        return Err(ApiError::validation(
+            "description",
+            "`description` must be at most 1000 characters",
+        ));
+    }
+    Ok(text.to_owned())
+}
+
+/// `POST /v1/endpoints`: the response carries the signing secret, the only time it is shown.
+pub async fn create(
+    state: &AppState,
+    principal: &Principal,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let tenant = require_scope(principal, Scope::EndpointsWrite)?;
+    let body: CreateEndpoint = decode_body(req)?;
+    let url = checked_url(state, &body.url)?;
+    let event_types = checked_event_types(&body.event_types)?;
+    let description = checked_description(&body.description)?;
+    let cipher = state
+        .cipher()
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let secret = WebhookSecret::generate();
+    let now = state.clock.now();
+    let id = EndpointId::generate();
+    let endpoint = Endpoint {
+        secret: cipher.seal(secret.expose(), &Endpoint::secret_context_for(tenant, &id)),
+        id,
+        tenant_id: tenant.clone(),
+        url,
+        description,
+        event_types,
+        enabled: body.enabled,
+        created_at: now,
+        updated_at: now,
+    };
+    state.store.create_endpoint(&endpoint).await?;
+    let mut shown = endpoint.to_json();
+    shown["secret"] = json!(secret.expose());
+    Ok(json_response(StatusCode::CREATED, &shown))
+}
+
+async fn find(
+    state: &AppState,
+    principal: &Principal,
+    req: &Request,
+    scope: Scope,
+) -> Result<Endpoint, ApiError> {
+    let tenant = require_scope(principal, scope)?;
+    let id = path_id(req, "id", "endpoint", EndpointId::parse)?;
+    state
+        .store
+        .get_endpoint(tenant, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("endpoint", id.as_str()))
+}
+
+/// `GET /v1/endpoints`.
+pub async fn list(
+    state: &AppState,
+    principal: &Principal,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let tenant = require_scope(principal, Scope::EndpointsRead)?;
+    let page = state
+        .store
+        .list_endpoints(tenant, &page_request(req)?)
+        .await?;
+    Ok(page_response(page.map(|e| e.to_json())))
+}
+
+/// `GET /v1/endpoints/{id}`.
+pub async fn get(
+    state: &AppState,
+    principal: &Principal,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let endpoint = find(state, principal, req, Scope::EndpointsRead).await?;
+    Ok(json_response(StatusCode::OK, &endpoint.to_json()))
+}
+
+/// `PATCH /v1/endpoints/{id}`: only the fields given change.
+pub async fn update(
+    state: &AppState,
+    principal: &Principal,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let mut endpoint = find(state, principal, req, Scope::EndpointsWrite).await?;
+    let body: UpdateEndpoint = decode_body(req)?;
+    if let Some(url) = &body.url {
+        endpoint.url = checked_url(state, url)?;
+    }
+    if let Some(description) = &body.description {
+        endpoint.description = checked_description(description)?;
+    }
+    if let Some(event_types) = &body.event_types {
+        endpoint.event_types = checked_event_types(event_types)?;
+    }
+    if let Some(enabled) = body.enabled {
+        endpoint.enabled = enabled;
+    }
+    endpoint.updated_at = state.clock.now();
+    match state.store.update_endpoint(&endpoint).await {
+        Ok(()) => Ok(json_response(StatusCode::OK, &endpoint.to_json())),
+        Err(faultline::store::StoreError::Conflict) => {
+            Err(ApiError::not_found("endpoint", endpoint.id.as_str()))
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// `DELETE /v1/endpoints/{id}`.
+pub async fn delete(
+    state: &AppState,
+    principal: &Principal,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let tenant = require_scope(principal, Scope::EndpointsWrite)?;
+    let id = path_id(req, "id", "endpoint", EndpointId::parse)?;
+    if state.store.delete_endpoint(tenant, &id).await? {
+        Ok(no_content())
+    } else {
+        Err(ApiError::not_found("endpoint", id.as_str()))
+    }
+}
