@@ -28,6 +28,23 @@ impl AwsClients {
         Self::from_sdk_config(&sdk, endpoint_url.is_some())
     }
 
+    /// Clients for a local AWS emulator: its endpoint, a fixed region and test credentials.
+    pub async fn for_emulator(endpoint_url: &str) -> Self {
+        let sdk = aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(endpoint_url)
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "testing",
+                "testing",
+                None,
+                None,
+                "faultline-local",
+            ))
+            .load()
+            .await;
+        Self::from_sdk_config(&sdk, true)
+    }
+
     /// Clients from an already loaded configuration.
     pub fn from_sdk_config(sdk: &SdkConfig, path_style_s3: bool) -> Self {
         let s3_config = aws_sdk_s3::config::Builder::from(sdk)

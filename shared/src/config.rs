@@ -1,7 +1,7 @@
 //! Configuration, read once per container from the environment the template sets.
 
 use crate::domain::RetrySchedule;
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 
 /// Everything a function needs to know about its surroundings.
 #[derive(Clone, Debug)]
@@ -49,7 +49,7 @@ impl Config {
     }
 
     /// Reads from a map (the local stack resolves the template's variables into one).
-    pub fn from_map(vars: &HashMap<String, String>) -> Result<Self, ConfigError> {
+    pub fn from_map(vars: &BTreeMap<String, String>) -> Result<Self, ConfigError> {
         Self::from_lookup(|name| vars.get(name).cloned())
     }
 

@@ -1,0 +1,55 @@
+//! The functions this stack hosts, by the binary name the template gives them. Each is called
+//! through the same `handle` its Lambda `main` calls.
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use faultline::AppState;
+use lambda_http::{Body, Request, Response};
+use serde_json::Value;
+
+/// Functions invoked by HttpApi routes.
+pub const HTTP_FUNCTIONS: &[&str] = &[
+    "faultline-api",
+    "faultline-auth",
+    "faultline-webhook-generic",
+];
+/// Functions invoked by SQS event sources.
+pub const SQS_FUNCTIONS: &[&str] = &["faultline-fanout", "faultline-dispatch"];
+/// Functions invoked by schedules.
+pub const SCHEDULED_FUNCTIONS: &[&str] = &["faultline-outbox-relay"];
+
+/// Calls an HTTP function.
+pub async fn invoke_http(state: &AppState, binary: &str, req: Request) -> Option<Response<Body>> {
+    Some(match binary {
+        "faultline-api" => faultline_api::handle(state, req).await,
+        "faultline-auth" => faultline_auth::handle(state, req).await,
+        "faultline-webhook-generic" => faultline_webhook_generic::handle(state, req).await,
+        _ => return None,
+    })
+}
+
+/// Calls an SQS function.
+pub async fn invoke_sqs(
+    state: &AppState,
+    binary: &str,
+    event: SqsEvent,
+) -> Option<SqsBatchResponse> {
+    Some(match binary {
+        "faultline-fanout" => faultline_fanout::handle(state, event).await,
+        "faultline-dispatch" => faultline_dispatch::handle(state, event).await,
+        _ => return None,
+    })
+}
+
+/// Calls a scheduled function.
+pub async fn invoke_scheduled(
+    state: &AppState,
+    binary: &str,
+    event: Value,
+) -> Option<Result<Value, String>> {
+    Some(match binary {
+        "faultline-outbox-relay" => faultline_outbox_relay::handle(state, event)
+            .await
+            .map_err(|e| e.to_string()),
+        _ => return None,
+    })
+}
