@@ -1,0 +1,272 @@
+//! The generic webhook handler, fed the sample event in events/webhook-generic/, against a stack
+//! deployed on the AWS emulator.
+
+use faultline::domain::{Integration, IntegrationId, Source, TenantId};
+use faultline::signing::hmac_sha256::hmac_sha256;
+use faultline::signing::WebhookSecret;
+use faultline::store::PageRequest;
+use faultline_testkit::{json_of, HttpEvent, TestStack};
+use faultline_webhook_generic::handle;
+use serde_json::{json, Value};
+
+const SECRET: &str = "a-long-shared-secret-1234";
+
+async fn integration(stack: &TestStack, tenant: &TenantId, secret: Option<&str>) -> Integration {
+    let id = IntegrationId::generate();
+    let cipher = stack.state.cipher().await.expect("data key");
+    let integration = Integration {
+        secret: secret.map(|s| cipher.seal(s, &format!("integration/{tenant}/{id}"))),
+        id,
+        tenant_id: tenant.clone(),
+        source: Source::Generic,
+        name: "grafana".into(),
+        created_at: stack.state.clock.now(),
+    };
+    stack
+        .state
+        .store
+        .create_integration(&integration)
+        .await
+        .expect("stored");
+    integration
+}
+
+fn alert(integration: &Integration) -> HttpEvent {
+    HttpEvent::load("webhook-generic/receive.json")
+        .path_param("integration_id", integration.id.as_str())
+        .without_header("x-signature-256")
+}
+
+fn signed(event: HttpEvent, secret: &str) -> HttpEvent {
+    let signature = hex::encode(hmac_sha256(secret.as_bytes(), &event.body()));
+    event.header("x-signature-256", &format!("sha256={signature}"))
+}
+
+async fn incidents(stack: &TestStack, tenant: &TenantId) -> Vec<Value> {
+    let page = stack
+        .state
+        .store
+        .list_incidents(tenant, &PageRequest::default())
+        .await
+        .expect("list");
+    page.items.iter().map(|i| i.to_json()).collect()
+}
+
+#[tokio::test]
+async fn sample_alert_opens_an_incident_archives_the_request_and_emits_incident_created() {
+    let stack = TestStack::deploy().await;
+    let (tenant, _) = stack.tenant().await;
+    let integration = integration(&stack, &tenant, Some(SECRET)).await;
+
+    let (status, body) =
+        json_of(&handle(&stack.state, signed(alert(&integration), SECRET).request()).await);
+
+    assert_eq!(status, 202, "{body}");
+    assert_eq!(body["change"], "created");
+    let listed = incidents(&stack, &tenant).await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["id"], body["incident_id"]);
+    assert_eq!(listed[0]["title"], "Disk almost full on db-1");
+    assert_eq!(listed[0]["severity"], "high");
+    assert_eq!(listed[0]["attributes"]["host"], "db-1");
+    assert_eq!(stack.archived_objects().await, 1);
+    let events = stack.drain_queue("EventsQueue").await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["type"], "incident.created");
+    assert_eq!(events[0]["tenant_id"], tenant.as_str());
+}
+
+#[tokio::test]
+async fn same_fingerprint_updates_and_resolved_resolves() {
+    let stack = TestStack::deploy().await;
+    let (tenant, _) = stack.tenant().await;
+    let integration = integration(&stack, &tenant, None).await;
+    let body =
+        |status: &str| json!({"title": "Queue backlog", "fingerprint": "q-1", "status": status});
+
+    let (_, first) = json_of(
+        &handle(
+            &stack.state,
+            alert(&integration).body_json(&body("firing")).request(),
+        )
+        .await,
+    );
+    let (_, second) = json_of(
+        &handle(
+            &stack.state,
+            alert(&integration).body_json(&body("firing")).request(),
+        )
+        .await,
+    );
+    let (_, third) = json_of(
+        &handle(
+            &stack.state,
+            alert(&integration).body_json(&body("resolved")).request(),
+        )
+        .await,
+    );
+
+    assert_eq!(second["change"], "updated");
+    assert_eq!(third["change"], "resolved");
+    assert_eq!(first["incident_id"], second["incident_id"]);
+    assert_eq!(first["incident_id"], third["incident_id"]);
+    let listed = incidents(&stack, &tenant).await;
+    assert_eq!(listed.len(), 1, "updated, not duplicated");
+    assert_eq!(listed[0]["occurrences"], 2);
+    assert_eq!(listed[0]["status"], "resolved");
+    let types: Vec<Value> = stack
+        .drain_queue("EventsQueue")
+        .await
+        .into_iter()
+        .map(|e| e["type"].clone())
+        .collect();
+    assert_eq!(types.len(), 3);
+    for expected in ["incident.created", "incident.updated", "incident.resolved"] {
+        assert!(types.contains(&json!(expected)), "{types:?}");
+    }
+
+    // A recurrence after resolution is a new incident.
+    let (_, fourth) = json_of(
+        &handle(
+            &stack.state,
+            alert(&integration).body_json(&body("firing")).request(),
+        )
+        .await,
+    );
+    assert_eq!(fourth["change"], "created");
+    assert_ne!(fourth["incident_id"], first["incident_id"]);
+}
+
+#[tokio::test]
+async fn concurrent_first_signals_open_exactly_one_incident() {
+    let stack = TestStack::deploy().await;
+    let (tenant, _) = stack.tenant().await;
+    let integration = integration(&stack, &tenant, None).await;
+    let event = alert(&integration).body_json(&json!({"title": "Race", "fingerprint": "race"}));
+    let calls = (0..6).map(|_| handle(&stack.state, event.request()));
+    let results = futures::future::join_all(calls).await;
+    let ids: std::collections::HashSet<String> = results
+        .iter()
+        .map(|r| {
+            json_of(r).1["incident_id"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let listed = incidents(&stack, &tenant).await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["occurrences"], 6);
+}
+
+#[tokio::test]
+async fn standard_webhooks_signatures_are_accepted_and_redeliveries_change_nothing() {
+    let stack = TestStack::deploy().await;
+    let (tenant, _) = stack.tenant().await;
+    let secret = WebhookSecret::generate();
+    let integration = integration(&stack, &tenant, Some(secret.expose())).await;
+    let event = alert(&integration);
+    let now = chrono::Utc::now().timestamp();
+    let signature = secret.sign("delivery-1", now, &event.body());
+    let event = event
+        .header("webhook-id", "delivery-1")
+        .header("webhook-timestamp", &now.to_string())
+        .header("webhook-signature", &signature);
+
+    let (first, _) = json_of(&handle(&stack.state, event.request()).await);
+    let (again, body) = json_of(&handle(&stack.state, event.request()).await);
+
+    assert_eq!(first, 202);
+    assert_eq!(again, 200);
+    assert_eq!(body["status"], "duplicate");
+    assert_eq!(incidents(&stack, &tenant).await[0]["occurrences"], 1);
+    assert_eq!(stack.archived_objects().await, 1);
+}
+
+/// Every refusal is problem+json with the right status, and none changes anything.
+#[tokio::test]
+async fn bad_input_is_refused_with_problem_json_and_no_side_effects() {
+    let stack = TestStack::deploy().await;
+    let (tenant, _) = stack.tenant().await;
+    let open = integration(&stack, &tenant, None).await;
+    let guarded = integration(&stack, &tenant, Some(SECRET)).await;
+    let huge = vec![b' '; 1024 * 1024 + 1];
+    let cases: Vec<(&str, HttpEvent, u16, Option<&str>)> = vec![
+        (
+            "malformed JSON",
+            alert(&open).body_bytes(b"{\"title\": "),
+            400,
+            None,
+        ),
+        (
+            "not an object",
+            alert(&open).body_json(&json!(["x"])),
+            422,
+            None,
+        ),
+        (
+            "missing title",
+            alert(&open).body_json(&json!({"severity": "high"})),
+            422,
+            Some("title"),
+        ),
+        (
+            "wrong severity",
+            alert(&open).body_json(&json!({"title": "x", "severity": "urgent"})),
+            422,
+            Some("severity"),
+        ),
+        ("over 1 MiB", alert(&open).body_bytes(&huge), 413, None),
+        (
+            "unknown integration",
+            alert(&open).path_param("integration_id", IntegrationId::generate().as_str()),
+            404,
+            None,
+        ),
+        (
+            "malformed integration id",
+            alert(&open).path_param("integration_id", "nope"),
+            404,
+            None,
+        ),
+        ("missing signature", alert(&guarded), 401, None),
+        (
+            "bad signature",
+            signed(alert(&guarded), "another-secret-entirely"),
+            401,
+            None,
+        ),
+        (
+            "signature over other bytes",
+            signed(alert(&guarded), SECRET).body_json(&json!({"title": "tampered"})),
+            401,
+            None,
+        ),
+    ];
+    for (name, event, status, field) in cases {
+        let response = handle(&stack.state, event.request()).await;
+        let (got, problem) = json_of(&response);
+        assert_eq!(got, status, "{name}: {problem}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json",
+            "{name}"
+        );
+        assert_eq!(problem["status"], status, "{name}");
+        assert!(
+            problem["type"]
+                .as_str()
+                .unwrap_or_default()
+                .starts_with("https://"),
+            "{name}"
+        );
+        assert!(problem["request_id"].is_string(), "{name}");
+        if let Some(field) = field {
+            assert_eq!(problem["field"], field, "{name}");
+        }
+    }
+    assert!(incidents(&stack, &tenant).await.is_empty());
+    assert_eq!(stack.archived_objects().await, 0);
+    assert!(stack.drain_queue("EventsQueue").await.is_empty());
+}

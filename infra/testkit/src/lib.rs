@@ -1,0 +1,264 @@
+//! Test support shared by every test crate: a freshly deployed stack per test on the shared AWS
+//! emulator (real DynamoDB, SQS, S3 and Secrets Manager APIs, never a fake), tenants with keys,
+//! and the sample events from `events/`.
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use base64::Engine;
+use faultline::auth::{ApiKey, Scope};
+use faultline::aws::AwsClients;
+use faultline::clock::Clock;
+use faultline::domain::{Tenant, TenantId};
+use faultline::services::api_keys::issue_api_key;
+use faultline::{AppState, Config};
+use faultline_emulator::{deploy, shared_emulator, Deployment, Template};
+use lambda_http::{Body, Request, Response};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+/// A stack deployed for one test.
+#[derive(Debug)]
+pub struct TestStack {
+    /// The functions' state, in local mode, on the emulator.
+    pub state: AppState,
+    /// Raw AWS clients, to look at what the functions wrote.
+    pub clients: AwsClients,
+    /// Physical ids and environment.
+    pub deployment: Deployment,
+}
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+impl TestStack {
+    /// Deploys template.yaml as a new stack on the shared emulator, with `retry_schedule` and `clock`.
+    pub async fn deploy_with(retry_schedule: &str, clock: Clock) -> Self {
+        let endpoint = shared_emulator();
+        let body =
+            std::fs::read_to_string(workspace_root().join("template.yaml")).expect("template.yaml");
+        let template = Template::parse(&body).expect("template parses");
+        let name = format!("t-{}", ulid::Ulid::new().to_string().to_lowercase());
+        let deployment = deploy(endpoint, &template, &name)
+            .await
+            .expect("stack deploys");
+        let mut environment = deployment.environment.clone();
+        environment.insert("FAULTLINE_LOCAL_MODE".into(), "1".into());
+        environment.insert("FAULTLINE_RETRY_SCHEDULE".into(), retry_schedule.into());
+        let mut config = Config::from_map(&environment).expect("config");
+        config.aws_endpoint_url = Some(endpoint.to_owned());
+        let clients = AwsClients::for_emulator(endpoint).await;
+        let state = AppState::new(config, &clients, clock);
+        Self {
+            state,
+            clients,
+            deployment,
+        }
+    }
+
+    /// A stack with a 1 s, 1 s, 1 s retry schedule and the system clock.
+    pub async fn deploy() -> Self {
+        Self::deploy_with("1,1,1", Clock::system()).await
+    }
+
+    /// A new tenant and its admin key (holding every scope).
+    pub async fn tenant(&self) -> (TenantId, ApiKey) {
+        let tenant = Tenant {
+            id: TenantId::generate(),
+            name: "test tenant".into(),
+            created_at: self.state.clock.now(),
+        };
+        self.state
+            .store
+            .create_tenant(&tenant)
+            .await
+            .expect("tenant stored");
+        let (key, _) = issue_api_key(&self.state, &tenant.id, "admin", Scope::ALL.to_vec())
+            .await
+            .expect("key issued");
+        (tenant.id, key)
+    }
+
+    /// Installs `key` as the platform admin key.
+    pub async fn set_admin_key(&self, key: &str) {
+        self.clients
+            .secrets
+            .put_secret_value()
+            .secret_id(&self.state.config.admin_key_secret)
+            .secret_string(key)
+            .send()
+            .await
+            .expect("admin key installed");
+    }
+
+    /// Receives (and deletes) every message now visible on a queue, by logical id.
+    pub async fn drain_queue(&self, logical_id: &str) -> Vec<Value> {
+        let url = &self.deployment.physical_ids[logical_id];
+        let mut bodies = Vec::new();
+        loop {
+            let output = self
+                .clients
+                .sqs
+                .receive_message()
+                .queue_url(url)
+                .max_number_of_messages(10)
+                .send()
+                .await
+                .expect("receive");
+            let messages = output.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return bodies;
+            }
+            for message in messages {
+                bodies.push(
+                    serde_json::from_str(message.body().unwrap_or("null")).expect("JSON body"),
+                );
+                self.clients
+                    .sqs
+                    .delete_message()
+                    .queue_url(url)
+                    .receipt_handle(message.receipt_handle().unwrap_or_default())
+                    .send()
+                    .await
+                    .expect("delete");
+            }
+        }
+    }
+
+    /// How many objects the archive bucket holds.
+    pub async fn archived_objects(&self) -> usize {
+        let output = self
+            .clients
+            .s3
+            .list_objects_v2()
+            .bucket(&self.state.config.archive_bucket)
+            .send()
+            .await
+            .expect("list objects");
+        output.contents().len()
+    }
+}
+
+/// A sample event from `events/`, e.g. `api/get-incident.json`.
+pub fn load_event(path: &str) -> Value {
+    let file = workspace_root().join("events").join(path);
+    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+    serde_json::from_str(&text).expect("event is JSON")
+}
+
+/// Edits a sample HTTP API event before use.
+#[derive(Debug, Clone)]
+pub struct HttpEvent(pub Value);
+
+impl HttpEvent {
+    /// Loads `events/<path>`.
+    pub fn load(path: &str) -> Self {
+        Self(load_event(path))
+    }
+
+    /// Authenticates with `Authorization: Bearer <key>` (or removes the header for `None`).
+    pub fn key(mut self, key: Option<&str>) -> Self {
+        let headers = self.0["headers"].as_object_mut().expect("headers");
+        match key {
+            Some(key) => headers.insert(
+                "authorization".into(),
+                Value::String(format!("Bearer {key}")),
+            ),
+            None => headers.remove("authorization"),
+        };
+        self
+    }
+
+    /// Sets a header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.0["headers"][name] = Value::String(value.to_owned());
+        self
+    }
+
+    /// Removes a header.
+    pub fn without_header(mut self, name: &str) -> Self {
+        if let Some(headers) = self.0["headers"].as_object_mut() {
+            headers.remove(name);
+        }
+        self
+    }
+
+    /// Sets a path parameter (and rewrites the raw path to match).
+    pub fn path_param(mut self, name: &str, value: &str) -> Self {
+        let old = self.0["pathParameters"][name]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        self.0["pathParameters"][name] = Value::String(value.to_owned());
+        for pointer in ["/rawPath", "/requestContext/http/path"] {
+            if let Some(Value::String(path)) = self.0.pointer_mut(pointer) {
+                *path = path.replace(&old, value);
+            }
+        }
+        self
+    }
+
+    /// Sets the raw query string.
+    pub fn query(mut self, query: &str) -> Self {
+        self.0["rawQueryString"] = Value::String(query.to_owned());
+        self
+    }
+
+    /// Replaces the body with exact bytes (sent base64-encoded, as API Gateway does for binary).
+    pub fn body_bytes(mut self, body: &[u8]) -> Self {
+        self.0["body"] = Value::String(BASE64.encode(body));
+        self.0["isBase64Encoded"] = Value::Bool(true);
+        self
+    }
+
+    /// Replaces the body with a JSON value.
+    pub fn body_json(mut self, body: &Value) -> Self {
+        self.0["body"] = Value::String(body.to_string());
+        self.0["isBase64Encoded"] = Value::Bool(false);
+        self
+    }
+
+    /// The body as sent (decoded), for signing.
+    pub fn body(&self) -> Vec<u8> {
+        let text = self.0["body"].as_str().unwrap_or_default();
+        if self.0["isBase64Encoded"].as_bool().unwrap_or(false) {
+            BASE64.decode(text).expect("base64 body")
+        } else {
+            text.as_bytes().to_vec()
+        }
+    }
+
+    /// The request lambda_http builds from this event, exactly as in Lambda.
+    pub fn request(&self) -> Request {
+        lambda_http::request::from_str(&self.0.to_string()).expect("a valid HTTP API event")
+    }
+}
+
+/// Status and JSON body of a response (`Value::Null` when empty).
+pub fn json_of(response: &Response<Body>) -> (u16, Value) {
+    let body = match response.body() {
+        Body::Text(text) => serde_json::from_str(text).expect("JSON response"),
+        Body::Binary(bytes) => serde_json::from_slice(bytes).expect("JSON response"),
+        _ => Value::Null,
+    };
+    (response.status().as_u16(), body)
+}
+
+/// A sample SQS event whose first record's body is replaced by each of `bodies`, with distinct
+/// message ids `m0`, `m1`, ….
+pub fn sqs_event(path: &str, bodies: &[String]) -> SqsEvent {
+    let mut event = load_event(path);
+    let template = event["Records"][0].clone();
+    event["Records"] = bodies
+        .iter()
+        .enumerate()
+        .map(|(i, body)| {
+            let mut record = template.clone();
+            record["messageId"] = Value::String(format!("m{i}"));
+            record["body"] = Value::String(body.clone());
+            record
+        })
+        .collect();
+    serde_json::from_value(event).expect("an SQS event")
+}
