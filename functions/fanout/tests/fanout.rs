@@ -1,0 +1,138 @@
+//! The fanout handler, fed the sample event in events/fanout/, against a stack on the emulator.
+
+use faultline::domain::{DomainEvent, Endpoint, EndpointId, EventType, TenantId};
+use faultline::store::PageRequest;
+use faultline_fanout::handle;
+use faultline_testkit::{load_event, sqs_event, TestStack};
+use serde_json::Value;
+
+async fn endpoint(
+    stack: &TestStack,
+    tenant: &TenantId,
+    types: Vec<EventType>,
+    enabled: bool,
+) -> Endpoint {
+    let id = EndpointId::generate();
+    let cipher = stack.state.cipher().await.expect("data key");
+    let now = stack.state.clock.now();
+    let endpoint = Endpoint {
+        secret: cipher.seal("whsec_dGVzdA==", &Endpoint::secret_context_for(tenant, &id)),
+        id,
+        tenant_id: tenant.clone(),
+        url: "https://hooks.example.com/x".into(),
+        description: String::new(),
+        event_types: types,
+        enabled,
+        created_at: now,
+        updated_at: now,
+    };
+    stack
+        .state
+        .store
+        .create_endpoint(&endpoint)
+        .await
+        .expect("endpoint");
+    endpoint
+}
+
+/// The sample event's domain event, moved into `tenant`.
+fn sample_event(tenant: &TenantId) -> String {
+    let sample = load_event("fanout/domain-event.json");
+    let mut event: Value =
+        serde_json::from_str(sample["Records"][0]["body"].as_str().expect("body")).expect("event");
+    event["tenant_id"] = Value::String(tenant.to_string());
+    event["id"] = Value::String(faultline::domain::EventId::generate().to_string());
+    event.to_string()
+}
+
+#[tokio::test]
+async fn one_task_per_enabled_subscribed_endpoint_and_the_message_stored_once() {
+    let stack = TestStack::deploy().await;
+    let (tenant, _) = stack.tenant().await;
+    let all = endpoint(&stack, &tenant, vec![], true).await;
+    let created_only = endpoint(&stack, &tenant, vec![EventType::IncidentCreated], true).await;
+    endpoint(&stack, &tenant, vec![EventType::IncidentResolved], true).await;
+    endpoint(&stack, &tenant, vec![], false).await;
+    let (other_tenant, _) = stack.tenant().await;
+    endpoint(&stack, &other_tenant, vec![], true).await;
+    let body = sample_event(&tenant);
+
+    let response = handle(
+        &stack.state,
+        sqs_event("fanout/domain-event.json", &[body.clone()]),
+    )
+    .await;
+    // SQS may deliver the same event twice.
+    handle(&stack.state, sqs_event("fanout/domain-event.json", &[body])).await;
+
+    assert!(response.batch_item_failures.is_empty());
+    let tasks = stack.drain_queue("DeliveriesQueue").await;
+    let mut targets: Vec<String> = tasks
+        .iter()
+        .map(|t| t["endpoint_id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    targets.sort();
+    targets.dedup();
+    let mut expected = vec![all.id.to_string(), created_only.id.to_string()];
+    expected.sort();
+    assert_eq!(targets, expected);
+    assert!(tasks.iter().all(|t| t["attempt"] == 1));
+    let messages = stack
+        .state
+        .store
+        .list_messages(&tenant, &PageRequest::default())
+        .await
+        .expect("messages");
+    assert_eq!(messages.items.len(), 1, "the message is stored once");
+    let payload: Value = serde_json::from_str(&messages.items[0].body).expect("body");
+    assert_eq!(payload["type"], "incident.created");
+    assert!(
+        payload.get("tenant_id").is_none(),
+        "tenant ids stay internal"
+    );
+}
+
+#[tokio::test]
+async fn only_the_malformed_record_is_reported() {
+    let stack = TestStack::deploy().await;
+    let (tenant, _) = stack.tenant().await;
+    endpoint(&stack, &tenant, vec![], true).await;
+
+    let event = sqs_event(
+        "fanout/domain-event.json",
+        &["garbage".into(), sample_event(&tenant)],
+    );
+    let response = handle(&stack.state, event).await;
+
+    let failed: Vec<&str> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.as_str())
+        .collect();
+    assert_eq!(failed, vec!["m0"]);
+    assert_eq!(stack.drain_queue("DeliveriesQueue").await.len(), 1);
+}
+
+#[tokio::test]
+async fn an_event_nobody_subscribes_to_stores_nothing() {
+    let stack = TestStack::deploy().await;
+    let (tenant, _) = stack.tenant().await;
+    let event: DomainEvent = serde_json::from_str(&sample_event(&tenant)).expect("event");
+    let response = handle(
+        &stack.state,
+        sqs_event(
+            "fanout/domain-event.json",
+            &[serde_json::to_string(&event).expect("json")],
+        ),
+    )
+    .await;
+    assert!(response.batch_item_failures.is_empty());
+    assert!(stack.drain_queue("DeliveriesQueue").await.is_empty());
+    let messages = stack
+        .state
+        .store
+        .list_messages(&tenant, &PageRequest::default())
+        .await
+        .expect("messages");
+    assert!(messages.items.is_empty());
+}

@@ -1,0 +1,61 @@
+//! The outbox relay: an event whose publish failed after its incident was written is published by
+//! the next scheduled run, so an accepted change never loses its event.
+
+use faultline::clock::Clock;
+use faultline::domain::{Integration, IntegrationId, Source};
+use faultline::services::ingest::ingest_signal;
+use faultline::sources::generic::parse_generic_alert;
+use faultline_outbox_relay::handle;
+use faultline_testkit::{load_event, TestStack};
+use serde_json::json;
+
+#[tokio::test]
+async fn events_left_in_the_outbox_are_published_by_the_next_run() {
+    let clock = Clock::fixed(chrono::Utc::now());
+    let stack = TestStack::deploy_with("1", clock.clone()).await;
+    let (tenant, _) = stack.tenant().await;
+    let integration = Integration {
+        id: IntegrationId::generate(),
+        tenant_id: tenant.clone(),
+        source: Source::Generic,
+        name: "x".into(),
+        secret: None,
+        created_at: clock.now(),
+    };
+
+    // SQS is unreachable for this writer: the incident is written, its event stays parked.
+    let mut broken = stack.state.clone();
+    broken.events = faultline::queue::EventPublisher::new(
+        stack.clients.sqs.clone(),
+        "http://127.0.0.1:1/123456789012/no-such-queue",
+    );
+    let Ok(serde_json::Value::Object(body)) = serde_json::from_value(json!({"title": "Parked"}))
+    else {
+        unreachable!()
+    };
+    let signal = parse_generic_alert(body, clock.now()).expect("valid");
+    ingest_signal(&broken, &integration, &signal)
+        .await
+        .expect("accepted despite SQS");
+    assert!(stack.drain_queue("EventsQueue").await.is_empty());
+
+    // Within the grace period the writer may still be publishing: the relay leaves it.
+    let early = handle(&stack.state, load_event("outbox-relay/every-minute.json"))
+        .await
+        .expect("runs");
+    assert_eq!(early["found"], 0);
+
+    clock.advance(chrono::Duration::minutes(1));
+    let report = handle(&stack.state, load_event("outbox-relay/every-minute.json"))
+        .await
+        .expect("runs");
+    assert_eq!(report, json!({"found": 1, "published": 1}));
+    let events = stack.drain_queue("EventsQueue").await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["type"], "incident.created");
+
+    let again = handle(&stack.state, load_event("outbox-relay/every-minute.json"))
+        .await
+        .expect("runs");
+    assert_eq!(again["found"], 0, "published events leave the outbox");
+}
