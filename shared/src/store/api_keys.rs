@@ -86,7 +86,9 @@ impl Store {
             .update_item()
             .table_name(&self.table)
             .set_key(Some(Keys::new(keys::api_key(id), "KEY").key()))
-            .update_expression("SET revoked_at = if_not_exists(revoked_at, :at)")
+            // A plain SET: the record stores an absent revocation as NULL, which if_not_exists
+            // would keep.
+            .update_expression("SET revoked_at = :at")
             .condition_expression("attribute_exists(pk) AND tenant_id = :tenant")
             .expression_attribute_values(":at", AttributeValue::S(at.to_rfc3339()))
             .expression_attribute_values(":tenant", AttributeValue::S(tenant.to_string()))

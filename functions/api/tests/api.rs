@@ -1,0 +1,357 @@
+//! The api handler, fed the sample events in events/api/, against a stack on the emulator.
+
+use faultline::domain::Fingerprint;
+use faultline::domain::{
+    Incident, IncidentId, IntegrationId, Severity, Signal, SignalStatus, Source, TimelineEntry,
+};
+use faultline::store::IncidentWrite;
+use faultline_api::handle;
+use faultline_testkit::{json_of, HttpEvent, TestStack};
+use serde_json::{json, Value};
+
+fn events() -> Vec<(String, HttpEvent)> {
+    let dir = faultline_testkit::workspace_root().join("events/api");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .expect("events/api")
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let name = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            (name.clone(), HttpEvent::load(&format!("api/{name}")))
+        })
+        .collect()
+}
+
+async fn call(stack: &TestStack, event: &HttpEvent) -> (u16, Value) {
+    json_of(&handle(&stack.state, event.request()).await)
+}
+
+fn ulid_like() -> String {
+    IncidentId::generate().to_string()
+}
+
+async fn open_incident(stack: &TestStack, tenant: &faultline::domain::TenantId) -> Incident {
+    let now = stack.state.clock.now();
+    let signal = Signal {
+        source: Source::Generic,
+        fingerprint: Fingerprint::from_key("generic", &ulid_like()),
+        title: "Checkout errors".into(),
+        description: None,
+        severity: Severity::High,
+        status: SignalStatus::Firing,
+        service: None,
+        environment: None,
+        url: None,
+        occurred_at: now,
+        attributes: Default::default(),
+    };
+    let incident = Incident::open(
+        IncidentId::generate(),
+        tenant.clone(),
+        IntegrationId::generate(),
+        &signal,
+        now,
+    );
+    let timeline = TimelineEntry::for_signal(&signal, "opened", "opened".into(), now);
+    let write = IncidentWrite {
+        incident: &incident,
+        timeline: &timeline,
+        events: &[],
+    };
+    stack
+        .state
+        .store
+        .create_incident(write, None)
+        .await
+        .expect("incident");
+    incident
+}
+
+#[tokio::test]
+async fn health_needs_no_key_and_every_other_route_refuses_missing_wrong_and_revoked_keys() {
+    let stack = TestStack::deploy().await;
+    stack.set_admin_key("sk_platformadm1_correct-horse").await;
+    let (tenant, key) = stack.tenant().await;
+    assert!(stack
+        .state
+        .store
+        .revoke_api_key(&tenant, key.id(), chrono::Utc::now())
+        .await
+        .expect("revoke"));
+
+    for (name, event) in events() {
+        let (status, _) = call(&stack, &event.clone().key(None)).await;
+        if name == "health.json" {
+            assert_eq!(status, 200);
+            continue;
+        }
+        assert_eq!(status, 401, "{name} without a key");
+        let (status, problem) =
+            call(&stack, &event.clone().key(Some("sk_abcdefghijkl_wrong"))).await;
+        assert_eq!(status, 401, "{name} with a wrong key");
+        assert_eq!(
+            problem["type"],
+            "https://faultline.dev/problems/unauthorized"
+        );
+        let (status, problem) = call(&stack, &event.clone().key(Some(key.expose()))).await;
+        assert_eq!(status, 401, "{name} with a revoked key");
+        assert!(problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("revoked"));
+        let (status, _) = call(
+            &stack,
+            &event.clone().header("x-api-key", key.expose()).key(None),
+        )
+        .await;
+        assert_eq!(status, 401, "{name} with a revoked key in X-API-Key");
+    }
+}
+
+#[tokio::test]
+async fn another_tenants_resources_are_not_found() {
+    let stack = TestStack::deploy().await;
+    let (owner, owner_key) = stack.tenant().await;
+    let (_, stranger_key) = stack.tenant().await;
+    let incident = open_incident(&stack, &owner).await;
+    let (_, endpoint) = call(
+        &stack,
+        &HttpEvent::load("api/create-endpoint.json").key(Some(owner_key.expose())),
+    )
+    .await;
+    let endpoint_id = endpoint["id"].as_str().expect("endpoint id");
+
+    for (file, param, id) in [
+        ("get-incident.json", "id", incident.id.as_str()),
+        ("get-incident-timeline.json", "id", incident.id.as_str()),
+        ("get-endpoint.json", "id", endpoint_id),
+        ("update-endpoint.json", "id", endpoint_id),
+        ("delete-endpoint.json", "id", endpoint_id),
+    ] {
+        let event = HttpEvent::load(&format!("api/{file}")).path_param(param, id);
+        let (status, _) = call(&stack, &event.clone().key(Some(stranger_key.expose()))).await;
+        assert_eq!(status, 404, "{file} as another tenant");
+        let (status, _) = call(&stack, &event.key(Some(owner_key.expose()))).await;
+        assert!(status < 300, "{file} as the owner: {status}");
+    }
+    let (_, listed) = call(
+        &stack,
+        &HttpEvent::load("api/list-incidents.json").key(Some(stranger_key.expose())),
+    )
+    .await;
+    assert_eq!(listed["items"], json!([]));
+}
+
+#[tokio::test]
+async fn platform_admin_creates_tenants_whose_first_key_works() {
+    let stack = TestStack::deploy().await;
+    stack.set_admin_key("sk_platformadm1_correct-horse").await;
+    let (_, tenant_key) = stack.tenant().await;
+    let create = HttpEvent::load("api/create-tenant.json");
+
+    let (status, _) = call(&stack, &create.clone().key(Some(tenant_key.expose()))).await;
+    assert_eq!(status, 403, "a tenant key cannot create tenants");
+    let (status, problem) = call(
+        &stack,
+        &create
+            .clone()
+            .key(Some("sk_platformadm1_correct-horse"))
+            .body_json(&json!({"name": "x", "plan": "gold"})),
+    )
+    .await;
+    assert_eq!((status, problem["field"].as_str()), (422, Some("plan")));
+    let (status, created) = call(&stack, &create.key(Some("sk_platformadm1_correct-horse"))).await;
+    assert_eq!(status, 201);
+    let key = created["api_key"]["key"]
+        .as_str()
+        .expect("the key is shown once");
+    assert!(created["api_key"].get("digest").is_none());
+
+    let (status, listed) = call(
+        &stack,
+        &HttpEvent::load("api/list-incidents.json").key(Some(key)),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(listed, json!({"items": [], "next_cursor": null}));
+    let (status, _) = call(
+        &stack,
+        &HttpEvent::load("api/list-incidents.json").key(Some("sk_platformadm1_correct-horse")),
+    )
+    .await;
+    assert_eq!(status, 403, "the platform key holds no tenant data");
+}
+
+#[tokio::test]
+async fn endpoints_show_their_secret_once_validate_input_and_can_be_changed_and_deleted() {
+    let stack = TestStack::deploy().await;
+    let (_, key) = stack.tenant().await;
+    let key = Some(key.expose());
+
+    let (status, created) = call(
+        &stack,
+        &HttpEvent::load("api/create-endpoint.json").key(key),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert!(created["secret"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("whsec_"));
+    let id = created["id"].as_str().expect("id");
+    let (_, shown) = call(
+        &stack,
+        &HttpEvent::load("api/get-endpoint.json")
+            .path_param("id", id)
+            .key(key),
+    )
+    .await;
+    assert!(
+        shown.get("secret").is_none(),
+        "the secret is never shown again"
+    );
+    assert_eq!(
+        shown["event_types"],
+        json!(["incident.created", "incident.resolved"])
+    );
+
+    for (body, field) in [
+        (json!({"url": "ftp://example.com"}), "url"),
+        (json!({"url": "http://10.0.0.8/hook"}), "url"),
+        (json!({"url": "http://169.254.169.254/latest"}), "url"),
+        (
+            json!({"url": "https://example.com", "event_types": ["incident.exploded"]}),
+            "event_types",
+        ),
+        (
+            json!({"url": "https://example.com", "colour": "red"}),
+            "colour",
+        ),
+        (json!({"description": "no url"}), "url"),
+        (json!({"url": 5}), "url"),
+    ] {
+        let (status, problem) = call(
+            &stack,
+            &HttpEvent::load("api/create-endpoint.json")
+                .key(key)
+                .body_json(&body),
+        )
+        .await;
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (422, Some(field)),
+            "{body}"
+        );
+    }
+
+    let (status, updated) = call(
+        &stack,
+        &HttpEvent::load("api/update-endpoint.json")
+            .path_param("id", id)
+            .key(key),
+    )
+    .await;
+    assert_eq!((status, updated["enabled"].as_bool()), (200, Some(false)));
+    let (status, _) = call(
+        &stack,
+        &HttpEvent::load("api/delete-endpoint.json")
+            .path_param("id", id)
+            .key(key),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, _) = call(
+        &stack,
+        &HttpEvent::load("api/delete-endpoint.json")
+            .path_param("id", id)
+            .key(key),
+    )
+    .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn lists_paginate_with_cursors_and_refuse_bad_ones() {
+    let stack = TestStack::deploy().await;
+    let (tenant, key) = stack.tenant().await;
+    let key = Some(key.expose());
+    for _ in 0..3 {
+        open_incident(&stack, &tenant).await;
+    }
+    let list = HttpEvent::load("api/list-incidents.json").key(key);
+
+    let (_, first) = call(&stack, &list.clone().query("limit=2")).await;
+    assert_eq!(first["items"].as_array().map(Vec::len), Some(2));
+    let cursor = first["next_cursor"].as_str().expect("a next page");
+    let (_, second) = call(
+        &stack,
+        &list.clone().query(&format!("limit=2&cursor={cursor}")),
+    )
+    .await;
+    assert_eq!(second["items"].as_array().map(Vec::len), Some(1));
+    assert!(
+        first["items"][0]["created_at"].as_str() >= second["items"][0]["created_at"].as_str(),
+        "newest first"
+    );
+
+    let (status, problem) = call(&stack, &list.clone().query("cursor=bm9wZQ")).await;
+    assert_eq!((status, problem["field"].as_str()), (400, Some("cursor")));
+    let (status, problem) = call(&stack, &list.query("limit=0")).await;
+    assert_eq!((status, problem["field"].as_str()), (400, Some("limit")));
+}
+
+#[tokio::test]
+async fn integrations_never_return_their_secret_and_incidents_show_their_timeline() {
+    let stack = TestStack::deploy().await;
+    let (tenant, key) = stack.tenant().await;
+    let key = Some(key.expose());
+    let (status, created) = call(
+        &stack,
+        &HttpEvent::load("api/create-integration.json").key(key),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(created["has_secret"], true);
+    assert!(!created.to_string().contains("a-long-shared-secret-1234"));
+    let (status, problem) = call(
+        &stack,
+        &HttpEvent::load("api/create-integration.json")
+            .key(key)
+            .body_json(&json!({"source": "nagios", "name": "x"})),
+    )
+    .await;
+    assert_eq!((status, problem["field"].as_str()), (422, Some("source")));
+    let (_, listed) = call(
+        &stack,
+        &HttpEvent::load("api/list-integrations.json").key(key),
+    )
+    .await;
+    assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
+
+    let incident = open_incident(&stack, &tenant).await;
+    let (status, timeline) = call(
+        &stack,
+        &HttpEvent::load("api/get-incident-timeline.json")
+            .path_param("id", incident.id.as_str())
+            .key(key),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(timeline["items"][0]["kind"], "opened");
+    let (status, _) = call(
+        &stack,
+        &HttpEvent::load("api/get-incident.json")
+            .path_param("id", "inc_garbage")
+            .key(key),
+    )
+    .await;
+    assert_eq!(status, 404);
+}
