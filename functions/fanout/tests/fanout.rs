@@ -59,7 +59,7 @@ async fn one_task_per_enabled_subscribed_endpoint_and_the_message_stored_once() 
 
     let response = handle(
         &stack.state,
-        sqs_event("fanout/domain-event.json", &[body.clone()]),
+        sqs_event("fanout/domain-event.json", std::slice::from_ref(&body)),
     )
     .await;
     // SQS may deliver the same event twice.

@@ -1,0 +1,58 @@
+# Faultline — the two commands a newcomer needs are `make dev` and `make test`.
+# Both install what they need (Python tools into .venv); nothing relies on a hand install.
+
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEPLOY_STAMP := $(VENV)/.installed-deploy
+CARGO_FLAGS := --locked
+
+export FAULTLINE_MOTO_SERVER := $(abspath $(VENV))/bin/moto_server
+export FAULTLINE_PYTHON := $(abspath $(VENV))/bin/python
+
+.PHONY: dev test lint fmt check bench build deploy clean
+
+## dev: run the whole hub locally (AWS emulator + every function on http://127.0.0.1:3000)
+dev: $(STAMP)
+	cargo run $(CARGO_FLAGS) -p faultline-local --bin faultline-local
+
+## test: formatting, lints, template lint, and every test (unit, handler, end to end)
+test: $(STAMP) lint
+	cargo test $(CARGO_FLAGS) --workspace --all-targets
+	cargo test $(CARGO_FLAGS) --workspace --doc
+
+lint: $(STAMP)
+	cargo fmt --all -- --check
+	cargo clippy $(CARGO_FLAGS) --workspace --all-targets -- -D warnings
+	$(VENV)/bin/cfn-lint template.yaml
+
+fmt:
+	cargo fmt --all
+
+## bench: criterion benchmarks of the hot paths, then the local-stack latency probe (release)
+bench: $(STAMP)
+	cargo bench $(CARGO_FLAGS) -p faultline-shared --bench hot_paths -- --noplot
+	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin latency-probe
+
+## build: Lambda bootstraps for arm64 with cargo-lambda (via sam build)
+build: $(DEPLOY_STAMP)
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/sam build --beta-features
+
+## deploy: build, then deploy with SAM (asks for stack name and region the first time)
+deploy: build
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/sam deploy --guided
+
+clean:
+	rm -rf $(VENV) .aws-sam
+	cargo clean
+
+$(STAMP): infra/requirements.txt
+	@command -v python3 >/dev/null || (apt-get update && apt-get install -y python3 python3-venv python3-pip)
+	@test -x $(PY) || python3 -m venv $(VENV) || (apt-get update && apt-get install -y python3-venv && python3 -m venv $(VENV))
+	$(PY) -m pip install --quiet --disable-pip-version-check -r infra/requirements.txt
+	@touch $@
+
+$(DEPLOY_STAMP): $(STAMP) infra/requirements-deploy.txt
+	$(PY) -m pip install --quiet --disable-pip-version-check -r infra/requirements-deploy.txt
+	@touch $@
