@@ -34,6 +34,7 @@ fmt:
 bench: $(STAMP)
 	cargo bench $(CARGO_FLAGS) -p faultline-shared --bench hot_paths -- --noplot
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin latency-probe
+	bash tests/bench/dev_ready.sh
 
 ## build: Lambda bootstraps for arm64 with cargo-lambda (via sam build)
 build: $(DEPLOY_STAMP)

@@ -8,7 +8,7 @@ mod process;
 mod template;
 
 pub use deploy::{deploy, DeployError, Deployment};
-pub use process::{shared_emulator, Emulator, EmulatorError};
+pub use process::{free_port, shared_emulator, Emulator, EmulatorError};
 pub use template::{FunctionSpec, Template, TemplateError, Trigger};
 
 /// The region everything local lives in.
