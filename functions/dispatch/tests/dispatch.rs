@@ -5,8 +5,7 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use chrono::{Duration, Utc};
 use faultline::clock::Clock;
 use faultline::domain::{
-    DeliveryStatus, DeliveryTask, DomainEvent, Endpoint, EndpointId, EventType, Message, MessageId,
-    TenantId,
+    DeliveryStatus, DeliveryTask, DomainEvent, Endpoint, EventType, Message, MessageId, TenantId,
 };
 use faultline::signing::WebhookSecret;
 use faultline::store::PageRequest;
@@ -26,27 +25,10 @@ struct Fixture {
 
 async fn fixture(stack: TestStack, receiver: &MockServer) -> Fixture {
     let (tenant, _) = stack.tenant().await;
-    let secret = WebhookSecret::generate();
-    let id = EndpointId::generate();
-    let cipher = stack.state.cipher().await.expect("data key");
+    let (endpoint, secret) = stack
+        .endpoint(&tenant, &format!("{}/hook", receiver.uri()), vec![], true)
+        .await;
     let now = stack.state.clock.now();
-    let endpoint = Endpoint {
-        secret: cipher.seal(secret.expose(), &Endpoint::secret_context_for(&tenant, &id)),
-        id,
-        tenant_id: tenant.clone(),
-        url: format!("{}/hook", receiver.uri()),
-        description: String::new(),
-        event_types: vec![],
-        enabled: true,
-        created_at: now,
-        updated_at: now,
-    };
-    stack
-        .state
-        .store
-        .create_endpoint(&endpoint)
-        .await
-        .expect("endpoint");
     let event = DomainEvent::new(
         tenant.clone(),
         EventType::IncidentCreated,

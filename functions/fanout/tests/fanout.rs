@@ -1,6 +1,6 @@
 //! The fanout handler, fed the sample event in events/fanout/, against a stack on the emulator.
 
-use faultline::domain::{DomainEvent, Endpoint, EndpointId, EventType, TenantId};
+use faultline::domain::{DomainEvent, Endpoint, EventType, TenantId};
 use faultline::store::PageRequest;
 use faultline_fanout::handle;
 use faultline_testkit::{load_event, sqs_event, TestStack};
@@ -12,27 +12,10 @@ async fn endpoint(
     types: Vec<EventType>,
     enabled: bool,
 ) -> Endpoint {
-    let id = EndpointId::generate();
-    let cipher = stack.state.cipher().await.expect("data key");
-    let now = stack.state.clock.now();
-    let endpoint = Endpoint {
-        secret: cipher.seal("whsec_dGVzdA==", &Endpoint::secret_context_for(tenant, &id)),
-        id,
-        tenant_id: tenant.clone(),
-        url: "https://hooks.example.com/x".into(),
-        description: String::new(),
-        event_types: types,
-        enabled,
-        created_at: now,
-        updated_at: now,
-    };
     stack
-        .state
-        .store
-        .create_endpoint(&endpoint)
+        .endpoint(tenant, "https://hooks.example.com/x", types, enabled)
         .await
-        .expect("endpoint");
-    endpoint
+        .0
 }
 
 /// The sample event's domain event, moved into `tenant`.

@@ -1,7 +1,7 @@
 //! The generic webhook handler, fed the sample event in events/webhook-generic/, against a stack
 //! deployed on the AWS emulator.
 
-use faultline::domain::{Integration, IntegrationId, Source, TenantId};
+use faultline::domain::{Integration, IntegrationId, TenantId};
 use faultline::signing::hmac_sha256::hmac_sha256;
 use faultline::signing::WebhookSecret;
 use faultline::store::PageRequest;
@@ -12,23 +12,7 @@ use serde_json::{json, Value};
 const SECRET: &str = "a-long-shared-secret-1234";
 
 async fn integration(stack: &TestStack, tenant: &TenantId, secret: Option<&str>) -> Integration {
-    let id = IntegrationId::generate();
-    let cipher = stack.state.cipher().await.expect("data key");
-    let integration = Integration {
-        secret: secret.map(|s| cipher.seal(s, &format!("integration/{tenant}/{id}"))),
-        id,
-        tenant_id: tenant.clone(),
-        source: Source::Generic,
-        name: "grafana".into(),
-        created_at: stack.state.clock.now(),
-    };
-    stack
-        .state
-        .store
-        .create_integration(&integration)
-        .await
-        .expect("stored");
-    integration
+    stack.generic_integration(tenant, secret).await
 }
 
 fn alert(integration: &Integration) -> HttpEvent {

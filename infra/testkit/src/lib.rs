@@ -8,8 +8,11 @@ use base64::Engine;
 use faultline::auth::{ApiKey, Scope};
 use faultline::aws::AwsClients;
 use faultline::clock::Clock;
-use faultline::domain::{Tenant, TenantId};
+use faultline::domain::{
+    Endpoint, EndpointId, EventType, Integration, IntegrationId, Source, Tenant, TenantId,
+};
 use faultline::services::api_keys::issue_api_key;
+use faultline::signing::WebhookSecret;
 use faultline::{AppState, Config};
 use faultline_emulator::{deploy, shared_emulator, Deployment, Template};
 use lambda_http::{Body, Request, Response};
@@ -78,6 +81,62 @@ impl TestStack {
             .await
             .expect("key issued");
         (tenant.id, key)
+    }
+
+    /// A stored endpoint of `tenant` at `url` and its signing secret.
+    pub async fn endpoint(
+        &self,
+        tenant: &TenantId,
+        url: &str,
+        event_types: Vec<EventType>,
+        enabled: bool,
+    ) -> (Endpoint, WebhookSecret) {
+        let secret = WebhookSecret::generate();
+        let id = EndpointId::generate();
+        let cipher = self.state.cipher().await.expect("data key");
+        let now = self.state.clock.now();
+        let endpoint = Endpoint {
+            secret: cipher.seal(secret.expose(), &Endpoint::secret_context_for(tenant, &id)),
+            id,
+            tenant_id: tenant.clone(),
+            url: url.to_owned(),
+            description: String::new(),
+            event_types,
+            enabled,
+            created_at: now,
+            updated_at: now,
+        };
+        self.state
+            .store
+            .create_endpoint(&endpoint)
+            .await
+            .expect("endpoint stored");
+        (endpoint, secret)
+    }
+
+    /// A stored generic integration of `tenant`, with `secret` sealed when given.
+    pub async fn generic_integration(
+        &self,
+        tenant: &TenantId,
+        secret: Option<&str>,
+    ) -> Integration {
+        let id = IntegrationId::generate();
+        let cipher = self.state.cipher().await.expect("data key");
+        let mut integration = Integration {
+            id,
+            tenant_id: tenant.clone(),
+            source: Source::Generic,
+            name: "test integration".into(),
+            secret: None,
+            created_at: self.state.clock.now(),
+        };
+        integration.secret = secret.map(|s| cipher.seal(s, &integration.secret_context()));
+        self.state
+            .store
+            .create_integration(&integration)
+            .await
+            .expect("integration stored");
+        integration
     }
 
     /// Installs `key` as the platform admin key.

@@ -1,6 +1,6 @@
 use super::keys;
 use super::page::{Page, PageRequest};
-use super::table::{to_item, Keys, Query, Store, StoreError};
+use super::table::{existed, to_item, Keys, Query, Store, StoreError};
 use crate::auth::Scope;
 use crate::domain::{ApiKeyId, TenantId};
 use aws_sdk_dynamodb::types::AttributeValue;
@@ -94,11 +94,8 @@ impl Store {
             .expression_attribute_values(":tenant", AttributeValue::S(tenant.to_string()))
             .send()
             .await
+            .map(|_| ())
             .map_err(StoreError::from);
-        match result {
-            Ok(_) => Ok(true),
-            Err(StoreError::Conflict) => Ok(false),
-            Err(other) => Err(other),
-        }
+        existed(result)
     }
 }

@@ -1,6 +1,6 @@
 use super::keys;
 use super::page::{Page, PageRequest};
-use super::table::{to_item, Keys, Query, Store, StoreError};
+use super::table::{existed, to_item, Keys, Query, Store, StoreError};
 use crate::domain::{Endpoint, EndpointId, TenantId};
 
 fn endpoint_keys(tenant: &TenantId, id: &EndpointId) -> Keys {
@@ -43,12 +43,9 @@ impl Store {
             .condition_expression("attribute_exists(pk)")
             .send()
             .await
+            .map(|_| ())
             .map_err(StoreError::from);
-        match result {
-            Ok(_) => Ok(true),
-            Err(StoreError::Conflict) => Ok(false),
-            Err(other) => Err(other),
-        }
+        existed(result)
     }
 
     /// One page of a tenant's endpoints.

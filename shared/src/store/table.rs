@@ -64,6 +64,16 @@ impl From<serde_dynamo::Error> for StoreError {
     }
 }
 
+/// For a conditional write on an item that must exist: `Ok(false)` when the condition failed
+/// (the item is absent, or belongs to another tenant — the two look the same to the caller).
+pub(crate) fn existed(result: Result<(), StoreError>) -> Result<bool, StoreError> {
+    match result {
+        Ok(()) => Ok(true),
+        Err(StoreError::Conflict) => Ok(false),
+        Err(other) => Err(other),
+    }
+}
+
 /// The keys of one item.
 pub(crate) struct Keys {
     pub pk: String,
