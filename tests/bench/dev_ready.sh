@@ -8,6 +8,8 @@ aws_port=${FAULTLINE_AWS_PORT:-4917}
 log=$(mktemp)
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
+# Build first (untimed) so the figure is the start-up of an up-to-date checkout.
+cargo build --locked --quiet -p faultline-local --bin faultline-local
 start=$(now_ms)
 FAULTLINE_PORT=$port FAULTLINE_AWS_PORT=$aws_port setsid make --no-print-directory dev >"$log" 2>&1 &
 group=$!

@@ -254,3 +254,23 @@ async fn bad_input_is_refused_with_problem_json_and_no_side_effects() {
     assert_eq!(stack.archived_objects().await, 0);
     assert!(stack.drain_queue("EventsQueue").await.is_empty());
 }
+
+/// moto never deletes expired TTL items, and DynamoDB may take days to: the dedup window is
+/// enforced by the expiry attribute itself.
+#[tokio::test]
+async fn a_delivery_id_is_processed_again_once_its_dedup_window_has_passed() {
+    let clock = faultline::clock::Clock::fixed(chrono::Utc::now());
+    let stack = TestStack::deploy_with("1", clock.clone()).await;
+    let (tenant, _) = stack.tenant().await;
+    let integration = integration(&stack, &tenant, None).await;
+    let event = alert(&integration).header("idempotency-key", "alert-42");
+
+    let (first, _) = json_of(&handle(&stack.state, event.request()).await);
+    clock.advance(chrono::Duration::days(6));
+    let (within, _) = json_of(&handle(&stack.state, event.request()).await);
+    clock.advance(chrono::Duration::days(2));
+    let (after, body) = json_of(&handle(&stack.state, event.request()).await);
+
+    assert_eq!((first, within, after), (202, 200, 202), "{body}");
+    assert_eq!(incidents(&stack, &tenant).await[0]["occurrences"], 2);
+}

@@ -127,7 +127,14 @@ impl Poller {
         }
     }
 
-    async fn deliver(&self, state: &AppState, sqs: &aws_sdk_sqs::Client, messages: Vec<Message>) {
+    /// Hands one received batch to the function, deletes the records it did not report as failed
+    /// and leaves the failures for redelivery.
+    pub async fn deliver(
+        &self,
+        state: &AppState,
+        sqs: &aws_sdk_sqs::Client,
+        messages: Vec<Message>,
+    ) {
         let event = match sqs_event(&messages, &self.queue_url) {
             Ok(event) => event,
             Err(err) => {
