@@ -68,6 +68,38 @@ impl RawArchive {
         )
     }
 
+    /// Reads an archived request back: its headers and exact body bytes.
+    pub async fn get(&self, key: &str) -> Result<(Vec<(String, String)>, Vec<u8>), ArchiveError> {
+        let object = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| ArchiveError(format!("{}", aws_sdk_s3::Error::from(e))))?;
+        let bytes = object
+            .body
+            .collect()
+            .await
+            .map_err(|e| ArchiveError(e.to_string()))?
+            .into_bytes();
+        let document: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| ArchiveError(e.to_string()))?;
+        let headers = document["headers"]
+            .as_object()
+            .map(|h| {
+                h.iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let body = BASE64
+            .decode(document["body_base64"].as_str().unwrap_or_default())
+            .map_err(|e| ArchiveError(e.to_string()))?;
+        Ok((headers, body))
+    }
+
     /// Stores the request; returns its key.
     pub async fn put(&self, request: &RawRequest<'_>) -> Result<String, ArchiveError> {
         let key = Self::key_for(request);

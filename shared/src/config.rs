@@ -20,6 +20,8 @@ pub struct Config {
     pub admin_key_secret: String,
     /// Retry delays for outgoing webhooks.
     pub retry_schedule: RetrySchedule,
+    /// How far before an incident's first occurrence merged changes are suspects.
+    pub suspect_window: chrono::Duration,
     /// The local stack: http and loopback endpoints allowed.
     pub local_mode: bool,
     /// An AWS endpoint override (the local emulator), from `AWS_ENDPOINT_URL`.
@@ -66,6 +68,16 @@ impl Config {
             })?,
             None => RetrySchedule::default(),
         };
+        let suspect_window = match get("FAULTLINE_SUSPECT_WINDOW_HOURS").filter(|v| !v.is_empty()) {
+            None => chrono::Duration::hours(24),
+            Some(text) => text
+                .parse::<u32>()
+                .map(|hours| chrono::Duration::hours(i64::from(hours)))
+                .map_err(|_| ConfigError::Invalid {
+                    name: "FAULTLINE_SUSPECT_WINDOW_HOURS",
+                    reason: format!("`{text}` is not a whole number of hours"),
+                })?,
+        };
         let local_mode = matches!(
             get("FAULTLINE_LOCAL_MODE").as_deref(),
             Some("1" | "true" | "yes")
@@ -78,6 +90,7 @@ impl Config {
             data_key_secret: required("FAULTLINE_DATA_KEY_SECRET")?,
             admin_key_secret: required("FAULTLINE_ADMIN_KEY_SECRET")?,
             retry_schedule,
+            suspect_window,
             local_mode,
             aws_endpoint_url: get("AWS_ENDPOINT_URL").filter(|v| !v.is_empty()),
         })

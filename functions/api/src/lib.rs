@@ -26,6 +26,9 @@ async fn route(state: &AppState, req: &Request) -> Result<Response<Body>, ApiErr
         "POST /v1/tenants" => routes::tenants::create(state, &principal, req).await,
         "POST /v1/integrations" => routes::integrations::create(state, &principal, req).await,
         "GET /v1/integrations" => routes::integrations::list(state, &principal, req).await,
+        "POST /v1/hooks/deliveries/{id}/replay" => {
+            routes::integrations::replay_delivery(state, &principal, req).await
+        }
         "GET /v1/incidents" => routes::incidents::list(state, &principal, req).await,
         "GET /v1/incidents/{id}" => routes::incidents::get(state, &principal, req).await,
         "GET /v1/incidents/{id}/timeline" => {

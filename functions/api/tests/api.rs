@@ -2,7 +2,7 @@
 
 use faultline::domain::Fingerprint;
 use faultline::domain::{
-    Incident, IncidentId, IntegrationId, Severity, Signal, SignalStatus, Source, TimelineEntry,
+    Incident, IncidentId, IntegrationId, Severity, Signal, Source, TimelineEntry,
 };
 use faultline::store::IncidentWrite;
 use faultline_api::handle;
@@ -40,27 +40,28 @@ fn ulid_like() -> String {
 
 async fn open_incident(stack: &TestStack, tenant: &faultline::domain::TenantId) -> Incident {
     let now = stack.state.clock.now();
-    let signal = Signal {
-        source: Source::Generic,
-        fingerprint: Fingerprint::from_key("generic", &ulid_like()),
-        title: "Checkout errors".into(),
-        description: None,
-        severity: Severity::High,
-        status: SignalStatus::Firing,
-        service: None,
-        environment: None,
-        url: None,
-        occurred_at: now,
-        attributes: Default::default(),
-    };
+    let mut signal = Signal::new(
+        Source::Generic,
+        Fingerprint::from_key("generic", &ulid_like()),
+        "Checkout errors".into(),
+        now,
+    );
+    signal.severity = Severity::High;
     let incident = Incident::open(
         IncidentId::generate(),
         tenant.clone(),
         IntegrationId::generate(),
+        None,
         &signal,
         now,
     );
-    let timeline = TimelineEntry::for_signal(&signal, "opened", "opened".into(), now);
+    let timeline = [TimelineEntry::for_signal(
+        &signal,
+        "opened",
+        "opened".into(),
+        "new fingerprint",
+        now,
+    )];
     let write = IncidentWrite {
         incident: &incident,
         timeline: &timeline,

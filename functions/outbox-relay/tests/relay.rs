@@ -19,6 +19,8 @@ async fn events_left_in_the_outbox_are_published_by_the_next_run() {
         tenant_id: tenant.clone(),
         source: Source::Generic,
         name: "x".into(),
+        project_id: None,
+        config: Default::default(),
         secret: None,
         created_at: clock.now(),
     };
@@ -49,10 +51,16 @@ async fn events_left_in_the_outbox_are_published_by_the_next_run() {
     let report = handle(&stack.state, load_event("outbox-relay/every-minute.json"))
         .await
         .expect("runs");
-    assert_eq!(report, json!({"found": 1, "published": 1}));
-    let events = stack.drain_queue("EventsQueue").await;
-    assert_eq!(events.len(), 1);
-    assert_eq!(events[0]["type"], "incident.created");
+    // The incident's lifecycle event and the alert-stream event.
+    assert_eq!(report, json!({"found": 2, "published": 2}));
+    let mut types: Vec<String> = stack
+        .drain_queue("EventsQueue")
+        .await
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    types.sort();
+    assert_eq!(types, vec!["alert.triggered", "incident.created"]);
 
     let again = handle(&stack.state, load_event("outbox-relay/every-minute.json"))
         .await

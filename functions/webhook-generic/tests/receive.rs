@@ -55,9 +55,13 @@ async fn sample_alert_opens_an_incident_archives_the_request_and_emits_incident_
     assert_eq!(listed[0]["attributes"]["host"], "db-1");
     assert_eq!(stack.archived_objects().await, 1);
     let events = stack.drain_queue("EventsQueue").await;
-    assert_eq!(events.len(), 1);
-    assert_eq!(events[0]["type"], "incident.created");
-    assert_eq!(events[0]["tenant_id"], tenant.as_str());
+    let mut types: Vec<&str> = events
+        .iter()
+        .map(|e| e["type"].as_str().unwrap_or_default())
+        .collect();
+    types.sort();
+    assert_eq!(types, vec!["alert.triggered", "incident.created"]);
+    assert!(events.iter().all(|e| e["tenant_id"] == tenant.as_str()));
 }
 
 #[tokio::test]
@@ -104,8 +108,14 @@ async fn same_fingerprint_updates_and_resolved_resolves() {
         .into_iter()
         .map(|e| e["type"].clone())
         .collect();
-    assert_eq!(types.len(), 3);
-    for expected in ["incident.created", "incident.updated", "incident.resolved"] {
+    assert_eq!(types.len(), 6, "{types:?}");
+    for expected in [
+        "incident.created",
+        "incident.updated",
+        "incident.resolved",
+        "alert.triggered",
+        "alert.resolved",
+    ] {
         assert!(types.contains(&json!(expected)), "{types:?}");
     }
 
@@ -263,7 +273,10 @@ async fn a_delivery_id_is_processed_again_once_its_dedup_window_has_passed() {
     let stack = TestStack::deploy_with("1", clock.clone()).await;
     let (tenant, _) = stack.tenant().await;
     let integration = integration(&stack, &tenant, None).await;
-    let event = alert(&integration).header("idempotency-key", "alert-42");
+    // No occurred_at: each processing is a new occurrence at the (injected) time it arrives.
+    let event = alert(&integration)
+        .body_json(&json!({"title": "Replica lag", "fingerprint": "lag"}))
+        .header("idempotency-key", "alert-42");
 
     let (first, _) = json_of(&handle(&stack.state, event.request()).await);
     clock.advance(chrono::Duration::days(6));

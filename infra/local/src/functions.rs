@@ -23,6 +23,10 @@ pub async fn invoke_http(state: &AppState, binary: &str, req: Request) -> Option
         "faultline-api" => faultline_api::handle(state, req).await,
         "faultline-auth" => faultline_auth::handle(state, req).await,
         "faultline-webhook-generic" => faultline_webhook_generic::handle(state, req).await,
+        "faultline-webhook-github" => faultline_webhook_github::handle(state, req).await,
+        "faultline-webhook-pagerduty" => faultline_webhook_pagerduty::handle(state, req).await,
+        "faultline-webhook-sentry" => faultline_webhook_sentry::handle(state, req).await,
+        "faultline-webhook-slack" => faultline_webhook_slack::handle(state, req).await,
         _ => return None,
     })
 }

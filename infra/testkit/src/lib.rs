@@ -114,19 +114,23 @@ impl TestStack {
         (endpoint, secret)
     }
 
-    /// A stored generic integration of `tenant`, with `secret` sealed when given.
-    pub async fn generic_integration(
+    /// A stored integration of `tenant` for `source`, with `secret` sealed when given and the
+    /// given source `config`.
+    pub async fn integration(
         &self,
         tenant: &TenantId,
+        source: Source,
         secret: Option<&str>,
+        config: Value,
     ) -> Integration {
-        let id = IntegrationId::generate();
         let cipher = self.state.cipher().await.expect("data key");
         let mut integration = Integration {
-            id,
+            id: IntegrationId::generate(),
             tenant_id: tenant.clone(),
-            source: Source::Generic,
-            name: "test integration".into(),
+            source,
+            name: format!("test {}", source.as_str()),
+            project_id: None,
+            config: config.as_object().cloned().unwrap_or_default(),
             secret: None,
             created_at: self.state.clock.now(),
         };
@@ -137,6 +141,16 @@ impl TestStack {
             .await
             .expect("integration stored");
         integration
+    }
+
+    /// A stored generic integration of `tenant`, with `secret` sealed when given.
+    pub async fn generic_integration(
+        &self,
+        tenant: &TenantId,
+        secret: Option<&str>,
+    ) -> Integration {
+        self.integration(tenant, Source::Generic, secret, Value::Null)
+            .await
     }
 
     /// Installs `key` as the platform admin key.
@@ -197,6 +211,14 @@ impl TestStack {
             .expect("list objects");
         output.contents().len()
     }
+}
+
+/// The exact bytes of a provider fixture in `../shared/fixtures/providers/`.
+pub fn provider_fixture(name: &str) -> Vec<u8> {
+    let file = workspace_root()
+        .join("../shared/fixtures/providers")
+        .join(name);
+    std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
 }
 
 /// A sample event from `events/`, e.g. `api/get-incident.json`.

@@ -5,40 +5,59 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-/// The kinds of event Faultline publishes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum EventType {
+macro_rules! event_types {
+    ($($(#[$doc:meta])* $variant:ident => $name:literal,)*) => {
+        /// The kinds of event Faultline publishes.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum EventType {
+            $($(#[$doc])* #[serde(rename = $name)] $variant,)*
+        }
+
+        impl EventType {
+            /// Every event type, for validating subscriptions.
+            pub const ALL: &'static [EventType] = &[$(Self::$variant,)*];
+
+            /// The dotted name, as in payloads and subscriptions.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+event_types! {
     /// A new incident was opened.
-    #[serde(rename = "incident.created")]
-    IncidentCreated,
-    /// An open incident received another firing signal.
-    #[serde(rename = "incident.updated")]
-    IncidentUpdated,
+    IncidentCreated => "incident.created",
+    /// An incident changed (another occurrence, acknowledged, new priority, reopened).
+    IncidentUpdated => "incident.updated",
     /// An incident was resolved.
-    #[serde(rename = "incident.resolved")]
-    IncidentResolved,
+    IncidentResolved => "incident.resolved",
+    /// An incident's assignee changed.
+    IncidentAssigned => "incident.assigned",
+    /// An error-tracker issue appeared.
+    IssueCreated => "issue.created",
+    /// An issue changed (new events, assignment, regression).
+    IssueUpdated => "issue.updated",
+    /// An issue was resolved (or ignored) upstream.
+    IssueResolved => "issue.resolved",
+    /// A firing alert arrived (each occurrence).
+    AlertTriggered => "alert.triggered",
+    /// An alert cleared.
+    AlertResolved => "alert.resolved",
+    /// A change was deployed (a merged pull request).
+    DeployRecorded => "deploy.recorded",
+    /// A line was added to an incident's timeline (a note, a deploy).
+    TimelineUpdated => "timeline.updated",
+    /// Changes that may have caused a new incident, ranked.
+    HypothesisGenerated => "hypothesis.generated",
 }
 
 impl EventType {
-    /// Every event type, for validating subscriptions.
-    pub const ALL: [EventType; 3] = [
-        Self::IncidentCreated,
-        Self::IncidentUpdated,
-        Self::IncidentResolved,
-    ];
-
-    /// The dotted name, as in payloads and subscriptions.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::IncidentCreated => "incident.created",
-            Self::IncidentUpdated => "incident.updated",
-            Self::IncidentResolved => "incident.resolved",
-        }
-    }
-
     /// Parses the dotted name.
     pub fn parse(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == name)
+        Self::ALL.iter().copied().find(|t| t.as_str() == name)
     }
 }
 

@@ -63,6 +63,16 @@ define_id!(
     "ep"
 );
 define_id!(
+    /// A merged change in the tenant's change log.
+    ChangeId,
+    "chg"
+);
+define_id!(
+    /// An accepted inbound webhook delivery (its archived request can be replayed).
+    DeliveryId,
+    "dlv"
+);
+define_id!(
     /// A domain event.
     EventId,
     "evt"

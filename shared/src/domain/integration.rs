@@ -46,6 +46,12 @@ pub struct Integration {
     pub source: Source,
     /// Display name.
     pub name: String,
+    /// The project its incidents and changes belong to, if any.
+    #[serde(default)]
+    pub project_id: Option<String>,
+    /// Source options (Slack channels and patterns, Sentry legacy unsigned payloads).
+    #[serde(default)]
+    pub config: serde_json::Map<String, Value>,
     /// The signing secret, sealed; `None` accepts unsigned requests.
     pub secret: Option<SealedSecret>,
     /// When it was created.
@@ -64,6 +70,8 @@ impl Integration {
             "id": self.id,
             "source": self.source,
             "name": self.name,
+            "project_id": self.project_id,
+            "config": self.config,
             "has_secret": self.secret.is_some(),
             "webhook_path": format!("/v1/hooks/{}/{}", self.source.as_str(), self.id),
             "created_at": self.created_at,

@@ -1,6 +1,7 @@
 //! The domain model: what Faultline knows about tenants, incidents, endpoints and deliveries.
 //! Pure types and rules; no I/O.
 
+pub mod change;
 pub mod endpoint;
 pub mod event;
 pub mod fingerprint;
@@ -12,13 +13,17 @@ pub mod retry;
 pub mod signal;
 pub mod tenant;
 
+pub use change::{rank_suspects, ChangeRecord, Suspect};
 pub use endpoint::{Endpoint, EndpointUrl, UrlPolicy};
 pub use event::{DomainEvent, EventType};
 pub use fingerprint::Fingerprint;
-pub use ids::{ApiKeyId, EndpointId, EventId, IncidentId, IntegrationId, MessageId, TenantId};
+pub use ids::{
+    ApiKeyId, ChangeId, DeliveryId, EndpointId, EventId, IncidentId, IntegrationId, MessageId,
+    TenantId,
+};
 pub use incident::{Incident, IncidentStatus, Severity, TimelineEntry};
 pub use integration::{Integration, Source};
 pub use message::{Attempt, AttemptOutcome, DeliveryStatus, DeliveryTask, Message};
 pub use retry::RetrySchedule;
-pub use signal::{Signal, SignalStatus};
+pub use signal::{Signal, SignalKind, SignalStatus};
 pub use tenant::Tenant;

@@ -1,25 +1,25 @@
-//! Signal → incident: same fingerprint, same incident; a resolve closes it; a recurrence after
-//! resolution opens a new one. Race-free through the fingerprint guard and version checks.
+//! Signal → incident. Identity is the fingerprint (the upstream id where the source has one);
+//! an exact re-send changes nothing; every line on a timeline says why the signal landed there.
+//! Race-free through the fingerprint guard and version checks.
 
 use super::outbox::publish_parked;
 use crate::domain::incident::Change;
 use crate::domain::{
-    DomainEvent, EventType, Incident, IncidentId, Integration, Signal, SignalStatus, TimelineEntry,
+    rank_suspects, DomainEvent, EventType, Incident, IncidentId, Integration, Signal, SignalKind,
+    SignalStatus, TimelineEntry,
 };
 use crate::store::{IncidentWrite, StoreError};
 use crate::AppState;
+use chrono::{DateTime, Utc};
+use serde_json::json;
 
 /// What a signal did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IngestChange {
-    /// Opened a new incident.
+    /// Opened a new incident (or issue).
     Created,
-    /// Refreshed an open incident.
-    Updated,
-    /// Resolved an open incident.
-    Resolved,
-    /// Nothing to change (a resolve with nothing open).
-    Unchanged,
+    /// Changed an existing one.
+    Applied(Change),
 }
 
 impl IngestChange {
@@ -27,9 +27,16 @@ impl IngestChange {
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Created => "created",
-            Self::Updated => "updated",
-            Self::Resolved => "resolved",
-            Self::Unchanged => "unchanged",
+            Self::Applied(change) => match change {
+                Change::Updated => "updated",
+                Change::Acknowledged => "acknowledged",
+                Change::Assigned => "assigned",
+                Change::Annotated => "annotated",
+                Change::Resolved => "resolved",
+                Change::Reopened => "reopened",
+                Change::Duplicate => "duplicate",
+                Change::Unchanged => "unchanged",
+            },
         }
     }
 }
@@ -46,8 +53,85 @@ pub struct IngestResult {
 /// How many times a write that lost a race is retried with fresh state.
 const MAX_RACE_RETRIES: usize = 8;
 
+fn merge_reason(signal: &Signal) -> String {
+    match &signal.upstream_id {
+        Some(id) => format!("same upstream id {id}"),
+        None => "same fingerprint".to_owned(),
+    }
+}
+
+/// The events a change emits: lifecycle events per kind, plus the alert stream for alerts.
+fn events_for(change: IngestChange, incident: &Incident, signal: &Signal) -> Vec<EventType> {
+    use EventType::*;
+    let lifecycle = match (incident.kind, change) {
+        (SignalKind::Alert, IngestChange::Created) => Some(IncidentCreated),
+        (SignalKind::Alert, IngestChange::Applied(Change::Resolved)) => Some(IncidentResolved),
+        (SignalKind::Alert, IngestChange::Applied(Change::Assigned)) => Some(IncidentAssigned),
+        (SignalKind::Alert, IngestChange::Applied(Change::Annotated)) => Some(TimelineUpdated),
+        (SignalKind::Alert, IngestChange::Applied(_)) => Some(IncidentUpdated),
+        (SignalKind::Issue, IngestChange::Created) => Some(IssueCreated),
+        (SignalKind::Issue, IngestChange::Applied(Change::Resolved)) => Some(IssueResolved),
+        (SignalKind::Issue, IngestChange::Applied(Change::Annotated)) => Some(TimelineUpdated),
+        (SignalKind::Issue, IngestChange::Applied(_)) => Some(IssueUpdated),
+    };
+    let alert = match (incident.kind, signal.status) {
+        (SignalKind::Alert, SignalStatus::Firing) if signal.is_occurrence() => Some(AlertTriggered),
+        (SignalKind::Alert, SignalStatus::Resolved) => Some(AlertResolved),
+        _ => None,
+    };
+    lifecycle.into_iter().chain(alert).collect()
+}
+
+fn timeline_line(
+    change: IngestChange,
+    incident: &Incident,
+    signal: &Signal,
+) -> (&'static str, String) {
+    let source = signal.source.as_str();
+    match change {
+        IngestChange::Created => (
+            "opened",
+            format!("opened by {source} signal: {}", signal.title),
+        ),
+        IngestChange::Applied(Change::Resolved) => {
+            ("resolved", format!("resolved by {source} signal"))
+        }
+        IngestChange::Applied(Change::Acknowledged) => (
+            "acknowledged",
+            format!(
+                "acknowledged in {source}{}",
+                signal
+                    .assignee
+                    .as_ref()
+                    .map(|a| format!(" by {a}"))
+                    .unwrap_or_default()
+            ),
+        ),
+        IngestChange::Applied(Change::Assigned) => (
+            "assigned",
+            format!(
+                "assigned to {}",
+                incident.assignee.as_deref().unwrap_or("nobody")
+            ),
+        ),
+        IngestChange::Applied(Change::Annotated) => {
+            ("note", signal.note.clone().unwrap_or_default())
+        }
+        IngestChange::Applied(Change::Reopened) => {
+            ("reopened", format!("reopened: {source} says it regressed"))
+        }
+        IngestChange::Applied(_) => (
+            "signal",
+            format!(
+                "{source} signal received ({} occurrences)",
+                incident.occurrences
+            ),
+        ),
+    }
+}
+
 /// Applies a signal from `integration` to its tenant's incidents, writes the change with its
-/// timeline line and events atomically, then publishes the events.
+/// timeline lines and events atomically, then publishes the events.
 pub async fn ingest_signal(
     state: &AppState,
     integration: &Integration,
@@ -60,111 +144,84 @@ pub async fn ingest_signal(
             .store
             .find_incident_by_fingerprint(tenant, &signal.fingerprint)
             .await?;
-        let attempt = match current {
+        let (change, incident, replaces, mut timeline, reason) = match current {
             Some(mut incident)
-                if !incident.is_closed() || signal.status == SignalStatus::Resolved =>
+                if !(incident.is_closed() && signal.status == SignalStatus::Firing) =>
             {
                 let change = incident.apply(signal, now);
-                let (event_type, kind, message) = match change {
-                    Change::Unchanged => {
-                        return Ok(IngestResult {
-                            incident_id: Some(incident.id),
-                            change: IngestChange::Unchanged,
-                        })
-                    }
-                    Change::Updated => (
-                        EventType::IncidentUpdated,
-                        "signal",
-                        format!(
-                            "{} signal received ({} occurrences)",
-                            signal.source.as_str(),
-                            incident.occurrences
-                        ),
-                    ),
-                    Change::Resolved => (
-                        EventType::IncidentResolved,
-                        "resolved",
-                        format!("resolved by {} signal", signal.source.as_str()),
-                    ),
-                };
-                let result = IngestResult {
-                    incident_id: Some(incident.id.clone()),
-                    change: if change == Change::Resolved {
-                        IngestChange::Resolved
-                    } else {
-                        IngestChange::Updated
-                    },
-                };
-                let timeline = TimelineEntry::for_signal(signal, kind, message, now);
-                let events = [DomainEvent::new(
-                    tenant.clone(),
-                    event_type,
-                    incident.to_json(),
-                    now,
-                )];
-                let write = IncidentWrite {
-                    incident: &incident,
-                    timeline: &timeline,
-                    events: &events,
-                };
-                state
-                    .store
-                    .update_incident(write)
-                    .await
-                    .map(|()| (result, events))
+                if matches!(change, Change::Duplicate | Change::Unchanged) {
+                    return Ok(IngestResult {
+                        incident_id: Some(incident.id),
+                        change: IngestChange::Applied(change),
+                    });
+                }
+                (
+                    IngestChange::Applied(change),
+                    incident,
+                    None,
+                    Vec::new(),
+                    merge_reason(signal),
+                )
             }
             closed_or_none => {
                 if signal.status == SignalStatus::Resolved {
-                    // A resolve for something never opened: nothing to close.
+                    // A resolve for something never opened here: nothing to close.
                     return Ok(IngestResult {
-                        incident_id: None,
-                        change: IngestChange::Unchanged,
+                        incident_id: closed_or_none.map(|i| i.id),
+                        change: IngestChange::Applied(Change::Unchanged),
                     });
                 }
-                let replaces = closed_or_none.map(|closed| closed.id);
+                let reason = match &closed_or_none {
+                    Some(closed) => format!("recurrence after {} was resolved", closed.id),
+                    None => "new fingerprint".to_owned(),
+                };
                 let incident = Incident::open(
                     IncidentId::generate(),
                     tenant.clone(),
                     integration.id.clone(),
+                    integration.project_id.clone(),
                     signal,
                     now,
                 );
-                let timeline = TimelineEntry::for_signal(
-                    signal,
-                    "opened",
-                    format!(
-                        "opened by {} signal: {}",
-                        signal.source.as_str(),
-                        signal.title
-                    ),
-                    now,
-                );
-                let events = [DomainEvent::new(
-                    tenant.clone(),
-                    EventType::IncidentCreated,
-                    incident.to_json(),
-                    now,
-                )];
-                let write = IncidentWrite {
-                    incident: &incident,
-                    timeline: &timeline,
-                    events: &events,
-                };
-                let result = IngestResult {
-                    incident_id: Some(incident.id.clone()),
-                    change: IngestChange::Created,
-                };
-                state
-                    .store
-                    .create_incident(write, replaces.as_ref())
-                    .await
-                    .map(|()| (result, events))
+                (
+                    IngestChange::Created,
+                    incident,
+                    closed_or_none.map(|c| c.id),
+                    Vec::new(),
+                    reason,
+                )
             }
         };
-        match attempt {
-            Ok((result, events)) => {
+        let (kind, message) = timeline_line(change, &incident, signal);
+        timeline.push(TimelineEntry::for_signal(
+            signal, kind, message, &reason, now,
+        ));
+        let mut events: Vec<DomainEvent> = events_for(change, &incident, signal)
+            .into_iter()
+            .map(|event_type| DomainEvent::new(tenant.clone(), event_type, incident.to_json(), now))
+            .collect();
+        if change == IngestChange::Created && incident.kind == SignalKind::Alert {
+            if let Some((entry, event)) = hypothesis(state, &incident, now).await? {
+                timeline.push(entry);
+                events.push(event);
+            }
+        }
+        let write = IncidentWrite {
+            incident: &incident,
+            timeline: &timeline,
+            events: &events,
+        };
+        let written = match change {
+            IngestChange::Created => state.store.create_incident(write, replaces.as_ref()).await,
+            IngestChange::Applied(_) => state.store.update_incident(write).await,
+        };
+        match written {
+            Ok(()) => {
                 publish_parked(state, &events).await;
-                return Ok(result);
+                return Ok(IngestResult {
+                    incident_id: Some(incident.id),
+                    change,
+                });
             }
             // Another writer changed the incident or took the fingerprint: read again.
             Err(StoreError::Conflict) => continue,
@@ -174,4 +231,62 @@ pub async fn ingest_signal(
     Err(StoreError::Aws(format!(
         "incident write lost {MAX_RACE_RETRIES} races in a row"
     )))
+}
+
+/// Suspect changes for a new incident: merged in its scope within the window before its first
+/// occurrence, closest first.
+async fn hypothesis(
+    state: &AppState,
+    incident: &Incident,
+    now: DateTime<Utc>,
+) -> Result<Option<(TimelineEntry, DomainEvent)>, StoreError> {
+    let window = state.config.suspect_window;
+    let changes = state
+        .store
+        .changes_between(
+            &incident.tenant_id,
+            incident.first_seen_at - window,
+            incident.first_seen_at,
+        )
+        .await?;
+    let suspects = rank_suspects(
+        changes,
+        incident.project_id.as_deref(),
+        incident.first_seen_at,
+        window,
+    );
+    if suspects.is_empty() {
+        return Ok(None);
+    }
+    let ranked: Vec<_> = suspects
+        .iter()
+        .enumerate()
+        .map(|(rank, s)| {
+            let mut change = s.change.to_json();
+            change["rank"] = json!(rank + 1);
+            change["minutes_before"] = json!(s.before.num_minutes());
+            change["reason"] = json!(s.reason());
+            change
+        })
+        .collect();
+    let top = &suspects[0];
+    let entry = TimelineEntry {
+        at: now,
+        kind: "hypothesis".into(),
+        message: format!(
+            "suspect change: {}#{} \"{}\" ({})",
+            top.change.repo,
+            top.change.number,
+            top.change.title,
+            top.reason()
+        ),
+        data: json!({"suspects": ranked}),
+    };
+    let event = DomainEvent::new(
+        incident.tenant_id.clone(),
+        EventType::HypothesisGenerated,
+        json!({"incident": incident.to_json(), "suspects": ranked}),
+        now,
+    );
+    Ok(Some((entry, event)))
 }

@@ -1,10 +1,13 @@
 //! The business flows, composed from the store, queues and sinks. Handlers call these.
 
 pub mod api_keys;
+pub mod changes;
 pub mod delivery;
 pub mod fanout;
+pub mod inbound;
 pub mod ingest;
 pub mod outbox;
+pub mod slack_commands;
 
 use crate::queue::QueueError;
 use crate::store::StoreError;

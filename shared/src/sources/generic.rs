@@ -9,6 +9,53 @@ use chrono::{DateTime, Utc};
 use http::HeaderMap;
 use serde_json::{Map, Value};
 
+/// The generic JSON source.
+#[derive(Debug, Clone, Copy)]
+pub struct GenericSource;
+
+impl super::WebhookSource for GenericSource {
+    fn source(&self) -> Source {
+        Source::Generic
+    }
+
+    fn verify(
+        &self,
+        request: &super::InboundRequest<'_>,
+        secret: Option<&str>,
+    ) -> Result<(), String> {
+        match secret {
+            None => Ok(()),
+            Some(secret) => {
+                verify_generic_signature(secret, request.headers, request.body, request.now)
+                    .map_err(|e| e.to_string())
+            }
+        }
+    }
+
+    fn delivery_id(&self, request: &super::InboundRequest<'_>) -> Option<String> {
+        request
+            .header("webhook-id")
+            .or_else(|| request.header("idempotency-key"))
+            .filter(|id| !id.is_empty() && id.len() <= 256)
+            .map(str::to_owned)
+    }
+
+    fn interpret(
+        &self,
+        request: &super::InboundRequest<'_>,
+    ) -> Result<super::Interpretation, ApiError> {
+        let body = match serde_json::from_slice(request.body) {
+            Ok(Value::Object(map)) => map,
+            Ok(_) => return Err(ApiError::validation("", "the body must be a JSON object")),
+            Err(err) => return Err(ApiError::MalformedJson(err.to_string())),
+        };
+        Ok(super::Interpretation::Signals(vec![parse_generic_alert(
+            body,
+            request.now,
+        )?]))
+    }
+}
+
 /// Longest accepted title.
 pub const MAX_TITLE_CHARS: usize = 1024;
 
@@ -132,19 +179,15 @@ pub fn parse_generic_alert(
             environment.as_deref().unwrap_or_default(),
         ),
     };
-    Ok(Signal {
-        source: Source::Generic,
-        fingerprint,
-        title,
-        description,
-        severity,
-        status,
-        service,
-        environment,
-        url,
-        occurred_at,
-        attributes: body,
-    })
+    let mut signal = Signal::new(Source::Generic, fingerprint, title, occurred_at);
+    signal.description = description;
+    signal.severity = severity;
+    signal.status = status;
+    signal.service = service;
+    signal.environment = environment;
+    signal.url = url;
+    signal.attributes = body;
+    Ok(signal)
 }
 
 #[cfg(test)]

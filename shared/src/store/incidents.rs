@@ -17,8 +17,8 @@ struct FingerprintGuard {
 pub struct IncidentWrite<'a> {
     /// The incident as it should be stored.
     pub incident: &'a Incident,
-    /// The timeline line recording the change.
-    pub timeline: &'a TimelineEntry,
+    /// The timeline lines recording the change.
+    pub timeline: &'a [TimelineEntry],
     /// The events to park in the outbox in the same transaction.
     pub events: &'a [DomainEvent],
 }
@@ -32,7 +32,7 @@ fn guard_keys(tenant: &TenantId, fp: &Fingerprint) -> Keys {
 }
 
 impl Store {
-    fn put_item(
+    pub(crate) fn put_item(
         &self,
         item: Item,
         condition: Option<(&str, Vec<(&str, AttributeValue)>)>,
@@ -48,7 +48,7 @@ impl Store {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
-    fn timeline_put(
+    pub(crate) fn timeline_put(
         &self,
         incident: &Incident,
         entry: &TimelineEntry,
@@ -67,7 +67,7 @@ impl Store {
         self.put_item(to_item(&keys, entry)?, None)
     }
 
-    async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
+    pub(crate) async fn transact(&self, items: Vec<TransactWriteItem>) -> Result<(), StoreError> {
         self.client
             .transact_write_items()
             .set_transact_items(Some(items))
@@ -118,8 +118,10 @@ impl Store {
                 to_item(&incident_keys(&incident.tenant_id, &incident.id), incident)?,
                 Some(("attribute_not_exists(pk)", vec![])),
             )?,
-            self.timeline_put(incident, write.timeline)?,
         ];
+        for entry in write.timeline {
+            items.push(self.timeline_put(incident, entry)?);
+        }
         for event in write.events {
             items.push(self.outbox_put(event)?);
         }
@@ -131,16 +133,16 @@ impl Store {
     pub async fn update_incident(&self, write: IncidentWrite<'_>) -> Result<(), StoreError> {
         let incident = write.incident;
         let read_version = incident.version.saturating_sub(1);
-        let mut items = vec![
-            self.put_item(
-                to_item(&incident_keys(&incident.tenant_id, &incident.id), incident)?,
-                Some((
-                    "version = :read_version",
-                    vec![(":read_version", AttributeValue::N(read_version.to_string()))],
-                )),
-            )?,
-            self.timeline_put(incident, write.timeline)?,
-        ];
+        let mut items = vec![self.put_item(
+            to_item(&incident_keys(&incident.tenant_id, &incident.id), incident)?,
+            Some((
+                "version = :read_version",
+                vec![(":read_version", AttributeValue::N(read_version.to_string()))],
+            )),
+        )?];
+        for entry in write.timeline {
+            items.push(self.timeline_put(incident, entry)?);
+        }
         for event in write.events {
             items.push(self.outbox_put(event)?);
         }

@@ -38,6 +38,14 @@ pub fn fingerprint_guard(t: &TenantId, fp: &Fingerprint) -> String {
     format!("TENANT#{t}#FP#{fp}")
 }
 
+pub fn changes(t: &TenantId) -> String {
+    format!("TENANT#{t}#CHANGE")
+}
+
+pub fn deliveries(t: &TenantId) -> String {
+    format!("TENANT#{t}#DELIVERY")
+}
+
 pub fn endpoint_sk(id: &EndpointId) -> String {
     format!("ENDPOINT#{id}")
 }

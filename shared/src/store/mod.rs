@@ -2,8 +2,10 @@
 //! belongs to one; writes that can race are conditional.
 
 mod api_keys;
+mod changes;
 mod dedup;
 mod endpoints;
+mod inbound;
 mod incidents;
 mod integrations;
 mod keys;
@@ -15,6 +17,7 @@ mod tenants;
 
 pub use api_keys::ApiKeyRecord;
 pub use dedup::DedupOutcome;
+pub use inbound::InboundDelivery;
 pub use incidents::IncidentWrite;
 pub use messages::{AttemptClaim, DeliveryRecord};
 pub use page::{Page, PageRequest};

@@ -1,12 +1,14 @@
 use faultline::auth::{Principal, Scope};
-use faultline::domain::{Integration, IntegrationId, Source};
+use faultline::domain::{DeliveryId, Integration, IntegrationId, Source};
 use faultline::http::{
-    decode_body, json_response, page_request, page_response, require_scope, ApiError,
+    decode_body, json_response, page_request, page_response, path_id, require_scope, ApiError,
 };
+use faultline::services::inbound::replay;
 use faultline::AppState;
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
+use serde_json::{Map, Value};
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -15,9 +17,86 @@ struct CreateIntegration {
     name: String,
     #[serde(default)]
     secret: Option<String>,
+    #[serde(default)]
+    project_id: Option<String>,
+    #[serde(default)]
+    config: Map<String, Value>,
 }
 
-/// `POST /v1/integrations`.
+fn parse_source(name: &str) -> Result<Source, ApiError> {
+    Ok(match name {
+        "generic" => Source::Generic,
+        "github" => Source::Github,
+        "pagerduty" => Source::Pagerduty,
+        "sentry" => Source::Sentry,
+        "slack" => Source::Slack,
+        other => {
+            return Err(ApiError::validation(
+                "source",
+                format!("source `{other}` is not supported; supported: generic, github, pagerduty, sentry, slack"),
+            ))
+        }
+    })
+}
+
+fn string_list(config: &Map<String, Value>, key: &str) -> Result<(), ApiError> {
+    match config.get(key) {
+        None => Ok(()),
+        Some(Value::Array(items))
+            if items
+                .iter()
+                .all(|i| i.as_str().is_some_and(|s| !s.trim().is_empty())) =>
+        {
+            Ok(())
+        }
+        Some(_) => Err(ApiError::validation(
+            format!("config.{key}"),
+            format!("`config.{key}` must be a list of non-empty strings"),
+        )),
+    }
+}
+
+/// Each source's options; anything else is refused so a typo is not silently ignored.
+fn check_config(source: Source, config: &Map<String, Value>) -> Result<(), ApiError> {
+    let allowed: &[&str] = match source {
+        Source::Slack => &["channels", "patterns"],
+        Source::Sentry => &["allow_unsigned_legacy"],
+        Source::Generic | Source::Github | Source::Pagerduty => &[],
+    };
+    if let Some(unknown) = config.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(ApiError::validation(
+            format!("config.{unknown}"),
+            format!(
+                "`{unknown}` is not an option of {} integrations",
+                source.as_str()
+            ),
+        ));
+    }
+    string_list(config, "channels")?;
+    string_list(config, "patterns")?;
+    if config
+        .get("allow_unsigned_legacy")
+        .is_some_and(|v| !v.is_boolean())
+    {
+        return Err(ApiError::validation(
+            "config.allow_unsigned_legacy",
+            "must be true or false",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether the provider signs its requests, so the integration needs its secret.
+fn secret_required(source: Source, config: &Map<String, Value>) -> bool {
+    match source {
+        Source::Generic => false,
+        Source::Sentry => config.get("allow_unsigned_legacy") != Some(&Value::Bool(true)),
+        Source::Github | Source::Pagerduty | Source::Slack => true,
+    }
+}
+
+/// `POST /v1/integrations`: the secret (the provider's signing secret as it shows it) is sealed
+/// and never returned.
 pub async fn create(
     state: &AppState,
     principal: &Principal,
@@ -25,15 +104,7 @@ pub async fn create(
 ) -> Result<Response<Body>, ApiError> {
     let tenant = require_scope(principal, Scope::IntegrationsWrite)?;
     let body: CreateIntegration = decode_body(req)?;
-    let source = match body.source.as_str() {
-        "generic" => Source::Generic,
-        other => {
-            return Err(ApiError::validation(
-                "source",
-                format!("source `{other}` is not supported; supported: generic"),
-            ))
-        }
-    };
+    let source = parse_source(&body.source)?;
     let name = body.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
         return Err(ApiError::validation(
@@ -41,19 +112,42 @@ pub async fn create(
             "`name` must be 1 to 200 characters",
         ));
     }
-    if let Some(secret) = &body.secret {
-        if secret.len() < 16 || secret.len() > 1024 {
+    check_config(source, &body.config)?;
+    match &body.secret {
+        Some(secret) if secret.len() < 16 || secret.len() > 1024 => {
             return Err(ApiError::validation(
                 "secret",
                 "`secret` must be 16 to 1024 characters",
-            ));
+            ))
         }
+        None if secret_required(source, &body.config) => {
+            return Err(ApiError::validation(
+                "secret",
+                format!(
+                    "{} signs its webhooks: give its signing secret",
+                    source.as_str()
+                ),
+            ))
+        }
+        _ => {}
+    }
+    if body
+        .project_id
+        .as_deref()
+        .is_some_and(|p| p.trim().is_empty() || p.len() > 100)
+    {
+        return Err(ApiError::validation(
+            "project_id",
+            "`project_id` must be 1 to 100 characters",
+        ));
     }
     let mut integration = Integration {
         id: IntegrationId::generate(),
         tenant_id: tenant.clone(),
         source,
         name: name.to_owned(),
+        project_id: body.project_id,
+        config: body.config,
         secret: None,
         created_at: state.clock.now(),
     };
@@ -80,4 +174,15 @@ pub async fn list(
         .list_integrations(tenant, &page_request(req)?)
         .await?;
     Ok(page_response(page.map(|i| i.to_json())))
+}
+
+/// `POST /v1/hooks/deliveries/{id}/replay`: processes an archived delivery again.
+pub async fn replay_delivery(
+    state: &AppState,
+    principal: &Principal,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let tenant = require_scope(principal, Scope::IntegrationsWrite)?;
+    let id = path_id(req, "id", "delivery", DeliveryId::parse)?;
+    replay(state, tenant, &id).await
 }

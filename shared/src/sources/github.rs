@@ -1,0 +1,86 @@
+//! GitHub webhooks: `X-Hub-Signature-256: sha256=<hex HMAC>` over the raw body,
+//! `X-GitHub-Event` routing, `X-GitHub-Delivery` for deduplication. A merged pull request is a
+//! change (a deploy) for the change log; pings are answered; everything else is accepted and
+//! ignored, saying so.
+
+use super::{text, time, ChangeDraft, InboundRequest, Interpretation, WebhookSource};
+use crate::domain::Source;
+use crate::http::ApiError;
+use crate::signing::verify_sha256_hex_signature;
+use serde_json::{json, Value};
+
+/// The GitHub source.
+#[derive(Debug, Clone, Copy)]
+pub struct GithubSource;
+
+fn pull_request_change(body: &Value) -> Result<Interpretation, ApiError> {
+    let pr = &body["pull_request"];
+    if body["action"] != "closed" {
+        return Ok(Interpretation::ignored(format!(
+            "pull_request action `{}` is not used",
+            body["action"].as_str().unwrap_or_default()
+        )));
+    }
+    if pr["merged"] != true {
+        return Ok(Interpretation::ignored("pull request closed without merge"));
+    }
+    let field = |name: &str| ApiError::validation(name, format!("`{name}` is missing"));
+    Ok(Interpretation::Change(ChangeDraft {
+        repo: text(body, "/repository/full_name").ok_or_else(|| field("repository.full_name"))?,
+        number: pr["number"]
+            .as_u64()
+            .or(body["number"].as_u64())
+            .ok_or_else(|| field("pull_request.number"))?,
+        title: text(pr, "/title").unwrap_or_default(),
+        author: text(pr, "/user/login").unwrap_or_default(),
+        merge_commit: text(pr, "/merge_commit_sha"),
+        url: text(pr, "/html_url").ok_or_else(|| field("pull_request.html_url"))?,
+        merged_at: time(pr, "/merged_at").ok_or_else(|| field("pull_request.merged_at"))?,
+    }))
+}
+
+impl WebhookSource for GithubSource {
+    fn source(&self) -> Source {
+        Source::Github
+    }
+
+    fn verify(&self, request: &InboundRequest<'_>, secret: Option<&str>) -> Result<(), String> {
+        let Some(secret) = secret else { return Ok(()) };
+        let header = request
+            .header("x-hub-signature-256")
+            .ok_or("missing X-Hub-Signature-256 (configure the webhook's secret in GitHub)")?;
+        if verify_sha256_hex_signature(secret.as_bytes(), request.body, header) {
+            Ok(())
+        } else {
+            Err("X-Hub-Signature-256 does not match the body".into())
+        }
+    }
+
+    fn delivery_id(&self, request: &InboundRequest<'_>) -> Option<String> {
+        request.header("x-github-delivery").map(str::to_owned)
+    }
+
+    fn interpret(&self, request: &InboundRequest<'_>) -> Result<Interpretation, ApiError> {
+        let event = request
+            .header("x-github-event")
+            .unwrap_or_default()
+            .to_owned();
+        if event.is_empty() {
+            return Err(ApiError::BadRequest {
+                field: Some("X-GitHub-Event".into()),
+                detail: "not a GitHub webhook: no X-GitHub-Event header".into(),
+            });
+        }
+        let body = Value::Object(super::json_object(request.body)?);
+        match event.as_str() {
+            "ping" => Ok(Interpretation::Reply {
+                status: http::StatusCode::OK,
+                body: json!({"status": "pong", "zen": body["zen"], "hook_id": body["hook_id"]}),
+            }),
+            "pull_request" => pull_request_change(&body),
+            other => Ok(Interpretation::ignored(format!(
+                "GitHub event `{other}` is not used"
+            ))),
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! PagerDuty webhooks v3: `X-PagerDuty-Signature: v1=<hex>[,v1=<hex>…]` (one per active secret,
+//! any may match) over the raw body; `X-Webhook-Id` identifies the delivery. Routed on
+//! `event.event_type`; incidents are keyed by the PagerDuty incident id.
+
+use super::{text, time, InboundRequest, Interpretation, WebhookSource};
+use crate::domain::{Fingerprint, Severity, Signal, SignalStatus, Source};
+use crate::http::ApiError;
+use hmac::{Hmac, Mac};
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+/// The PagerDuty source.
+#[derive(Debug, Clone, Copy)]
+pub struct PagerdutySource;
+
+/// Whether any `v1=` signature in the header matches (constant-time each).
+pub fn verify_pagerduty_signature(secret: &[u8], body: &[u8], header: &str) -> bool {
+    header
+        .split(',')
+        .filter_map(|entry| entry.trim().strip_prefix("v1="))
+        .filter_map(|hex_sig| hex::decode(hex_sig).ok())
+        .any(|given| {
+            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
+                .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+            mac.update(body);
+            mac.verify_slice(&given).is_ok()
+        })
+}
+
+fn severity(urgency: Option<&str>) -> Severity {
+    match urgency {
+        Some("high") => Severity::High,
+        Some("low") => Severity::Low,
+        _ => Severity::Medium,
+    }
+}
+
+fn status(data_status: Option<&str>) -> SignalStatus {
+    match data_status {
+        Some("acknowledged") => SignalStatus::Acknowledged,
+        Some("resolved") => SignalStatus::Resolved,
+        _ => SignalStatus::Firing,
+    }
+}
+
+/// The signal for an incident payload (`data.type == "incident"`).
+fn incident_signal(event: &Value, event_type: &str) -> Result<Signal, ApiError> {
+    let data = &event["data"];
+    let id = text(data, "/id")
+        .ok_or_else(|| ApiError::validation("event.data.id", "incident id missing"))?;
+    let occurred_at = time(event, "/occurred_at")
+        .ok_or_else(|| ApiError::validation("event.occurred_at", "missing or not RFC 3339"))?;
+    let title = text(data, "/title").unwrap_or_else(|| format!("PagerDuty incident {id}"));
+    let mut signal = Signal::new(
+        Source::Pagerduty,
+        Fingerprint::from_key("pagerduty", &id),
+        title,
+        occurred_at,
+    );
+    signal.upstream_id = Some(id);
+    signal.severity = severity(data["urgency"].as_str());
+    signal.url = text(data, "/html_url");
+    signal.service = text(data, "/service/summary");
+    signal.priority = text(data, "/priority/summary");
+    signal.assignee = text(data, "/assignees/0/summary");
+    signal.status = match event_type {
+        "incident.triggered" | "incident.unacknowledged" | "incident.reopened" => {
+            SignalStatus::Firing
+        }
+        "incident.acknowledged" => SignalStatus::Acknowledged,
+        "incident.resolved" => SignalStatus::Resolved,
+        _ => status(data["status"].as_str()),
+    };
+    if event_type == "incident.acknowledged" {
+        signal.assignee = text(event, "/agent/summary").or(signal.assignee);
+    }
+    if event_type == "incident.resolved" {
+        signal.note = text(data, "/resolve_reason");
+    }
+    signal.attributes = json!({
+        "pagerduty_event": event_type,
+        "number": data["number"],
+        "incident_key": data["incident_key"],
+        "escalation_policy": data.pointer("/escalation_policy/summary"),
+        "agent": event.pointer("/agent/summary"),
+    })
+    .as_object()
+    .cloned()
+    .unwrap_or_default();
+    let occurrence = event_type == "incident.triggered";
+    Ok(if occurrence {
+        signal
+    } else {
+        signal.not_an_occurrence()
+    })
+}
+
+/// The signal for an annotation (`data.type == "incident_note"`): a timeline note.
+fn note_signal(event: &Value) -> Result<Signal, ApiError> {
+    let data = &event["data"];
+    let id = text(data, "/incident/id")
+        .ok_or_else(|| ApiError::validation("event.data.incident.id", "incident id missing"))?;
+    let occurred_at = time(event, "/occurred_at")
+        .ok_or_else(|| ApiError::validation("event.occurred_at", "missing or not RFC 3339"))?;
+    let title =
+        text(data, "/incident/summary").unwrap_or_else(|| format!("PagerDuty incident {id}"));
+    let mut signal = Signal::new(
+        Source::Pagerduty,
+        Fingerprint::from_key("pagerduty", &id),
+        title,
+        occurred_at,
+    );
+    signal.upstream_id = Some(id);
+    signal.note = Some(format!(
+        "{}: {}",
+        text(event, "/agent/summary").unwrap_or_else(|| "PagerDuty".into()),
+        text(data, "/content").unwrap_or_default()
+    ));
+    Ok(signal.not_an_occurrence())
+}
+
+impl WebhookSource for PagerdutySource {
+    fn source(&self) -> Source {
+        Source::Pagerduty
+    }
+
+    fn verify(&self, request: &InboundRequest<'_>, secret: Option<&str>) -> Result<(), String> {
+        let Some(secret) = secret else { return Ok(()) };
+        let header = request
+            .header("x-pagerduty-signature")
+            .ok_or("missing X-PagerDuty-Signature")?;
+        if verify_pagerduty_signature(secret.as_bytes(), request.body, header) {
+            Ok(())
+        } else {
+            Err("no X-PagerDuty-Signature v1 entry matches the body".into())
+        }
+    }
+
+    fn delivery_id(&self, request: &InboundRequest<'_>) -> Option<String> {
+        request.header("x-webhook-id").map(str::to_owned)
+    }
+
+    fn interpret(&self, request: &InboundRequest<'_>) -> Result<Interpretation, ApiError> {
+        let body = Value::Object(super::json_object(request.body)?);
+        let event = body.get("event").ok_or_else(|| ApiError::BadRequest {
+            field: Some("event".into()),
+            detail: "not a PagerDuty v3 webhook: no `event`".into(),
+        })?;
+        let event_type = event["event_type"].as_str().unwrap_or_default();
+        if event_type == "pagey.ping" {
+            return Ok(Interpretation::Reply {
+                status: http::StatusCode::OK,
+                body: json!({"status": "pong"}),
+            });
+        }
+        // Route on the payload's own type: `incident.annotated` carries an `incident_note`.
+        match (
+            event_type,
+            event.pointer("/data/type").and_then(Value::as_str),
+        ) {
+            (_, Some("incident_note")) => Ok(Interpretation::Signals(vec![note_signal(event)?])),
+            (
+                "incident.triggered"
+                | "incident.acknowledged"
+                | "incident.unacknowledged"
+                | "incident.resolved"
+                | "incident.reassigned"
+                | "incident.priority_updated"
+                | "incident.escalated"
+                | "incident.reopened",
+                Some("incident"),
+            ) => Ok(Interpretation::Signals(vec![incident_signal(
+                event, event_type,
+            )?])),
+            _ => Ok(Interpretation::ignored(format!(
+                "PagerDuty event `{event_type}` is not used"
+            ))),
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! Sentry integration-platform webhooks: `Sentry-Hook-Signature` (or `Sentry-App-Signature`) =
+//! hex HMAC-SHA256 of the raw body with the client secret. The timestamp is not signed, so a
+//! freshness window on `Sentry-Hook-Timestamp` plus the `Request-ID` replay cache (the pipeline's
+//! dedup) stand in. Issues are keyed by Sentry issue id; event and metric alerts open incidents.
+//! The legacy WebHooks plugin sends no signature: accepted only when the integration's config says
+//! `"allow_unsigned_legacy": true`.
+
+use super::{text, InboundRequest, Interpretation, WebhookSource};
+use crate::domain::{Fingerprint, Severity, Signal, SignalKind, SignalStatus, Source};
+use crate::http::ApiError;
+use crate::signing::verify_sha256_hex_signature;
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::{json, Value};
+
+/// The Sentry source.
+#[derive(Debug, Clone, Copy)]
+pub struct SentrySource;
+
+/// Hook timestamps further than this from now are refused.
+pub const FRESHNESS_SECS: i64 = 5 * 60;
+
+fn is_legacy(body: &Value) -> bool {
+    body.get("action").is_none()
+        && body.get("installation").is_none()
+        && body.get("event").is_some()
+}
+
+fn severity(level: Option<&str>) -> Severity {
+    match level {
+        Some("fatal") => Severity::Critical,
+        Some("error") => Severity::High,
+        Some("warning") => Severity::Medium,
+        Some("debug") => Severity::Low,
+        Some("info") => Severity::Info,
+        _ => Severity::High,
+    }
+}
+
+fn event_time(event: &Value) -> Option<DateTime<Utc>> {
+    super::time(event, "/datetime").or_else(|| {
+        let secs = event["timestamp"].as_f64()?;
+        Utc.timestamp_millis_opt((secs * 1000.0) as i64).single()
+    })
+}
+
+/// The `environment` tag of an event (`tags` is a list of `[key, value]` pairs).
+fn environment(event: &Value) -> Option<String> {
+    event["tags"]
+        .as_array()?
+        .iter()
+        .find(|pair| pair.get(0).and_then(Value::as_str) == Some("environment"))
+        .and_then(|pair| pair.get(1))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+fn issue_fingerprint(issue_id: &str) -> Fingerprint {
+    Fingerprint::from_key("sentry", &format!("issue:{issue_id}"))
+}
+
+fn alert_fingerprint(issue_id: &str) -> Fingerprint {
+    Fingerprint::from_key("sentry", &format!("alert:{issue_id}"))
+}
+
+fn keep(value: Value) -> serde_json::Map<String, Value> {
+    value.as_object().cloned().unwrap_or_default()
+}
+
+fn issue_signals(action: &str, issue: &Value, now: DateTime<Utc>) -> Result<Vec<Signal>, ApiError> {
+    let id = text(issue, "/id")
+        .ok_or_else(|| ApiError::validation("data.issue.id", "issue id missing"))?;
+    let title = text(issue, "/title").unwrap_or_else(|| format!("Sentry issue {id}"));
+    let at = super::time(issue, "/lastSeen").unwrap_or(now);
+    let mut signal = Signal::new(Source::Sentry, issue_fingerprint(&id), title, at);
+    signal.kind = SignalKind::Issue;
+    signal.upstream_id = Some(id.clone());
+    signal.severity = severity(issue["level"].as_str());
+    signal.url = text(issue, "/permalink");
+    signal.service = text(issue, "/project/slug");
+    signal.assignee = text(issue, "/assignedTo/name").or_else(|| text(issue, "/assignedTo/email"));
+    signal.attributes = keep(json!({
+        "short_id": issue["shortId"], "culprit": issue["culprit"], "count": issue["count"],
+        "platform": issue["platform"], "substatus": issue["substatus"], "sentry_action": action,
+    }));
+    let signal = match action {
+        "created" | "unresolved" => signal,
+        "resolved" => {
+            signal.status = SignalStatus::Resolved;
+            // Resolving the issue also resolves the incident its alerts opened.
+            let mut alert = signal.clone();
+            alert.kind = SignalKind::Alert;
+            alert.fingerprint = alert_fingerprint(&id);
+            return Ok(vec![signal, alert]);
+        }
+        "ignored" | "archived" => {
+            signal.status = SignalStatus::Resolved;
+            signal.note = Some(format!("{action} in Sentry"));
+            signal
+        }
+        "assigned" => signal.not_an_occurrence(),
+        other => {
+            return Err(ApiError::validation(
+                "action",
+                format!("unknown issue action `{other}`"),
+            ))
+        }
+    };
+    Ok(vec![signal])
+}
+
+fn event_signal(
+    event: &Value,
+    kind: SignalKind,
+    rule: Option<String>,
+    now: DateTime<Utc>,
+) -> Result<Signal, ApiError> {
+    let issue_id = text(event, "/issue_id")
+        .ok_or_else(|| ApiError::validation("data.event.issue_id", "issue id missing"))?;
+    let title = text(event, "/title")
+        .or_else(|| text(event, "/message"))
+        .unwrap_or_else(|| format!("Sentry issue {issue_id}"));
+    let fingerprint = match kind {
+        SignalKind::Issue => issue_fingerprint(&issue_id),
+        SignalKind::Alert => alert_fingerprint(&issue_id),
+    };
+    let mut signal = Signal::new(
+        Source::Sentry,
+        fingerprint,
+        title,
+        event_time(event).unwrap_or(now),
+    );
+    signal.kind = kind;
+    signal.upstream_id = Some(issue_id);
+    signal.severity = severity(event["level"].as_str());
+    signal.url = text(event, "/web_url");
+    signal.environment = environment(event);
+    signal.description = text(event, "/culprit");
+    signal.attributes = keep(json!({
+        "event_id": event["event_id"], "platform": event["platform"], "release": event["release"],
+        "triggered_rule": rule,
+    }));
+    Ok(signal)
+}
+
+fn metric_alert_signal(action: &str, data: &Value, now: DateTime<Utc>) -> Result<Signal, ApiError> {
+    let alert = &data["metric_alert"];
+    let id = text(alert, "/id")
+        .ok_or_else(|| ApiError::validation("data.metric_alert.id", "metric alert id missing"))?;
+    let title = text(data, "/description_title")
+        .or_else(|| text(alert, "/alert_rule/name"))
+        .unwrap_or_else(|| format!("Sentry metric alert {id}"));
+    let mut signal = Signal::new(
+        Source::Sentry,
+        Fingerprint::from_key("sentry", &format!("metric:{id}")),
+        title,
+        now,
+    );
+    signal.upstream_id = Some(id);
+    signal.description = text(data, "/description_text");
+    signal.url = text(data, "/web_url");
+    match action {
+        "critical" => signal.severity = Severity::Critical,
+        "warning" => signal.severity = Severity::Medium,
+        "resolved" => signal.status = SignalStatus::Resolved,
+        other => {
+            return Err(ApiError::validation(
+                "action",
+                format!("unknown metric_alert action `{other}`"),
+            ))
+        }
+    }
+    Ok(signal)
+}
+
+fn legacy_signal(body: &Value, now: DateTime<Utc>) -> Result<Signal, ApiError> {
+    let event = &body["event"];
+    let issue_id =
+        text(body, "/id").ok_or_else(|| ApiError::validation("id", "issue id missing"))?;
+    let title = text(event, "/title")
+        .or_else(|| text(body, "/message"))
+        .unwrap_or_else(|| format!("Sentry issue {issue_id}"));
+    let mut signal = Signal::new(
+        Source::Sentry,
+        alert_fingerprint(&issue_id),
+        title,
+        event_time(event).unwrap_or(now),
+    );
+    signal.upstream_id = Some(issue_id);
+    signal.severity = severity(body["level"].as_str());
+    signal.url = text(body, "/url");
+    signal.service = text(body, "/project_slug");
+    signal.environment = environment(event);
+    signal.description = text(body, "/culprit");
+    signal.attributes = keep(
+        json!({"triggering_rules": body["triggering_rules"], "event_id": event["event_id"], "legacy_plugin": true}),
+    );
+    Ok(signal)
+}
+
+impl WebhookSource for SentrySource {
+    fn source(&self) -> Source {
+        Source::Sentry
+    }
+
+    fn verify(&self, request: &InboundRequest<'_>, secret: Option<&str>) -> Result<(), String> {
+        let signature = request
+            .header("sentry-hook-signature")
+            .or_else(|| request.header("sentry-app-signature"));
+        let Some(signature) = signature else {
+            let allowed =
+                request.integration.config.get("allow_unsigned_legacy") == Some(&Value::Bool(true));
+            let legacy = serde_json::from_slice::<Value>(request.body)
+                .map(|b| is_legacy(&b))
+                .unwrap_or(false);
+            return if allowed && legacy {
+                Ok(())
+            } else if legacy {
+                Err("unsigned legacy WebHooks-plugin payloads need `allow_unsigned_legacy` in the integration config".into())
+            } else {
+                Err("missing Sentry-Hook-Signature".into())
+            };
+        };
+        let Some(secret) = secret else {
+            return Err("this Sentry integration has no client secret to verify with".into());
+        };
+        if !verify_sha256_hex_signature(
+            secret.as_bytes(),
+            request.body,
+            &format!("sha256={signature}"),
+        ) {
+            return Err("Sentry-Hook-Signature does not match the body".into());
+        }
+        if let Some(timestamp) = request.header("sentry-hook-timestamp") {
+            let ts: i64 = timestamp
+                .split('.')
+                .next()
+                .unwrap_or_default()
+                .parse()
+                .map_err(|_| "Sentry-Hook-Timestamp is not a unix time".to_owned())?;
+            if (request.now.timestamp() - ts).abs() > FRESHNESS_SECS {
+                return Err(format!(
+                    "Sentry-Hook-Timestamp is outside the {FRESHNESS_SECS} s freshness window"
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn delivery_id(&self, request: &InboundRequest<'_>) -> Option<String> {
+        request.header("request-id").map(str::to_owned)
+    }
+
+    fn interpret(&self, request: &InboundRequest<'_>) -> Result<Interpretation, ApiError> {
+        let body = Value::Object(super::json_object(request.body)?);
+        let now = request.now;
+        if is_legacy(&body) {
+            return Ok(Interpretation::Signals(vec![legacy_signal(&body, now)?]));
+        }
+        let resource = request.header("sentry-hook-resource").unwrap_or_default();
+        let action = body["action"].as_str().unwrap_or_default();
+        let data = &body["data"];
+        let signals = match resource {
+            "issue" => issue_signals(action, &data["issue"], now)?,
+            "event_alert" => vec![event_signal(
+                &data["event"],
+                SignalKind::Alert,
+                text(data, "/triggered_rule"),
+                now,
+            )?],
+            "error" => vec![event_signal(&data["error"], SignalKind::Issue, None, now)?],
+            "metric_alert" => vec![metric_alert_signal(action, data, now)?],
+            "installation" => {
+                return Ok(Interpretation::Reply {
+                    status: http::StatusCode::OK,
+                    body: json!({"status": "ok", "installation": body.pointer("/installation/uuid")}),
+                })
+            }
+            "" => {
+                return Err(ApiError::BadRequest {
+                    field: Some("Sentry-Hook-Resource".into()),
+                    detail: "not a Sentry webhook: no Sentry-Hook-Resource header".into(),
+                })
+            }
+            other => {
+                return Ok(Interpretation::ignored(format!(
+                    "Sentry resource `{other}` is not used"
+                )))
+            }
+        };
+        Ok(Interpretation::Signals(signals))
+    }
+}

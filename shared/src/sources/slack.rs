@@ -1,0 +1,223 @@
+//! Slack: `X-Slack-Signature: v0=<hex HMAC("v0:{timestamp}:{body}")>` with
+//! `X-Slack-Request-Timestamp` within 5 minutes both ways. The Events API's `url_verification` is
+//! answered with its challenge; `event_callback` messages in the configured channels that match the
+//! configured patterns become alerts (retries, `X-Slack-Retry-Num`, are deduplicated on the event
+//! id); the `/faultline` slash command is answered in Slack's response format.
+
+use super::{InboundRequest, Interpretation, WebhookSource};
+use crate::domain::{Fingerprint, Severity, Signal, Source};
+use crate::http::ApiError;
+use crate::signing::hmac_sha256::hmac_sha256;
+use chrono::{TimeZone, Utc};
+use serde_json::{json, Value};
+use subtle::ConstantTimeEq;
+
+/// The Slack source.
+#[derive(Debug, Clone, Copy)]
+pub struct SlackSource;
+
+/// Requests whose timestamp is further than this from now are refused (replays).
+pub const WINDOW_SECS: i64 = 5 * 60;
+
+/// Patterns used when the integration configures none (case-insensitive substrings).
+pub const DEFAULT_PATTERNS: &[&str] =
+    &["error", "exception", "fatal", "critical", "alert", "firing"];
+
+/// A parsed `/faultline` command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlashCommand {
+    /// `list`, `ack`, `resolve`, `status` (or anything else, answered with help).
+    pub verb: String,
+    /// The argument (an incident id for `ack` and `resolve`).
+    pub argument: Option<String>,
+    /// Who typed it.
+    pub user: String,
+    /// Where.
+    pub channel: String,
+}
+
+/// Verifies a Slack request signature over the exact bytes with the clock given.
+pub fn verify_slack_signature(
+    secret: &str,
+    timestamp: &str,
+    body: &[u8],
+    signature: &str,
+    now: i64,
+) -> Result<(), String> {
+    let ts: i64 = timestamp
+        .parse()
+        .map_err(|_| "X-Slack-Request-Timestamp is not a unix time".to_owned())?;
+    if (now - ts).abs() > WINDOW_SECS {
+        return Err(format!(
+            "X-Slack-Request-Timestamp is outside the {WINDOW_SECS} s window"
+        ));
+    }
+    let mut base = format!("v0:{timestamp}:").into_bytes();
+    base.extend_from_slice(body);
+    let expected = format!("v0={}", hex::encode(hmac_sha256(secret.as_bytes(), &base)));
+    if bool::from(expected.as_bytes().ct_eq(signature.as_bytes())) {
+        Ok(())
+    } else {
+        Err("X-Slack-Signature does not match".into())
+    }
+}
+
+fn form_field(body: &[u8], name: &str) -> Option<String> {
+    url::form_urlencoded::parse(body)
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+fn is_form(request: &InboundRequest<'_>) -> bool {
+    request
+        .header("content-type")
+        .map(|ct| ct.starts_with("application/x-www-form-urlencoded"))
+        .unwrap_or_else(|| !request.body.starts_with(b"{"))
+}
+
+fn configured(request: &InboundRequest<'_>, key: &str) -> Vec<String> {
+    request
+        .integration
+        .config
+        .get(key)
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_str)
+                .map(str::to_lowercase)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn message_signal(
+    request: &InboundRequest<'_>,
+    envelope: &Value,
+) -> Result<Interpretation, ApiError> {
+    let event = &envelope["event"];
+    let kind = event["type"].as_str().unwrap_or_default();
+    if !matches!(kind, "message" | "app_mention")
+        || event.get("subtype").is_some_and(|s| s != "bot_message")
+    {
+        return Ok(Interpretation::ignored(format!(
+            "Slack event `{kind}` is not used"
+        )));
+    }
+    let channel = event["channel"].as_str().unwrap_or_default();
+    let channels = configured(request, "channels");
+    if !channels.is_empty() && !channels.contains(&channel.to_lowercase()) {
+        return Ok(Interpretation::ignored(format!(
+            "channel {channel} is not watched"
+        )));
+    }
+    let text = event["text"].as_str().unwrap_or_default();
+    let lower = text.to_lowercase();
+    let mut patterns = configured(request, "patterns");
+    if patterns.is_empty() {
+        patterns = DEFAULT_PATTERNS.iter().map(|p| (*p).to_owned()).collect();
+    }
+    let Some(matched) = patterns.iter().find(|p| lower.contains(p.as_str())) else {
+        return Ok(Interpretation::ignored(
+            "message matches no configured pattern",
+        ));
+    };
+    let first_line = text.lines().next().unwrap_or_default();
+    let title: String = first_line.chars().take(200).collect();
+    // The same message shape (numbers aside) in the same channel is the same problem.
+    let shape: String = lower
+        .chars()
+        .map(|c| if c.is_ascii_digit() { '#' } else { c })
+        .collect();
+    let at = event["ts"]
+        .as_str()
+        .and_then(|ts| ts.split('.').next())
+        .and_then(|s| s.parse::<i64>().ok())
+        .and_then(|s| Utc.timestamp_opt(s, 0).single())
+        .unwrap_or(request.now);
+    let mut signal = Signal::new(
+        Source::Slack,
+        Fingerprint::from_key("slack", &format!("{channel}\n{shape}")),
+        title,
+        at,
+    );
+    signal.severity = if lower.contains("critical") || lower.contains("fatal") {
+        Severity::Critical
+    } else {
+        Severity::High
+    };
+    signal.description = (text.len() > first_line.len()).then(|| text.to_owned());
+    signal.attributes = json!({
+        "channel": channel, "user": event["user"], "matched_pattern": matched, "slack_event_id": envelope["event_id"],
+    })
+    .as_object()
+    .cloned()
+    .unwrap_or_default();
+    Ok(Interpretation::Signals(vec![signal]))
+}
+
+impl WebhookSource for SlackSource {
+    fn source(&self) -> Source {
+        Source::Slack
+    }
+
+    fn verify(&self, request: &InboundRequest<'_>, secret: Option<&str>) -> Result<(), String> {
+        let Some(secret) = secret else {
+            return Err("this Slack integration has no signing secret to verify with".into());
+        };
+        let timestamp = request
+            .header("x-slack-request-timestamp")
+            .ok_or("missing X-Slack-Request-Timestamp")?;
+        let signature = request
+            .header("x-slack-signature")
+            .ok_or("missing X-Slack-Signature")?;
+        verify_slack_signature(
+            secret,
+            timestamp,
+            request.body,
+            signature,
+            request.now.timestamp(),
+        )
+    }
+
+    fn delivery_id(&self, request: &InboundRequest<'_>) -> Option<String> {
+        if is_form(request) {
+            // Slash commands are not retried by Slack; each trigger is its own request.
+            return form_field(request.body, "trigger_id");
+        }
+        serde_json::from_slice::<Value>(request.body).ok()?["event_id"]
+            .as_str()
+            .map(str::to_owned)
+    }
+
+    fn interpret(&self, request: &InboundRequest<'_>) -> Result<Interpretation, ApiError> {
+        if is_form(request) {
+            let command = form_field(request.body, "command").unwrap_or_default();
+            if command.is_empty() {
+                return Err(ApiError::BadRequest {
+                    field: Some("command".into()),
+                    detail: "not a slash command: no `command` field".into(),
+                });
+            }
+            let text = form_field(request.body, "text").unwrap_or_default();
+            let mut words = text.split_whitespace();
+            return Ok(Interpretation::Command(SlashCommand {
+                verb: words.next().unwrap_or("help").to_lowercase(),
+                argument: words.next().map(str::to_owned),
+                user: form_field(request.body, "user_name").unwrap_or_default(),
+                channel: form_field(request.body, "channel_id").unwrap_or_default(),
+            }));
+        }
+        let envelope = Value::Object(super::json_object(request.body)?);
+        match envelope["type"].as_str().unwrap_or_default() {
+            "url_verification" => Ok(Interpretation::Reply {
+                status: http::StatusCode::OK,
+                body: json!({"challenge": envelope["challenge"]}),
+            }),
+            "event_callback" => message_signal(request, &envelope),
+            other => Ok(Interpretation::ignored(format!(
+                "Slack payload `{other}` is not used"
+            ))),
+        }
+    }
+}
