@@ -416,7 +416,10 @@ mod tests {
         assert_eq!(incident.resolved_at, Some(now));
         let version = incident.version;
         assert_eq!(
-            incident.apply(&signal(SignalStatus::Resolved, Severity::High), now),
+            incident.apply(
+                &later(signal(SignalStatus::Resolved, Severity::High), 5),
+                now
+            ),
             Change::Unchanged
         );
         assert_eq!(incident.version, version);

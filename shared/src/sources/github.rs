@@ -84,3 +84,31 @@ impl WebhookSource for GithubSource {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::signing::verify_sha256_hex_signature;
+
+    #[test]
+    fn the_real_merged_pull_request_verifies_over_its_exact_bytes() {
+        let body = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/fixtures/providers/github_pull_request_merged.json"
+        ))
+        .expect("fixture");
+        let signature = "sha256=ad93d10cb9710f9356f7ade6ce2fd438fb09bf0809d68b12a51b0c1ec49b5ae9";
+        assert!(verify_sha256_hex_signature(
+            b"It's a Secret to Everybody",
+            &body,
+            signature
+        ));
+        let reserialised =
+            serde_json::to_vec(&serde_json::from_slice::<serde_json::Value>(&body).expect("JSON"))
+                .expect("JSON");
+        assert!(!verify_sha256_hex_signature(
+            b"It's a Secret to Everybody",
+            &reserialised,
+            signature
+        ));
+    }
+}

@@ -178,3 +178,86 @@ impl WebhookSource for PagerdutySource {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/fixtures/providers/"
+        );
+        std::fs::read(format!("{path}{name}")).expect("fixture")
+    }
+
+    // go-pagerduty's official vector.
+    const GO_SECRET: &[u8] = b"lDQHScfUeXUKaQRNF+8XIiDKZ7XX3itBAYzwU0TARw8lJqRnkKl2iB1anSb0Z+IK";
+
+    #[test]
+    fn official_vector_verifies_and_its_rejected_signature_fails() {
+        let body = fixture("pagerduty_incident_priority_updated_gosdk.json");
+        assert!(verify_pagerduty_signature(
+            GO_SECRET,
+            &body,
+            "v1=0c0b9495b893a39e70d1fea2fe11fbe0a825f88b9f67846f6cc07dd2bc5476cd"
+        ));
+        assert!(!verify_pagerduty_signature(
+            GO_SECRET,
+            &body,
+            "v1=7020c8a7ec668a9b7012bc3dd82e483394b038f4230acc6785efbf2a7d8bcaf5"
+        ));
+    }
+
+    #[test]
+    fn real_captured_deliveries_verify_and_tampering_fails() {
+        let secret = b"HvPtlQNKMPpHSSqJpCdndXfo7HnGXa1pnH6w5axpxLFn9aRBNBGh4e8/HlonK5mz";
+        for (file, signature) in [
+            (
+                "pagerduty_incident_triggered.json",
+                "v1=3e3032b45bbe1801c13f182b0e0a7f4f3f530225cef07e3e90cbc57874d01c49",
+            ),
+            (
+                "pagerduty_incident_resolved.json",
+                "v1=60a745384fb05b03acfc592b157b05e105e498da2f72f53c437c9d7c8d9aa879",
+            ),
+            (
+                "pagerduty_ping.json",
+                "v1=0e83584cbab86f98c51517cf96a70c90e910532d3d2f067d58c753cc8980a05b",
+            ),
+        ] {
+            let body = fixture(file);
+            assert!(
+                verify_pagerduty_signature(secret, &body, signature),
+                "{file}"
+            );
+            let mut tampered = body.clone();
+            tampered.push(b' ');
+            assert!(
+                !verify_pagerduty_signature(secret, &tampered, signature),
+                "{file} tampered"
+            );
+        }
+        let ping = fixture("pagerduty_ping.json");
+        assert!(!verify_pagerduty_signature(
+            secret,
+            &ping,
+            "v1=0e83584cbab86f98c51517cf96a70c90e910532d3d2f067d58c753cc8980a05c"
+        ));
+    }
+
+    #[test]
+    fn any_signature_of_a_rotation_may_match() {
+        let secret = b"HvPtlQNKMPpHSSqJpCdndXfo7HnGXa1pnH6w5axpxLFn9aRBNBGh4e8/HlonK5mz";
+        let body = fixture("pagerduty_incident_triggered.json");
+        let header = "v1=07e114c3d7618985c180c846f4bab46225b745a2b0b7c1305a12d461f4c15b97,v1=3e3032b45bbe1801c13f182b0e0a7f4f3f530225cef07e3e90cbc57874d01c49";
+        assert!(verify_pagerduty_signature(secret, &body, header));
+        assert!(verify_pagerduty_signature(b"old-secret", &body, header));
+        assert!(!verify_pagerduty_signature(b"other", &body, header));
+        assert!(!verify_pagerduty_signature(
+            secret,
+            &body,
+            "v2=3e3032b45bbe1801c13f182b0e0a7f4f3f530225cef07e3e90cbc57874d01c49"
+        ));
+    }
+}

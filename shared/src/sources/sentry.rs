@@ -290,3 +290,46 @@ impl WebhookSource for SentrySource {
         Ok(Interpretation::Signals(signals))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::signing::verify_sha256_hex_signature;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/fixtures/providers/"
+        );
+        std::fs::read(format!("{path}{name}")).expect("fixture")
+    }
+
+    #[test]
+    fn the_wire_body_vector_verifies_and_the_pretty_docs_body_does_not() {
+        let signature = "sha256=35a1adf4b2852288d5e6fc89521768fc0576731ae78ad4ae725f6d4a429923bb";
+        assert!(verify_sha256_hex_signature(
+            b"test-client-secret",
+            &fixture("sentry_issue_created_wire.json"),
+            signature
+        ));
+        assert!(!verify_sha256_hex_signature(
+            b"test-client-secret",
+            &fixture("sentry_issue_created.json"),
+            signature
+        ));
+        assert!(!verify_sha256_hex_signature(
+            b"other-secret",
+            &fixture("sentry_issue_created_wire.json"),
+            signature
+        ));
+    }
+
+    #[test]
+    fn select_options_requests_sign_the_empty_body() {
+        let signature = "sha256=cff7ccd625537ce1a726fd29f7fc4beca8a15c96b6c9ee9b9461e149f57d4e88";
+        assert!(verify_sha256_hex_signature(
+            b"test-client-secret",
+            b"",
+            signature
+        ));
+    }
+}

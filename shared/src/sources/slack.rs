@@ -221,3 +221,68 @@ impl WebhookSource for SlackSource {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // Slack's official vector (docs and slack_sdk's test).
+    const SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
+    const TIMESTAMP: &str = "1531420618";
+    const SIGNATURE: &str = "v0=a2114d57b48eac39b9ad189dd8316235a7b4a8d21a10bd27519666489c69b503";
+
+    fn body() -> Vec<u8> {
+        std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../shared/fixtures/providers/slack_slash_command.form.txt"
+        ))
+        .expect("fixture")
+    }
+
+    #[test]
+    fn official_vector_verifies_at_its_time() {
+        assert_eq!(
+            verify_slack_signature(SECRET, TIMESTAMP, &body(), SIGNATURE, 1531420618),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn the_window_is_five_minutes_both_ways() {
+        assert!(
+            verify_slack_signature(SECRET, TIMESTAMP, &body(), SIGNATURE, 1531420618 + 300).is_ok()
+        );
+        assert!(
+            verify_slack_signature(SECRET, TIMESTAMP, &body(), SIGNATURE, 1531420618 + 301)
+                .is_err()
+        );
+        assert!(
+            verify_slack_signature(SECRET, TIMESTAMP, &body(), SIGNATURE, 1531420618 - 301)
+                .is_err()
+        );
+        assert!(
+            verify_slack_signature(SECRET, TIMESTAMP, &body(), SIGNATURE, 1_795_000_000).is_err(),
+            "a real clock rejects the vector as stale"
+        );
+    }
+
+    #[test]
+    fn tampering_fails() {
+        let mut tampered = body();
+        tampered.extend_from_slice(b"&text=resolve");
+        assert!(
+            verify_slack_signature(SECRET, TIMESTAMP, &tampered, SIGNATURE, 1531420618).is_err()
+        );
+        assert!(
+            verify_slack_signature(SECRET, "1531420619", &body(), SIGNATURE, 1531420618).is_err()
+        );
+        assert!(verify_slack_signature(
+            "another-secret",
+            TIMESTAMP,
+            &body(),
+            SIGNATURE,
+            1531420618
+        )
+        .is_err());
+    }
+}
