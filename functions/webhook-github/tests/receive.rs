@@ -1,0 +1,239 @@
+//! The GitHub handler, fed the real payloads in ../shared/fixtures/providers/, against a stack on
+//! the emulator.
+
+use faultline::domain::{Integration, Source, TenantId};
+use faultline::signing::hmac_sha256::hmac_sha256;
+use faultline::store::PageRequest;
+use faultline_testkit::{json_of, provider_fixture, HttpEvent, TestStack};
+use faultline_webhook_github::handle;
+use serde_json::{json, Value};
+
+const SECRET: &str = "It's a Secret to Everybody";
+
+fn delivery(integration: &Integration, event: &str, body: &[u8], delivery_id: &str) -> HttpEvent {
+    let signature = format!(
+        "sha256={}",
+        hex::encode(hmac_sha256(SECRET.as_bytes(), body))
+    );
+    HttpEvent::load("webhook-github/receive.json")
+        .path_param("integration_id", integration.id.as_str())
+        .header("x-github-event", event)
+        .header("x-github-delivery", delivery_id)
+        .body_bytes(body)
+        .header("x-hub-signature-256", &signature)
+}
+
+async fn setup() -> (TestStack, TenantId, Integration) {
+    let stack = TestStack::deploy().await;
+    let (tenant, _) = stack.tenant().await;
+    let integration = stack
+        .integration(&tenant, Source::Github, Some(SECRET), Value::Null)
+        .await;
+    (stack, tenant, integration)
+}
+
+#[tokio::test]
+async fn the_sample_merged_pull_request_with_its_signature_records_a_deploy() {
+    let (stack, tenant, integration) = setup().await;
+    let event = HttpEvent::load("webhook-github/receive.json")
+        .path_param("integration_id", integration.id.as_str());
+
+    let (status, body) = json_of(&handle(&stack.state, event.request()).await);
+
+    assert_eq!(status, 202, "{body}");
+    assert!(body["change_id"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("chg_"));
+    let merged_at = chrono::DateTime::parse_from_rfc3339("2020-03-23T06:46:56Z")
+        .expect("time")
+        .with_timezone(&chrono::Utc);
+    let changes = stack
+        .state
+        .store
+        .changes_between(&tenant, merged_at - chrono::Duration::minutes(1), merged_at)
+        .await
+        .expect("changes");
+    assert_eq!(changes.len(), 1);
+    let change = &changes[0];
+    assert_eq!(
+        (change.repo.as_str(), change.number, change.author.as_str()),
+        ("robvanderleek/create-issue-branch", 117, "robvanderleek")
+    );
+    assert_eq!(change.title, "Revert \"Update README.md\"");
+    assert_eq!(
+        change.merge_commit.as_deref(),
+        Some("5a47c3f3c22f54f37a3297f2f1c98d860fba4489")
+    );
+    assert_eq!(
+        change.url,
+        "https://github.com/robvanderleek/create-issue-branch/pull/117"
+    );
+    let events = stack.drain_queue("EventsQueue").await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["type"], "deploy.recorded");
+    assert_eq!(events[0]["data"]["number"], 117);
+}
+
+#[tokio::test]
+async fn a_merge_lands_on_the_timeline_of_open_incidents_in_scope() {
+    let (stack, tenant, integration) = setup().await;
+    let generic = stack.generic_integration(&tenant, None).await;
+    let alert = HttpEvent::load("webhook-generic/receive.json")
+        .path_param("integration_id", generic.id.as_str())
+        .without_header("x-signature-256");
+    let (_, opened) = json_of(&faultline_webhook_generic_handle(&stack, alert).await);
+    stack.drain_queue("EventsQueue").await;
+
+    let body = provider_fixture("github_pull_request_merged.json");
+    let (status, result) = json_of(
+        &handle(
+            &stack.state,
+            delivery(&integration, "pull_request", &body, "d1").request(),
+        )
+        .await,
+    );
+
+    assert_eq!(
+        (status, result["attached_to_incidents"].as_u64()),
+        (202, Some(1)),
+        "{result}"
+    );
+    let id =
+        faultline::domain::IncidentId::parse(opened["incident_id"].as_str().unwrap_or_default())
+            .expect("id");
+    let timeline = stack
+        .state
+        .store
+        .incident_timeline(&tenant, &id, &PageRequest::default())
+        .await
+        .expect("timeline");
+    let deploy = timeline
+        .items
+        .iter()
+        .find(|e| e.kind == "deploy")
+        .expect("a deploy line");
+    assert!(deploy
+        .message
+        .contains("robvanderleek/create-issue-branch#117"));
+    let types: Vec<Value> = stack
+        .drain_queue("EventsQueue")
+        .await
+        .iter()
+        .map(|e| e["type"].clone())
+        .collect();
+    assert!(types.contains(&json!("timeline.updated")), "{types:?}");
+}
+
+async fn faultline_webhook_generic_handle(
+    stack: &TestStack,
+    event: HttpEvent,
+) -> lambda_http::Response<lambda_http::Body> {
+    // The generic source through the same shared pipeline the generic function uses.
+    let request = event.request();
+    let request_id = faultline::http::request_id(&request);
+    faultline::services::inbound::receive(
+        &stack.state,
+        &request,
+        &request_id,
+        &faultline::sources::generic::GenericSource,
+    )
+    .await
+    .unwrap_or_else(|e| e.to_response(&request_id))
+}
+
+#[tokio::test]
+async fn closed_unmerged_pings_and_other_events_change_nothing() {
+    let (stack, tenant, integration) = setup().await;
+    let cases = [
+        (
+            "pull_request",
+            provider_fixture("github_pull_request_closed_unmerged.json"),
+            202,
+            "ignored",
+        ),
+        ("ping", provider_fixture("github_ping.json"), 200, "pong"),
+        (
+            "ping",
+            provider_fixture("github_ping_app.json"),
+            200,
+            "pong",
+        ),
+        ("issues", br#"{"action":"opened"}"#.to_vec(), 202, "ignored"),
+    ];
+    for (i, (event, body, status, outcome)) in cases.into_iter().enumerate() {
+        let (got, result) = json_of(
+            &handle(
+                &stack.state,
+                delivery(&integration, event, &body, &format!("d{i}")).request(),
+            )
+            .await,
+        );
+        assert_eq!(
+            (got, result["status"].as_str()),
+            (status, Some(outcome)),
+            "{event}: {result}"
+        );
+    }
+    let now = chrono::Utc::now();
+    let changes = stack
+        .state
+        .store
+        .changes_between(&tenant, now - chrono::Duration::days(20000), now)
+        .await
+        .expect("changes");
+    assert!(changes.is_empty());
+    assert!(stack.drain_queue("EventsQueue").await.is_empty());
+}
+
+#[tokio::test]
+async fn bad_signatures_are_refused_and_redeliveries_change_nothing() {
+    let (stack, tenant, integration) = setup().await;
+    let body = provider_fixture("github_pull_request_merged.json");
+    let signed = delivery(&integration, "pull_request", &body, "same");
+
+    let (status, _) = json_of(
+        &handle(
+            &stack.state,
+            signed
+                .clone()
+                .header("x-hub-signature-256", "sha256=00")
+                .request(),
+        )
+        .await,
+    );
+    assert_eq!(status, 401);
+    let (status, _) = json_of(
+        &handle(
+            &stack.state,
+            signed
+                .clone()
+                .without_header("x-hub-signature-256")
+                .request(),
+        )
+        .await,
+    );
+    assert_eq!(status, 401);
+    let (first, _) = json_of(&handle(&stack.state, signed.request()).await);
+    let (again, dup) = json_of(&handle(&stack.state, signed.request()).await);
+    assert_eq!(
+        (first, again, dup["status"].as_str()),
+        (202, 200, Some("duplicate"))
+    );
+    let now = chrono::Utc::now();
+    let changes = stack
+        .state
+        .store
+        .changes_between(&tenant, now - chrono::Duration::days(20000), now)
+        .await
+        .expect("changes");
+    assert_eq!(changes.len(), 1);
+    let (status, _) = json_of(
+        &handle(
+            &stack.state,
+            delivery(&integration, "pull_request", b"{not json", "x").request(),
+        )
+        .await,
+    );
+    assert_eq!(status, 400);
+}
