@@ -11,6 +11,10 @@ pub const HTTP_FUNCTIONS: &[&str] = &[
     "faultline-api",
     "faultline-auth",
     "faultline-webhook-generic",
+    "faultline-webhook-github",
+    "faultline-webhook-pagerduty",
+    "faultline-webhook-sentry",
+    "faultline-webhook-slack",
 ];
 /// Functions invoked by SQS event sources.
 pub const SQS_FUNCTIONS: &[&str] = &["faultline-fanout", "faultline-dispatch"];
