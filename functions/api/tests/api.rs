@@ -356,3 +356,97 @@ async fn integrations_never_return_their_secret_and_incidents_show_their_timelin
     .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test]
+async fn provider_integrations_need_their_signing_secret_and_valid_options() {
+    let stack = TestStack::deploy().await;
+    let (_, key) = stack.tenant().await;
+    let create = |body: Value| {
+        HttpEvent::load("api/create-integration.json")
+            .key(Some(key.expose()))
+            .body_json(&body)
+    };
+    for (body, field) in [
+        (json!({"source": "github", "name": "repo"}), "secret"),
+        (json!({"source": "pagerduty", "name": "pd"}), "secret"),
+        (json!({"source": "slack", "name": "s"}), "secret"),
+        (json!({"source": "sentry", "name": "s"}), "secret"),
+        (
+            json!({"source": "slack", "name": "s", "secret": "8f742231b10e8888abcd", "config": {"channels": "C1"}}),
+            "config.channels",
+        ),
+        (
+            json!({"source": "slack", "name": "s", "secret": "8f742231b10e8888abcd", "config": {"colour": 1}}),
+            "config.colour",
+        ),
+        (
+            json!({"source": "github", "name": "g", "secret": "0123456789abcdef", "config": {"patterns": ["x"]}}),
+            "config.patterns",
+        ),
+        (
+            json!({"source": "sentry", "name": "s", "config": {"allow_unsigned_legacy": "yes"}}),
+            "config.allow_unsigned_legacy",
+        ),
+    ] {
+        let (status, problem) = call(&stack, &create(body.clone())).await;
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (422, Some(field)),
+            "{body}"
+        );
+    }
+    let (status, slack) = call(
+        &stack,
+        &create(json!({"source": "slack", "name": "ops", "secret": "8f742231b10e8888abcd99yyyzzz85a5", "project_id": "checkout", "config": {"channels": ["C1"], "patterns": ["error"]}})),
+    )
+    .await;
+    assert_eq!(status, 201, "{slack}");
+    assert_eq!(
+        slack["webhook_path"]
+            .as_str()
+            .map(|p| p.starts_with("/v1/hooks/slack/int_")),
+        Some(true)
+    );
+    assert_eq!(slack["project_id"], "checkout");
+    assert!(!slack
+        .to_string()
+        .contains("8f742231b10e8888abcd99yyyzzz85a5"));
+    let (status, legacy) = call(&stack, &create(json!({"source": "sentry", "name": "legacy", "config": {"allow_unsigned_legacy": true}}))).await;
+    assert_eq!((status, legacy["has_secret"].as_bool()), (201, Some(false)));
+}
+
+#[tokio::test]
+async fn no_provider_secret_is_stored_in_plaintext() {
+    let stack = TestStack::deploy().await;
+    let (_, key) = stack.tenant().await;
+    let secret = "HvPtlQNKMPpHSSqJpCdndXfo7HnGXa1pnH6w5axpxLFn9aRBNBGh4e8";
+    let (status, _) = call(
+        &stack,
+        &HttpEvent::load("api/create-integration.json")
+            .key(Some(key.expose()))
+            .body_json(&json!({"source": "pagerduty", "name": "pd", "secret": secret})),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (_, endpoint) = call(
+        &stack,
+        &HttpEvent::load("api/create-endpoint.json").key(Some(key.expose())),
+    )
+    .await;
+    let endpoint_secret = endpoint["secret"].as_str().expect("shown once").to_owned();
+    let scan = stack
+        .clients
+        .dynamodb
+        .scan()
+        .table_name(&stack.state.config.table)
+        .send()
+        .await
+        .expect("scan");
+    let dump = format!("{:?}", scan.items());
+    assert!(!dump.contains(secret), "the provider secret is sealed");
+    assert!(
+        !dump.contains(&endpoint_secret),
+        "the endpoint signing secret is sealed"
+    );
+    assert!(!dump.contains(key.expose()), "API keys are digests");
+}
