@@ -32,8 +32,9 @@ fmt:
 
 ## bench: criterion benchmarks of the hot paths, then the local-stack latency probe (release)
 bench: $(STAMP)
-	cargo bench $(CARGO_FLAGS) -p faultline-shared --bench hot_paths -- --noplot
+	cargo bench $(CARGO_FLAGS) -p faultline-shared --bench hot_paths --bench sources -- --noplot
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin latency-probe
+	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin aws-calls
 	bash tests/bench/dev_ready.sh
 
 ## build: Lambda bootstraps for arm64 with cargo-lambda (via sam build)

@@ -38,7 +38,7 @@ async fn a_signed_alert_is_delivered_signed_after_two_failures_and_a_duplicate_u
         .post(
             "/v1/endpoints",
             &key,
-            &json!({"url": format!("{}/faultline", receiver.uri())}),
+            &json!({"url": format!("{}/faultline", receiver.uri()), "event_types": ["incident.created", "incident.updated"]}),
         )
         .await;
     assert_eq!(status, 201, "{endpoint}");

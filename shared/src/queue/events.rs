@@ -1,6 +1,5 @@
-use super::QueueError;
 use crate::domain::DomainEvent;
-use aws_sdk_sqs::types::MessageAttributeValue;
+use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use aws_sdk_sqs::Client;
 
 /// Publishes domain events to the `events` queue.
@@ -19,22 +18,48 @@ impl EventPublisher {
         }
     }
 
-    /// Sends one event; its type rides as a message attribute for filtering and metrics.
-    pub async fn publish(&self, event: &DomainEvent) -> Result<(), QueueError> {
-        let body = serde_json::to_string(event).map_err(|e| QueueError::Codec(e.to_string()))?;
-        let event_type = MessageAttributeValue::builder()
-            .data_type("String")
-            .string_value(event.event_type.as_str())
-            .build()
-            .map_err(|e| QueueError::Codec(e.to_string()))?;
-        self.client
-            .send_message()
-            .queue_url(&self.queue_url)
-            .message_body(body)
-            .message_attributes("event_type", event_type)
-            .send()
-            .await
-            .map_err(|e| QueueError::Sqs(format!("{}", aws_sdk_sqs::Error::from(e))))?;
-        Ok(())
+    /// Sends events ten per request (SQS's batch limit); returns, per event, whether SQS took it.
+    pub async fn publish_all(&self, events: &[DomainEvent]) -> Vec<bool> {
+        let mut accepted = vec![false; events.len()];
+        for (chunk_index, chunk) in events.chunks(10).enumerate() {
+            let entries: Vec<SendMessageBatchRequestEntry> = chunk
+                .iter()
+                .enumerate()
+                .filter_map(|(i, event)| {
+                    let body = serde_json::to_string(event).ok()?;
+                    let event_type = MessageAttributeValue::builder()
+                        .data_type("String")
+                        .string_value(event.event_type.as_str())
+                        .build()
+                        .ok()?;
+                    SendMessageBatchRequestEntry::builder()
+                        .id(i.to_string())
+                        .message_body(body)
+                        .message_attributes("event_type", event_type)
+                        .build()
+                        .ok()
+                })
+                .collect();
+            match self
+                .client
+                .send_message_batch()
+                .queue_url(&self.queue_url)
+                .set_entries(Some(entries))
+                .send()
+                .await
+            {
+                Ok(output) => {
+                    for ok in output.successful {
+                        if let Ok(i) = ok.id.parse::<usize>() {
+                            accepted[chunk_index * 10 + i] = true;
+                        }
+                    }
+                }
+                Err(err) => {
+                    tracing::warn!(error = %aws_sdk_sqs::Error::from(err), "event batch not published");
+                }
+            }
+        }
+        accepted
     }
 }

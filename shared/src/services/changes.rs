@@ -36,7 +36,7 @@ pub async fn record_merged_change(
         now,
     )];
     state.store.record_change(&change, &recorded).await?;
-    publish_parked(state, &recorded).await;
+    let mut parked = recorded.to_vec();
 
     let open = state
         .store
@@ -62,7 +62,8 @@ pub async fn record_merged_change(
             .store
             .add_timeline_entry(incident, &entry, &events)
             .await?;
-        publish_parked(state, &events).await;
+        parked.extend(events);
     }
+    publish_parked(state, &parked).await;
     Ok((change, open.len()))
 }

@@ -5,26 +5,29 @@ use crate::domain::DomainEvent;
 use crate::AppState;
 use chrono::Duration;
 
-/// Publishes events already parked in the outbox and removes each once SQS has it. A failure is
-/// logged and left for the relay: the event is safe in the table either way.
+/// Publishes events already parked in the outbox (one SQS batch) and removes the published ones
+/// (one DynamoDB batch). A failure is logged and left for the relay: the event is safe in the
+/// table either way, and fan-out is idempotent per event id if one is published twice.
 pub async fn publish_parked(state: &AppState, events: &[DomainEvent]) -> usize {
-    let mut published = 0;
-    for event in events {
-        match state.events.publish(event).await {
-            Ok(()) => {
-                published += 1;
-                if let Err(err) = state.store.outbox_remove(event).await {
-                    // Published but still parked: the relay publishes it again; fan-out is
-                    // idempotent per event id, so subscribers still get it once.
-                    tracing::warn!(event_id = %event.id, error = %err, "outbox entry not removed");
-                }
-            }
-            Err(err) => {
-                tracing::warn!(event_id = %event.id, error = %err, "event publish failed; the outbox relay will retry");
-            }
-        }
+    if events.is_empty() {
+        return 0;
     }
-    published
+    let accepted = state.events.publish_all(events).await;
+    let published: Vec<&DomainEvent> = events
+        .iter()
+        .zip(&accepted)
+        .filter_map(|(event, ok)| ok.then_some(event))
+        .collect();
+    if published.len() < events.len() {
+        tracing::warn!(
+            unpublished = events.len() - published.len(),
+            "events not published; the outbox relay will retry"
+        );
+    }
+    if let Err(err) = state.store.outbox_remove_all(&published).await {
+        tracing::warn!(error = %err, "published events not removed from the outbox; the relay will republish them");
+    }
+    published.len()
 }
 
 /// What one relay run did.

@@ -41,14 +41,27 @@ impl Store {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
-    /// Removes a published event from the outbox.
-    pub async fn outbox_remove(&self, event: &DomainEvent) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(outbox_keys(event).key()))
-            .send()
-            .await?;
+    /// Removes published events from the outbox, 25 per request (DynamoDB's batch limit).
+    /// Unprocessed keys are left: the relay publishes them again and fan-out is idempotent.
+    pub async fn outbox_remove_all(&self, events: &[&DomainEvent]) -> Result<(), StoreError> {
+        use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
+        for chunk in events.chunks(25) {
+            let requests = chunk
+                .iter()
+                .map(|event| {
+                    DeleteRequest::builder()
+                        .set_key(Some(outbox_keys(event).key()))
+                        .build()
+                        .map(|delete| WriteRequest::builder().delete_request(delete).build())
+                        .map_err(|e| StoreError::Codec(e.to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            self.client
+                .batch_write_item()
+                .request_items(&self.table, requests)
+                .send()
+                .await?;
+        }
         Ok(())
     }
 
