@@ -14,7 +14,7 @@ use faultline::domain::{Source, Tenant, TenantId};
 use faultline::signing::hmac_sha256::hmac_sha256;
 use faultline::{AppState, Config};
 use faultline_emulator::{deploy, free_port, Emulator, Template};
-use faultline_testkit::{provider_fixture, HttpEvent};
+use faultline_testkit::{provider_fixture, store_integration, HttpEvent};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -231,8 +231,7 @@ async fn main() -> anyhow::Result<()> {
             Value::Null,
         ),
     ] {
-        let integration =
-            faultline_testkit_integration(&state, &tenant.id, source, secret, config).await;
+        let integration = store_integration(&state, &tenant.id, source, secret, config).await;
         let now = chrono::Utc::now();
         // Warm-up: the first call reads the data key from Secrets Manager, then it is cached.
         let (function, warm) = delivery(source, integration.id.as_str(), 0, now);
@@ -253,31 +252,4 @@ async fn main() -> anyhow::Result<()> {
     }
     drop(emulator);
     Ok(())
-}
-
-async fn faultline_testkit_integration(
-    state: &AppState,
-    tenant: &TenantId,
-    source: Source,
-    secret: Option<&str>,
-    config: Value,
-) -> faultline::domain::Integration {
-    let cipher = state.cipher().await.expect("data key");
-    let mut integration = faultline::domain::Integration {
-        id: faultline::domain::IntegrationId::generate(),
-        tenant_id: tenant.clone(),
-        source,
-        name: source.as_str().into(),
-        project_id: None,
-        config: config.as_object().cloned().unwrap_or_default(),
-        secret: None,
-        created_at: chrono::Utc::now(),
-    };
-    integration.secret = secret.map(|s| cipher.seal(s, &integration.secret_context()));
-    state
-        .store
-        .create_integration(&integration)
-        .await
-        .expect("integration");
-    integration
 }

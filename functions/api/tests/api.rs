@@ -434,15 +434,7 @@ async fn no_provider_secret_is_stored_in_plaintext() {
     )
     .await;
     let endpoint_secret = endpoint["secret"].as_str().expect("shown once").to_owned();
-    let scan = stack
-        .clients
-        .dynamodb
-        .scan()
-        .table_name(&stack.state.config.table)
-        .send()
-        .await
-        .expect("scan");
-    let dump = format!("{:?}", scan.items());
+    let dump = stack.table_dump().await;
     assert!(!dump.contains(secret), "the provider secret is sealed");
     assert!(
         !dump.contains(&endpoint_secret),

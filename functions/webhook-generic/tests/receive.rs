@@ -4,7 +4,6 @@
 use faultline::domain::{Integration, IntegrationId, TenantId};
 use faultline::signing::hmac_sha256::hmac_sha256;
 use faultline::signing::WebhookSecret;
-use faultline::store::PageRequest;
 use faultline_testkit::{json_of, HttpEvent, TestStack};
 use faultline_webhook_generic::handle;
 use serde_json::{json, Value};
@@ -26,16 +25,6 @@ fn signed(event: HttpEvent, secret: &str) -> HttpEvent {
     event.header("x-signature-256", &format!("sha256={signature}"))
 }
 
-async fn incidents(stack: &TestStack, tenant: &TenantId) -> Vec<Value> {
-    let page = stack
-        .state
-        .store
-        .list_incidents(tenant, &PageRequest::default())
-        .await
-        .expect("list");
-    page.items.iter().map(|i| i.to_json()).collect()
-}
-
 #[tokio::test]
 async fn sample_alert_opens_an_incident_archives_the_request_and_emits_incident_created() {
     let stack = TestStack::deploy().await;
@@ -47,7 +36,7 @@ async fn sample_alert_opens_an_incident_archives_the_request_and_emits_incident_
 
     assert_eq!(status, 202, "{body}");
     assert_eq!(body["change"], "created");
-    let listed = incidents(&stack, &tenant).await;
+    let listed = stack.incidents(&tenant).await;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["id"], body["incident_id"]);
     assert_eq!(listed[0]["title"], "Disk almost full on db-1");
@@ -98,7 +87,7 @@ async fn same_fingerprint_updates_and_resolved_resolves() {
     assert_eq!(third["change"], "resolved");
     assert_eq!(first["incident_id"], second["incident_id"]);
     assert_eq!(first["incident_id"], third["incident_id"]);
-    let listed = incidents(&stack, &tenant).await;
+    let listed = stack.incidents(&tenant).await;
     assert_eq!(listed.len(), 1, "updated, not duplicated");
     assert_eq!(listed[0]["occurrences"], 2);
     assert_eq!(listed[0]["status"], "resolved");
@@ -149,7 +138,7 @@ async fn concurrent_first_signals_open_exactly_one_incident() {
         })
         .collect();
     assert_eq!(ids.len(), 1, "{ids:?}");
-    let listed = incidents(&stack, &tenant).await;
+    let listed = stack.incidents(&tenant).await;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["occurrences"], 6);
 }
@@ -174,7 +163,7 @@ async fn standard_webhooks_signatures_are_accepted_and_redeliveries_change_nothi
     assert_eq!(first, 202);
     assert_eq!(again, 200);
     assert_eq!(body["status"], "duplicate");
-    assert_eq!(incidents(&stack, &tenant).await[0]["occurrences"], 1);
+    assert_eq!(stack.incidents(&tenant).await[0]["occurrences"], 1);
     assert_eq!(stack.archived_objects().await, 1);
 }
 
@@ -260,7 +249,7 @@ async fn bad_input_is_refused_with_problem_json_and_no_side_effects() {
             assert_eq!(problem["field"], field, "{name}");
         }
     }
-    assert!(incidents(&stack, &tenant).await.is_empty());
+    assert!(stack.incidents(&tenant).await.is_empty());
     assert_eq!(stack.archived_objects().await, 0);
     assert!(stack.drain_queue("EventsQueue").await.is_empty());
 }
@@ -285,5 +274,5 @@ async fn a_delivery_id_is_processed_again_once_its_dedup_window_has_passed() {
     let (after, body) = json_of(&handle(&stack.state, event.request()).await);
 
     assert_eq!((first, within, after), (202, 200, 202), "{body}");
-    assert_eq!(incidents(&stack, &tenant).await[0]["occurrences"], 2);
+    assert_eq!(stack.incidents(&tenant).await[0]["occurrences"], 2);
 }

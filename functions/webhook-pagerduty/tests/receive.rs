@@ -37,16 +37,6 @@ async fn setup() -> (TestStack, TenantId, Integration) {
     (stack, tenant, integration)
 }
 
-async fn incidents(stack: &TestStack, tenant: &TenantId) -> Vec<Value> {
-    let page = stack
-        .state
-        .store
-        .list_incidents(tenant, &PageRequest::default())
-        .await
-        .expect("list");
-    page.items.iter().map(|i| i.to_json()).collect()
-}
-
 #[tokio::test]
 async fn the_sample_event_with_its_real_signature_is_accepted() {
     let (stack, tenant, integration) = setup().await;
@@ -58,7 +48,7 @@ async fn the_sample_event_with_its_real_signature_is_accepted() {
         (202, Some("created")),
         "{body}"
     );
-    assert_eq!(incidents(&stack, &tenant).await.len(), 1);
+    assert_eq!(stack.incidents(&tenant).await.len(), 1);
 }
 
 #[tokio::test]
@@ -93,7 +83,7 @@ async fn triggered_then_resolved_is_one_incident_keyed_by_the_pagerduty_id() {
     );
     assert_eq!(first["incident_id"], second["incident_id"]);
 
-    let listed = incidents(&stack, &tenant).await;
+    let listed = stack.incidents(&tenant).await;
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["upstream_id"], "Q2CKYRLH85UNN4");
     assert_eq!(listed[0]["status"], "resolved");
@@ -138,7 +128,7 @@ async fn priority_updates_change_priority_without_counting_an_occurrence() {
         );
         assert_eq!(status, 202, "{file}: {result}");
     }
-    let listed = incidents(&stack, &tenant).await;
+    let listed = stack.incidents(&tenant).await;
     let with_priority: Vec<&Value> = listed.iter().filter(|i| !i["priority"].is_null()).collect();
     assert!(!with_priority.is_empty(), "{listed:?}");
     assert!(listed.iter().all(|i| i["occurrences"] == 1));
@@ -181,7 +171,7 @@ async fn acknowledge_reassign_and_annotate_update_the_incident_and_its_timeline(
         changes.push(result["change"].as_str().unwrap_or_default().to_owned());
     }
     assert_eq!(changes, vec!["acknowledged", "assigned", "annotated"]);
-    let incident = &incidents(&stack, &tenant).await[0];
+    let incident = &stack.incidents(&tenant).await[0];
     assert_eq!(incident["status"], "acknowledged");
     assert_eq!(incident["assignee"], "Dad");
     let id = faultline::domain::IncidentId::parse(incident["id"].as_str().unwrap_or_default())
@@ -215,7 +205,7 @@ async fn ping_is_answered_and_changes_nothing() {
         .await,
     );
     assert_eq!((status, body["status"].as_str()), (200, Some("pong")));
-    assert!(incidents(&stack, &tenant).await.is_empty());
+    assert!(stack.incidents(&tenant).await.is_empty());
     assert_eq!(stack.archived_objects().await, 0);
 }
 
@@ -264,6 +254,6 @@ async fn redeliveries_rotation_and_tampering() {
         .await,
     );
     assert_eq!(status, 401);
-    assert_eq!(incidents(&stack, &tenant).await.len(), 1);
+    assert_eq!(stack.incidents(&tenant).await.len(), 1);
     assert_eq!(stack.archived_objects().await, 1);
 }

@@ -40,16 +40,6 @@ async fn setup(config: Value) -> (TestStack, TenantId, Integration) {
     (stack, tenant, integration)
 }
 
-async fn records(stack: &TestStack, tenant: &TenantId) -> Vec<Value> {
-    let page = stack
-        .state
-        .store
-        .list_incidents(tenant, &PageRequest::default())
-        .await
-        .expect("list");
-    page.items.iter().map(|i| i.to_json()).collect()
-}
-
 #[tokio::test]
 async fn the_sample_event_verifies_over_the_wire_bytes_within_its_freshness_window() {
     let hook_time = Utc.timestamp_opt(1566248318, 0).single().expect("time");
@@ -68,7 +58,7 @@ async fn the_sample_event_verifies_over_the_wire_bytes_within_its_freshness_wind
         (202, Some("created")),
         "{body}"
     );
-    let issue = &records(&stack, &tenant).await[0];
+    let issue = &stack.incidents(&tenant).await[0];
     assert_eq!(
         (issue["kind"].as_str(), issue["upstream_id"].as_str()),
         (Some("issue"), Some("1170820242"))
@@ -121,7 +111,7 @@ async fn every_integration_platform_payload_is_understood() {
             "{file}: {result}"
         );
     }
-    let all = records(&stack, &tenant).await;
+    let all = stack.incidents(&tenant).await;
     let issue = all
         .iter()
         .find(|r| r["upstream_id"] == "1170820242")
@@ -176,7 +166,7 @@ async fn resolving_an_issue_resolves_its_alert_incident_and_a_regression_reopens
         )
         .await;
     }
-    let all = records(&stack, &tenant).await;
+    let all = stack.incidents(&tenant).await;
     let alert = all
         .iter()
         .find(|r| r["kind"] == "alert")
@@ -221,7 +211,7 @@ async fn the_legacy_plugin_is_accepted_only_when_the_integration_allows_it() {
         (202, Some("created")),
         "{result}"
     );
-    let incident = &records(&stack, &tenant).await[0];
+    let incident = &stack.incidents(&tenant).await[0];
     assert_eq!(incident["upstream_id"], "1385042923");
     assert_eq!(incident["service"], "meow");
 
@@ -263,5 +253,5 @@ async fn request_ids_are_a_replay_cache_and_tampering_fails() {
         status, 401,
         "timestamps from the future are outside the window too"
     );
-    assert_eq!(records(&stack, &tenant).await.len(), 1);
+    assert_eq!(stack.incidents(&tenant).await.len(), 1);
 }

@@ -45,16 +45,6 @@ async fn setup(clock: Clock, config: Value) -> (TestStack, TenantId, Integration
     (stack, tenant, integration)
 }
 
-async fn records(stack: &TestStack, tenant: &TenantId) -> Vec<Value> {
-    let page = stack
-        .state
-        .store
-        .list_incidents(tenant, &PageRequest::default())
-        .await
-        .expect("list");
-    page.items.iter().map(|i| i.to_json()).collect()
-}
-
 #[tokio::test]
 async fn the_official_slash_command_vector_is_answered_in_slacks_format() {
     let clock = Clock::fixed(vector_time() + Duration::seconds(20));
@@ -100,7 +90,7 @@ async fn url_verification_is_answered_with_its_challenge() {
             Some("3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P")
         )
     );
-    assert!(records(&stack, &tenant).await.is_empty());
+    assert!(stack.incidents(&tenant).await.is_empty());
 }
 
 #[tokio::test]
@@ -153,7 +143,7 @@ async fn matching_messages_in_watched_channels_become_alerts_and_retries_are_ded
     );
     assert_eq!(ignored["status"], "ignored");
 
-    let all = records(&stack, &tenant).await;
+    let all = stack.incidents(&tenant).await;
     assert_eq!(all.len(), 1);
     assert_eq!(all[0]["attributes"]["matched_pattern"], "river");
 }
@@ -243,7 +233,7 @@ async fn slash_commands_list_acknowledge_and_resolve() {
         "{unknown}"
     );
 
-    let incident = &records(&stack, &tenant).await[0];
+    let incident = &stack.incidents(&tenant).await[0];
     assert_eq!(
         (incident["status"].as_str(), incident["assignee"].as_str()),
         (Some("resolved"), Some("roadrunner"))

@@ -123,24 +123,31 @@ impl TestStack {
         secret: Option<&str>,
         config: Value,
     ) -> Integration {
-        let cipher = self.state.cipher().await.expect("data key");
-        let mut integration = Integration {
-            id: IntegrationId::generate(),
-            tenant_id: tenant.clone(),
-            source,
-            name: format!("test {}", source.as_str()),
-            project_id: None,
-            config: config.as_object().cloned().unwrap_or_default(),
-            secret: None,
-            created_at: self.state.clock.now(),
-        };
-        integration.secret = secret.map(|s| cipher.seal(s, &integration.secret_context()));
-        self.state
+        store_integration(&self.state, tenant, source, secret, config).await
+    }
+
+    /// The tenant's incidents (and issues), newest first, in their public JSON form.
+    pub async fn incidents(&self, tenant: &TenantId) -> Vec<Value> {
+        let page = self
+            .state
             .store
-            .create_integration(&integration)
+            .list_incidents(tenant, &faultline::store::PageRequest::default())
             .await
-            .expect("integration stored");
-        integration
+            .expect("list incidents");
+        page.items.iter().map(|i| i.to_json()).collect()
+    }
+
+    /// Every item of the table, as text (to prove what is and is not stored).
+    pub async fn table_dump(&self) -> String {
+        let scan = self
+            .clients
+            .dynamodb
+            .scan()
+            .table_name(&self.state.config.table)
+            .send()
+            .await
+            .expect("scan");
+        format!("{:?}", scan.items())
     }
 
     /// A stored generic integration of `tenant`, with `secret` sealed when given.
@@ -211,6 +218,34 @@ impl TestStack {
             .expect("list objects");
         output.contents().len()
     }
+}
+
+/// Stores an integration of `tenant` for `source`, sealing `secret` when given.
+pub async fn store_integration(
+    state: &AppState,
+    tenant: &TenantId,
+    source: Source,
+    secret: Option<&str>,
+    config: Value,
+) -> Integration {
+    let cipher = state.cipher().await.expect("data key");
+    let mut integration = Integration {
+        id: IntegrationId::generate(),
+        tenant_id: tenant.clone(),
+        source,
+        name: format!("test {}", source.as_str()),
+        project_id: None,
+        config: config.as_object().cloned().unwrap_or_default(),
+        secret: None,
+        created_at: state.clock.now(),
+    };
+    integration.secret = secret.map(|s| cipher.seal(s, &integration.secret_context()));
+    state
+        .store
+        .create_integration(&integration)
+        .await
+        .expect("integration stored");
+    integration
 }
 
 /// The exact bytes of a provider fixture in `../shared/fixtures/providers/`.

@@ -323,6 +323,75 @@ mod tests {
         ));
     }
 
+    fn interpret(resource: &str, body: &serde_json::Value) -> super::Interpretation {
+        use super::WebhookSource;
+        let integration = crate::domain::Integration {
+            id: crate::domain::IntegrationId::generate(),
+            tenant_id: crate::domain::TenantId::generate(),
+            source: crate::domain::Source::Sentry,
+            name: "s".into(),
+            project_id: None,
+            config: Default::default(),
+            secret: None,
+            created_at: chrono::Utc::now(),
+        };
+        let mut headers = http::HeaderMap::new();
+        headers.insert("sentry-hook-resource", resource.parse().expect("header"));
+        let bytes = serde_json::to_vec(body).expect("JSON");
+        let request = super::InboundRequest {
+            headers: &headers,
+            body: &bytes,
+            now: chrono::Utc::now(),
+            integration: &integration,
+        };
+        super::SentrySource.interpret(&request).expect("interprets")
+    }
+
+    #[test]
+    fn metric_alerts_open_and_resolve_one_incident_per_alert() {
+        // Shape from Sentry's integration-platform docs (metric-alerts.mdx); no captured fixture.
+        let body = |action: &str| {
+            serde_json::json!({
+                "action": action,
+                "data": {
+                    "metric_alert": {"id": "1234", "alert_rule": {"name": "p95 latency"}},
+                    "description_title": "Critical: p95 latency above 2s",
+                    "description_text": "1 of 1 in the last 10 minutes",
+                    "web_url": "https://sentry.io/organizations/acme/alerts/rules/details/1234/"
+                },
+                "installation": {"uuid": "a8e5d37a"}
+            })
+        };
+        let signals = |i: super::Interpretation| match i {
+            super::Interpretation::Signals(signals) => signals,
+            other => panic!("{other:?}"),
+        };
+        let critical = signals(interpret("metric_alert", &body("critical")));
+        let resolved = signals(interpret("metric_alert", &body("resolved")));
+        assert_eq!(critical[0].severity, crate::domain::Severity::Critical);
+        assert_eq!(critical[0].title, "Critical: p95 latency above 2s");
+        assert_eq!(resolved[0].status, crate::domain::SignalStatus::Resolved);
+        assert_eq!(critical[0].fingerprint, resolved[0].fingerprint);
+        assert_eq!(
+            signals(interpret("metric_alert", &body("warning")))[0].severity,
+            crate::domain::Severity::Medium
+        );
+    }
+
+    #[test]
+    fn unknown_resources_are_ignored_saying_so() {
+        match interpret(
+            "comment",
+            &serde_json::json!({"action": "created", "data": {}}),
+        ) {
+            super::Interpretation::Reply { status, body } => {
+                assert_eq!(status, http::StatusCode::ACCEPTED);
+                assert_eq!(body["status"], "ignored");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
     #[test]
     fn select_options_requests_sign_the_empty_body() {
         let signature = "sha256=cff7ccd625537ce1a726fd29f7fc4beca8a15c96b6c9ee9b9461e149f57d4e88";
