@@ -6,7 +6,6 @@ use faultline::clock::Clock;
 use faultline::domain::{Integration, Source, TenantId};
 use faultline::signing::hmac_sha256::hmac_sha256;
 use faultline::sources::slack::verify_slack_signature;
-use faultline::store::PageRequest;
 use faultline_testkit::{json_of, provider_fixture, HttpEvent, TestStack};
 use faultline_webhook_slack::handle;
 use serde_json::{json, Value};
