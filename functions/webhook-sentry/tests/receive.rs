@@ -5,7 +5,6 @@ use chrono::{Duration, TimeZone, Utc};
 use faultline::clock::Clock;
 use faultline::domain::{Integration, Source, TenantId};
 use faultline::signing::hmac_sha256::hmac_sha256;
-use faultline::store::PageRequest;
 use faultline_testkit::{json_of, provider_fixture, HttpEvent, TestStack};
 use faultline_webhook_sentry::handle;
 use serde_json::{json, Value};
