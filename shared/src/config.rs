@@ -22,6 +22,8 @@ pub struct Config {
     pub retry_schedule: RetrySchedule,
     /// How far before an incident's first occurrence merged changes are suspects.
     pub suspect_window: chrono::Duration,
+    /// An endpoint failing continuously for this long is disabled.
+    pub disable_failing_after: chrono::Duration,
     /// The local stack: http and loopback endpoints allowed.
     pub local_mode: bool,
     /// An AWS endpoint override (the local emulator), from `AWS_ENDPOINT_URL`.
@@ -78,6 +80,17 @@ impl Config {
                     reason: format!("`{text}` is not a whole number of hours"),
                 })?,
         };
+        let disable_failing_after =
+            match get("FAULTLINE_DISABLE_FAILING_AFTER_HOURS").filter(|v| !v.is_empty()) {
+                None => chrono::Duration::days(5),
+                Some(text) => text
+                    .parse::<u32>()
+                    .map(|hours| chrono::Duration::hours(i64::from(hours)))
+                    .map_err(|_| ConfigError::Invalid {
+                        name: "FAULTLINE_DISABLE_FAILING_AFTER_HOURS",
+                        reason: format!("`{text}` is not a whole number of hours"),
+                    })?,
+            };
         let local_mode = matches!(
             get("FAULTLINE_LOCAL_MODE").as_deref(),
             Some("1" | "true" | "yes")
@@ -91,6 +104,7 @@ impl Config {
             admin_key_secret: required("FAULTLINE_ADMIN_KEY_SECRET")?,
             retry_schedule,
             suspect_window,
+            disable_failing_after,
             local_mode,
             aws_endpoint_url: get("AWS_ENDPOINT_URL").filter(|v| !v.is_empty()),
         })

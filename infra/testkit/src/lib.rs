@@ -105,6 +105,8 @@ impl TestStack {
             enabled,
             created_at: now,
             updated_at: now,
+            failing_since: None,
+            disabled_reason: None,
         };
         self.state
             .store

@@ -29,6 +29,13 @@ pub struct Endpoint {
     pub created_at: DateTime<Utc>,
     /// When it was last changed.
     pub updated_at: DateTime<Utc>,
+    /// Since when every delivery has failed (absent while healthy). Never written as NULL, so
+    /// `if_not_exists` updates work.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_since: Option<DateTime<Utc>>,
+    /// Why it was disabled automatically, if it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled_reason: Option<String>,
 }
 
 impl Endpoint {
@@ -55,6 +62,8 @@ impl Endpoint {
             "description": self.description,
             "event_types": self.event_types,
             "enabled": self.enabled,
+            "failing_since": self.failing_since,
+            "disabled_reason": self.disabled_reason,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         })

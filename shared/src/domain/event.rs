@@ -52,6 +52,14 @@ event_types! {
     TimelineUpdated => "timeline.updated",
     /// Changes that may have caused a new incident, ranked.
     HypothesisGenerated => "hypothesis.generated",
+    /// An endpoint was disabled (410 Gone, or failing continuously for too long).
+    EndpointDisabled => "endpoint.disabled",
+    /// A failing endpoint accepted a message again.
+    EndpointRecovered => "endpoint.recovered",
+    /// A message has failed four attempts to an endpoint and keeps being retried.
+    MessageAttemptFailing => "message.attempt.failing",
+    /// A message ran out of attempts to an endpoint.
+    MessageAttemptExhausted => "message.attempt.exhausted",
 }
 
 impl EventType {

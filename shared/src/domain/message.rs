@@ -101,6 +101,9 @@ pub struct Attempt {
     pub response_excerpt: String,
     /// What went wrong, when something did.
     pub error: Option<String>,
+    /// The kind of failure: `timeout`, `connect`, `redirect`, `status`, `refused`, `request`.
+    #[serde(default)]
+    pub error_kind: Option<String>,
     /// When the next attempt is due, when there is one.
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
@@ -119,6 +122,7 @@ impl Attempt {
             "latency_ms": self.latency_ms,
             "response_excerpt": self.response_excerpt,
             "error": self.error,
+            "error_kind": self.error_kind,
             "next_attempt_at": self.next_attempt_at,
         })
     }

@@ -24,6 +24,6 @@ pub use ids::{
 pub use incident::{Incident, IncidentStatus, Severity, TimelineEntry};
 pub use integration::{Integration, Source};
 pub use message::{Attempt, AttemptOutcome, DeliveryStatus, DeliveryTask, Message};
-pub use retry::RetrySchedule;
+pub use retry::{parse_retry_after, FailureClass, RetrySchedule};
 pub use signal::{Signal, SignalKind, SignalStatus};
 pub use tenant::Tenant;

@@ -66,9 +66,143 @@ impl RetrySchedule {
     }
 }
 
+/// How a failed attempt failed, as far as back-off is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailureClass {
+    /// The receiver is overloaded or briefly down: 429, 502, 503, 504, or no answer in time.
+    Throttled,
+    /// 410 Gone: the receiver says the endpoint no longer exists.
+    Gone,
+    /// Anything else (other statuses, redirects, connection errors).
+    Other,
+}
+
+impl FailureClass {
+    /// Classifies an attempt by its status code (0 without a response) and whether it timed out.
+    pub fn of(status_code: u16, timed_out: bool) -> Self {
+        match status_code {
+            410 => Self::Gone,
+            429 | 502 | 503 | 504 => Self::Throttled,
+            _ if timed_out => Self::Throttled,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// The least back-off after a throttled attempt.
+pub const THROTTLED_MIN_DELAY: Duration = Duration::from_secs(60);
+
+impl RetrySchedule {
+    /// The wait after attempt `attempts_made` failed as `class`, or `None` for no retry: the
+    /// schedule's delay, except that a gone endpoint is not retried, and a throttled one waits at
+    /// least 60 s and honours `Retry-After`, clamped to twice the scheduled delay so a receiver
+    /// cannot park a message for days.
+    pub fn delay_after_failure(
+        &self,
+        attempts_made: u32,
+        class: FailureClass,
+        retry_after: Option<Duration>,
+    ) -> Option<Duration> {
+        let scheduled = self.next_delay(attempts_made)?;
+        match class {
+            FailureClass::Gone => None,
+            FailureClass::Other => Some(scheduled),
+            FailureClass::Throttled => {
+                let wanted = retry_after.map_or(scheduled, |asked| asked.min(scheduled * 2));
+                Some(wanted.max(THROTTLED_MIN_DELAY))
+            }
+        }
+    }
+}
+
+/// Parses a `Retry-After` value: delta-seconds or an HTTP date, relative to `now`.
+pub fn parse_retry_after(value: &str, now: chrono::DateTime<chrono::Utc>) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(value).ok()?;
+    (at.with_timezone(&chrono::Utc) - now).to_std().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn throttled_attempts_wait_at_least_a_minute_and_honour_retry_after_within_twice_the_schedule()
+    {
+        let schedule = RetrySchedule::from_secs(&[5, 300, 1800]).without_jitter();
+        let throttled = |attempt, retry_after: Option<u64>| {
+            schedule
+                .delay_after_failure(
+                    attempt,
+                    FailureClass::Throttled,
+                    retry_after.map(Duration::from_secs),
+                )
+                .map(|d| d.as_secs())
+        };
+        assert_eq!(
+            throttled(1, None),
+            Some(60),
+            "5 s scheduled, but at least 60 s"
+        );
+        assert_eq!(throttled(2, None), Some(300));
+        assert_eq!(throttled(2, Some(420)), Some(420), "Retry-After honoured");
+        assert_eq!(
+            throttled(2, Some(86_400)),
+            Some(600),
+            "clamped to twice the scheduled delay"
+        );
+        assert_eq!(throttled(2, Some(1)), Some(60), "never under a minute");
+        assert_eq!(throttled(4, Some(10)), None, "out of attempts");
+    }
+
+    #[test]
+    fn gone_is_never_retried_and_other_failures_follow_the_schedule() {
+        let schedule = RetrySchedule::from_secs(&[5, 300]).without_jitter();
+        assert_eq!(
+            schedule.delay_after_failure(1, FailureClass::Gone, None),
+            None
+        );
+        assert_eq!(
+            schedule.delay_after_failure(1, FailureClass::Other, Some(Duration::from_secs(999))),
+            Some(Duration::from_secs(5))
+        );
+    }
+
+    #[test]
+    fn failures_are_classified_by_status_and_timeouts() {
+        assert_eq!(FailureClass::of(410, false), FailureClass::Gone);
+        for code in [429, 502, 503, 504] {
+            assert_eq!(FailureClass::of(code, false), FailureClass::Throttled);
+        }
+        assert_eq!(FailureClass::of(0, true), FailureClass::Throttled);
+        assert_eq!(FailureClass::of(0, false), FailureClass::Other);
+        assert_eq!(FailureClass::of(500, false), FailureClass::Other);
+        assert_eq!(FailureClass::of(301, false), FailureClass::Other);
+    }
+
+    #[test]
+    fn retry_after_parses_seconds_and_http_dates() {
+        let now = chrono::DateTime::parse_from_rfc3339("2015-10-21T07:28:00Z")
+            .expect("time")
+            .with_timezone(&chrono::Utc);
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:30:00 GMT", now),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:00:00 GMT", now),
+            None,
+            "a date in the past"
+        );
+        assert_eq!(parse_retry_after("soon", now), None);
+    }
 
     #[test]
     fn default_schedule_is_svix_like_with_eight_attempts() {

@@ -1,15 +1,18 @@
 //! One delivery task: claim the attempt, POST the signed message, record the attempt, and either
 //! finish, schedule the next attempt, or mark the delivery exhausted.
 
+use super::outbox::publish_parked;
 use super::ServiceError;
 use crate::domain::{
-    Attempt, AttemptOutcome, DeliveryStatus, DeliveryTask, Endpoint, Message, UrlPolicy,
+    parse_retry_after, Attempt, AttemptOutcome, DeliveryStatus, DeliveryTask, DomainEvent,
+    Endpoint, EventType, FailureClass, Message, UrlPolicy,
 };
 use crate::signing::WebhookSecret;
 use crate::sinks::webhook::{DeliveryResult, OutgoingWebhook};
-use crate::store::{AttemptClaim, DeliveryRecord};
+use crate::store::{AttemptClaim, DeliveryRecord, HealthChange};
 use crate::AppState;
 use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
 
 /// What a dispatch did with its task.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -73,6 +76,7 @@ pub async fn dispatch(
         latency_ms: 0,
         response_excerpt: String::new(),
         error: None,
+        error_kind: None,
         next_attempt_at: None,
     };
     match state
@@ -117,6 +121,9 @@ async fn send(
             latency_ms: 0,
             response_excerpt: String::new(),
             error: Some(format!("endpoint URL refused: {reason}")),
+            error_kind: Some("refused"),
+            timed_out: false,
+            retry_after: None,
         });
     }
     let cipher = state
@@ -139,6 +146,9 @@ async fn send(
         .await)
 }
 
+/// Attempts after which a still-failing message is reported with `message.attempt.failing`.
+pub const FAILING_AFTER_ATTEMPTS: u32 = 4;
+
 async fn record_result(
     state: &AppState,
     task: &DeliveryTask,
@@ -147,12 +157,20 @@ async fn record_result(
     now: DateTime<Utc>,
 ) -> Result<DispatchOutcome, ServiceError> {
     let succeeded = result.succeeded();
-    let next_delay = if succeeded {
+    let class = FailureClass::of(result.status_code, result.timed_out);
+    let next_at = if succeeded {
         None
     } else {
-        state.config.retry_schedule.next_delay(task.attempt)
+        let retry_after = result
+            .retry_after
+            .as_deref()
+            .and_then(|v| parse_retry_after(v, now));
+        state
+            .config
+            .retry_schedule
+            .delay_after_failure(task.attempt, class, retry_after)
+            .map(|delay| now + Duration::from_std(delay).unwrap_or(Duration::MAX))
     };
-    let next_at = next_delay.map(|delay| now + Duration::from_std(delay).unwrap_or(Duration::MAX));
     attempt.outcome = if succeeded {
         AttemptOutcome::Succeeded
     } else {
@@ -162,6 +180,7 @@ async fn record_result(
     attempt.latency_ms = result.latency_ms;
     attempt.response_excerpt = result.response_excerpt;
     attempt.error = result.error;
+    attempt.error_kind = result.error_kind.map(str::to_owned);
     attempt.next_attempt_at = next_at;
     state
         .store
@@ -191,6 +210,7 @@ async fn record_result(
     if let Some(at) = next_at {
         enqueue_attempt(state, task, task.attempt + 1, at, now).await?;
     }
+    report(state, task, &attempt, &outcome, class, now).await?;
     tracing::info!(
         message_id = %task.message_id,
         endpoint_id = %task.endpoint_id,
@@ -201,6 +221,63 @@ async fn record_result(
         "delivery attempt recorded"
     );
     Ok(outcome)
+}
+
+/// Endpoint health and the operational events: `endpoint.disabled` (410 Gone, or failing for
+/// longer than the configured period), `endpoint.recovered`, `message.attempt.failing` (after the
+/// fourth failure) and `message.attempt.exhausted`. Parked in the outbox, then published.
+async fn report(
+    state: &AppState,
+    task: &DeliveryTask,
+    attempt: &Attempt,
+    outcome: &DispatchOutcome,
+    class: FailureClass,
+    now: DateTime<Utc>,
+) -> Result<(), ServiceError> {
+    let tenant = &task.tenant_id;
+    let health = if *outcome == DispatchOutcome::Delivered {
+        state
+            .store
+            .record_endpoint_success(tenant, &task.endpoint_id)
+            .await?
+    } else {
+        let gone = (class == FailureClass::Gone).then_some("the endpoint answered 410 Gone");
+        state
+            .store
+            .record_endpoint_failure(
+                tenant,
+                &task.endpoint_id,
+                now,
+                state.config.disable_failing_after,
+                gone,
+            )
+            .await?
+    };
+    let about = json!({"message_id": task.message_id, "endpoint_id": task.endpoint_id, "attempt": attempt.to_json()});
+    let mut events = Vec::new();
+    let mut emit =
+        |event_type, data| events.push(DomainEvent::new(tenant.clone(), event_type, data, now));
+    match health {
+        HealthChange::Disabled(reason) => emit(
+            EventType::EndpointDisabled,
+            json!({"endpoint_id": task.endpoint_id, "reason": reason, "last_attempt": attempt.to_json()}),
+        ),
+        HealthChange::Recovered => emit(
+            EventType::EndpointRecovered,
+            json!({"endpoint_id": task.endpoint_id}),
+        ),
+        HealthChange::None => {}
+    }
+    match outcome {
+        DispatchOutcome::Exhausted => emit(EventType::MessageAttemptExhausted, about),
+        DispatchOutcome::RetryScheduled { .. } if task.attempt == FAILING_AFTER_ATTEMPTS => {
+            emit(EventType::MessageAttemptFailing, about)
+        }
+        _ => {}
+    }
+    state.store.park_events(&events).await?;
+    publish_parked(state, &events).await;
+    Ok(())
 }
 
 async fn enqueue_attempt(

@@ -29,6 +29,12 @@ pub struct DeliveryResult {
     pub response_excerpt: String,
     /// Why it failed, when it did.
     pub error: Option<String>,
+    /// `timeout`, `connect`, `redirect`, `status`, `refused` or `request` when it failed.
+    pub error_kind: Option<&'static str>,
+    /// No response arrived in time.
+    pub timed_out: bool,
+    /// The response's `Retry-After`, as sent.
+    pub retry_after: Option<String>,
 }
 
 impl DeliveryResult {
@@ -60,8 +66,13 @@ impl WebhookSender {
     /// A sender with the delivery policy: 15 s timeout, redirects never followed (a redirect could
     /// point anywhere, including inside our network).
     pub fn new() -> Self {
+        Self::with_timeout(Self::TIMEOUT)
+    }
+
+    /// A sender with another timeout (tests of the timeout path use a short one).
+    pub fn with_timeout(timeout: Duration) -> Self {
         let client = reqwest::Client::builder()
-            .timeout(Self::TIMEOUT)
+            .timeout(timeout)
             .connect_timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("Faultline-Webhooks/", env!("CARGO_PKG_VERSION")))
@@ -97,6 +108,15 @@ impl WebhookSender {
                     latency_ms,
                     response_excerpt: String::new(),
                     error: Some(describe_transport_error(&err)),
+                    error_kind: Some(if err.is_timeout() {
+                        "timeout"
+                    } else if err.is_connect() {
+                        "connect"
+                    } else {
+                        "request"
+                    }),
+                    timed_out: err.is_timeout(),
+                    retry_after: None,
                 }
             }
         };
@@ -104,6 +124,11 @@ impl WebhookSender {
         let location = response
             .headers()
             .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let retry_after = response
+            .headers()
+            .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let mut excerpt = Vec::new();
@@ -125,11 +150,19 @@ impl WebhookSender {
         } else {
             Some(format!("endpoint answered HTTP {}", status.as_u16()))
         };
+        let error_kind = match () {
+            _ if status.is_success() => None,
+            _ if status.is_redirection() => Some("redirect"),
+            _ => Some("status"),
+        };
         DeliveryResult {
             status_code: status.as_u16(),
             latency_ms,
             response_excerpt: String::from_utf8_lossy(&excerpt).into_owned(),
             error,
+            error_kind,
+            timed_out: false,
+            retry_after,
         }
     }
 }

@@ -2,6 +2,8 @@ use super::keys;
 use super::page::{Page, PageRequest};
 use super::table::{existed, to_item, Keys, Query, Store, StoreError};
 use crate::domain::{Endpoint, EndpointId, TenantId};
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use chrono::{DateTime, Utc};
 
 fn endpoint_keys(tenant: &TenantId, id: &EndpointId) -> Keys {
     Keys::new(keys::tenant(tenant), keys::endpoint_sk(id))
@@ -67,5 +69,121 @@ impl Store {
     pub async fn all_endpoints(&self, tenant: &TenantId) -> Result<Vec<Endpoint>, StoreError> {
         self.query_all(keys::tenant(tenant), keys::ENDPOINT_PREFIX)
             .await
+    }
+}
+
+/// What recording a delivery outcome did to the endpoint's health.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HealthChange {
+    /// Nothing worth telling anyone.
+    None,
+    /// This failure disabled the endpoint (it was enabled until now).
+    Disabled(String),
+    /// This success ended a failing streak.
+    Recovered,
+}
+
+impl Store {
+    /// Records a failed delivery: starts the failing streak if none is running, and disables the
+    /// endpoint when `disable_now` says so or the streak is older than `disable_after`. Only the
+    /// write that flips `enabled` reports `Disabled`, so the event is emitted once.
+    pub async fn record_endpoint_failure(
+        &self,
+        tenant: &TenantId,
+        id: &EndpointId,
+        now: DateTime<Utc>,
+        disable_after: chrono::Duration,
+        disable_now: Option<&str>,
+    ) -> Result<HealthChange, StoreError> {
+        let output = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(endpoint_keys(tenant, id).key()))
+            .update_expression("SET failing_since = if_not_exists(failing_since, :now)")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":now", AttributeValue::S(now.to_rfc3339()))
+            .return_values(ReturnValue::AllNew)
+            .send()
+            .await
+            .map_err(StoreError::from);
+        let attributes = match output {
+            Ok(output) => output.attributes.unwrap_or_default(),
+            Err(StoreError::Conflict) => return Ok(HealthChange::None),
+            Err(other) => return Err(other),
+        };
+        let since = attributes
+            .get("failing_since")
+            .and_then(|v| v.as_s().ok())
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc))
+            .unwrap_or(now);
+        let reason = match disable_now {
+            Some(reason) => reason.to_owned(),
+            None if now - since >= disable_after => format!(
+                "every delivery failed since {} ({} h)",
+                since.to_rfc3339(),
+                (now - since).num_hours()
+            ),
+            None => return Ok(HealthChange::None),
+        };
+        let flipped = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(endpoint_keys(tenant, id).key()))
+            .update_expression("SET enabled = :false, disabled_reason = :reason")
+            .condition_expression("enabled = :true")
+            .expression_attribute_values(":false", AttributeValue::Bool(false))
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":reason", AttributeValue::S(reason.clone()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(StoreError::from);
+        Ok(if existed(flipped)? {
+            HealthChange::Disabled(reason)
+        } else {
+            HealthChange::None
+        })
+    }
+
+    /// Records a successful delivery: ends a failing streak if one was running.
+    pub async fn record_endpoint_success(
+        &self,
+        tenant: &TenantId,
+        id: &EndpointId,
+    ) -> Result<HealthChange, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(endpoint_keys(tenant, id).key()))
+            .update_expression("REMOVE failing_since")
+            .condition_expression("attribute_exists(failing_since)")
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(StoreError::from);
+        Ok(if existed(result)? {
+            HealthChange::Recovered
+        } else {
+            HealthChange::None
+        })
+    }
+
+    /// Parks events in the outbox (for events not tied to another write).
+    pub async fn park_events(
+        &self,
+        events: &[crate::domain::DomainEvent],
+    ) -> Result<(), StoreError> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let items = events
+            .iter()
+            .map(|e| self.outbox_put(e))
+            .collect::<Result<Vec<_>, _>>()?;
+        self.transact(items).await
     }
 }

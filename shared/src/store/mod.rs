@@ -17,6 +17,7 @@ mod tenants;
 
 pub use api_keys::ApiKeyRecord;
 pub use dedup::DedupOutcome;
+pub use endpoints::HealthChange;
 pub use inbound::InboundDelivery;
 pub use incidents::IncidentWrite;
 pub use messages::{AttemptClaim, DeliveryRecord};

@@ -99,6 +99,8 @@ pub async fn create(
         enabled: body.enabled,
         created_at: now,
         updated_at: now,
+        failing_since: None,
+        disabled_reason: None,
     };
     state.store.create_endpoint(&endpoint).await?;
     let mut shown = endpoint.to_json();
@@ -163,6 +165,11 @@ pub async fn update(
         endpoint.event_types = checked_event_types(event_types)?;
     }
     if let Some(enabled) = body.enabled {
+        if enabled && !endpoint.enabled {
+            // Re-enabled by a person: start the health clock afresh.
+            endpoint.failing_since = None;
+            endpoint.disabled_reason = None;
+        }
         endpoint.enabled = enabled;
     }
     endpoint.updated_at = state.clock.now();

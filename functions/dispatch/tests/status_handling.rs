@@ -1,0 +1,319 @@
+//! How dispatch treats what receivers answer: 410 disables the endpoint, throttling backs off at
+//! least a minute and honours Retry-After within limits, redirects are not followed, timeouts are
+//! throttling, long failing streaks disable, and every transition is an operational event.
+
+use chrono::Utc;
+use faultline::clock::Clock;
+use faultline::domain::{
+    DeliveryTask, DomainEvent, Endpoint, EventType, Message, MessageId, TenantId,
+};
+use faultline::store::PageRequest;
+use faultline::AppState;
+use faultline_dispatch::handle;
+use faultline_testkit::{sqs_event, TestStack};
+use serde_json::{json, Value};
+use std::time::Duration;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+struct Case {
+    stack: TestStack,
+    tenant: TenantId,
+    endpoint: Endpoint,
+    message: Message,
+}
+
+async fn case(schedule: &str, receiver: &MockServer) -> Case {
+    let stack = TestStack::deploy_with(schedule, Clock::system()).await;
+    let (tenant, _) = stack.tenant().await;
+    let (endpoint, _) = stack
+        .endpoint(&tenant, &format!("{}/hook", receiver.uri()), vec![], true)
+        .await;
+    let event = DomainEvent::new(
+        tenant.clone(),
+        EventType::IncidentCreated,
+        json!({"id": "inc_1"}),
+        Utc::now(),
+    );
+    let message = Message {
+        id: MessageId::for_event(&event.id),
+        tenant_id: tenant.clone(),
+        event_id: event.id.clone(),
+        event_type: event.event_type,
+        body: event.webhook_body(),
+        created_at: Utc::now(),
+    };
+    stack
+        .state
+        .store
+        .put_message_once(&message)
+        .await
+        .expect("message");
+    Case {
+        stack,
+        tenant,
+        endpoint,
+        message,
+    }
+}
+
+impl Case {
+    async fn attempt(&self, state: &AppState, n: u32) -> faultline::domain::Attempt {
+        let task = DeliveryTask {
+            tenant_id: self.tenant.clone(),
+            message_id: self.message.id.clone(),
+            endpoint_id: self.endpoint.id.clone(),
+            attempt: n,
+            not_before: Utc::now(),
+        };
+        let response = handle(
+            state,
+            sqs_event(
+                "dispatch/delivery-task.json",
+                &[serde_json::to_string(&task).expect("task")],
+            ),
+        )
+        .await;
+        assert!(response.batch_item_failures.is_empty());
+        let attempts = state
+            .store
+            .list_attempts(&self.tenant, &self.message.id, &PageRequest::default())
+            .await
+            .expect("attempts")
+            .items;
+        attempts
+            .into_iter()
+            .find(|a| a.attempt == n)
+            .expect("attempt recorded")
+    }
+
+    async fn endpoint_now(&self) -> Endpoint {
+        self.stack
+            .state
+            .store
+            .get_endpoint(&self.tenant, &self.endpoint.id)
+            .await
+            .expect("read")
+            .expect("endpoint")
+    }
+
+    async fn events(&self) -> Vec<Value> {
+        self.stack.drain_queue("EventsQueue").await
+    }
+}
+
+fn seconds_until(at: Option<chrono::DateTime<Utc>>) -> i64 {
+    at.map(|at| (at - Utc::now()).num_seconds()).unwrap_or(-1)
+}
+
+#[tokio::test]
+async fn gone_disables_the_endpoint_without_retrying_and_says_so() {
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(410))
+        .mount(&receiver)
+        .await;
+    let c = case("5,300", &receiver).await;
+
+    let attempt = c.attempt(&c.stack.state, 1).await;
+
+    assert_eq!((attempt.status_code, attempt.next_attempt_at), (410, None));
+    let endpoint = c.endpoint_now().await;
+    assert!(!endpoint.enabled);
+    assert_eq!(
+        endpoint.disabled_reason.as_deref(),
+        Some("the endpoint answered 410 Gone")
+    );
+    let types: Vec<Value> = c.events().await.iter().map(|e| e["type"].clone()).collect();
+    assert!(types.contains(&json!("endpoint.disabled")), "{types:?}");
+    assert!(
+        types.contains(&json!("message.attempt.exhausted")),
+        "{types:?}"
+    );
+    assert!(
+        c.stack.drain_queue("DeliveriesQueue").await.is_empty(),
+        "no retry"
+    );
+}
+
+#[tokio::test]
+async fn throttling_backs_off_a_minute_at_least_and_honours_retry_after_up_to_twice_the_schedule() {
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hook"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "150"))
+        .up_to_n_times(1)
+        .mount(&receiver)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/hook"))
+        .respond_with(ResponseTemplate::new(503).insert_header("retry-after", "100000"))
+        .up_to_n_times(1)
+        .mount(&receiver)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/hook"))
+        .respond_with(ResponseTemplate::new(502))
+        .mount(&receiver)
+        .await;
+    let c = case("100,100,5", &receiver).await;
+    let state = {
+        let mut state = c.stack.state.clone();
+        state.config.retry_schedule =
+            faultline::domain::RetrySchedule::from_secs(&[100, 100, 5]).without_jitter();
+        state
+    };
+
+    let honoured = c.attempt(&state, 1).await;
+    let clamped = c.attempt(&state, 2).await;
+    let floor = c.attempt(&state, 3).await;
+
+    assert!(
+        (148..=150).contains(&seconds_until(honoured.next_attempt_at)),
+        "{:?}",
+        honoured.next_attempt_at
+    );
+    assert!(
+        (198..=200).contains(&seconds_until(clamped.next_attempt_at)),
+        "clamped to 2 × 100 s"
+    );
+    assert!(
+        (58..=60).contains(&seconds_until(floor.next_attempt_at)),
+        "5 s scheduled, but at least 60 s"
+    );
+    assert_eq!(honoured.error_kind.as_deref(), Some("status"));
+}
+
+#[tokio::test]
+async fn redirects_are_failures_and_are_not_followed() {
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/hook"))
+        .respond_with(
+            ResponseTemplate::new(301)
+                .insert_header("location", "http://169.254.169.254/latest/meta-data"),
+        )
+        .mount(&receiver)
+        .await;
+    let c = case("5", &receiver).await;
+
+    let attempt = c.attempt(&c.stack.state, 1).await;
+
+    assert_eq!(
+        (attempt.status_code, attempt.error_kind.as_deref()),
+        (301, Some("redirect"))
+    );
+    assert!(attempt
+        .error
+        .as_deref()
+        .unwrap_or_default()
+        .contains("not followed"));
+    assert_eq!(
+        receiver.received_requests().await.expect("recorded").len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_hanging_receiver_times_out_and_is_treated_as_throttling() {
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_secs(20)))
+        .mount(&receiver)
+        .await;
+    let c = case("5", &receiver).await;
+    let mut state = c.stack.state.clone();
+    // The production timeout is 15 s; the behaviour is the same with a short one.
+    state.sender =
+        faultline::sinks::webhook::WebhookSender::with_timeout(Duration::from_millis(300));
+
+    let attempt = c.attempt(&state, 1).await;
+
+    assert_eq!(
+        (attempt.status_code, attempt.error_kind.as_deref()),
+        (0, Some("timeout"))
+    );
+    assert!((58..=60).contains(&seconds_until(attempt.next_attempt_at)));
+}
+
+#[tokio::test]
+async fn failing_streaks_are_reported_disable_after_the_period_and_recovery_is_announced() {
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(4)
+        .with_priority(1)
+        .mount(&receiver)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .with_priority(2)
+        .mount(&receiver)
+        .await;
+    let c = case("1,1,1,1,1,1", &receiver).await;
+
+    for n in 1..=4 {
+        c.attempt(&c.stack.state, n).await;
+    }
+    let types: Vec<Value> = c.events().await.iter().map(|e| e["type"].clone()).collect();
+    assert_eq!(
+        types,
+        vec![json!("message.attempt.failing")],
+        "once, after the fourth failure"
+    );
+    assert!(c.endpoint_now().await.failing_since.is_some());
+
+    c.attempt(&c.stack.state, 5).await;
+    let types: Vec<Value> = c.events().await.iter().map(|e| e["type"].clone()).collect();
+    assert_eq!(types, vec![json!("endpoint.recovered")]);
+    assert!(c.endpoint_now().await.failing_since.is_none());
+}
+
+#[tokio::test]
+async fn an_endpoint_failing_for_longer_than_the_period_is_disabled_once() {
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&receiver)
+        .await;
+    let c = case("1,1,1", &receiver).await;
+    let mut state = c.stack.state.clone();
+    state.config.disable_failing_after = chrono::Duration::zero();
+
+    c.attempt(&state, 1).await;
+    // A later task for the now-disabled endpoint sends nothing and reports nothing new.
+    let task = DeliveryTask {
+        tenant_id: c.tenant.clone(),
+        message_id: c.message.id.clone(),
+        endpoint_id: c.endpoint.id.clone(),
+        attempt: 2,
+        not_before: Utc::now(),
+    };
+    handle(
+        &state,
+        sqs_event(
+            "dispatch/delivery-task.json",
+            &[serde_json::to_string(&task).expect("task")],
+        ),
+    )
+    .await;
+    assert_eq!(
+        receiver.received_requests().await.expect("recorded").len(),
+        1
+    );
+
+    let endpoint = c.endpoint_now().await;
+    assert!(!endpoint.enabled);
+    assert!(endpoint
+        .disabled_reason
+        .as_deref()
+        .unwrap_or_default()
+        .starts_with("every delivery failed since"));
+    let disabled = c
+        .events()
+        .await
+        .iter()
+        .filter(|e| e["type"] == "endpoint.disabled")
+        .count();
+    assert_eq!(disabled, 1);
+}
