@@ -26,6 +26,8 @@ pub struct Config {
     pub disable_failing_after: chrono::Duration,
     /// The local stack: http and loopback endpoints allowed.
     pub local_mode: bool,
+    /// Private subnets webhooks may reach anyway (`FAULTLINE_ALLOWED_SUBNETS`, comma-separated).
+    pub allowed_subnets: Vec<ipnet::IpNet>,
     /// An AWS endpoint override (the local emulator), from `AWS_ENDPOINT_URL`.
     pub aws_endpoint_url: Option<String>,
 }
@@ -47,6 +49,14 @@ pub enum ConfigError {
 }
 
 impl Config {
+    /// The endpoint URL and address policy.
+    pub fn url_policy(&self) -> crate::domain::UrlPolicy {
+        crate::domain::UrlPolicy {
+            local_mode: self.local_mode,
+            allowed_subnets: self.allowed_subnets.clone(),
+        }
+    }
+
     /// Reads the process environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok())
@@ -91,6 +101,19 @@ impl Config {
                         reason: format!("`{text}` is not a whole number of hours"),
                     })?,
             };
+        let allowed_subnets = get("FAULTLINE_ALLOWED_SUBNETS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|cidr| {
+                cidr.parse::<ipnet::IpNet>()
+                    .map_err(|_| ConfigError::Invalid {
+                        name: "FAULTLINE_ALLOWED_SUBNETS",
+                        reason: format!("`{cidr}` is not a CIDR subnet"),
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let local_mode = matches!(
             get("FAULTLINE_LOCAL_MODE").as_deref(),
             Some("1" | "true" | "yes")
@@ -106,6 +129,7 @@ impl Config {
             suspect_window,
             disable_failing_after,
             local_mode,
+            allowed_subnets,
             aws_endpoint_url: get("AWS_ENDPOINT_URL").filter(|v| !v.is_empty()),
         })
     }

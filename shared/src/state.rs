@@ -54,7 +54,7 @@ impl AppState {
             deliveries: DeliveryQueue::new(clients.sqs.clone(), &config.deliveries_queue_url),
             archive: RawArchive::new(clients.s3.clone(), &config.archive_bucket),
             authenticator: Authenticator::new(store.clone(), secret(&config.admin_key_secret)),
-            sender: WebhookSender::new(),
+            sender: WebhookSender::new(config.url_policy()),
             data_key: secret(&config.data_key_secret),
             store,
             config,

@@ -224,8 +224,10 @@ async fn a_hanging_receiver_times_out_and_is_treated_as_throttling() {
     let c = case("5", &receiver).await;
     let mut state = c.stack.state.clone();
     // The production timeout is 15 s; the behaviour is the same with a short one.
-    state.sender =
-        faultline::sinks::webhook::WebhookSender::with_timeout(Duration::from_millis(300));
+    state.sender = faultline::sinks::webhook::WebhookSender::with_timeout(
+        state.config.url_policy(),
+        Duration::from_millis(300),
+    );
 
     let attempt = c.attempt(&state, 1).await;
 
@@ -316,4 +318,55 @@ async fn an_endpoint_failing_for_longer_than_the_period_is_disabled_once() {
         .filter(|e| e["type"] == "endpoint.disabled")
         .count();
     assert_eq!(disabled, 1);
+}
+
+#[tokio::test]
+async fn the_client_refuses_a_name_resolving_to_loopback_when_local_mode_is_off() {
+    use faultline::domain::UrlPolicy;
+    use faultline::signing::WebhookSecret;
+    use faultline::sinks::webhook::{OutgoingWebhook, WebhookSender};
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    // The name passes no URL check here: the refusal comes from resolution at connection time.
+    let url = format!("http://localhost:{}/hook", receiver.address().port());
+    let secret = WebhookSecret::generate();
+    let webhook = || OutgoingWebhook {
+        url: &url,
+        msg_id: "msg_1",
+        timestamp: Utc::now().timestamp(),
+        body: "{}",
+        secret: &secret,
+    };
+
+    let refused = WebhookSender::new(UrlPolicy::default())
+        .send(webhook())
+        .await;
+    assert_eq!(
+        (refused.status_code, refused.error_kind),
+        (0, Some("refused"))
+    );
+    assert!(
+        refused
+            .error
+            .as_deref()
+            .unwrap_or_default()
+            .contains("loopback"),
+        "{refused:?}"
+    );
+    assert!(receiver
+        .received_requests()
+        .await
+        .expect("recorded")
+        .is_empty());
+
+    let local = WebhookSender::new(UrlPolicy {
+        local_mode: true,
+        allowed_subnets: vec![],
+    })
+    .send(webhook())
+    .await;
+    assert_eq!(local.status_code, 200, "{local:?}");
 }

@@ -81,12 +81,15 @@ impl EndpointUrl {
     }
 }
 
-/// Which endpoint URLs are acceptable. Production requires https and public hosts; local mode
-/// (the local stack) also allows http and loopback, so receivers on this machine work.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Which endpoint URLs and addresses are acceptable. Production requires https and public
+/// addresses; local mode (the local stack) also allows http and loopback, so receivers on this
+/// machine work; `allowed_subnets` admits chosen private ranges (e.g. a peered VPC).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct UrlPolicy {
     /// Allow `http://` and loopback hosts.
     pub local_mode: bool,
+    /// Subnets allowed even though they are private or reserved.
+    pub allowed_subnets: Vec<ipnet::IpNet>,
 }
 
 impl UrlPolicy {
@@ -115,12 +118,27 @@ impl UrlPolicy {
             Some(Host::Ipv4(ip)) => IpAddr::V4(ip),
             Some(Host::Ipv6(ip)) => IpAddr::V6(ip),
         };
-        if let Some(reason) = refused_ip_reason(ip) {
-            if !(self.local_mode && ip.is_loopback()) {
-                return Err(format!("address {ip} is {reason}"));
-            }
-        }
+        self.check_ip(ip)?;
         Ok(EndpointUrl(url))
+    }
+
+    /// Whether an address may be connected to; the reason when not. Used on literal addresses in
+    /// URLs and on every address a host name resolves to at delivery time.
+    pub fn check_ip(&self, ip: IpAddr) -> Result<(), String> {
+        let Some(reason) = refused_ip_reason(ip) else {
+            return Ok(());
+        };
+        let loopback_allowed = self.local_mode
+            && match ip {
+                IpAddr::V6(v6) => v6
+                    .to_ipv4_mapped()
+                    .map_or(v6.is_loopback(), |v4| v4.is_loopback()),
+                IpAddr::V4(v4) => v4.is_loopback(),
+            };
+        if loopback_allowed || self.allowed_subnets.iter().any(|net| net.contains(&ip)) {
+            return Ok(());
+        }
+        Err(format!("address {ip} is {reason}"))
     }
 }
 
@@ -182,8 +200,25 @@ fn refused_ipv6_reason(ip: Ipv6Addr) -> Option<&'static str> {
 mod tests {
     use super::*;
 
-    const PRODUCTION: UrlPolicy = UrlPolicy { local_mode: false };
-    const LOCAL: UrlPolicy = UrlPolicy { local_mode: true };
+    const PRODUCTION: UrlPolicy = UrlPolicy {
+        local_mode: false,
+        allowed_subnets: Vec::new(),
+    };
+    const LOCAL: UrlPolicy = UrlPolicy {
+        local_mode: true,
+        allowed_subnets: Vec::new(),
+    };
+
+    #[test]
+    fn allowed_subnets_admit_chosen_private_ranges_only() {
+        let policy = UrlPolicy {
+            local_mode: false,
+            allowed_subnets: vec!["10.20.0.0/16".parse().expect("cidr")],
+        };
+        assert!(policy.check("https://10.20.3.4/hook").is_ok());
+        assert!(policy.check("https://10.21.0.1/hook").is_err());
+        assert!(policy.check("https://169.254.169.254/").is_err());
+    }
 
     #[test]
     fn public_https_urls_pass() {

@@ -5,7 +5,7 @@ use super::outbox::publish_parked;
 use super::ServiceError;
 use crate::domain::{
     parse_retry_after, Attempt, AttemptOutcome, DeliveryStatus, DeliveryTask, DomainEvent,
-    Endpoint, EventType, FailureClass, Message, UrlPolicy,
+    Endpoint, EventType, FailureClass, Message,
 };
 use crate::signing::WebhookSecret;
 use crate::sinks::webhook::{DeliveryResult, OutgoingWebhook};
@@ -112,9 +112,7 @@ async fn send(
     message: &Message,
     now: DateTime<Utc>,
 ) -> Result<DeliveryResult, ServiceError> {
-    let policy = UrlPolicy {
-        local_mode: state.config.local_mode,
-    };
+    let policy = state.config.url_policy();
     if let Err(reason) = policy.check(&endpoint.url) {
         return Ok(DeliveryResult {
             status_code: 0,

@@ -1,6 +1,9 @@
 //! Standard-Webhooks-signed HTTP POSTs to customer endpoints.
 
+use super::ssrf::{GuardedResolver, REFUSED_MARKER};
+use crate::domain::UrlPolicy;
 use crate::signing::WebhookSecret;
+use std::error::Error as _;
 use std::time::{Duration, Instant};
 
 /// One signed POST to make.
@@ -51,12 +54,6 @@ pub struct WebhookSender {
     client: reqwest::Client,
 }
 
-impl Default for WebhookSender {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl WebhookSender {
     /// The whole attempt (connect, send, response head) must finish within this.
     pub const TIMEOUT: Duration = Duration::from_secs(15);
@@ -64,14 +61,16 @@ impl WebhookSender {
     pub const EXCERPT_LIMIT: usize = 4096;
 
     /// A sender with the delivery policy: 15 s timeout, redirects never followed (a redirect could
-    /// point anywhere, including inside our network).
-    pub fn new() -> Self {
-        Self::with_timeout(Self::TIMEOUT)
+    /// point anywhere, including inside our network), every resolved address checked against
+    /// `policy` at connection time.
+    pub fn new(policy: UrlPolicy) -> Self {
+        Self::with_timeout(policy, Self::TIMEOUT)
     }
 
     /// A sender with another timeout (tests of the timeout path use a short one).
-    pub fn with_timeout(timeout: Duration) -> Self {
+    pub fn with_timeout(policy: UrlPolicy, timeout: Duration) -> Self {
         let client = reqwest::Client::builder()
+            .dns_resolver(GuardedResolver::new(policy))
             .timeout(timeout)
             .connect_timeout(Duration::from_secs(5))
             .redirect(reqwest::redirect::Policy::none())
@@ -110,6 +109,8 @@ impl WebhookSender {
                     error: Some(describe_transport_error(&err)),
                     error_kind: Some(if err.is_timeout() {
                         "timeout"
+                    } else if refusal(&err).is_some() {
+                        "refused"
                     } else if err.is_connect() {
                         "connect"
                     } else {
@@ -167,8 +168,23 @@ impl WebhookSender {
     }
 }
 
+/// The SSRF guard's refusal somewhere in an error's chain.
+fn refusal(err: &reqwest::Error) -> Option<String> {
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if text.starts_with(REFUSED_MARKER) {
+            return Some(text);
+        }
+        source = cause.source();
+    }
+    None
+}
+
 fn describe_transport_error(err: &reqwest::Error) -> String {
-    if err.is_timeout() {
+    if let Some(refused) = refusal(err) {
+        refused
+    } else if err.is_timeout() {
         format!(
             "timeout: no response within {} s",
             WebhookSender::TIMEOUT.as_secs()

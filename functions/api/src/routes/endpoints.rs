@@ -1,5 +1,5 @@
 use faultline::auth::{Principal, Scope};
-use faultline::domain::{Endpoint, EndpointId, EventType, UrlPolicy};
+use faultline::domain::{Endpoint, EndpointId, EventType};
 use faultline::http::{
     decode_body, json_response, no_content, page_request, page_response, path_id, require_scope,
     ApiError,
@@ -37,9 +37,7 @@ struct UpdateEndpoint {
 }
 
 fn checked_url(state: &AppState, url: &str) -> Result<String, ApiError> {
-    let policy = UrlPolicy {
-        local_mode: state.config.local_mode,
-    };
+    let policy = state.config.url_policy();
     policy
         .check(url)
         .map(|url| url.as_str().to_owned())
