@@ -1,7 +1,9 @@
 """Verify Faultline deliveries with the reference `standardwebhooks` library (PyPI).
 
-Reads {"secret": "whsec_...", "deliveries": [{"headers": {...}, "body": "..."}]} on stdin and
-exits non-zero if any delivery fails verification.
+Reads JSON on stdin, either
+  {"secret": "whsec_...", "deliveries": [{"headers": {...}, "body": "..."}]}   (all must verify), or
+  {"checks": [{"secret": "whsec_...", "headers": {...}, "body": "...", "expect": "valid"|"invalid"}]}
+and exits non-zero if any outcome differs from what was expected.
 """
 import json
 import sys
@@ -9,17 +11,29 @@ import sys
 from standardwebhooks.webhooks import Webhook
 
 
+def verifies(secret: str, headers: dict, body: str) -> bool:
+    try:
+        Webhook(secret).verify(body, headers)
+        return True
+    except Exception:  # the library raises WebhookVerificationError
+        return False
+
+
 def main() -> int:
     data = json.load(sys.stdin)
-    verifier = Webhook(data["secret"])
-    for i, delivery in enumerate(data["deliveries"]):
-        try:
-            verifier.verify(delivery["body"], delivery["headers"])
-        except Exception as err:  # the library raises WebhookVerificationError
-            print(f"delivery {i}: {err}")
-            return 1
-    print(f"{len(data['deliveries'])} deliveries verified with standardwebhooks")
-    return 0
+    checks = data.get("checks") or [
+        {"secret": data["secret"], "headers": d["headers"], "body": d["body"], "expect": "valid"}
+        for d in data["deliveries"]
+    ]
+    failures = []
+    for i, check in enumerate(checks):
+        ok = verifies(check["secret"], check["headers"], check["body"])
+        if ok != (check["expect"] == "valid"):
+            failures.append(f"check {i}: expected {check['expect']}, library said {'valid' if ok else 'invalid'}")
+    for failure in failures:
+        print(failure)
+    print(f"{len(checks) - len(failures)} of {len(checks)} checks as expected (standardwebhooks)")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

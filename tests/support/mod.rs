@@ -99,3 +99,70 @@ where
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
+
+/// One verification for the `standardwebhooks` library: a delivery, a secret, and whether the
+/// library should accept it.
+#[derive(Debug, Clone)]
+pub struct StandardWebhooksCheck(pub Value);
+
+impl StandardWebhooksCheck {
+    /// A check of a received request against `secret`.
+    pub fn of(request: &wiremock::Request, secret: &str, valid: bool) -> Self {
+        let header = |name: &str| {
+            request
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        Self(json!({
+            "secret": secret,
+            "headers": {
+                "webhook-id": header("webhook-id"),
+                "webhook-timestamp": header("webhook-timestamp"),
+                "webhook-signature": header("webhook-signature"),
+            },
+            "body": String::from_utf8_lossy(&request.body),
+            "expect": if valid { "valid" } else { "invalid" },
+        }))
+    }
+}
+
+/// Runs the checks through the PyPI `standardwebhooks` library (`tests/verify_standard_webhooks.py`)
+/// and panics with its report if any outcome differs.
+pub fn verify_with_standardwebhooks(checks: &[StandardWebhooksCheck]) {
+    use std::io::Write;
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let python = std::env::var("FAULTLINE_PYTHON").unwrap_or_else(|_| {
+        let venv = root.join(".venv/bin/python");
+        if venv.exists() {
+            venv.display().to_string()
+        } else {
+            "python3".into()
+        }
+    });
+    let input =
+        json!({"checks": checks.iter().map(|c| c.0.clone()).collect::<Vec<_>>()}).to_string();
+    let output = std::process::Command::new(&python)
+        .arg(root.join("tests/verify_standard_webhooks.py"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut child| {
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(input.as_bytes())?;
+            child.wait_with_output()
+        })
+        .expect("python runs (make test installs it)");
+    assert!(
+        output.status.success(),
+        "standardwebhooks disagreed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}

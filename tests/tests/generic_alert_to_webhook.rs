@@ -3,7 +3,7 @@
 
 use faultline::signing::hmac_sha256::hmac_sha256;
 use faultline::signing::WebhookSecret;
-use faultline_e2e::{eventually, Hub};
+use faultline_e2e::{eventually, Hub, StandardWebhooksCheck};
 use serde_json::{json, Value};
 use std::time::Duration;
 use wiremock::matchers::method;
@@ -142,60 +142,9 @@ async fn a_signed_alert_is_delivered_signed_after_two_failures_and_a_duplicate_u
 /// Verifies the deliveries with the `standardwebhooks` package from PyPI, a library we did not
 /// write (installed by `make test` into .venv).
 fn verify_with_standardwebhooks(secret: &str, requests: &[wiremock::Request]) {
-    let python = std::env::var("FAULTLINE_PYTHON").unwrap_or_else(|_| {
-        let venv = faultline_e2e_root().join(".venv/bin/python");
-        if venv.exists() {
-            venv.display().to_string()
-        } else {
-            "python3".into()
-        }
-    });
-    let deliveries: Vec<Value> = requests
+    let checks: Vec<StandardWebhooksCheck> = requests
         .iter()
-        .map(|r| {
-            let header = |name: &str| {
-                r.headers
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_owned()
-            };
-            json!({
-                "headers": {
-                    "webhook-id": header("webhook-id"),
-                    "webhook-timestamp": header("webhook-timestamp"),
-                    "webhook-signature": header("webhook-signature"),
-                },
-                "body": String::from_utf8_lossy(&r.body),
-            })
-        })
+        .map(|r| StandardWebhooksCheck::of(r, secret, true))
         .collect();
-    let input = json!({"secret": secret, "deliveries": deliveries}).to_string();
-    let script = faultline_e2e_root().join("tests/verify_standard_webhooks.py");
-    let output = std::process::Command::new(&python)
-        .arg(&script)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .and_then(|mut child| {
-            use std::io::Write;
-            child
-                .stdin
-                .take()
-                .expect("stdin")
-                .write_all(input.as_bytes())?;
-            child.wait_with_output()
-        })
-        .expect("python runs (make test installs it)");
-    assert!(
-        output.status.success(),
-        "standardwebhooks refused our deliveries: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
-
-fn faultline_e2e_root() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    faultline_e2e::verify_with_standardwebhooks(&checks);
 }

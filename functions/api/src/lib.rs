@@ -39,6 +39,10 @@ async fn route(state: &AppState, req: &Request) -> Result<Response<Body>, ApiErr
         "GET /v1/endpoints/{id}" => routes::endpoints::get(state, &principal, req).await,
         "PATCH /v1/endpoints/{id}" => routes::endpoints::update(state, &principal, req).await,
         "DELETE /v1/endpoints/{id}" => routes::endpoints::delete(state, &principal, req).await,
+        "POST /v1/endpoints/{id}/rotate-secret" => {
+            routes::endpoints::rotate_secret(state, &principal, req).await
+        }
+        "GET /v1/endpoints/{id}/secret" => routes::endpoints::secret(state, &principal, req).await,
         "GET /v1/messages" => routes::messages::list(state, &principal, req).await,
         "GET /v1/messages/{id}/attempts" => {
             routes::messages::attempts(state, &principal, req).await

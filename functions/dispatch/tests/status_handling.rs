@@ -338,7 +338,7 @@ async fn the_client_refuses_a_name_resolving_to_loopback_when_local_mode_is_off(
         msg_id: "msg_1",
         timestamp: Utc::now().timestamp(),
         body: "{}",
-        secret: &secret,
+        secrets: std::slice::from_ref(&secret),
     };
 
     let refused = WebhookSender::new(UrlPolicy::default())

@@ -107,6 +107,7 @@ impl TestStack {
             updated_at: now,
             failing_since: None,
             disabled_reason: None,
+            previous_secrets: vec![],
         };
         self.state
             .store

@@ -25,6 +25,10 @@ pub struct Endpoint {
     pub enabled: bool,
     /// The `whsec_…` signing secret, sealed.
     pub secret: SealedSecret,
+    /// Secrets replaced by a rotation that still sign until their grace period ends (newest
+    /// first, at most [`Endpoint::MAX_PREVIOUS_SECRETS`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub previous_secrets: Vec<RetiredSecret>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
     /// When it was last changed.
@@ -38,7 +42,58 @@ pub struct Endpoint {
     pub disabled_reason: Option<String>,
 }
 
+/// A rotated-out secret that still signs until `expires_at`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct RetiredSecret {
+    /// The old secret, sealed like the current one.
+    pub secret: SealedSecret,
+    /// When it stops signing.
+    pub expires_at: DateTime<Utc>,
+}
+
 impl Endpoint {
+    /// How many rotated-out secrets are kept signing at most.
+    pub const MAX_PREVIOUS_SECRETS: usize = 10;
+    /// The default grace period of a rotation: 24 h.
+    pub const DEFAULT_GRACE: chrono::Duration = chrono::Duration::hours(24);
+    /// The longest grace period: 7 days.
+    pub const MAX_GRACE: chrono::Duration = chrono::Duration::days(7);
+
+    /// Replaces the signing secret with `new`; the old one keeps signing until `now + grace`
+    /// (not at all for a zero grace). Expired old secrets are dropped, and only the newest ten kept.
+    pub fn rotate_secret(
+        &mut self,
+        new: SealedSecret,
+        grace: chrono::Duration,
+        now: DateTime<Utc>,
+    ) {
+        let old = std::mem::replace(&mut self.secret, new);
+        self.previous_secrets.retain(|s| s.expires_at > now);
+        if grace > chrono::Duration::zero() {
+            self.previous_secrets.insert(
+                0,
+                RetiredSecret {
+                    secret: old,
+                    expires_at: now + grace,
+                },
+            );
+        }
+        self.previous_secrets.truncate(Self::MAX_PREVIOUS_SECRETS);
+        self.updated_at = now;
+    }
+
+    /// The sealed secrets that sign at `now`: the current one first, then old ones still in grace.
+    pub fn signing_secrets(&self, now: DateTime<Utc>) -> Vec<&SealedSecret> {
+        std::iter::once(&self.secret)
+            .chain(
+                self.previous_secrets
+                    .iter()
+                    .filter(|s| s.expires_at > now)
+                    .map(|s| &s.secret),
+            )
+            .collect()
+    }
+
     /// The sealing context of an endpoint's signing secret (binds the ciphertext to that record).
     pub fn secret_context_for(tenant_id: &TenantId, id: &EndpointId) -> String {
         format!("endpoint/{tenant_id}/{id}")
@@ -199,6 +254,78 @@ fn refused_ipv6_reason(ip: Ipv6Addr) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn endpoint() -> Endpoint {
+        let cipher = crate::secrets::SecretCipher::from_key_material(b"k");
+        Endpoint {
+            id: EndpointId::generate(),
+            tenant_id: TenantId::generate(),
+            url: "https://example.com".into(),
+            description: String::new(),
+            event_types: vec![],
+            enabled: true,
+            secret: cipher.seal("whsec_first", "c"),
+            previous_secrets: vec![],
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+            failing_since: None,
+            disabled_reason: None,
+        }
+    }
+
+    #[test]
+    fn during_the_grace_period_old_and_new_secrets_sign_then_only_the_new() {
+        let cipher = crate::secrets::SecretCipher::from_key_material(b"k");
+        let mut endpoint = endpoint();
+        let now = Utc::now();
+        endpoint.rotate_secret(
+            cipher.seal("whsec_second", "c"),
+            chrono::Duration::hours(1),
+            now,
+        );
+        assert_eq!(endpoint.signing_secrets(now).len(), 2);
+        let opened: Vec<String> = endpoint
+            .signing_secrets(now)
+            .iter()
+            .map(|s| cipher.open(s, "c").expect("opens"))
+            .collect();
+        assert_eq!(opened, vec!["whsec_second", "whsec_first"]);
+        assert_eq!(
+            endpoint
+                .signing_secrets(now + chrono::Duration::hours(2))
+                .len(),
+            1
+        );
+        endpoint.rotate_secret(
+            cipher.seal("whsec_third", "c"),
+            chrono::Duration::zero(),
+            now,
+        );
+        assert_eq!(
+            endpoint.signing_secrets(now).len(),
+            2,
+            "a zero grace drops the replaced secret at once"
+        );
+    }
+
+    #[test]
+    fn at_most_ten_old_secrets_are_kept() {
+        let cipher = crate::secrets::SecretCipher::from_key_material(b"k");
+        let mut endpoint = endpoint();
+        let now = Utc::now();
+        for i in 0..15 {
+            endpoint.rotate_secret(
+                cipher.seal(&format!("whsec_{i}"), "c"),
+                chrono::Duration::hours(1),
+                now,
+            );
+        }
+        assert_eq!(
+            endpoint.previous_secrets.len(),
+            Endpoint::MAX_PREVIOUS_SECRETS
+        );
+        assert_eq!(endpoint.signing_secrets(now).len(), 11);
+    }
 
     const PRODUCTION: UrlPolicy = UrlPolicy {
         local_mode: false,

@@ -14,7 +14,7 @@ pub mod signal;
 pub mod tenant;
 
 pub use change::{rank_suspects, ChangeRecord, Suspect};
-pub use endpoint::{Endpoint, EndpointUrl, UrlPolicy};
+pub use endpoint::{Endpoint, EndpointUrl, RetiredSecret, UrlPolicy};
 pub use event::{DomainEvent, EventType};
 pub use fingerprint::Fingerprint;
 pub use ids::{

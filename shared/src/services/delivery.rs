@@ -128,10 +128,17 @@ async fn send(
         .cipher()
         .await
         .map_err(|e| ServiceError::Secrets(e.to_string()))?;
-    let secret_text = cipher
-        .open(&endpoint.secret, &endpoint.secret_context())
+    let context = endpoint.secret_context();
+    let secrets = endpoint
+        .signing_secrets(now)
+        .into_iter()
+        .map(|sealed| {
+            cipher
+                .open(sealed, &context)
+                .map(|text| WebhookSecret::parse(&text))
+        })
+        .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ServiceError::Secrets(e.to_string()))?;
-    let secret = WebhookSecret::parse(&secret_text);
     Ok(state
         .sender
         .send(OutgoingWebhook {
@@ -139,7 +146,7 @@ async fn send(
             msg_id: message.id.as_str(),
             timestamp: now.timestamp(),
             body: &message.body,
-            secret: &secret,
+            secrets: &secrets,
         })
         .await)
 }

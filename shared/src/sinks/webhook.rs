@@ -17,8 +17,9 @@ pub struct OutgoingWebhook<'a> {
     pub timestamp: i64,
     /// The exact body.
     pub body: &'a str,
-    /// The endpoint's signing secret.
-    pub secret: &'a WebhookSecret,
+    /// The endpoint's signing secrets: the current one, and old ones during a rotation's grace
+    /// period; each signs, space-separated, so receivers on either secret verify.
+    pub secrets: &'a [WebhookSecret],
 }
 
 /// What happened to one POST.
@@ -83,10 +84,12 @@ impl WebhookSender {
 
     /// POSTs one signed webhook and reports what happened; never errors, every failure is data.
     pub async fn send(&self, webhook: OutgoingWebhook<'_>) -> DeliveryResult {
-        let signature =
-            webhook
-                .secret
-                .sign(webhook.msg_id, webhook.timestamp, webhook.body.as_bytes());
+        let signature = webhook
+            .secrets
+            .iter()
+            .map(|secret| secret.sign(webhook.msg_id, webhook.timestamp, webhook.body.as_bytes()))
+            .collect::<Vec<_>>()
+            .join(" ");
         let started = Instant::now();
         let response = self
             .client

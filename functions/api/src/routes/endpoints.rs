@@ -99,6 +99,7 @@ pub async fn create(
         updated_at: now,
         failing_since: None,
         disabled_reason: None,
+        previous_secrets: vec![],
     };
     state.store.create_endpoint(&endpoint).await?;
     let mut shown = endpoint.to_json();
@@ -193,4 +194,87 @@ pub async fn delete(
     } else {
         Err(ApiError::not_found("endpoint", id.as_str()))
     }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RotateSecret {
+    #[serde(default)]
+    grace_period_seconds: Option<i64>,
+}
+
+/// `POST /v1/endpoints/{id}/rotate-secret`: a new signing secret, shown once; the old one keeps
+/// signing (alongside) for the grace period, default 24 h, at most 7 days, so receivers can switch
+/// with no failed delivery.
+pub async fn rotate_secret(
+    state: &AppState,
+    principal: &Principal,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let mut endpoint = find(state, principal, req, Scope::EndpointsWrite).await?;
+    let body: RotateSecret = if faultline::http::body_bytes(req, 1024)?
+        .iter()
+        .all(u8::is_ascii_whitespace)
+    {
+        RotateSecret::default()
+    } else {
+        decode_body(req)?
+    };
+    let grace = match body.grace_period_seconds {
+        None => Endpoint::DEFAULT_GRACE,
+        Some(secs) if (0..=Endpoint::MAX_GRACE.num_seconds()).contains(&secs) => {
+            chrono::Duration::seconds(secs)
+        }
+        Some(_) => {
+            return Err(ApiError::validation(
+                "grace_period_seconds",
+                format!(
+                    "`grace_period_seconds` must be 0 to {}",
+                    Endpoint::MAX_GRACE.num_seconds()
+                ),
+            ))
+        }
+    };
+    let cipher = state
+        .cipher()
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let secret = WebhookSecret::generate();
+    let now = state.clock.now();
+    endpoint.rotate_secret(
+        cipher.seal(secret.expose(), &endpoint.secret_context()),
+        grace,
+        now,
+    );
+    match state.store.update_endpoint(&endpoint).await {
+        Ok(()) => {}
+        Err(faultline::store::StoreError::Conflict) => {
+            return Err(ApiError::not_found("endpoint", endpoint.id.as_str()))
+        }
+        Err(other) => return Err(other.into()),
+    }
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({
+            "secret": secret.expose(),
+            "previous_secrets_valid_until": endpoint.previous_secrets.iter().map(|s| s.expires_at).collect::<Vec<_>>(),
+        }),
+    ))
+}
+
+/// `GET /v1/endpoints/{id}/secret` (needs `endpoints:write`): the current signing secret.
+pub async fn secret(
+    state: &AppState,
+    principal: &Principal,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let endpoint = find(state, principal, req, Scope::EndpointsWrite).await?;
+    let cipher = state
+        .cipher()
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let secret = cipher
+        .open(&endpoint.secret, &endpoint.secret_context())
+        .map_err(ApiError::internal)?;
+    Ok(json_response(StatusCode::OK, &json!({"secret": secret})))
 }
