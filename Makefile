@@ -35,6 +35,7 @@ bench: $(STAMP)
 	cargo bench $(CARGO_FLAGS) -p faultline-shared --bench hot_paths --bench sources -- --noplot
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin latency-probe
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin aws-calls
+	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin dispatch-batch
 	bash tests/bench/dev_ready.sh
 
 ## build: Lambda bootstraps for arm64 with cargo-lambda (via sam build)

@@ -7,12 +7,15 @@ use crate::domain::{
     parse_retry_after, Attempt, AttemptOutcome, DeliveryStatus, DeliveryTask, DomainEvent,
     Endpoint, EventType, FailureClass, Message,
 };
+use crate::domain::{EndpointId, MessageId, TenantId};
 use crate::signing::WebhookSecret;
 use crate::sinks::webhook::{DeliveryResult, OutgoingWebhook};
 use crate::store::{AttemptClaim, DeliveryRecord, HealthChange};
 use crate::AppState;
 use chrono::{DateTime, Duration, Utc};
+use futures::future::join_all;
 use serde_json::json;
+use std::collections::{HashMap, HashSet};
 
 /// What a dispatch did with its task.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,10 +43,93 @@ pub enum DispatchOutcome {
 /// longer than the 15 s send timeout plus the ledger writes.
 pub const ATTEMPT_LEASE: Duration = Duration::seconds(60);
 
+/// Endpoints and messages read once for a whole batch: a batch of tasks shares few of each
+/// (10 messages × 50 endpoints is 500 tasks but 60 reads).
+#[derive(Debug, Default)]
+pub struct BatchLookups {
+    endpoints: HashMap<(TenantId, EndpointId), Option<Endpoint>>,
+    messages: HashMap<(TenantId, MessageId), Option<Message>>,
+}
+
+impl BatchLookups {
+    /// Reads every endpoint and message the tasks name, concurrently.
+    pub async fn load(state: &AppState, tasks: &[DeliveryTask]) -> Result<Self, ServiceError> {
+        let endpoint_keys: HashSet<_> = tasks
+            .iter()
+            .map(|t| (t.tenant_id.clone(), t.endpoint_id.clone()))
+            .collect();
+        let message_keys: HashSet<_> = tasks
+            .iter()
+            .map(|t| (t.tenant_id.clone(), t.message_id.clone()))
+            .collect();
+        let endpoints = join_all(endpoint_keys.into_iter().map(|key| async move {
+            let found = state.store.get_endpoint(&key.0, &key.1).await;
+            found.map(|endpoint| (key, endpoint))
+        }))
+        .await
+        .into_iter()
+        .collect::<Result<HashMap<_, _>, _>>()?;
+        let messages = join_all(message_keys.into_iter().map(|key| async move {
+            let found = state.store.get_message(&key.0, &key.1).await;
+            found.map(|message| (key, message))
+        }))
+        .await
+        .into_iter()
+        .collect::<Result<HashMap<_, _>, _>>()?;
+        Ok(Self {
+            endpoints,
+            messages,
+        })
+    }
+
+    async fn endpoint(
+        &self,
+        state: &AppState,
+        task: &DeliveryTask,
+    ) -> Result<Option<Endpoint>, ServiceError> {
+        match self
+            .endpoints
+            .get(&(task.tenant_id.clone(), task.endpoint_id.clone()))
+        {
+            Some(found) => Ok(found.clone()),
+            None => Ok(state
+                .store
+                .get_endpoint(&task.tenant_id, &task.endpoint_id)
+                .await?),
+        }
+    }
+
+    async fn message(
+        &self,
+        state: &AppState,
+        task: &DeliveryTask,
+    ) -> Result<Option<Message>, ServiceError> {
+        match self
+            .messages
+            .get(&(task.tenant_id.clone(), task.message_id.clone()))
+        {
+            Some(found) => Ok(found.clone()),
+            None => Ok(state
+                .store
+                .get_message(&task.tenant_id, &task.message_id)
+                .await?),
+        }
+    }
+}
+
 /// Runs one delivery task.
 pub async fn dispatch(
     state: &AppState,
     task: &DeliveryTask,
+) -> Result<DispatchOutcome, ServiceError> {
+    dispatch_with(state, task, &BatchLookups::default()).await
+}
+
+/// Runs one delivery task of a batch whose endpoints and messages were read up front.
+pub async fn dispatch_with(
+    state: &AppState,
+    task: &DeliveryTask,
+    lookups: &BatchLookups,
 ) -> Result<DispatchOutcome, ServiceError> {
     let now = state.clock.now();
     if task.not_before > now {
@@ -52,7 +138,7 @@ pub async fn dispatch(
         return Ok(DispatchOutcome::Hopped);
     }
     let tenant = &task.tenant_id;
-    let Some(endpoint) = state.store.get_endpoint(tenant, &task.endpoint_id).await? else {
+    let Some(endpoint) = lookups.endpoint(state, task).await? else {
         tracing::info!(endpoint_id = %task.endpoint_id, message_id = %task.message_id, "endpoint deleted; delivery dropped");
         return Ok(DispatchOutcome::Skipped("endpoint deleted"));
     };
@@ -60,7 +146,7 @@ pub async fn dispatch(
         tracing::info!(endpoint_id = %endpoint.id, message_id = %task.message_id, "endpoint disabled; delivery left pending");
         return Ok(DispatchOutcome::Skipped("endpoint disabled"));
     }
-    let Some(message) = state.store.get_message(tenant, &task.message_id).await? else {
+    let Some(message) = lookups.message(state, task).await? else {
         tracing::error!(message_id = %task.message_id, "delivery task for a message that was never stored");
         return Ok(DispatchOutcome::Skipped("message missing"));
     };
@@ -103,7 +189,7 @@ pub async fn dispatch(
     }
 
     let result = send(state, &endpoint, &message, now).await?;
-    record_result(state, task, claim, result, now).await
+    record_result(state, task, &endpoint, claim, result, now).await
 }
 
 async fn send(
@@ -157,6 +243,7 @@ pub const FAILING_AFTER_ATTEMPTS: u32 = 4;
 async fn record_result(
     state: &AppState,
     task: &DeliveryTask,
+    endpoint: &Endpoint,
     mut attempt: Attempt,
     result: DeliveryResult,
     now: DateTime<Utc>,
@@ -211,11 +298,14 @@ async fn record_result(
         next_attempt_at: next_at,
         updated_at: now,
     };
-    state.store.set_delivery(&task.tenant_id, &record).await?;
+    state
+        .store
+        .record_attempt_result(&task.tenant_id, &attempt, &record)
+        .await?;
     if let Some(at) = next_at {
         enqueue_attempt(state, task, task.attempt + 1, at, now).await?;
     }
-    report(state, task, &attempt, &outcome, class, now).await?;
+    report(state, task, endpoint, &attempt, &outcome, class, now).await?;
     tracing::info!(
         message_id = %task.message_id,
         endpoint_id = %task.endpoint_id,
@@ -234,6 +324,7 @@ async fn record_result(
 async fn report(
     state: &AppState,
     task: &DeliveryTask,
+    endpoint: &Endpoint,
     attempt: &Attempt,
     outcome: &DispatchOutcome,
     class: FailureClass,
@@ -241,10 +332,15 @@ async fn report(
 ) -> Result<(), ServiceError> {
     let tenant = &task.tenant_id;
     let health = if *outcome == DispatchOutcome::Delivered {
-        state
-            .store
-            .record_endpoint_success(tenant, &task.endpoint_id)
-            .await?
+        // Only an endpoint in a failing streak has anything to recover from: no write otherwise.
+        if endpoint.failing_since.is_some() {
+            state
+                .store
+                .record_endpoint_success(tenant, &task.endpoint_id)
+                .await?
+        } else {
+            HealthChange::None
+        }
     } else {
         let gone = (class == FailureClass::Gone).then_some("the endpoint answered 410 Gone");
         state

@@ -192,6 +192,55 @@ impl Store {
         Ok(())
     }
 
+    /// Records how an attempt ended and the delivery's new state in one request (two puts in a
+    /// `BatchWriteItem`), falling back to single puts for anything left unprocessed.
+    pub async fn record_attempt_result(
+        &self,
+        tenant: &TenantId,
+        attempt: &Attempt,
+        delivery: &DeliveryRecord,
+    ) -> Result<(), StoreError> {
+        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+        let items = [
+            to_item(&attempt_keys(tenant, attempt), attempt)?,
+            to_item(
+                &delivery_keys(tenant, &delivery.message_id, &delivery.endpoint_id),
+                delivery,
+            )?,
+        ];
+        let requests = items
+            .iter()
+            .map(|item| {
+                PutRequest::builder()
+                    .set_item(Some(item.clone()))
+                    .build()
+                    .map(|put| WriteRequest::builder().put_request(put).build())
+                    .map_err(|e| StoreError::Codec(e.to_string()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let output = self
+            .client
+            .batch_write_item()
+            .request_items(&self.table, requests)
+            .send()
+            .await?;
+        let unprocessed = output
+            .unprocessed_items
+            .and_then(|mut tables| tables.remove(&self.table))
+            .unwrap_or_default();
+        for request in unprocessed {
+            if let Some(item) = request.put_request.map(|p| p.item) {
+                self.client
+                    .put_item()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .send()
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+
     /// A message's attempts to every endpoint, by endpoint then attempt number.
     pub async fn list_attempts(
         &self,
