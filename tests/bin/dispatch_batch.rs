@@ -116,6 +116,7 @@ async fn main() -> anyhow::Result<()> {
             description: String::new(),
             event_types: vec![],
             enabled: true,
+            headers: Default::default(),
             previous_secrets: vec![],
             created_at: Utc::now(),
             updated_at: Utc::now(),

@@ -238,6 +238,14 @@ async fn endpoints_show_their_secret_once_validate_input_and_can_be_changed_and_
         ),
         (json!({"description": "no url"}), "url"),
         (json!({"url": 5}), "url"),
+        (
+            json!({"url": "https://example.com", "headers": {"webhook-signature": "v1,forged"}}),
+            "headers",
+        ),
+        (
+            json!({"url": "https://example.com", "headers": {"x-bad": "line\nbreak"}}),
+            "headers",
+        ),
     ] {
         let (status, problem) = call(
             &stack,

@@ -333,11 +333,13 @@ async fn the_client_refuses_a_name_resolving_to_loopback_when_local_mode_is_off(
     // The name passes no URL check here: the refusal comes from resolution at connection time.
     let url = format!("http://localhost:{}/hook", receiver.address().port());
     let secret = WebhookSecret::generate();
+    let no_headers = std::collections::BTreeMap::new();
     let webhook = || OutgoingWebhook {
         url: &url,
         msg_id: "msg_1",
         timestamp: Utc::now().timestamp(),
         body: "{}",
+        headers: &no_headers,
         secrets: std::slice::from_ref(&secret),
     };
 
@@ -369,4 +371,30 @@ async fn the_client_refuses_a_name_resolving_to_loopback_when_local_mode_is_off(
     .send(webhook())
     .await;
     assert_eq!(local.status_code, 200, "{local:?}");
+}
+
+#[tokio::test]
+async fn custom_headers_arrive_beside_the_signature_headers() {
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(wiremock::matchers::header("x-team", "payments"))
+        .and(wiremock::matchers::header_exists("webhook-signature"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&receiver)
+        .await;
+    let mut c = case("5", &receiver).await;
+    c.endpoint
+        .headers
+        .insert("x-team".into(), "payments".into());
+    c.stack
+        .state
+        .store
+        .update_endpoint(&c.endpoint)
+        .await
+        .expect("updated");
+
+    let attempt = c.attempt(&c.stack.state, 1).await;
+
+    assert_eq!(attempt.status_code, 200, "{attempt:?}");
 }

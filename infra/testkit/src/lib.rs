@@ -103,6 +103,7 @@ impl TestStack {
             description: String::new(),
             event_types,
             enabled,
+            headers: Default::default(),
             created_at: now,
             updated_at: now,
             failing_since: None,

@@ -23,6 +23,9 @@ pub struct Endpoint {
     pub event_types: Vec<EventType>,
     /// Disabled endpoints receive nothing.
     pub enabled: bool,
+    /// Extra headers sent with every delivery (never the signature or framing headers).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub headers: std::collections::BTreeMap<String, String>,
     /// The `whsec_…` signing secret, sealed.
     pub secret: SealedSecret,
     /// Secrets replaced by a rotation that still sign until their grace period ends (newest
@@ -117,12 +120,53 @@ impl Endpoint {
             "description": self.description,
             "event_types": self.event_types,
             "enabled": self.enabled,
+            "headers": self.headers,
             "failing_since": self.failing_since,
             "disabled_reason": self.disabled_reason,
             "created_at": self.created_at,
             "updated_at": self.updated_at,
         })
     }
+}
+
+/// Headers an endpoint may not set: the Standard Webhooks headers and HTTP framing.
+pub const RESERVED_HEADERS: &[&str] = &[
+    "webhook-id",
+    "webhook-timestamp",
+    "webhook-signature",
+    "content-type",
+    "content-length",
+    "transfer-encoding",
+    "host",
+    "connection",
+];
+
+/// The most custom headers an endpoint may have.
+pub const MAX_CUSTOM_HEADERS: usize = 20;
+
+/// Checks custom headers: valid names and values, none reserved, at most 20; names lower-cased.
+pub fn check_custom_headers(
+    headers: &std::collections::BTreeMap<String, String>,
+) -> Result<std::collections::BTreeMap<String, String>, String> {
+    if headers.len() > MAX_CUSTOM_HEADERS {
+        return Err(format!("at most {MAX_CUSTOM_HEADERS} headers"));
+    }
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let lower = name.to_ascii_lowercase();
+            if RESERVED_HEADERS.contains(&lower.as_str()) || lower.starts_with("webhook-") {
+                return Err(format!(
+                    "`{name}` is set by Faultline and cannot be overridden"
+                ));
+            }
+            http::HeaderName::from_bytes(lower.as_bytes())
+                .map_err(|_| format!("`{name}` is not a valid header name"))?;
+            http::HeaderValue::from_str(value)
+                .map_err(|_| format!("the value of `{name}` is not a valid header value"))?;
+            Ok((lower, value.clone()))
+        })
+        .collect()
 }
 
 /// A URL that passed [`UrlPolicy::check`].
@@ -264,6 +308,7 @@ mod tests {
             description: String::new(),
             event_types: vec![],
             enabled: true,
+            headers: Default::default(),
             secret: cipher.seal("whsec_first", "c"),
             previous_secrets: vec![],
             created_at: Utc::now(),
@@ -335,6 +380,34 @@ mod tests {
         local_mode: true,
         allowed_subnets: Vec::new(),
     };
+
+    #[test]
+    fn custom_headers_cannot_override_signatures_or_framing() {
+        let headers = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
+        };
+        assert_eq!(
+            check_custom_headers(&headers(&[("X-Team", "payments")])).expect("valid"),
+            headers(&[("x-team", "payments")])
+        );
+        for name in [
+            "webhook-signature",
+            "Webhook-Id",
+            "webhook-anything",
+            "Content-Type",
+            "host",
+        ] {
+            assert!(
+                check_custom_headers(&headers(&[(name, "x")])).is_err(),
+                "{name}"
+            );
+        }
+        assert!(check_custom_headers(&headers(&[("bad name", "x")])).is_err());
+        assert!(check_custom_headers(&headers(&[("x-ok", "line\nbreak")])).is_err());
+    }
 
     #[test]
     fn allowed_subnets_admit_chosen_private_ranges_only() {

@@ -232,6 +232,7 @@ async fn send(
             msg_id: message.id.as_str(),
             timestamp: now.timestamp(),
             body: &message.body,
+            headers: &endpoint.headers,
             secrets: &secrets,
         })
         .await)

@@ -17,6 +17,8 @@ pub struct OutgoingWebhook<'a> {
     pub timestamp: i64,
     /// The exact body.
     pub body: &'a str,
+    /// The endpoint's custom headers.
+    pub headers: &'a std::collections::BTreeMap<String, String>,
     /// The endpoint's signing secrets: the current one, and old ones during a rotation's grace
     /// period; each signs, space-separated, so receivers on either secret verify.
     pub secrets: &'a [WebhookSecret],
@@ -91,9 +93,11 @@ impl WebhookSender {
             .collect::<Vec<_>>()
             .join(" ");
         let started = Instant::now();
-        let response = self
-            .client
-            .post(webhook.url)
+        let mut request = self.client.post(webhook.url);
+        for (name, value) in webhook.headers {
+            request = request.header(name, value);
+        }
+        let response = request
             .header("content-type", "application/json")
             .header("webhook-id", webhook.msg_id)
             .header("webhook-timestamp", webhook.timestamp.to_string())

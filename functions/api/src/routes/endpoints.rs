@@ -1,4 +1,5 @@
 use faultline::auth::{Principal, Scope};
+use faultline::domain::endpoint::check_custom_headers;
 use faultline::domain::{Endpoint, EndpointId, EventType};
 use faultline::http::{
     decode_body, json_response, no_content, page_request, page_response, path_id, require_scope,
@@ -21,6 +22,8 @@ struct CreateEndpoint {
     event_types: Vec<String>,
     #[serde(default = "enabled_by_default")]
     enabled: bool,
+    #[serde(default)]
+    headers: std::collections::BTreeMap<String, String>,
 }
 
 fn enabled_by_default() -> bool {
@@ -34,6 +37,7 @@ struct UpdateEndpoint {
     description: Option<String>,
     event_types: Option<Vec<String>>,
     enabled: Option<bool>,
+    headers: Option<std::collections::BTreeMap<String, String>>,
 }
 
 fn checked_url(state: &AppState, url: &str) -> Result<String, ApiError> {
@@ -80,6 +84,8 @@ pub async fn create(
     let url = checked_url(state, &body.url)?;
     let event_types = checked_event_types(&body.event_types)?;
     let description = checked_description(&body.description)?;
+    let headers =
+        check_custom_headers(&body.headers).map_err(|e| ApiError::validation("headers", e))?;
     let cipher = state
         .cipher()
         .await
@@ -95,6 +101,7 @@ pub async fn create(
         description,
         event_types,
         enabled: body.enabled,
+        headers,
         created_at: now,
         updated_at: now,
         failing_since: None,
@@ -162,6 +169,10 @@ pub async fn update(
     }
     if let Some(event_types) = &body.event_types {
         endpoint.event_types = checked_event_types(event_types)?;
+    }
+    if let Some(headers) = &body.headers {
+        endpoint.headers =
+            check_custom_headers(headers).map_err(|e| ApiError::validation("headers", e))?;
     }
     if let Some(enabled) = body.enabled {
         if enabled && !endpoint.enabled {
