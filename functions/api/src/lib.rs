@@ -44,9 +44,12 @@ async fn route(state: &AppState, req: &Request) -> Result<Response<Body>, ApiErr
         }
         "GET /v1/endpoints/{id}/secret" => routes::endpoints::secret(state, &principal, req).await,
         "GET /v1/messages" => routes::messages::list(state, &principal, req).await,
+        "GET /v1/messages/{id}" => routes::messages::get(state, &principal, req).await,
         "GET /v1/messages/{id}/attempts" => {
             routes::messages::attempts(state, &principal, req).await
         }
+        "POST /v1/messages/{id}/retry" => routes::messages::retry(state, &principal, req).await,
+        "POST /v1/endpoints/{id}/test" => routes::endpoints::test(state, &principal, req).await,
         other => Err(ApiError::NotFound(format!(
             "no route `{other}` in this function"
         ))),

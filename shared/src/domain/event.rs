@@ -60,6 +60,8 @@ event_types! {
     MessageAttemptFailing => "message.attempt.failing",
     /// A message ran out of attempts to an endpoint.
     MessageAttemptExhausted => "message.attempt.exhausted",
+    /// A test message sent by `POST /v1/endpoints/{id}/test`, to that endpoint only.
+    Ping => "ping",
 }
 
 impl EventType {

@@ -6,6 +6,7 @@ pub mod delivery;
 pub mod fanout;
 pub mod inbound;
 pub mod ingest;
+pub mod ledger;
 pub mod outbox;
 pub mod slack_commands;
 

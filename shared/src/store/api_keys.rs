@@ -69,6 +69,8 @@ impl Store {
             partition: keys::tenant_api_keys(tenant),
             sort_prefix: None,
             newest_first: false,
+            sort_from: None,
+            filter_equals: None,
         };
         self.query_page(query, page).await
     }

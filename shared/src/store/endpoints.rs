@@ -61,6 +61,8 @@ impl Store {
             partition: keys::tenant(tenant),
             sort_prefix: Some(keys::ENDPOINT_PREFIX.to_owned()),
             newest_first: false,
+            sort_from: None,
+            filter_equals: None,
         };
         self.query_page(query, page).await
     }

@@ -169,6 +169,8 @@ impl Store {
             partition: keys::incidents(tenant),
             sort_prefix: None,
             newest_first: true,
+            sort_from: None,
+            filter_equals: None,
         };
         self.query_page(query, page).await
     }
@@ -185,6 +187,8 @@ impl Store {
             partition: keys::incident_timeline(tenant, id),
             sort_prefix: Some("TL#".into()),
             newest_first: false,
+            sort_from: None,
+            filter_equals: None,
         };
         self.query_page(query, page).await
     }

@@ -38,6 +38,8 @@ impl Store {
             partition: keys::tenant_integrations(tenant),
             sort_prefix: None,
             newest_first: false,
+            sort_from: None,
+            filter_equals: None,
         };
         self.query_page(query, page).await
     }

@@ -2,7 +2,7 @@ use super::keys;
 use super::page::{Page, PageRequest};
 use super::table::{to_item, Keys, Query, Store, StoreError};
 use crate::domain::{
-    Attempt, AttemptOutcome, DeliveryStatus, EndpointId, Message, MessageId, TenantId,
+    Attempt, AttemptOutcome, DeliveryStatus, EndpointId, EventType, Message, MessageId, TenantId,
 };
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
@@ -77,6 +77,37 @@ impl Store {
         self.get(&message_keys(tenant, id)).await
     }
 
+    /// A message's delivery state at every endpoint it went to.
+    pub async fn list_deliveries(
+        &self,
+        tenant: &TenantId,
+        message: &MessageId,
+    ) -> Result<Vec<DeliveryRecord>, StoreError> {
+        self.query_all(keys::message_children(tenant, message), "DEST#")
+            .await
+    }
+
+    /// A tenant's messages, newest first, optionally of one event type and since a time.
+    pub async fn list_messages_filtered(
+        &self,
+        tenant: &TenantId,
+        event_type: Option<EventType>,
+        since: Option<DateTime<Utc>>,
+        page: &PageRequest,
+    ) -> Result<Page<Message>, StoreError> {
+        let query = Query {
+            newest_first: true,
+            // Message ids are ULIDs, so the smallest id of a millisecond bounds the time.
+            sort_from: since.map(|at| {
+                let ms = u64::try_from(at.timestamp_millis()).unwrap_or(0);
+                format!("msg_{}", ulid::Ulid::from_parts(ms, 0))
+            }),
+            filter_equals: event_type.map(|t| ("event_type", t.as_str().to_owned())),
+            ..Query::partition(keys::messages(tenant))
+        };
+        self.query_page(query, page).await
+    }
+
     /// A tenant's messages, newest first.
     pub async fn list_messages(
         &self,
@@ -88,6 +119,8 @@ impl Store {
             partition: keys::messages(tenant),
             sort_prefix: None,
             newest_first: true,
+            sort_from: None,
+            filter_equals: None,
         };
         self.query_page(query, page).await
     }
@@ -253,6 +286,8 @@ impl Store {
             partition: keys::message_children(tenant, message),
             sort_prefix: Some(keys::ATTEMPT_PREFIX.to_owned()),
             newest_first: false,
+            sort_from: None,
+            filter_equals: None,
         };
         self.query_page(query, page).await
     }

@@ -125,6 +125,24 @@ pub(crate) struct Query {
     pub partition: String,
     pub sort_prefix: Option<String>,
     pub newest_first: bool,
+    /// Only sort keys at or after this one.
+    pub sort_from: Option<String>,
+    /// Only items whose attribute equals this value (applied after the key condition).
+    pub filter_equals: Option<(&'static str, String)>,
+}
+
+impl Query {
+    /// A query of one partition.
+    pub fn partition(partition: String) -> Self {
+        Self {
+            index: None,
+            partition,
+            sort_prefix: None,
+            newest_first: false,
+            sort_from: None,
+            filter_equals: None,
+        }
+    }
 }
 
 impl Store {
@@ -202,13 +220,23 @@ impl Store {
             .limit(page.limit())
             .set_exclusive_start_key(start_key)
             .consistent_read(query.index.is_none());
-        request = match query.sort_prefix {
-            Some(prefix) => request
+        request = match (query.sort_prefix, query.sort_from) {
+            (Some(prefix), _) => request
                 .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
                 .expression_attribute_names("#sk", sk_attr)
                 .expression_attribute_values(":prefix", AttributeValue::S(prefix)),
-            None => request.key_condition_expression("#pk = :pk"),
+            (None, Some(from)) => request
+                .key_condition_expression("#pk = :pk AND #sk >= :from")
+                .expression_attribute_names("#sk", sk_attr)
+                .expression_attribute_values(":from", AttributeValue::S(from)),
+            (None, None) => request.key_condition_expression("#pk = :pk"),
         };
+        if let Some((attribute, value)) = query.filter_equals {
+            request = request
+                .filter_expression("#filter = :filter")
+                .expression_attribute_names("#filter", attribute)
+                .expression_attribute_values(":filter", AttributeValue::S(value));
+        }
         let output = request.send().await?;
         let items = output
             .items
@@ -236,10 +264,8 @@ impl Store {
         };
         loop {
             let query = Query {
-                index: None,
-                partition: partition.clone(),
                 sort_prefix: Some(sort_prefix.to_owned()),
-                newest_first: false,
+                ..Query::partition(partition.clone())
             };
             let result: Page<T> = self.query_page(query, &page).await?;
             all.extend(result.items);

@@ -289,3 +289,19 @@ pub async fn secret(
         .map_err(ApiError::internal)?;
     Ok(json_response(StatusCode::OK, &json!({"secret": secret})))
 }
+
+/// `POST /v1/endpoints/{id}/test`: sends a `ping` message to this endpoint.
+pub async fn test(
+    state: &AppState,
+    principal: &Principal,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let endpoint = find(state, principal, req, Scope::EndpointsWrite).await?;
+    let message_id = faultline::services::ledger::send_test(state, &endpoint)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    Ok(json_response(
+        StatusCode::ACCEPTED,
+        &json!({"message_id": message_id}),
+    ))
+}

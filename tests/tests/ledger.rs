@@ -1,0 +1,140 @@
+//! The delivery ledger through the local stack: an exhausted message is visible, can be re-sent,
+//! endpoints can be pinged, and the message list filters.
+
+use faultline_e2e::{eventually, Hub, TenantKey};
+use serde_json::{json, Value};
+use std::time::Duration;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+async fn delivery_status(hub: &Hub, key: &TenantKey, id: &str) -> String {
+    let (_, message) = hub.get(&format!("/v1/messages/{id}"), key).await;
+    message["deliveries"][0]["status"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn exhausted_messages_can_be_retried_endpoints_pinged_and_messages_filtered() {
+    let hub = Hub::start("1").await;
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&receiver)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .with_priority(2)
+        .mount(&receiver)
+        .await;
+    let key = hub.tenant().await;
+    let (_, integration) = hub
+        .post(
+            "/v1/integrations",
+            &key,
+            &json!({"source": "generic", "name": "g"}),
+        )
+        .await;
+    let (_, endpoint) = hub
+        .post(
+            "/v1/endpoints",
+            &key,
+            &json!({"url": format!("{}/l", receiver.uri()), "event_types": ["incident.created"]}),
+        )
+        .await;
+    let endpoint_id = endpoint["id"].as_str().expect("id").to_owned();
+    hub.send(
+        hub.http
+            .post(hub.url(integration["webhook_path"].as_str().unwrap_or_default()))
+            .json(&json!({"title": "Ledger"})),
+    )
+    .await;
+
+    let message_id = eventually(Duration::from_secs(20), || async {
+        let (_, page) = hub.get("/v1/messages", &key).await;
+        page["items"][0]["id"].as_str().map(str::to_owned)
+    })
+    .await
+    .expect("a message");
+    eventually(Duration::from_secs(20), || async {
+        (delivery_status(&hub, &key, &message_id).await == "exhausted").then_some(())
+    })
+    .await
+    .expect("exhausted after two failed attempts (schedule `1`)");
+
+    let (code, retried) = hub
+        .post(
+            &format!("/v1/messages/{message_id}/retry"),
+            &key,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        (code, retried["queued_endpoints"].clone()),
+        (202, json!([endpoint_id]))
+    );
+    eventually(Duration::from_secs(20), || async {
+        (delivery_status(&hub, &key, &message_id).await == "succeeded").then_some(())
+    })
+    .await
+    .expect("delivered on retry");
+    let (_, attempts) = hub
+        .get(&format!("/v1/messages/{message_id}/attempts"), &key)
+        .await;
+    let codes: Vec<Value> = attempts["items"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|a| a["status_code"].clone())
+        .collect();
+    assert_eq!(codes, vec![json!(500), json!(500), json!(200)]);
+
+    let (code, ping) = hub
+        .post(
+            &format!("/v1/endpoints/{endpoint_id}/test"),
+            &key,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(code, 202, "{ping}");
+    eventually(Duration::from_secs(20), || async {
+        let requests = receiver.received_requests().await.unwrap_or_default();
+        requests
+            .iter()
+            .filter_map(|r| serde_json::from_slice::<Value>(&r.body).ok())
+            .find(|b| b["type"] == "ping")
+    })
+    .await
+    .expect("the ping arrives, although the endpoint subscribes to incident.created only");
+
+    let count = |query: &'static str| {
+        let (hub, key) = (&hub, &key);
+        async move {
+            let (code, page) = hub.get(&format!("/v1/messages?{query}"), key).await;
+            (code, page["items"].as_array().map(Vec::len).unwrap_or(0))
+        }
+    };
+    assert_eq!(count("event_type=ping").await, (200, 1));
+    assert_eq!(count("event_type=incident.created").await, (200, 1));
+    assert_eq!(count("since=2099-01-01T00:00:00Z").await, (200, 0));
+    assert_eq!(count("since=2000-01-01T00:00:00Z").await, (200, 2));
+    assert_eq!(count("event_type=nope").await.0, 400);
+
+    let stranger = hub.tenant().await;
+    let (code, _) = hub
+        .post(
+            &format!("/v1/messages/{message_id}/retry"),
+            &stranger,
+            &json!({}),
+        )
+        .await;
+    assert_eq!(code, 404);
+    let (code, _) = hub
+        .get(&format!("/v1/messages/{message_id}"), &stranger)
+        .await;
+    assert_eq!(code, 404);
+}
