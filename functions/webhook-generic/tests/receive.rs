@@ -276,3 +276,28 @@ async fn a_delivery_id_is_processed_again_once_its_dedup_window_has_passed() {
     assert_eq!((first, within, after), (202, 200, 202), "{body}");
     assert_eq!(stack.incidents(&tenant).await[0]["occurrences"], 2);
 }
+
+/// A body may be up to 1 MiB, but a DynamoDB item holds 400 KB and an SQS message 256 KiB: large
+/// descriptions and attributes are trimmed on the incident (the archived request keeps them whole).
+#[tokio::test]
+async fn a_large_alert_is_accepted_with_its_bulk_kept_in_the_archive() {
+    let stack = TestStack::deploy().await;
+    let (tenant, _) = stack.tenant().await;
+    let integration = integration(&stack, &tenant, None).await;
+    let big = "x".repeat(450 * 1024);
+    let event = alert(&integration).body_json(&json!({
+        "title": "Huge", "description": big.clone(), "dump": big, "small": "kept"
+    }));
+
+    let (status, body) = json_of(&handle(&stack.state, event.request()).await);
+
+    assert_eq!(status, 202, "{body}");
+    let incident = &stack.incidents(&tenant).await[0];
+    assert!(incident["description"].as_str().unwrap_or_default().len() <= 16 * 1024 + 64);
+    assert_eq!(
+        incident["attributes"]["_omitted"]["reason"],
+        "attributes larger than 32 KiB; the archived request has them whole"
+    );
+    assert_eq!(stack.archived_objects().await, 1);
+    assert_eq!(stack.drain_queue("EventsQueue").await.len(), 2);
+}

@@ -268,6 +268,8 @@ impl Incident {
         for (key, value) in &signal.attributes {
             self.attributes.insert(key.clone(), value.clone());
         }
+        // Merged attributes can outgrow a record over many signals with different keys.
+        self.attributes = super::signal::bound_attributes(std::mem::take(&mut self.attributes));
         self.occurrences += 1;
         self.first_seen_at = self.first_seen_at.min(signal.occurred_at);
         self.last_seen_at = self.last_seen_at.max(signal.occurred_at);

@@ -30,6 +30,48 @@ pub enum SignalKind {
     Issue,
 }
 
+/// Longest title kept on an incident, in characters.
+pub const MAX_TITLE_CHARS: usize = 1024;
+/// Longest description kept on an incident, in bytes.
+pub const MAX_DESCRIPTION_BYTES: usize = 16 * 1024;
+/// Largest attributes map kept on an incident, as JSON bytes.
+pub const MAX_ATTRIBUTES_BYTES: usize = 32 * 1024;
+
+/// Cuts `text` to at most `max` bytes on a character boundary, marking the cut.
+fn cut(text: &mut String, max: usize) {
+    if text.len() > max {
+        let mut end = max;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push_str(" […]");
+    }
+}
+
+/// Keeps attributes that fit an incident record; larger ones are replaced by a note naming their
+/// keys (the archived request keeps them whole). A DynamoDB item holds 400 KB and an SQS message
+/// 256 KiB, while an inbound body may be 1 MiB.
+pub fn bound_attributes(attributes: Map<String, Value>) -> Map<String, Value> {
+    let size = serde_json::to_vec(&attributes)
+        .map(|b| b.len())
+        .unwrap_or(usize::MAX);
+    if size <= MAX_ATTRIBUTES_BYTES {
+        return attributes;
+    }
+    let keys: Vec<&String> = attributes.keys().take(50).collect();
+    let mut omitted = Map::new();
+    omitted.insert(
+        "_omitted".into(),
+        serde_json::json!({
+            "reason": "attributes larger than 32 KiB; the archived request has them whole",
+            "size_bytes": size,
+            "keys": keys,
+        }),
+    );
+    omitted
+}
+
 fn occurrence_by_default() -> bool {
     true
 }
@@ -109,6 +151,22 @@ impl Signal {
         }
     }
 
+    /// The signal trimmed to what an incident record holds: title, description and attributes
+    /// bounded (see the limits above).
+    pub fn bounded(mut self) -> Self {
+        if self.title.chars().count() > MAX_TITLE_CHARS {
+            self.title = self.title.chars().take(MAX_TITLE_CHARS).collect();
+        }
+        if let Some(description) = &mut self.description {
+            cut(description, MAX_DESCRIPTION_BYTES);
+        }
+        if let Some(note) = &mut self.note {
+            cut(note, MAX_DESCRIPTION_BYTES);
+        }
+        self.attributes = bound_attributes(std::mem::take(&mut self.attributes));
+        self
+    }
+
     /// Whether this is another occurrence (only firing signals can be).
     pub fn is_occurrence(&self) -> bool {
         self.occurrence && self.status == SignalStatus::Firing
@@ -135,5 +193,41 @@ impl Signal {
             self.attributes,
         ]);
         hex::encode(Sha256::digest(content.to_string().as_bytes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_signals_fit_a_record_and_cut_on_character_boundaries() {
+        let mut signal = Signal::new(
+            Source::Generic,
+            Fingerprint::from_key("generic", "x"),
+            "é".repeat(2000),
+            Utc::now(),
+        );
+        signal.description = Some("€".repeat(10_000));
+        signal
+            .attributes
+            .insert("blob".into(), Value::String("y".repeat(40_000)));
+        let bounded = signal.bounded();
+        assert_eq!(bounded.title.chars().count(), MAX_TITLE_CHARS);
+        let description = bounded.description.expect("kept");
+        assert!(description.len() <= MAX_DESCRIPTION_BYTES + " […]".len());
+        assert!(description.ends_with(" […]"));
+        assert!(bounded.attributes.contains_key("_omitted"));
+        assert_eq!(
+            bounded.attributes["_omitted"]["keys"],
+            serde_json::json!(["blob"])
+        );
+    }
+
+    #[test]
+    fn small_attributes_are_kept_as_they_are() {
+        let mut attributes = Map::new();
+        attributes.insert("host".into(), Value::String("db-1".into()));
+        assert_eq!(bound_attributes(attributes.clone()), attributes);
     }
 }

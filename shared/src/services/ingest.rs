@@ -138,6 +138,8 @@ pub async fn ingest_signal(
     signal: &Signal,
 ) -> Result<IngestResult, StoreError> {
     let tenant = &integration.tenant_id;
+    let bounded = signal.clone().bounded();
+    let signal = &bounded;
     for _ in 0..MAX_RACE_RETRIES {
         let now = state.clock.now();
         let current = state
