@@ -138,3 +138,111 @@ async fn exhausted_messages_can_be_retried_endpoints_pinged_and_messages_filtere
         .await;
     assert_eq!(code, 404);
 }
+
+#[tokio::test]
+async fn an_endpoint_recovers_its_failed_messages_and_reports_its_statistics() {
+    let hub = Hub::start("1").await;
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(2)
+        .with_priority(1)
+        .mount(&receiver)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .with_priority(2)
+        .mount(&receiver)
+        .await;
+    let key = hub.tenant().await;
+    let (_, integration) = hub
+        .post(
+            "/v1/integrations",
+            &key,
+            &json!({"source": "generic", "name": "g"}),
+        )
+        .await;
+    let (_, endpoint) = hub
+        .post(
+            "/v1/endpoints",
+            &key,
+            &json!({"url": format!("{}/s", receiver.uri()), "event_types": ["incident.created"]}),
+        )
+        .await;
+    let endpoint_id = endpoint["id"].as_str().expect("id").to_owned();
+    let since = chrono::Utc::now() - chrono::Duration::minutes(5);
+    hub.send(
+        hub.http
+            .post(hub.url(integration["webhook_path"].as_str().unwrap_or_default()))
+            .json(&json!({"title": "Recover me"})),
+    )
+    .await;
+    // The 503 is throttling: the retry waits at least 60 s, so recover rather than wait.
+    let message_id = eventually(Duration::from_secs(20), || async {
+        let (_, page) = hub.get("/v1/messages", &key).await;
+        page["items"][0]["id"].as_str().map(str::to_owned)
+    })
+    .await
+    .expect("a message");
+    eventually(Duration::from_secs(20), || async {
+        (delivery_status(&hub, &key, &message_id).await == "failed").then_some(())
+    })
+    .await
+    .expect("the first attempt failed");
+
+    let (code, recovered) = hub
+        .post(
+            &format!("/v1/endpoints/{endpoint_id}/recover"),
+            &key,
+            &json!({"since": since.to_rfc3339()}),
+        )
+        .await;
+    assert_eq!(
+        (code, recovered["queued"].as_u64()),
+        (202, Some(1)),
+        "{recovered}"
+    );
+    let (code, problem) = hub
+        .post(
+            &format!("/v1/endpoints/{endpoint_id}/recover"),
+            &key,
+            &json!({"since": "2020-01-01T00:00:00Z"}),
+        )
+        .await;
+    assert_eq!((code, problem["field"].as_str()), (422, Some("since")));
+
+    // Attempt 2 (recovered) meets the second 503; recover again, attempt 3 succeeds.
+    eventually(Duration::from_secs(20), || async {
+        let (_, attempts) = hub
+            .get(&format!("/v1/messages/{message_id}/attempts"), &key)
+            .await;
+        (attempts["items"].as_array().map(Vec::len) == Some(2)).then_some(())
+    })
+    .await
+    .expect("second attempt");
+    hub.post(
+        &format!("/v1/endpoints/{endpoint_id}/recover"),
+        &key,
+        &json!({"since": since.to_rfc3339()}),
+    )
+    .await;
+    eventually(Duration::from_secs(20), || async {
+        (delivery_status(&hub, &key, &message_id).await == "succeeded").then_some(())
+    })
+    .await
+    .expect("delivered after recovery");
+
+    let (code, stats) = hub
+        .get(
+            &format!("/v1/endpoints/{endpoint_id}/stats?window_hours=1"),
+            &key,
+        )
+        .await;
+    assert_eq!(code, 200, "{stats}");
+    assert_eq!(stats["attempts"], 3);
+    assert_eq!(stats["succeeded"], 1);
+    assert_eq!(stats["by_status_code"], json!({"200": 1, "503": 2}));
+    assert!(stats["latency_ms"]["p50"].is_u64() && stats["latency_ms"]["p99"].is_u64());
+    let rate = stats["success_rate"].as_f64().unwrap_or_default();
+    assert!((rate - 1.0 / 3.0).abs() < 1e-9, "{rate}");
+}

@@ -50,6 +50,10 @@ async fn route(state: &AppState, req: &Request) -> Result<Response<Body>, ApiErr
         }
         "POST /v1/messages/{id}/retry" => routes::messages::retry(state, &principal, req).await,
         "POST /v1/endpoints/{id}/test" => routes::endpoints::test(state, &principal, req).await,
+        "POST /v1/endpoints/{id}/recover" => {
+            routes::endpoints::recover(state, &principal, req).await
+        }
+        "GET /v1/endpoints/{id}/stats" => routes::endpoints::stats(state, &principal, req).await,
         other => Err(ApiError::NotFound(format!(
             "no route `{other}` in this function"
         ))),

@@ -96,3 +96,94 @@ pub async fn send_test(state: &AppState, endpoint: &Endpoint) -> Result<MessageI
         .await?;
     Ok(message.id)
 }
+
+/// How far back `recover` may reach.
+pub const RECOVER_WINDOW: chrono::Duration = chrono::Duration::days(14);
+
+/// Re-sends, now, every message whose delivery to `endpoint` failed or was exhausted since
+/// `since` (within the last 14 days). Returns how many were queued.
+pub async fn recover_endpoint(
+    state: &AppState,
+    endpoint: &Endpoint,
+    since: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, ServiceError> {
+    let now = state.clock.now();
+    let since = since.max(now - RECOVER_WINDOW);
+    let tenant = &endpoint.tenant_id;
+    let failed: Vec<DeliveryRecord> = state
+        .store
+        .endpoint_deliveries_since(tenant, &endpoint.id, since)
+        .await?
+        .into_iter()
+        .filter(|d| matches!(d.status, DeliveryStatus::Failed | DeliveryStatus::Exhausted))
+        .collect();
+    let mut tasks = Vec::with_capacity(failed.len());
+    for delivery in &failed {
+        let pending = DeliveryRecord {
+            status: DeliveryStatus::Pending,
+            next_attempt_at: Some(now),
+            updated_at: now,
+            ..delivery.clone()
+        };
+        state.store.set_delivery(tenant, &pending).await?;
+        tasks.push(DeliveryTask {
+            tenant_id: tenant.clone(),
+            message_id: delivery.message_id.clone(),
+            endpoint_id: endpoint.id.clone(),
+            attempt: delivery.attempts + 1,
+            not_before: now,
+        });
+    }
+    state.deliveries.enqueue_now(&tasks).await?;
+    Ok(tasks.len())
+}
+
+/// Delivery statistics of an endpoint over the last `window`: attempts by outcome and status
+/// code, success rate, and p50/p99 latency of the attempts that got a response.
+pub async fn endpoint_stats(
+    state: &AppState,
+    endpoint: &Endpoint,
+    window: chrono::Duration,
+) -> Result<serde_json::Value, ServiceError> {
+    use crate::domain::AttemptOutcome;
+    let now = state.clock.now();
+    let attempts = state
+        .store
+        .endpoint_attempts_since(&endpoint.tenant_id, &endpoint.id, now - window)
+        .await?;
+    let finished: Vec<_> = attempts
+        .iter()
+        .filter(|a| a.outcome != AttemptOutcome::InFlight)
+        .collect();
+    let succeeded = finished
+        .iter()
+        .filter(|a| a.outcome == AttemptOutcome::Succeeded)
+        .count();
+    let mut by_status = std::collections::BTreeMap::<String, usize>::new();
+    for attempt in &finished {
+        *by_status
+            .entry(attempt.status_code.to_string())
+            .or_default() += 1;
+    }
+    let mut latencies: Vec<u64> = finished
+        .iter()
+        .filter(|a| a.status_code != 0)
+        .map(|a| a.latency_ms)
+        .collect();
+    latencies.sort_unstable();
+    let percentile = |p: f64| -> Option<u64> {
+        let last = latencies.len().checked_sub(1)?;
+        let rank = ((p / 100.0) * last as f64).round() as usize;
+        latencies.get(rank.min(last)).copied()
+    };
+    Ok(json!({
+        "endpoint_id": endpoint.id,
+        "window_hours": window.num_hours(),
+        "attempts": finished.len(),
+        "succeeded": succeeded,
+        "failed": finished.len() - succeeded,
+        "success_rate": if finished.is_empty() { None } else { Some(succeeded as f64 / finished.len() as f64) },
+        "latency_ms": {"p50": percentile(50.0), "p99": percentile(99.0)},
+        "by_status_code": by_status,
+    }))
+}

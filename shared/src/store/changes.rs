@@ -4,10 +4,6 @@ use crate::domain::{ChangeRecord, DomainEvent, Incident, IncidentStatus, TenantI
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
-fn sort_time(at: DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-}
-
 impl Store {
     /// Adds a change to the tenant's change log with its events, atomically.
     pub async fn record_change(
@@ -17,7 +13,7 @@ impl Store {
     ) -> Result<(), StoreError> {
         let keys = Keys::new(
             keys::changes(&change.tenant_id),
-            format!("{}#{}", sort_time(change.merged_at), change.id),
+            format!("{}#{}", keys::sort_time(change.merged_at), change.id),
         );
         let mut items = vec![self.put_item(
             to_item(&keys, change)?,
@@ -42,8 +38,11 @@ impl Store {
             .table_name(&self.table)
             .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
             .expression_attribute_values(":pk", AttributeValue::S(keys::changes(tenant)))
-            .expression_attribute_values(":from", AttributeValue::S(sort_time(from)))
-            .expression_attribute_values(":to", AttributeValue::S(format!("{}~", sort_time(to))))
+            .expression_attribute_values(":from", AttributeValue::S(keys::sort_time(from)))
+            .expression_attribute_values(
+                ":to",
+                AttributeValue::S(format!("{}~", keys::sort_time(to))),
+            )
             .limit(200)
             .send()
             .await?;

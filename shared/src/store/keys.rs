@@ -6,6 +6,12 @@ use crate::domain::{
 
 pub const META: &str = "META";
 
+/// A time as it appears in sort keys: RFC 3339, UTC, milliseconds — fixed width, so keys sort in
+/// time order.
+pub fn sort_time(at: chrono::DateTime<chrono::Utc>) -> String {
+    at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
 pub fn tenant(t: &TenantId) -> String {
     format!("TENANT#{t}")
 }
@@ -58,6 +64,14 @@ pub fn messages(t: &TenantId) -> String {
 
 pub fn message_children(t: &TenantId, id: &MessageId) -> String {
     format!("TENANT#{t}#MSG#{id}")
+}
+
+pub fn endpoint_deliveries(t: &TenantId, endpoint: &EndpointId) -> String {
+    format!("TENANT#{t}#EP#{endpoint}#DEST")
+}
+
+pub fn endpoint_attempts(t: &TenantId, endpoint: &EndpointId) -> String {
+    format!("TENANT#{t}#EP#{endpoint}#ATTEMPT")
 }
 
 pub fn delivery_sk(endpoint: &EndpointId) -> String {

@@ -47,10 +47,32 @@ fn delivery_keys(tenant: &TenantId, message: &MessageId, endpoint: &EndpointId) 
     )
 }
 
+/// A delivery record's keys, indexed by endpoint and time of its last change (for recovery).
+fn delivery_record_keys(tenant: &TenantId, record: &DeliveryRecord) -> Keys {
+    delivery_keys(tenant, &record.message_id, &record.endpoint_id).with_gsi1(
+        keys::endpoint_deliveries(tenant, &record.endpoint_id),
+        format!(
+            "{}#{}",
+            keys::sort_time(record.updated_at),
+            record.message_id
+        ),
+    )
+}
+
+/// An attempt's keys, indexed by endpoint and start time (for statistics).
 fn attempt_keys(tenant: &TenantId, attempt: &Attempt) -> Keys {
     Keys::new(
         keys::message_children(tenant, &attempt.message_id),
         keys::attempt_sk(&attempt.endpoint_id, attempt.attempt),
+    )
+    .with_gsi1(
+        keys::endpoint_attempts(tenant, &attempt.endpoint_id),
+        format!(
+            "{}#{}#{:03}",
+            keys::sort_time(attempt.started_at),
+            attempt.message_id,
+            attempt.attempt
+        ),
     )
 }
 
@@ -75,6 +97,63 @@ impl Store {
         id: &MessageId,
     ) -> Result<Option<Message>, StoreError> {
         self.get(&message_keys(tenant, id)).await
+    }
+
+    /// Every item of `partition` in `gsi1` from `from` on, oldest first, up to `cap`.
+    async fn gsi1_since<T: serde::de::DeserializeOwned>(
+        &self,
+        partition: String,
+        from: String,
+        cap: usize,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut all = Vec::new();
+        let mut page = PageRequest {
+            limit: Some(PageRequest::MAX_LIMIT),
+            cursor: None,
+        };
+        loop {
+            let query = Query {
+                index: Some("gsi1"),
+                sort_from: Some(from.clone()),
+                ..Query::partition(partition.clone())
+            };
+            let result: Page<T> = self.query_page(query, &page).await?;
+            all.extend(result.items);
+            match result.next_cursor {
+                Some(cursor) if all.len() < cap => page.cursor = Some(cursor),
+                _ => return Ok(all),
+            }
+        }
+    }
+
+    /// An endpoint's deliveries last changed at or after `since` (at most 5,000).
+    pub async fn endpoint_deliveries_since(
+        &self,
+        tenant: &TenantId,
+        endpoint: &EndpointId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<DeliveryRecord>, StoreError> {
+        self.gsi1_since(
+            keys::endpoint_deliveries(tenant, endpoint),
+            keys::sort_time(since),
+            5_000,
+        )
+        .await
+    }
+
+    /// An endpoint's attempts started at or after `since` (at most 10,000).
+    pub async fn endpoint_attempts_since(
+        &self,
+        tenant: &TenantId,
+        endpoint: &EndpointId,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<Attempt>, StoreError> {
+        self.gsi1_since(
+            keys::endpoint_attempts(tenant, endpoint),
+            keys::sort_time(since),
+            10_000,
+        )
+        .await
     }
 
     /// A message's delivery state at every endpoint it went to.
@@ -131,7 +210,7 @@ impl Store {
         tenant: &TenantId,
         record: &DeliveryRecord,
     ) -> Result<(), StoreError> {
-        let keys = delivery_keys(tenant, &record.message_id, &record.endpoint_id);
+        let keys = delivery_record_keys(tenant, record);
         ignore_conflict(self.put_new(to_item(&keys, record)?).await)
     }
 
@@ -141,7 +220,7 @@ impl Store {
         tenant: &TenantId,
         record: &DeliveryRecord,
     ) -> Result<(), StoreError> {
-        let keys = delivery_keys(tenant, &record.message_id, &record.endpoint_id);
+        let keys = delivery_record_keys(tenant, record);
         self.client
             .put_item()
             .table_name(&self.table)
@@ -236,10 +315,7 @@ impl Store {
         use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
         let items = [
             to_item(&attempt_keys(tenant, attempt), attempt)?,
-            to_item(
-                &delivery_keys(tenant, &delivery.message_id, &delivery.endpoint_id),
-                delivery,
-            )?,
+            to_item(&delivery_record_keys(tenant, delivery), delivery)?,
         ];
         let requests = items
             .iter()

@@ -305,3 +305,63 @@ pub async fn test(
         &json!({"message_id": message_id}),
     ))
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Recover {
+    since: String,
+}
+
+/// `POST /v1/endpoints/{id}/recover`: re-sends every failed or exhausted message since `since`
+/// (within 14 days).
+pub async fn recover(
+    state: &AppState,
+    principal: &Principal,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let endpoint = find(state, principal, req, Scope::EndpointsWrite).await?;
+    let body: Recover = decode_body(req)?;
+    let since = chrono::DateTime::parse_from_rfc3339(&body.since)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| ApiError::validation("since", "`since` must be an RFC 3339 time"))?;
+    if state.clock.now() - since > faultline::services::ledger::RECOVER_WINDOW {
+        return Err(ApiError::validation(
+            "since",
+            "`since` must be within the last 14 days",
+        ));
+    }
+    let queued = faultline::services::ledger::recover_endpoint(state, &endpoint, since)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    Ok(json_response(
+        StatusCode::ACCEPTED,
+        &json!({"queued": queued}),
+    ))
+}
+
+/// `GET /v1/endpoints/{id}/stats?window_hours=24`: success rate, latency, counts by status.
+pub async fn stats(
+    state: &AppState,
+    principal: &Principal,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let endpoint = find(state, principal, req, Scope::EndpointsRead).await?;
+    let hours = match faultline::http::query_param(req, "window_hours") {
+        None => 24,
+        Some(text) => text
+            .parse::<i64>()
+            .ok()
+            .filter(|h| (1..=24 * 14).contains(h))
+            .ok_or_else(|| {
+                ApiError::bad_parameter("window_hours", "`window_hours` must be 1 to 336")
+            })?,
+    };
+    let stats = faultline::services::ledger::endpoint_stats(
+        state,
+        &endpoint,
+        chrono::Duration::hours(hours),
+    )
+    .await
+    .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    Ok(json_response(StatusCode::OK, &stats))
+}
