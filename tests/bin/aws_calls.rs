@@ -250,6 +250,96 @@ async fn main() -> anyhow::Result<()> {
             detail.join(", ")
         );
     }
+    dispatch_calls(&state, &tenant.id, &counter).await?;
     drop(emulator);
+    Ok(())
+}
+
+/// Calls per delivery attempt: one dispatch invocation with one task, then one with a batch of 10
+/// tasks (one message to 10 endpoints), against a receiver that answers 200.
+async fn dispatch_calls(
+    state: &AppState,
+    tenant: &TenantId,
+    counter: &CallCounter,
+) -> anyhow::Result<()> {
+    use faultline::domain::{
+        DeliveryTask, DomainEvent, Endpoint, EndpointId, EventType, Message, MessageId,
+    };
+    let receiver = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(wiremock::ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    let cipher = state.cipher().await?;
+    let mut endpoints = Vec::new();
+    for _ in 0..10 {
+        let id = EndpointId::generate();
+        let endpoint = Endpoint {
+            secret: cipher.seal(
+                faultline::signing::WebhookSecret::generate().expose(),
+                &Endpoint::secret_context_for(tenant, &id),
+            ),
+            id,
+            tenant_id: tenant.clone(),
+            url: format!("{}/hook", receiver.uri()),
+            description: String::new(),
+            event_types: vec![],
+            enabled: true,
+            headers: Default::default(),
+            previous_secrets: vec![],
+            created_at: chrono::Utc::now(),
+            updated_at: chrono::Utc::now(),
+            failing_since: None,
+            disabled_reason: None,
+        };
+        state.store.create_endpoint(&endpoint).await?;
+        endpoints.push(endpoint);
+    }
+    println!("AWS calls per delivery attempt (dispatch function, receiver answers 200):");
+    for (label, count) in [("1 task", 1usize), ("batch of 10 tasks", 10)] {
+        let event = DomainEvent::new(
+            tenant.clone(),
+            EventType::IncidentCreated,
+            json!({"id": "inc_1"}),
+            chrono::Utc::now(),
+        );
+        let message = Message {
+            id: MessageId::for_event(&event.id),
+            tenant_id: tenant.clone(),
+            event_id: event.id.clone(),
+            event_type: event.event_type,
+            body: event.webhook_body(),
+            created_at: chrono::Utc::now(),
+        };
+        state.store.put_message_once(&message).await?;
+        let bodies: Vec<String> = endpoints
+            .iter()
+            .take(count)
+            .map(|e| {
+                serde_json::to_string(&DeliveryTask {
+                    tenant_id: tenant.clone(),
+                    message_id: message.id.clone(),
+                    endpoint_id: e.id.clone(),
+                    attempt: 1,
+                    not_before: chrono::Utc::now(),
+                })
+                .unwrap_or_default()
+            })
+            .collect();
+        counter.take();
+        faultline_dispatch::handle(
+            state,
+            faultline_testkit::sqs_event("dispatch/delivery-task.json", &bodies),
+        )
+        .await;
+        let counts = counter.take();
+        let total: usize = counts.values().sum();
+        let detail: Vec<String> = counts.iter().map(|(op, n)| format!("{op}×{n}")).collect();
+        println!(
+            "  {label:<18} {total:>3} calls, {:.1} per attempt: {}",
+            total as f64 / count as f64,
+            detail.join(", ")
+        );
+    }
     Ok(())
 }

@@ -275,10 +275,6 @@ async fn record_result(
     attempt.error = result.error;
     attempt.error_kind = result.error_kind.map(str::to_owned);
     attempt.next_attempt_at = next_at;
-    state
-        .store
-        .complete_attempt(&task.tenant_id, &attempt)
-        .await?;
 
     let (status, outcome) = match next_at {
         _ if succeeded => (DeliveryStatus::Succeeded, DispatchOutcome::Delivered),

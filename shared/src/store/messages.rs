@@ -288,22 +288,6 @@ impl Store {
         }
     }
 
-    /// Records how an attempt ended (replacing its claim).
-    pub async fn complete_attempt(
-        &self,
-        tenant: &TenantId,
-        attempt: &Attempt,
-    ) -> Result<(), StoreError> {
-        let item = to_item(&attempt_keys(tenant, attempt), attempt)?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await?;
-        Ok(())
-    }
-
     /// Records how an attempt ended and the delivery's new state in one request (two puts in a
     /// `BatchWriteItem`), falling back to single puts for anything left unprocessed.
     pub async fn record_attempt_result(
