@@ -286,6 +286,7 @@ async fn dispatch_calls(
             event_types: vec![],
             enabled: true,
             headers: Default::default(),
+            rate_limit: None,
             previous_secrets: vec![],
             created_at: chrono::Utc::now(),
             updated_at: chrono::Utc::now(),

@@ -117,6 +117,7 @@ async fn main() -> anyhow::Result<()> {
             event_types: vec![],
             enabled: true,
             headers: Default::default(),
+            rate_limit: None,
             previous_secrets: vec![],
             created_at: Utc::now(),
             updated_at: Utc::now(),

@@ -398,3 +398,76 @@ async fn custom_headers_arrive_beside_the_signature_headers() {
 
     assert_eq!(attempt.status_code, 200, "{attempt:?}");
 }
+
+#[tokio::test]
+async fn a_rate_limited_endpoint_gets_its_limit_per_second_and_the_excess_is_deferred_not_dropped()
+{
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&receiver)
+        .await;
+    let mut c = case("5", &receiver).await;
+    c.endpoint.rate_limit = Some(2);
+    c.stack
+        .state
+        .store
+        .update_endpoint(&c.endpoint)
+        .await
+        .expect("updated");
+    let mut bodies = Vec::new();
+    for _ in 0..5 {
+        let event = DomainEvent::new(
+            c.tenant.clone(),
+            EventType::IncidentCreated,
+            json!({}),
+            Utc::now(),
+        );
+        let message = Message {
+            id: MessageId::for_event(&event.id),
+            tenant_id: c.tenant.clone(),
+            event_id: event.id.clone(),
+            event_type: event.event_type,
+            body: event.webhook_body(),
+            created_at: Utc::now(),
+        };
+        c.stack
+            .state
+            .store
+            .put_message_once(&message)
+            .await
+            .expect("message");
+        bodies.push(
+            serde_json::to_string(&DeliveryTask {
+                tenant_id: c.tenant.clone(),
+                message_id: message.id,
+                endpoint_id: c.endpoint.id.clone(),
+                attempt: 1,
+                not_before: Utc::now(),
+            })
+            .expect("task"),
+        );
+    }
+
+    let response = handle(
+        &c.stack.state,
+        sqs_event("dispatch/delivery-task.json", &bodies),
+    )
+    .await;
+
+    assert!(response.batch_item_failures.is_empty());
+    let sent = receiver.received_requests().await.expect("recorded").len();
+    // The batch may straddle a second boundary, giving a second second's allowance.
+    assert!((2..=4).contains(&sent), "{sent} sent");
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let deferred = c.stack.drain_queue("DeliveriesQueue").await;
+    assert_eq!(
+        sent + deferred.len(),
+        5,
+        "every message is either sent or waiting"
+    );
+    assert!(
+        deferred.iter().all(|t| t["attempt"] == 1),
+        "deferral does not use up an attempt"
+    );
+}

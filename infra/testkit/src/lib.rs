@@ -104,6 +104,7 @@ impl TestStack {
             event_types,
             enabled,
             headers: Default::default(),
+            rate_limit: None,
             created_at: now,
             updated_at: now,
             failing_since: None,

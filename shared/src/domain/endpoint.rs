@@ -23,6 +23,9 @@ pub struct Endpoint {
     pub event_types: Vec<EventType>,
     /// Disabled endpoints receive nothing.
     pub enabled: bool,
+    /// The most messages per second it receives; excess waits (is deferred), never dropped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<u32>,
     /// Extra headers sent with every delivery (never the signature or framing headers).
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub headers: std::collections::BTreeMap<String, String>,
@@ -121,6 +124,7 @@ impl Endpoint {
             "event_types": self.event_types,
             "enabled": self.enabled,
             "headers": self.headers,
+            "rate_limit": self.rate_limit,
             "failing_since": self.failing_since,
             "disabled_reason": self.disabled_reason,
             "created_at": self.created_at,
@@ -309,6 +313,7 @@ mod tests {
             event_types: vec![],
             enabled: true,
             headers: Default::default(),
+            rate_limit: None,
             secret: cipher.seal("whsec_first", "c"),
             previous_secrets: vec![],
             created_at: Utc::now(),

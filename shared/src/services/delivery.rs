@@ -35,6 +35,8 @@ pub enum DispatchOutcome {
     Hopped,
     /// A duplicate of an attempt already made: nothing sent.
     Duplicate,
+    /// The endpoint's rate limit was reached this second: re-queued for the next, not dropped.
+    Deferred,
     /// Nothing to deliver (endpoint deleted or disabled, message gone).
     Skipped(&'static str),
 }
@@ -151,6 +153,27 @@ pub async fn dispatch_with(
         return Ok(DispatchOutcome::Skipped("message missing"));
     };
 
+    if let Some(limit) = endpoint.rate_limit {
+        if !state
+            .store
+            .take_send_slot(tenant, &endpoint.id, limit, now)
+            .await?
+        {
+            // Spread the excess over the next seconds instead of retrying in lockstep.
+            let spread = Duration::milliseconds(1000 + rand::random_range(0..1000));
+            state
+                .deliveries
+                .enqueue_after(
+                    &DeliveryTask {
+                        not_before: now + spread,
+                        ..task.clone()
+                    },
+                    spread.to_std().unwrap_or_default(),
+                )
+                .await?;
+            return Ok(DispatchOutcome::Deferred);
+        }
+    }
     let claim = Attempt {
         message_id: message.id.clone(),
         endpoint_id: endpoint.id.clone(),

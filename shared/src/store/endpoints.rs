@@ -189,3 +189,35 @@ impl Store {
         self.transact(items).await
     }
 }
+
+impl Store {
+    /// Takes one of an endpoint's `limit` sends for the second of `now`; `false` when that second
+    /// is full. One counter item per second, incremented conditionally, so concurrent dispatchers
+    /// share the limit exactly; items carry an expiry (TTL housekeeping only).
+    pub async fn take_send_slot(
+        &self,
+        tenant: &TenantId,
+        id: &EndpointId,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let second = now.timestamp();
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(
+                Keys::new(keys::endpoint_rate(tenant, id), second.to_string()).key(),
+            ))
+            .update_expression("ADD sent :one SET expires_at = :expires")
+            .condition_expression("attribute_not_exists(sent) OR sent < :limit")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":limit", AttributeValue::N(limit.to_string()))
+            .expression_attribute_values(":expires", AttributeValue::N((second + 3600).to_string()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(StoreError::from);
+        existed(result)
+    }
+}

@@ -74,6 +74,10 @@ pub fn endpoint_attempts(t: &TenantId, endpoint: &EndpointId) -> String {
     format!("TENANT#{t}#EP#{endpoint}#ATTEMPT")
 }
 
+pub fn endpoint_rate(t: &TenantId, endpoint: &EndpointId) -> String {
+    format!("TENANT#{t}#EP#{endpoint}#RATE")
+}
+
 pub fn delivery_sk(endpoint: &EndpointId) -> String {
     format!("DEST#{endpoint}")
 }

@@ -24,6 +24,8 @@ struct CreateEndpoint {
     enabled: bool,
     #[serde(default)]
     headers: std::collections::BTreeMap<String, String>,
+    #[serde(default)]
+    rate_limit: Option<u32>,
 }
 
 fn enabled_by_default() -> bool {
@@ -38,6 +40,26 @@ struct UpdateEndpoint {
     event_types: Option<Vec<String>>,
     enabled: Option<bool>,
     headers: Option<std::collections::BTreeMap<String, String>>,
+    /// `null` removes the limit.
+    #[serde(default, deserialize_with = "present")]
+    rate_limit: Option<Option<u32>>,
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<u32>>, D::Error> {
+    Option::<u32>::deserialize(deserializer).map(Some)
+}
+
+fn checked_rate_limit(limit: Option<u32>) -> Result<Option<u32>, ApiError> {
+    match limit {
+        Some(n) if !(1..=1000).contains(&n) => Err(ApiError::validation(
+            "rate_limit",
+            "`rate_limit` must be 1 to 1000 messages per second",
+        )),
+        other => Ok(other),
+    }
 }
 
 fn checked_url(state: &AppState, url: &str) -> Result<String, ApiError> {
@@ -86,6 +108,7 @@ pub async fn create(
     let description = checked_description(&body.description)?;
     let headers =
         check_custom_headers(&body.headers).map_err(|e| ApiError::validation("headers", e))?;
+    let rate_limit = checked_rate_limit(body.rate_limit)?;
     let cipher = state
         .cipher()
         .await
@@ -102,6 +125,7 @@ pub async fn create(
         event_types,
         enabled: body.enabled,
         headers,
+        rate_limit,
         created_at: now,
         updated_at: now,
         failing_since: None,
@@ -169,6 +193,9 @@ pub async fn update(
     }
     if let Some(event_types) = &body.event_types {
         endpoint.event_types = checked_event_types(event_types)?;
+    }
+    if let Some(limit) = body.rate_limit {
+        endpoint.rate_limit = checked_rate_limit(limit)?;
     }
     if let Some(headers) = &body.headers {
         endpoint.headers =
