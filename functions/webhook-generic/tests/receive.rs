@@ -138,9 +138,18 @@ async fn concurrent_first_signals_open_exactly_one_incident() {
         })
         .collect();
     assert_eq!(ids.len(), 1, "{ids:?}");
+    let changes: Vec<String> = results
+        .iter()
+        .map(|r| {
+            json_of(r).1["change"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
     let listed = stack.incidents(&tenant).await;
     assert_eq!(listed.len(), 1);
-    assert_eq!(listed[0]["occurrences"], 6);
+    assert_eq!(listed[0]["occurrences"], 6, "changes: {changes:?}");
 }
 
 #[tokio::test]

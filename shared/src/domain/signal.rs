@@ -118,6 +118,10 @@ pub struct Signal {
     pub occurrence: bool,
     /// When the sender says it happened.
     pub occurred_at: DateTime<Utc>,
+    /// Set when the sender gave no time of its own: each such delivery is its own occurrence, so
+    /// two arriving in the same clock tick must not look like an exact re-send.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrival_id: Option<String>,
     /// Everything else the sender said, kept as is.
     pub attributes: Map<String, Value>,
 }
@@ -147,6 +151,7 @@ impl Signal {
             note: None,
             occurrence: true,
             occurred_at,
+            arrival_id: None,
             attributes: Map::new(),
         }
     }
@@ -191,6 +196,7 @@ impl Signal {
             self.note,
             self.occurred_at,
             self.attributes,
+            self.arrival_id,
         ]);
         hex::encode(Sha256::digest(content.to_string().as_bytes()))
     }
@@ -222,6 +228,26 @@ mod tests {
             bounded.attributes["_omitted"]["keys"],
             serde_json::json!(["blob"])
         );
+    }
+
+    #[test]
+    fn arrivals_without_a_sender_time_never_look_like_exact_resends() {
+        let at = Utc::now();
+        let mut first = Signal::new(
+            Source::Generic,
+            Fingerprint::from_key("generic", "x"),
+            "t".into(),
+            at,
+        );
+        let mut second = first.clone();
+        assert_eq!(
+            first.content_hash(),
+            second.content_hash(),
+            "a true re-send is a duplicate"
+        );
+        first.arrival_id = Some("a".into());
+        second.arrival_id = Some("b".into());
+        assert_ne!(first.content_hash(), second.content_hash());
     }
 
     #[test]

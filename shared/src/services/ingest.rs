@@ -140,7 +140,7 @@ pub async fn ingest_signal(
     let tenant = &integration.tenant_id;
     let bounded = signal.clone().bounded();
     let signal = &bounded;
-    for _ in 0..MAX_RACE_RETRIES {
+    for attempt in 0..MAX_RACE_RETRIES {
         let now = state.clock.now();
         let current = state
             .store
@@ -225,8 +225,13 @@ pub async fn ingest_signal(
                     change,
                 });
             }
-            // Another writer changed the incident or took the fingerprint: read again.
-            Err(StoreError::Conflict) => continue,
+            // Another writer changed the incident or took the fingerprint: read again, after a
+            // short random pause so that racing writers do not collide again in lockstep.
+            Err(StoreError::Conflict) => {
+                let pause = rand::random_range(5..40u64) * (attempt as u64 + 1);
+                tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+                continue;
+            }
             Err(other) => return Err(other),
         }
     }

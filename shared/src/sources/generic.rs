@@ -154,6 +154,7 @@ pub fn parse_generic_alert(
             ))
         }
     };
+    let given_time = body.get("occurred_at").is_some_and(|v| !v.is_null());
     let occurred_at = match optional_string(&mut body, "occurred_at")? {
         None => now,
         Some(text) => DateTime::parse_from_rfc3339(&text)
@@ -187,6 +188,9 @@ pub fn parse_generic_alert(
     signal.environment = environment;
     signal.url = url;
     signal.attributes = body;
+    if !given_time {
+        signal.arrival_id = Some(ulid::Ulid::new().to_string());
+    }
     Ok(signal)
 }
 

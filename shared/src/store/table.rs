@@ -45,10 +45,16 @@ where
             return Self::Conflict;
         }
         if code == "TransactionCanceledException" {
+            // A failed condition, or another transaction in flight on the same item
+            // (`TransactionConflict`): either way another writer got there first — re-read, retry.
             let message = err.message().unwrap_or_default();
-            if message.contains("ConditionalCheckFailed") {
+            if message.contains("ConditionalCheckFailed") || message.contains("TransactionConflict")
+            {
                 return Self::Conflict;
             }
+        }
+        if code == "TransactionConflictException" {
+            return Self::Conflict;
         }
         let message = err
             .message()
