@@ -22,6 +22,12 @@ async fn route(state: &AppState, req: &Request) -> Result<Response<Body>, ApiErr
         return Ok(routes::health());
     }
     let principal = state.authenticator.authenticate(req.headers()).await?;
+    if route == "GET /v1/event-types" {
+        return Ok(faultline::http::json_response(
+            http::StatusCode::OK,
+            &faultline::domain::event_catalog::catalogue(),
+        ));
+    }
     match route.as_str() {
         "POST /v1/tenants" => routes::tenants::create(state, &principal, req).await,
         "POST /v1/integrations" => routes::integrations::create(state, &principal, req).await,

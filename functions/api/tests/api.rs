@@ -450,3 +450,31 @@ async fn no_provider_secret_is_stored_in_plaintext() {
     );
     assert!(!dump.contains(key.expose()), "API keys are digests");
 }
+
+#[tokio::test]
+async fn the_event_catalogue_lists_every_type_with_a_schema() {
+    let stack = TestStack::deploy().await;
+    let (_, key) = stack.tenant().await;
+    let (status, catalogue) = call(
+        &stack,
+        &HttpEvent::load("api/list-event-types.json").key(Some(key.expose())),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let items = catalogue["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), faultline::domain::EventType::ALL.len());
+    let created = items
+        .iter()
+        .find(|i| i["type"] == "incident.created")
+        .expect("incident.created");
+    assert_eq!(created["schema"]["type"], "object");
+    assert!(created["schema"]["required"]
+        .as_array()
+        .is_some_and(|r| r.contains(&json!("id"))));
+    let (status, _) = call(
+        &stack,
+        &HttpEvent::load("api/list-event-types.json").key(None),
+    )
+    .await;
+    assert_eq!(status, 401);
+}

@@ -4,6 +4,7 @@
 pub mod change;
 pub mod endpoint;
 pub mod event;
+pub mod event_catalog;
 pub mod fingerprint;
 pub mod ids;
 pub mod incident;

@@ -1,0 +1,323 @@
+//! The event catalogue: every event type, what it means, and a JSON Schema (2020-12) of its `data`.
+//! A test checks real payloads against these schemas, so they cannot drift from the code.
+
+use super::EventType;
+use serde_json::{json, Value};
+
+fn nullable(kind: &str) -> Value {
+    json!({"type": [kind, "null"]})
+}
+
+fn time() -> Value {
+    json!({"type": "string", "format": "date-time"})
+}
+
+/// The schema of an incident or issue as events carry it.
+pub fn incident_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["id", "kind", "title", "severity", "status", "fingerprint", "source", "occurrences",
+                     "first_seen_at", "last_seen_at", "created_at", "updated_at"],
+        "properties": {
+            "id": {"type": "string", "pattern": "^inc_"},
+            "kind": {"enum": ["alert", "issue"]},
+            "title": {"type": "string"},
+            "description": nullable("string"),
+            "severity": {"enum": ["critical", "high", "medium", "low", "info"]},
+            "status": {"enum": ["open", "acknowledged", "resolved"]},
+            "fingerprint": {"type": "string"},
+            "upstream_id": nullable("string"),
+            "project_id": nullable("string"),
+            "assignee": nullable("string"),
+            "priority": nullable("string"),
+            "source": {"enum": ["generic", "github", "pagerduty", "sentry", "slack"]},
+            "integration_id": {"type": "string"},
+            "service": nullable("string"),
+            "environment": nullable("string"),
+            "url": nullable("string"),
+            "attributes": {"type": "object"},
+            "occurrences": {"type": "integer", "minimum": 1},
+            "first_seen_at": time(),
+            "last_seen_at": time(),
+            "created_at": time(),
+            "updated_at": time(),
+            "acknowledged_at": nullable("string"),
+            "resolved_at": nullable("string"),
+        },
+    })
+}
+
+/// The schema of a merged change.
+pub fn change_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["id", "repo", "number", "title", "author", "url", "merged_at"],
+        "properties": {
+            "id": {"type": "string", "pattern": "^chg_"},
+            "project_id": nullable("string"),
+            "repo": {"type": "string"},
+            "number": {"type": "integer"},
+            "title": {"type": "string"},
+            "author": {"type": "string"},
+            "merge_commit": nullable("string"),
+            "url": {"type": "string"},
+            "merged_at": time(),
+        },
+    })
+}
+
+/// A ranked suspect: a change plus its rank, distance and reason.
+fn suspect_schema() -> Value {
+    let mut schema = change_schema();
+    for (key, value) in [
+        ("rank", json!({"type": "integer", "minimum": 1})),
+        ("minutes_before", json!({"type": "integer", "minimum": 0})),
+        ("reason", json!({"type": "string"})),
+    ] {
+        schema["properties"][key] = value;
+        if let Some(required) = schema["required"].as_array_mut() {
+            required.push(json!(key));
+        }
+    }
+    schema
+}
+
+fn attempt_report_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["message_id", "endpoint_id", "attempt"],
+        "properties": {
+            "message_id": {"type": "string"},
+            "endpoint_id": {"type": "string"},
+            "attempt": {"type": "object"},
+        },
+    })
+}
+
+/// One catalogue entry: description and schema of `data`.
+pub fn describe(event_type: EventType) -> (&'static str, Value) {
+    use EventType::*;
+    match event_type {
+        IncidentCreated => ("A new incident was opened.", incident_schema()),
+        IncidentUpdated => (
+            "An incident changed: another occurrence, acknowledged, new priority.",
+            incident_schema(),
+        ),
+        IncidentResolved => ("An incident was resolved.", incident_schema()),
+        IncidentAssigned => ("An incident's assignee changed.", incident_schema()),
+        IssueCreated => ("An error-tracker issue appeared.", incident_schema()),
+        IssueUpdated => (
+            "An issue changed: new events, assignment, regression.",
+            incident_schema(),
+        ),
+        IssueResolved => (
+            "An issue was resolved or ignored upstream.",
+            incident_schema(),
+        ),
+        AlertTriggered => (
+            "A firing alert arrived (one per occurrence).",
+            incident_schema(),
+        ),
+        AlertResolved => ("An alert cleared.", incident_schema()),
+        DeployRecorded => ("A change was merged (a deploy).", change_schema()),
+        TimelineUpdated => (
+            "A line was added to an incident's timeline.",
+            json!({"type": "object", "required": ["incident_id", "entry"],
+                   "properties": {"incident_id": {"type": "string"}, "entry": {"type": "object",
+                   "required": ["at", "kind", "message"], "properties": {"at": time(), "kind": {"type": "string"},
+                   "message": {"type": "string"}, "data": {}}}}}),
+        ),
+        HypothesisGenerated => (
+            "Changes that may have caused a new incident, closest first.",
+            json!({"type": "object", "required": ["incident", "suspects"],
+                   "properties": {"incident": incident_schema(), "suspects": {"type": "array", "items": suspect_schema()}}}),
+        ),
+        EndpointDisabled => (
+            "An endpoint was disabled (410 Gone, or failing for too long).",
+            json!({"type": "object", "required": ["endpoint_id", "reason"],
+                   "properties": {"endpoint_id": {"type": "string"}, "reason": {"type": "string"}, "last_attempt": {"type": "object"}}}),
+        ),
+        EndpointRecovered => (
+            "A failing endpoint accepted a message again.",
+            json!({"type": "object", "required": ["endpoint_id"], "properties": {"endpoint_id": {"type": "string"}}}),
+        ),
+        MessageAttemptFailing => (
+            "A message failed four attempts to an endpoint and is still retried.",
+            attempt_report_schema(),
+        ),
+        MessageAttemptExhausted => (
+            "A message ran out of attempts to an endpoint.",
+            attempt_report_schema(),
+        ),
+        Ping => (
+            "A test message from POST /v1/endpoints/{id}/test.",
+            json!({"type": "object", "required": ["endpoint_id", "message"],
+                   "properties": {"endpoint_id": {"type": "string"}, "message": {"type": "string"}}}),
+        ),
+    }
+}
+
+/// The whole catalogue, as `GET /v1/event-types` answers it.
+pub fn catalogue() -> Value {
+    let items: Vec<Value> = EventType::ALL
+        .iter()
+        .map(|t| {
+            let (description, schema) = describe(*t);
+            json!({"type": t.as_str(), "description": description, "schema": schema})
+        })
+        .collect();
+    json!({"items": items, "next_cursor": null})
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::*;
+    use chrono::Utc;
+
+    /// Checks the parts of JSON Schema these schemas use: type (with unions), enum, required,
+    /// properties (no undocumented keys), items, pattern prefixes.
+    fn conforms(value: &Value, schema: &Value, path: &str) -> Result<(), String> {
+        if let Some(options) = schema.get("enum").and_then(Value::as_array) {
+            if !options.contains(value) {
+                return Err(format!("{path}: {value} not in {options:?}"));
+            }
+        }
+        if let Some(kind) = schema.get("type") {
+            let kinds: Vec<&str> = match kind {
+                Value::String(k) => vec![k.as_str()],
+                Value::Array(ks) => ks.iter().filter_map(Value::as_str).collect(),
+                _ => vec![],
+            };
+            let actual = match value {
+                Value::Null => "null",
+                Value::Bool(_) => "boolean",
+                Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+                Value::Number(_) => "number",
+                Value::String(_) => "string",
+                Value::Array(_) => "array",
+                Value::Object(_) => "object",
+            };
+            if !kinds.contains(&actual) && !(actual == "integer" && kinds.contains(&"number")) {
+                return Err(format!("{path}: {actual} is not {kinds:?}"));
+            }
+        }
+        if let (Some(pattern), Some(text)) = (
+            schema.get("pattern").and_then(Value::as_str),
+            value.as_str(),
+        ) {
+            let prefix = pattern.trim_start_matches('^');
+            if !text.starts_with(prefix) {
+                return Err(format!("{path}: {text} does not match {pattern}"));
+            }
+        }
+        if let Some(required) = schema.get("required").and_then(Value::as_array) {
+            for key in required.iter().filter_map(Value::as_str) {
+                if value.get(key).is_none() {
+                    return Err(format!("{path}: `{key}` is missing"));
+                }
+            }
+        }
+        if let (Some(properties), Some(object)) = (
+            schema.get("properties").and_then(Value::as_object),
+            value.as_object(),
+        ) {
+            for (key, sub) in properties {
+                if let Some(v) = object.get(key) {
+                    conforms(v, sub, &format!("{path}.{key}"))?;
+                }
+            }
+            // Every key the code emits must be documented.
+            for key in object.keys() {
+                if !properties.contains_key(key) {
+                    return Err(format!("{path}: `{key}` is emitted but not in the schema"));
+                }
+            }
+        }
+        if let (Some(items), Some(array)) = (schema.get("items"), value.as_array()) {
+            for (i, item) in array.iter().enumerate() {
+                conforms(item, items, &format!("{path}[{i}]"))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn incident() -> Incident {
+        let signal = Signal::new(
+            Source::Generic,
+            Fingerprint::from_key("generic", "x"),
+            "t".into(),
+            Utc::now(),
+        );
+        Incident::open(
+            IncidentId::generate(),
+            TenantId::generate(),
+            IntegrationId::generate(),
+            None,
+            &signal,
+            Utc::now(),
+        )
+    }
+
+    fn change() -> ChangeRecord {
+        ChangeRecord {
+            id: ChangeId::generate(),
+            tenant_id: TenantId::generate(),
+            project_id: None,
+            integration_id: IntegrationId::generate(),
+            repo: "acme/api".into(),
+            number: 7,
+            title: "Fix".into(),
+            author: "ann".into(),
+            merge_commit: Some("abc".into()),
+            url: "https://github.com/acme/api/pull/7".into(),
+            merged_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn real_payloads_conform_to_their_schemas() {
+        let incident = incident().to_json();
+        let mut suspect = change().to_json();
+        suspect["rank"] = json!(1);
+        suspect["minutes_before"] = json!(40);
+        suspect["reason"] = json!("merged 40 min before first occurrence");
+        let cases = [
+            (EventType::IncidentCreated, incident.clone()),
+            (EventType::IssueUpdated, incident.clone()),
+            (EventType::DeployRecorded, change().to_json()),
+            (
+                EventType::HypothesisGenerated,
+                json!({"incident": incident, "suspects": [suspect]}),
+            ),
+            (EventType::EndpointRecovered, json!({"endpoint_id": "ep_1"})),
+            (
+                EventType::Ping,
+                json!({"endpoint_id": "ep_1", "message": "hello"}),
+            ),
+        ];
+        for (event_type, data) in cases {
+            let (_, schema) = describe(event_type);
+            conforms(&data, &schema, event_type.as_str()).unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+
+    #[test]
+    fn the_checker_catches_drift() {
+        let mut incident = incident().to_json();
+        incident["surprise"] = json!(1);
+        assert!(conforms(&incident, &incident_schema(), "incident").is_err());
+        let mut incident = self::incident().to_json();
+        incident["severity"] = json!("urgent");
+        assert!(conforms(&incident, &incident_schema(), "incident").is_err());
+    }
+
+    #[test]
+    fn every_event_type_is_in_the_catalogue() {
+        let catalogue = catalogue();
+        assert_eq!(
+            catalogue["items"].as_array().map(Vec::len),
+            Some(EventType::ALL.len())
+        );
+    }
+}
