@@ -13,6 +13,7 @@ pub mod message;
 pub mod retry;
 pub mod signal;
 pub mod tenant;
+pub mod timeline;
 
 pub use change::{rank_suspects, ChangeRecord, Suspect};
 pub use endpoint::{Endpoint, EndpointUrl, RetiredSecret, UrlPolicy};
@@ -22,9 +23,10 @@ pub use ids::{
     ApiKeyId, ChangeId, DeliveryId, EndpointId, EventId, IncidentId, IntegrationId, MessageId,
     TenantId,
 };
-pub use incident::{Incident, IncidentStatus, Severity, TimelineEntry};
+pub use incident::{Incident, IncidentStatus, Severity};
 pub use integration::{Integration, Source};
 pub use message::{Attempt, AttemptOutcome, DeliveryStatus, DeliveryTask, Message};
 pub use retry::{parse_retry_after, FailureClass, RetrySchedule};
 pub use signal::{Signal, SignalKind, SignalStatus};
 pub use tenant::Tenant;
+pub use timeline::TimelineEntry;

@@ -174,6 +174,13 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<aws_sdk_secretsmanager::Error> for ApiError {
+    /// The data key could not be read: a dependency is down, the caller may retry.
+    fn from(err: aws_sdk_secretsmanager::Error) -> Self {
+        Self::Unavailable(format!("secrets manager: {err}"))
+    }
+}
+
 impl From<AuthError> for ApiError {
     fn from(err: AuthError) -> Self {
         match err {

@@ -51,10 +51,7 @@ pub async fn receive(
     };
     let secret = match &integration.secret {
         Some(sealed) => {
-            let cipher = state
-                .cipher()
-                .await
-                .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+            let cipher = state.cipher().await?;
             Some(
                 cipher
                     .open(sealed, &integration.secret_context())

@@ -109,10 +109,7 @@ pub async fn create(
     let headers =
         check_custom_headers(&body.headers).map_err(|e| ApiError::validation("headers", e))?;
     let rate_limit = checked_rate_limit(body.rate_limit)?;
-    let cipher = state
-        .cipher()
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let cipher = state.cipher().await?;
     let secret = WebhookSecret::generate();
     let now = state.clock.now();
     let id = EndpointId::generate();
@@ -273,10 +270,7 @@ pub async fn rotate_secret(
             ))
         }
     };
-    let cipher = state
-        .cipher()
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let cipher = state.cipher().await?;
     let secret = WebhookSecret::generate();
     let now = state.clock.now();
     endpoint.rotate_secret(
@@ -307,10 +301,7 @@ pub async fn secret(
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
     let endpoint = find(state, principal, req, Scope::EndpointsWrite).await?;
-    let cipher = state
-        .cipher()
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let cipher = state.cipher().await?;
     let secret = cipher
         .open(&endpoint.secret, &endpoint.secret_context())
         .map_err(ApiError::internal)?;

@@ -152,10 +152,7 @@ pub async fn create(
         created_at: state.clock.now(),
     };
     if let Some(secret) = &body.secret {
-        let cipher = state
-            .cipher()
-            .await
-            .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+        let cipher = state.cipher().await?;
         integration.secret = Some(cipher.seal(secret, &integration.secret_context()));
     }
     state.store.create_integration(&integration).await?;
