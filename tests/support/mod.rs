@@ -82,6 +82,63 @@ impl Hub {
     }
 }
 
+impl Hub {
+    /// A generic integration's webhook path (`/v1/hooks/generic/int_…`).
+    pub async fn generic_hook(&self, key: &TenantKey) -> String {
+        let (status, integration) = self
+            .post(
+                "/v1/integrations",
+                key,
+                &json!({"source": "generic", "name": "test"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{integration}");
+        integration["webhook_path"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// An endpoint at `url` subscribed to `event_types`; its JSON (with the secret, shown once).
+    pub async fn endpoint(&self, key: &TenantKey, url: &str, event_types: &[&str]) -> Value {
+        let (status, endpoint) = self
+            .post(
+                "/v1/endpoints",
+                key,
+                &json!({"url": url, "event_types": event_types}),
+            )
+            .await;
+        assert_eq!(status, 201, "{endpoint}");
+        endpoint
+    }
+
+    /// Posts a generic alert to `hook`.
+    pub async fn alert(&self, hook: &str, body: &Value) -> (u16, Value) {
+        self.send(self.http.post(self.url(hook)).json(body)).await
+    }
+}
+
+/// A receiver that answers `status` to the first `failures` requests and 200 after.
+pub async fn receiver(failures: u64, status: u16) -> wiremock::MockServer {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    if failures > 0 {
+        Mock::given(method("POST"))
+            .respond_with(ResponseTemplate::new(status))
+            .up_to_n_times(failures)
+            .with_priority(1)
+            .mount(&server)
+            .await;
+    }
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .with_priority(2)
+        .mount(&server)
+        .await;
+    server
+}
+
 /// Polls `check` until it returns `Some`, for at most `timeout`.
 pub async fn eventually<T, F, Fut>(timeout: Duration, mut check: F) -> Option<T>
 where

@@ -1,11 +1,9 @@
 //! The delivery ledger through the local stack: an exhausted message is visible, can be re-sent,
 //! endpoints can be pinged, and the message list filters.
 
-use faultline_e2e::{eventually, Hub, TenantKey};
+use faultline_e2e::{eventually, receiver, Hub, TenantKey};
 use serde_json::{json, Value};
 use std::time::Duration;
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, ResponseTemplate};
 
 async fn delivery_status(hub: &Hub, key: &TenantKey, id: &str) -> String {
     let (_, message) = hub.get(&format!("/v1/messages/{id}"), key).await;
@@ -18,40 +16,18 @@ async fn delivery_status(hub: &Hub, key: &TenantKey, id: &str) -> String {
 #[tokio::test]
 async fn exhausted_messages_can_be_retried_endpoints_pinged_and_messages_filtered() {
     let hub = Hub::start("1").await;
-    let receiver = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(500))
-        .up_to_n_times(2)
-        .with_priority(1)
-        .mount(&receiver)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .with_priority(2)
-        .mount(&receiver)
-        .await;
+    let receiver = receiver(2, 500).await;
     let key = hub.tenant().await;
-    let (_, integration) = hub
-        .post(
-            "/v1/integrations",
+    let hook = hub.generic_hook(&key).await;
+    let endpoint = hub
+        .endpoint(
             &key,
-            &json!({"source": "generic", "name": "g"}),
-        )
-        .await;
-    let (_, endpoint) = hub
-        .post(
-            "/v1/endpoints",
-            &key,
-            &json!({"url": format!("{}/l", receiver.uri()), "event_types": ["incident.created"]}),
+            &format!("{}/l", receiver.uri()),
+            &["incident.created"],
         )
         .await;
     let endpoint_id = endpoint["id"].as_str().expect("id").to_owned();
-    hub.send(
-        hub.http
-            .post(hub.url(integration["webhook_path"].as_str().unwrap_or_default()))
-            .json(&json!({"title": "Ledger"})),
-    )
-    .await;
+    hub.alert(&hook, &json!({"title": "Ledger"})).await;
 
     let message_id = eventually(Duration::from_secs(20), || async {
         let (_, page) = hub.get("/v1/messages", &key).await;
@@ -142,41 +118,19 @@ async fn exhausted_messages_can_be_retried_endpoints_pinged_and_messages_filtere
 #[tokio::test]
 async fn an_endpoint_recovers_its_failed_messages_and_reports_its_statistics() {
     let hub = Hub::start("1").await;
-    let receiver = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(503))
-        .up_to_n_times(2)
-        .with_priority(1)
-        .mount(&receiver)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .with_priority(2)
-        .mount(&receiver)
-        .await;
+    let receiver = receiver(2, 503).await;
     let key = hub.tenant().await;
-    let (_, integration) = hub
-        .post(
-            "/v1/integrations",
+    let hook = hub.generic_hook(&key).await;
+    let endpoint = hub
+        .endpoint(
             &key,
-            &json!({"source": "generic", "name": "g"}),
-        )
-        .await;
-    let (_, endpoint) = hub
-        .post(
-            "/v1/endpoints",
-            &key,
-            &json!({"url": format!("{}/s", receiver.uri()), "event_types": ["incident.created"]}),
+            &format!("{}/s", receiver.uri()),
+            &["incident.created"],
         )
         .await;
     let endpoint_id = endpoint["id"].as_str().expect("id").to_owned();
     let since = chrono::Utc::now() - chrono::Duration::minutes(5);
-    hub.send(
-        hub.http
-            .post(hub.url(integration["webhook_path"].as_str().unwrap_or_default()))
-            .json(&json!({"title": "Recover me"})),
-    )
-    .await;
+    hub.alert(&hook, &json!({"title": "Recover me"})).await;
     // The 503 is throttling: the retry waits at least 60 s, so recover rather than wait.
     let message_id = eventually(Duration::from_secs(20), || async {
         let (_, page) = hub.get("/v1/messages", &key).await;

@@ -2,11 +2,12 @@
 //! before, during and after a rotation, deliveries verify with every secret that should work and
 //! with no other.
 
-use faultline_e2e::{eventually, verify_with_standardwebhooks, Hub, StandardWebhooksCheck};
+use faultline_e2e::{
+    eventually, receiver, verify_with_standardwebhooks, Hub, StandardWebhooksCheck,
+};
 use serde_json::json;
 use std::time::Duration;
-use wiremock::matchers::method;
-use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{MockServer, Request};
 
 async fn next_delivery(receiver: &MockServer, count: usize) -> Request {
     eventually(Duration::from_secs(20), || async {
@@ -20,28 +21,14 @@ async fn next_delivery(receiver: &MockServer, count: usize) -> Request {
 #[tokio::test]
 async fn receivers_rotate_secrets_with_no_failed_verification() {
     let hub = Hub::start("1").await;
-    let receiver = MockServer::start().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(200))
-        .mount(&receiver)
-        .await;
+    let receiver = receiver(0, 200).await;
     let key = hub.tenant().await;
-    let (_, integration) = hub
-        .post(
-            "/v1/integrations",
+    let hook = hub.generic_hook(&key).await;
+    let endpoint = hub
+        .endpoint(
             &key,
-            &json!({"source": "generic", "name": "g"}),
-        )
-        .await;
-    let hook = integration["webhook_path"]
-        .as_str()
-        .expect("path")
-        .to_owned();
-    let (_, endpoint) = hub
-        .post(
-            "/v1/endpoints",
-            &key,
-            &json!({"url": format!("{}/r", receiver.uri()), "event_types": ["incident.created"]}),
+            &format!("{}/r", receiver.uri()),
+            &["incident.created"],
         )
         .await;
     let id = endpoint["id"].as_str().expect("id").to_owned();
