@@ -14,6 +14,8 @@ pub struct Config {
     pub events_queue_url: String,
     /// The SQS queue of delivery tasks.
     pub deliveries_queue_url: String,
+    /// The dead-letter queues of the events and deliveries queues (for inspection and redrive).
+    pub dead_letter_queues: Vec<DeadLetterQueue>,
     /// Secrets Manager id of the data key (sealing stored secrets).
     pub data_key_secret: String,
     /// Secrets Manager id of the platform admin key.
@@ -30,6 +32,17 @@ pub struct Config {
     pub allowed_subnets: Vec<ipnet::IpNet>,
     /// An AWS endpoint override (the local emulator), from `AWS_ENDPOINT_URL`.
     pub aws_endpoint_url: Option<String>,
+}
+
+/// A dead-letter queue and the queue its messages came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeadLetterQueue {
+    /// `events` or `deliveries`.
+    pub name: &'static str,
+    /// The dead-letter queue.
+    pub url: String,
+    /// Where a redriven message goes back to.
+    pub source_url: String,
 }
 
 /// A required setting is missing or malformed.
@@ -118,11 +131,33 @@ impl Config {
             get("FAULTLINE_LOCAL_MODE").as_deref(),
             Some("1" | "true" | "yes")
         );
+        let events_queue_url = required("FAULTLINE_EVENTS_QUEUE_URL")?;
+        let deliveries_queue_url = required("FAULTLINE_DELIVERIES_QUEUE_URL")?;
+        let dead_letter_queues = [
+            ("events", "FAULTLINE_EVENTS_DLQ_URL", &events_queue_url),
+            (
+                "deliveries",
+                "FAULTLINE_DELIVERIES_DLQ_URL",
+                &deliveries_queue_url,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(name, var, source)| {
+            get(var)
+                .filter(|v| !v.is_empty())
+                .map(|url| DeadLetterQueue {
+                    name,
+                    url,
+                    source_url: source.clone(),
+                })
+        })
+        .collect();
         Ok(Self {
+            dead_letter_queues,
             table: required("FAULTLINE_TABLE")?,
             archive_bucket: required("FAULTLINE_ARCHIVE_BUCKET")?,
-            events_queue_url: required("FAULTLINE_EVENTS_QUEUE_URL")?,
-            deliveries_queue_url: required("FAULTLINE_DELIVERIES_QUEUE_URL")?,
+            events_queue_url,
+            deliveries_queue_url,
             data_key_secret: required("FAULTLINE_DATA_KEY_SECRET")?,
             admin_key_secret: required("FAULTLINE_ADMIN_KEY_SECRET")?,
             retry_schedule,

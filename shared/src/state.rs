@@ -5,7 +5,7 @@ use crate::auth::Authenticator;
 use crate::aws::AwsClients;
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
-use crate::queue::{DeliveryQueue, EventPublisher};
+use crate::queue::{DeadLetters, DeliveryQueue, EventPublisher};
 use crate::secrets::{SecretCipher, SecretsSource};
 use crate::sinks::webhook::WebhookSender;
 use crate::store::Store;
@@ -22,6 +22,8 @@ pub struct AppState {
     pub events: EventPublisher,
     /// Enqueues delivery tasks.
     pub deliveries: DeliveryQueue,
+    /// The dead-letter queues, per tenant.
+    pub dead_letters: DeadLetters,
     /// Archives raw inbound requests.
     pub archive: RawArchive,
     /// Checks API keys.
@@ -52,6 +54,7 @@ impl AppState {
         Self {
             events: EventPublisher::new(clients.sqs.clone(), &config.events_queue_url),
             deliveries: DeliveryQueue::new(clients.sqs.clone(), &config.deliveries_queue_url),
+            dead_letters: DeadLetters::new(clients.sqs.clone(), config.dead_letter_queues.clone()),
             archive: RawArchive::new(clients.s3.clone(), &config.archive_bucket),
             authenticator: Authenticator::new(store.clone(), secret(&config.admin_key_secret)),
             sender: WebhookSender::new(config.url_policy()),

@@ -50,6 +50,8 @@ async fn route(state: &AppState, req: &Request) -> Result<Response<Body>, ApiErr
         }
         "GET /v1/endpoints/{id}/secret" => routes::endpoints::secret(state, &principal, req).await,
         "GET /v1/messages" => routes::messages::list(state, &principal, req).await,
+        "GET /v1/dead-letters" => routes::messages::dead_letters(state, &principal, req).await,
+        "POST /v1/dead-letters/redrive" => routes::messages::redrive(state, &principal, req).await,
         "GET /v1/messages/{id}" => routes::messages::get(state, &principal, req).await,
         "GET /v1/messages/{id}/attempts" => {
             routes::messages::attempts(state, &principal, req).await

@@ -478,3 +478,79 @@ async fn the_event_catalogue_lists_every_type_with_a_schema() {
     .await;
     assert_eq!(status, 401);
 }
+
+#[tokio::test]
+async fn dead_letters_are_visible_and_redriven_per_tenant() {
+    let stack = TestStack::deploy().await;
+    let (tenant, key) = stack.tenant().await;
+    let (other, other_key) = stack.tenant().await;
+    let send = |queue: &'static str, body: Value| {
+        let url = stack.deployment.physical_ids[queue].clone();
+        let sqs = stack.clients.sqs.clone();
+        async move {
+            sqs.send_message()
+                .queue_url(url)
+                .message_body(body.to_string())
+                .send()
+                .await
+                .expect("sent");
+        }
+    };
+    send(
+        "EventsDeadLetterQueue",
+        json!({"tenant_id": tenant, "type": "incident.created", "id": "evt_mine"}),
+    )
+    .await;
+    send(
+        "EventsDeadLetterQueue",
+        json!({"tenant_id": other, "type": "incident.created", "id": "evt_theirs"}),
+    )
+    .await;
+    send(
+        "DeliveriesDeadLetterQueue",
+        json!({"tenant_id": tenant, "attempt": 3}),
+    )
+    .await;
+
+    let (status, listed) = call(
+        &stack,
+        &HttpEvent::load("api/list-dead-letters.json").key(Some(key.expose())),
+    )
+    .await;
+    assert_eq!(status, 200, "{listed}");
+    let mut queues: Vec<&str> = listed["items"]
+        .as_array()
+        .map(|i| i.iter().filter_map(|x| x["queue"].as_str()).collect())
+        .unwrap_or_default();
+    queues.sort_unstable();
+    assert_eq!(queues, vec!["deliveries", "events"]);
+    assert!(!listed.to_string().contains("evt_theirs"));
+
+    let (status, redriven) = call(
+        &stack,
+        &HttpEvent::load("api/redrive-dead-letters.json").key(Some(key.expose())),
+    )
+    .await;
+    assert_eq!((status, redriven["redriven"].as_u64()), (202, Some(2)));
+    let events = stack.drain_queue("EventsQueue").await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["id"], "evt_mine");
+    assert_eq!(stack.drain_queue("DeliveriesQueue").await.len(), 1);
+
+    let (_, theirs) = call(
+        &stack,
+        &HttpEvent::load("api/list-dead-letters.json").key(Some(other_key.expose())),
+    )
+    .await;
+    assert_eq!(
+        theirs["items"].as_array().map(Vec::len),
+        Some(1),
+        "the other tenant's dead letter stays"
+    );
+    let (_, mine) = call(
+        &stack,
+        &HttpEvent::load("api/list-dead-letters.json").key(Some(key.expose())),
+    )
+    .await;
+    assert_eq!(mine["items"].as_array().map(Vec::len), Some(0));
+}

@@ -1,9 +1,11 @@
 //! SQS: publishing domain events, enqueuing delivery tasks, and the SQS-handler batch plumbing.
 
 mod batch;
+mod dead_letters;
 mod deliveries;
 mod events;
 
 pub use batch::{process_batch, QueueError};
+pub use dead_letters::DeadLetters;
 pub use deliveries::DeliveryQueue;
 pub use events::EventPublisher;

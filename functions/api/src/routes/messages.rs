@@ -129,3 +129,39 @@ pub async fn retry(
         &json!({"queued_endpoints": queued}),
     ))
 }
+
+/// `GET /v1/dead-letters`: the tenant's records that failed five times in a row, left in place.
+pub async fn dead_letters(
+    state: &AppState,
+    principal: &Principal,
+    _req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let tenant = require_scope(principal, Scope::EndpointsRead)?;
+    let items = state
+        .dead_letters
+        .peek(tenant)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    Ok(json_response(
+        StatusCode::OK,
+        &json!({"items": items, "next_cursor": null}),
+    ))
+}
+
+/// `POST /v1/dead-letters/redrive`: moves the tenant's dead letters back to their queues.
+pub async fn redrive(
+    state: &AppState,
+    principal: &Principal,
+    _req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let tenant = require_scope(principal, Scope::EndpointsWrite)?;
+    let moved = state
+        .dead_letters
+        .redrive(tenant)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    Ok(json_response(
+        StatusCode::ACCEPTED,
+        &json!({"redriven": moved}),
+    ))
+}
