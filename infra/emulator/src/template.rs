@@ -306,6 +306,8 @@ mod tests {
             "EventsQueue",
             "DeliveriesQueue",
             "DataKeySecret",
+            "EventsDeadLetterQueue",
+            "DeliveriesDeadLetterQueue",
             "PlatformAdminKeySecret",
         ]
         .into_iter()
