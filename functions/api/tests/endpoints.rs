@@ -1,0 +1,210 @@
+//! The api handler's endpoint and delivery-engine routes, fed the sample events in events/api/,
+//! against a stack on the emulator.
+
+use faultline_api::handle;
+use faultline_testkit::{json_of, HttpEvent, TestStack};
+use serde_json::{json, Value};
+
+async fn call(stack: &TestStack, event: &HttpEvent) -> (u16, Value) {
+    json_of(&handle(&stack.state, event.request()).await)
+}
+
+#[tokio::test]
+async fn endpoints_show_their_secret_once_validate_input_and_can_be_changed_and_deleted() {
+    let stack = TestStack::deploy().await;
+    let (_, key) = stack.tenant().await;
+    let key = Some(key.expose());
+
+    let (status, created) = call(
+        &stack,
+        &HttpEvent::load("api/create-endpoint.json").key(key),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert!(created["secret"]
+        .as_str()
+        .unwrap_or_default()
+        .starts_with("whsec_"));
+    let id = created["id"].as_str().expect("id");
+    let (_, shown) = call(
+        &stack,
+        &HttpEvent::load("api/get-endpoint.json")
+            .path_param("id", id)
+            .key(key),
+    )
+    .await;
+    assert!(
+        shown.get("secret").is_none(),
+        "the secret is never shown again"
+    );
+    assert_eq!(
+        shown["event_types"],
+        json!(["incident.created", "incident.resolved"])
+    );
+
+    for (body, field) in [
+        (json!({"url": "ftp://example.com"}), "url"),
+        (json!({"url": "http://10.0.0.8/hook"}), "url"),
+        (json!({"url": "http://169.254.169.254/latest"}), "url"),
+        (
+            json!({"url": "https://example.com", "event_types": ["incident.exploded"]}),
+            "event_types",
+        ),
+        (
+            json!({"url": "https://example.com", "colour": "red"}),
+            "colour",
+        ),
+        (json!({"description": "no url"}), "url"),
+        (json!({"url": 5}), "url"),
+        (
+            json!({"url": "https://example.com", "headers": {"webhook-signature": "v1,forged"}}),
+            "headers",
+        ),
+        (
+            json!({"url": "https://example.com", "headers": {"x-bad": "line\nbreak"}}),
+            "headers",
+        ),
+    ] {
+        let (status, problem) = call(
+            &stack,
+            &HttpEvent::load("api/create-endpoint.json")
+                .key(key)
+                .body_json(&body),
+        )
+        .await;
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (422, Some(field)),
+            "{body}"
+        );
+    }
+
+    let (status, updated) = call(
+        &stack,
+        &HttpEvent::load("api/update-endpoint.json")
+            .path_param("id", id)
+            .key(key),
+    )
+    .await;
+    assert_eq!((status, updated["enabled"].as_bool()), (200, Some(false)));
+    let (status, _) = call(
+        &stack,
+        &HttpEvent::load("api/delete-endpoint.json")
+            .path_param("id", id)
+            .key(key),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (status, _) = call(
+        &stack,
+        &HttpEvent::load("api/delete-endpoint.json")
+            .path_param("id", id)
+            .key(key),
+    )
+    .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn the_event_catalogue_lists_every_type_with_a_schema() {
+    let stack = TestStack::deploy().await;
+    let (_, key) = stack.tenant().await;
+    let (status, catalogue) = call(
+        &stack,
+        &HttpEvent::load("api/list-event-types.json").key(Some(key.expose())),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let items = catalogue["items"].as_array().cloned().unwrap_or_default();
+    assert_eq!(items.len(), faultline::domain::EventType::ALL.len());
+    let created = items
+        .iter()
+        .find(|i| i["type"] == "incident.created")
+        .expect("incident.created");
+    assert_eq!(created["schema"]["type"], "object");
+    assert!(created["schema"]["required"]
+        .as_array()
+        .is_some_and(|r| r.contains(&json!("id"))));
+    let (status, _) = call(
+        &stack,
+        &HttpEvent::load("api/list-event-types.json").key(None),
+    )
+    .await;
+    assert_eq!(status, 401);
+}
+
+#[tokio::test]
+async fn dead_letters_are_visible_and_redriven_per_tenant() {
+    let stack = TestStack::deploy().await;
+    let (tenant, key) = stack.tenant().await;
+    let (other, other_key) = stack.tenant().await;
+    let send = |queue: &'static str, body: Value| {
+        let url = stack.deployment.physical_ids[queue].clone();
+        let sqs = stack.clients.sqs.clone();
+        async move {
+            sqs.send_message()
+                .queue_url(url)
+                .message_body(body.to_string())
+                .send()
+                .await
+                .expect("sent");
+        }
+    };
+    send(
+        "EventsDeadLetterQueue",
+        json!({"tenant_id": tenant, "type": "incident.created", "id": "evt_mine"}),
+    )
+    .await;
+    send(
+        "EventsDeadLetterQueue",
+        json!({"tenant_id": other, "type": "incident.created", "id": "evt_theirs"}),
+    )
+    .await;
+    send(
+        "DeliveriesDeadLetterQueue",
+        json!({"tenant_id": tenant, "attempt": 3}),
+    )
+    .await;
+
+    let (status, listed) = call(
+        &stack,
+        &HttpEvent::load("api/list-dead-letters.json").key(Some(key.expose())),
+    )
+    .await;
+    assert_eq!(status, 200, "{listed}");
+    let mut queues: Vec<&str> = listed["items"]
+        .as_array()
+        .map(|i| i.iter().filter_map(|x| x["queue"].as_str()).collect())
+        .unwrap_or_default();
+    queues.sort_unstable();
+    assert_eq!(queues, vec!["deliveries", "events"]);
+    assert!(!listed.to_string().contains("evt_theirs"));
+
+    let (status, redriven) = call(
+        &stack,
+        &HttpEvent::load("api/redrive-dead-letters.json").key(Some(key.expose())),
+    )
+    .await;
+    assert_eq!((status, redriven["redriven"].as_u64()), (202, Some(2)));
+    let events = stack.drain_queue("EventsQueue").await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["id"], "evt_mine");
+    assert_eq!(stack.drain_queue("DeliveriesQueue").await.len(), 1);
+
+    let (_, theirs) = call(
+        &stack,
+        &HttpEvent::load("api/list-dead-letters.json").key(Some(other_key.expose())),
+    )
+    .await;
+    assert_eq!(
+        theirs["items"].as_array().map(Vec::len),
+        Some(1),
+        "the other tenant's dead letter stays"
+    );
+    let (_, mine) = call(
+        &stack,
+        &HttpEvent::load("api/list-dead-letters.json").key(Some(key.expose())),
+    )
+    .await;
+    assert_eq!(mine["items"].as_array().map(Vec::len), Some(0));
+}
