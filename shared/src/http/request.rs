@@ -126,3 +126,16 @@ fn between_backticks(text: &str) -> Option<String> {
     let end = start + text[start..].find('`')?;
     Some(text[start..end].to_owned())
 }
+
+/// Like [`decode_body`], but an empty body means "all defaults" (for actions whose options are
+/// all optional, such as a retry or a rotation).
+pub fn decode_optional_body<T: DeserializeOwned + Default>(req: &Request) -> Result<T, ApiError> {
+    if body_bytes(req, MAX_BODY_BYTES)?
+        .iter()
+        .all(u8::is_ascii_whitespace)
+    {
+        Ok(T::default())
+    } else {
+        decode_body(req)
+    }
+}

@@ -21,7 +21,6 @@ pub async fn retry_message(
     if state.store.get_message(tenant, message).await?.is_none() {
         return Ok(None);
     }
-    let now = state.clock.now();
     let deliveries = state.store.list_deliveries(tenant, message).await?;
     let chosen: Vec<DeliveryRecord> = deliveries
         .into_iter()
@@ -30,18 +29,20 @@ pub async fn retry_message(
             None => matches!(d.status, DeliveryStatus::Failed | DeliveryStatus::Exhausted),
         })
         .collect();
-    let tasks: Vec<DeliveryTask> = chosen
-        .iter()
-        .map(|d| DeliveryTask {
-            tenant_id: tenant.clone(),
-            message_id: message.clone(),
-            endpoint_id: d.endpoint_id.clone(),
-            // The next attempt number: its claim keeps a racing scheduled retry from doubling it.
-            attempt: d.attempts + 1,
-            not_before: now,
-        })
-        .collect();
-    for delivery in &chosen {
+    requeue_now(state, tenant, &chosen).await?;
+    Ok(Some(chosen.into_iter().map(|d| d.endpoint_id).collect()))
+}
+
+/// Marks deliveries pending and queues their next attempt now. The next attempt number's claim
+/// keeps a racing scheduled retry from sending it twice.
+async fn requeue_now(
+    state: &AppState,
+    tenant: &TenantId,
+    deliveries: &[DeliveryRecord],
+) -> Result<(), ServiceError> {
+    let now = state.clock.now();
+    let mut tasks = Vec::with_capacity(deliveries.len());
+    for delivery in deliveries {
         let pending = DeliveryRecord {
             status: DeliveryStatus::Pending,
             next_attempt_at: Some(now),
@@ -49,9 +50,16 @@ pub async fn retry_message(
             ..delivery.clone()
         };
         state.store.set_delivery(tenant, &pending).await?;
+        tasks.push(DeliveryTask {
+            tenant_id: tenant.clone(),
+            message_id: delivery.message_id.clone(),
+            endpoint_id: delivery.endpoint_id.clone(),
+            attempt: delivery.attempts + 1,
+            not_before: now,
+        });
     }
     state.deliveries.enqueue_now(&tasks).await?;
-    Ok(Some(tasks.into_iter().map(|t| t.endpoint_id).collect()))
+    Ok(())
 }
 
 /// Sends a `ping` message to one endpoint (whatever its event-type filter) and returns its id.
@@ -117,25 +125,8 @@ pub async fn recover_endpoint(
         .into_iter()
         .filter(|d| matches!(d.status, DeliveryStatus::Failed | DeliveryStatus::Exhausted))
         .collect();
-    let mut tasks = Vec::with_capacity(failed.len());
-    for delivery in &failed {
-        let pending = DeliveryRecord {
-            status: DeliveryStatus::Pending,
-            next_attempt_at: Some(now),
-            updated_at: now,
-            ..delivery.clone()
-        };
-        state.store.set_delivery(tenant, &pending).await?;
-        tasks.push(DeliveryTask {
-            tenant_id: tenant.clone(),
-            message_id: delivery.message_id.clone(),
-            endpoint_id: endpoint.id.clone(),
-            attempt: delivery.attempts + 1,
-            not_before: now,
-        });
-    }
-    state.deliveries.enqueue_now(&tasks).await?;
-    Ok(tasks.len())
+    requeue_now(state, tenant, &failed).await?;
+    Ok(failed.len())
 }
 
 /// Delivery statistics of an endpoint over the last `window`: attempts by outcome and status

@@ -207,8 +207,14 @@ pub async fn update(
         endpoint.enabled = enabled;
     }
     endpoint.updated_at = state.clock.now();
-    match state.store.update_endpoint(&endpoint).await {
-        Ok(()) => Ok(json_response(StatusCode::OK, &endpoint.to_json())),
+    save(state, &endpoint).await?;
+    Ok(json_response(StatusCode::OK, &endpoint.to_json()))
+}
+
+/// Writes a changed endpoint back; one deleted meanwhile is "not found".
+async fn save(state: &AppState, endpoint: &Endpoint) -> Result<(), ApiError> {
+    match state.store.update_endpoint(endpoint).await {
+        Ok(()) => Ok(()),
         Err(faultline::store::StoreError::Conflict) => {
             Err(ApiError::not_found("endpoint", endpoint.id.as_str()))
         }
@@ -247,14 +253,7 @@ pub async fn rotate_secret(
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
     let mut endpoint = find(state, principal, req, Scope::EndpointsWrite).await?;
-    let body: RotateSecret = if faultline::http::body_bytes(req, 1024)?
-        .iter()
-        .all(u8::is_ascii_whitespace)
-    {
-        RotateSecret::default()
-    } else {
-        decode_body(req)?
-    };
+    let body: RotateSecret = faultline::http::decode_optional_body(req)?;
     let grace = match body.grace_period_seconds {
         None => Endpoint::DEFAULT_GRACE,
         Some(secs) if (0..=Endpoint::MAX_GRACE.num_seconds()).contains(&secs) => {
@@ -278,13 +277,7 @@ pub async fn rotate_secret(
         grace,
         now,
     );
-    match state.store.update_endpoint(&endpoint).await {
-        Ok(()) => {}
-        Err(faultline::store::StoreError::Conflict) => {
-            return Err(ApiError::not_found("endpoint", endpoint.id.as_str()))
-        }
-        Err(other) => return Err(other.into()),
-    }
+    save(state, &endpoint).await?;
     Ok(json_response(
         StatusCode::OK,
         &json!({

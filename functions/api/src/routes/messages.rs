@@ -1,8 +1,7 @@
 use faultline::auth::{Principal, Scope};
 use faultline::domain::{EndpointId, EventType, MessageId};
 use faultline::http::{
-    decode_body, json_response, page_request, page_response, path_id, query_param, require_scope,
-    ApiError,
+    json_response, page_request, page_response, path_id, query_param, require_scope, ApiError,
 };
 use faultline::services::ledger::retry_message;
 use faultline::AppState;
@@ -99,14 +98,7 @@ pub async fn retry(
 ) -> Result<Response<Body>, ApiError> {
     let tenant = require_scope(principal, Scope::EndpointsWrite)?;
     let id = path_id(req, "id", "message", MessageId::parse)?;
-    let body: Retry = if faultline::http::body_bytes(req, 1024)?
-        .iter()
-        .all(u8::is_ascii_whitespace)
-    {
-        Retry::default()
-    } else {
-        decode_body(req)?
-    };
+    let body: Retry = faultline::http::decode_optional_body(req)?;
     let endpoint = match body.endpoint_id.as_deref() {
         None => None,
         Some(raw) => Some(
