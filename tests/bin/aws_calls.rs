@@ -262,9 +262,7 @@ async fn dispatch_calls(
     tenant: &TenantId,
     counter: &CallCounter,
 ) -> anyhow::Result<()> {
-    use faultline::domain::{
-        DeliveryTask, DomainEvent, Endpoint, EndpointId, EventType, Message, MessageId,
-    };
+    use faultline::domain::{DeliveryTask, DomainEvent, Endpoint, EndpointId, EventType, Message};
     let receiver = wiremock::MockServer::start().await;
     wiremock::Mock::given(wiremock::matchers::method("POST"))
         .respond_with(wiremock::ResponseTemplate::new(200))
@@ -304,14 +302,7 @@ async fn dispatch_calls(
             json!({"id": "inc_1"}),
             chrono::Utc::now(),
         );
-        let message = Message {
-            id: MessageId::for_event(&event.id),
-            tenant_id: tenant.clone(),
-            event_id: event.id.clone(),
-            event_type: event.event_type,
-            body: event.webhook_body(),
-            created_at: chrono::Utc::now(),
-        };
+        let message = Message::for_event(&event, chrono::Utc::now());
         state.store.put_message_once(&message).await?;
         let bodies: Vec<String> = endpoints
             .iter()

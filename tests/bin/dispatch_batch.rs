@@ -6,9 +6,7 @@
 use chrono::Utc;
 use faultline::aws::AwsClients;
 use faultline::clock::Clock;
-use faultline::domain::{
-    DeliveryTask, DomainEvent, EventType, Message, MessageId, Tenant, TenantId,
-};
+use faultline::domain::{DeliveryTask, DomainEvent, EventType, Message, Tenant, TenantId};
 use faultline::{AppState, Config};
 use faultline_emulator::{deploy, free_port, Emulator, Template};
 use serde_json::json;
@@ -46,14 +44,7 @@ async fn batch(
             json!({"id": "inc_1", "title": "x".repeat(512)}),
             Utc::now(),
         );
-        let message = Message {
-            id: MessageId::for_event(&event.id),
-            tenant_id: tenant.clone(),
-            event_id: event.id.clone(),
-            event_type: event.event_type,
-            body: event.webhook_body(),
-            created_at: Utc::now(),
-        };
+        let message = Message::for_event(&event, Utc::now());
         state
             .store
             .put_message_once(&message)

@@ -5,7 +5,7 @@ use aws_lambda_events::event::sqs::SqsEvent;
 use chrono::{Duration, Utc};
 use faultline::clock::Clock;
 use faultline::domain::{
-    DeliveryStatus, DeliveryTask, DomainEvent, Endpoint, EventType, Message, MessageId, TenantId,
+    DeliveryStatus, DeliveryTask, DomainEvent, Endpoint, EventType, Message, TenantId,
 };
 use faultline::signing::WebhookSecret;
 use faultline::store::PageRequest;
@@ -35,14 +35,7 @@ async fn fixture(stack: TestStack, receiver: &MockServer) -> Fixture {
         json!({"id": "inc_1"}),
         now,
     );
-    let message = Message {
-        id: MessageId::for_event(&event.id),
-        tenant_id: tenant.clone(),
-        event_id: event.id.clone(),
-        event_type: event.event_type,
-        body: event.webhook_body(),
-        created_at: now,
-    };
+    let message = Message::for_event(&event, now);
     stack
         .state
         .store

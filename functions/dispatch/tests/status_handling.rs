@@ -4,9 +4,7 @@
 
 use chrono::Utc;
 use faultline::clock::Clock;
-use faultline::domain::{
-    DeliveryTask, DomainEvent, Endpoint, EventType, Message, MessageId, TenantId,
-};
+use faultline::domain::{DeliveryTask, DomainEvent, Endpoint, EventType, Message, TenantId};
 use faultline::store::PageRequest;
 use faultline::AppState;
 use faultline_dispatch::handle;
@@ -35,14 +33,7 @@ async fn case(schedule: &str, receiver: &MockServer) -> Case {
         json!({"id": "inc_1"}),
         Utc::now(),
     );
-    let message = Message {
-        id: MessageId::for_event(&event.id),
-        tenant_id: tenant.clone(),
-        event_id: event.id.clone(),
-        event_type: event.event_type,
-        body: event.webhook_body(),
-        created_at: Utc::now(),
-    };
+    let message = Message::for_event(&event, Utc::now());
     stack
         .state
         .store
@@ -423,14 +414,7 @@ async fn a_rate_limited_endpoint_gets_its_limit_per_second_and_the_excess_is_def
             json!({}),
             Utc::now(),
         );
-        let message = Message {
-            id: MessageId::for_event(&event.id),
-            tenant_id: c.tenant.clone(),
-            event_id: event.id.clone(),
-            event_type: event.event_type,
-            body: event.webhook_body(),
-            created_at: Utc::now(),
-        };
+        let message = Message::for_event(&event, Utc::now());
         c.stack
             .state
             .store

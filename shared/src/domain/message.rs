@@ -23,6 +23,19 @@ pub struct Message {
 }
 
 impl Message {
+    /// The message carrying `event`: its id derives from the event's, its body is the exact
+    /// payload every endpoint receives.
+    pub fn for_event(event: &super::DomainEvent, created_at: DateTime<Utc>) -> Self {
+        Self {
+            id: MessageId::for_event(&event.id),
+            tenant_id: event.tenant_id.clone(),
+            event_id: event.id.clone(),
+            event_type: event.event_type,
+            body: event.webhook_body(),
+            created_at,
+        }
+    }
+
     /// The public JSON form.
     pub fn to_json(&self) -> Value {
         let payload: Value = serde_json::from_str(&self.body).unwrap_or(Value::Null);

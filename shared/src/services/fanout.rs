@@ -1,7 +1,7 @@
 //! Domain event → one delivery task per subscribed endpoint.
 
 use super::ServiceError;
-use crate::domain::{DeliveryStatus, DeliveryTask, DomainEvent, Message, MessageId};
+use crate::domain::{DeliveryStatus, DeliveryTask, DomainEvent, Message};
 use crate::store::DeliveryRecord;
 use crate::AppState;
 
@@ -19,14 +19,7 @@ pub async fn fan_out(state: &AppState, event: &DomainEvent) -> Result<usize, Ser
         return Ok(0);
     }
     let now = state.clock.now();
-    let message = Message {
-        id: MessageId::for_event(&event.id),
-        tenant_id: event.tenant_id.clone(),
-        event_id: event.id.clone(),
-        event_type: event.event_type,
-        body: event.webhook_body(),
-        created_at: now,
-    };
+    let message = Message::for_event(event, now);
     state.store.put_message_once(&message).await?;
     let mut tasks = Vec::with_capacity(subscribed.len());
     for endpoint in &subscribed {

@@ -71,14 +71,7 @@ pub async fn send_test(state: &AppState, endpoint: &Endpoint) -> Result<MessageI
         json!({"endpoint_id": endpoint.id, "message": "This is a test message from Faultline."}),
         now,
     );
-    let message = Message {
-        id: MessageId::for_event(&event.id),
-        tenant_id: endpoint.tenant_id.clone(),
-        event_id: event.id.clone(),
-        event_type: EventType::Ping,
-        body: event.webhook_body(),
-        created_at: now,
-    };
+    let message = Message::for_event(&event, now);
     state.store.put_message_once(&message).await?;
     let delivery = DeliveryRecord {
         message_id: message.id.clone(),
