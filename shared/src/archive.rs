@@ -1,5 +1,6 @@
-//! Raw inbound requests, archived to S3 before processing so any delivery can be inspected or
-//! replayed: exact body bytes (base64) and headers with secrets redacted.
+//! The S3 bucket: raw inbound requests, archived before processing so any delivery can be inspected
+//! or replayed (exact body bytes in base64, headers with secrets redacted), and outgoing message
+//! bodies too large for a table item.
 
 use crate::domain::{Source, TenantId};
 use aws_sdk_s3::primitives::ByteStream;
@@ -70,20 +71,7 @@ impl RawArchive {
 
     /// Reads an archived request back: its headers and exact body bytes.
     pub async fn get(&self, key: &str) -> Result<(Vec<(String, String)>, Vec<u8>), ArchiveError> {
-        let object = self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-            .map_err(|e| ArchiveError(format!("{}", aws_sdk_s3::Error::from(e))))?;
-        let bytes = object
-            .body
-            .collect()
-            .await
-            .map_err(|e| ArchiveError(e.to_string()))?
-            .into_bytes();
+        let bytes = self.get_object(key).await?;
         let document: serde_json::Value =
             serde_json::from_slice(&bytes).map_err(|e| ArchiveError(e.to_string()))?;
         let headers = document["headers"]
@@ -125,16 +113,42 @@ impl RawArchive {
             "headers": headers,
             "body_base64": BASE64.encode(request.body),
         });
+        self.put_object(&key, document.to_string().into_bytes())
+            .await?;
+        Ok(key)
+    }
+
+    /// Stores a JSON object under `key` (overwriting: callers use content-derived keys).
+    pub async fn put_object(&self, key: &str, bytes: Vec<u8>) -> Result<(), ArchiveError> {
         self.client
             .put_object()
             .bucket(&self.bucket)
-            .key(&key)
+            .key(key)
             .content_type("application/json")
-            .body(ByteStream::from(document.to_string().into_bytes()))
+            .body(ByteStream::from(bytes))
             .send()
             .await
             .map_err(|e| ArchiveError(format!("{}", aws_sdk_s3::Error::from(e))))?;
-        Ok(key)
+        Ok(())
+    }
+
+    /// The bytes stored under `key`.
+    pub async fn get_object(&self, key: &str) -> Result<Vec<u8>, ArchiveError> {
+        let object = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| ArchiveError(format!("{}", aws_sdk_s3::Error::from(e))))?;
+        Ok(object
+            .body
+            .collect()
+            .await
+            .map_err(|e| ArchiveError(e.to_string()))?
+            .into_bytes()
+            .to_vec())
     }
 }
 

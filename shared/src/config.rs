@@ -20,8 +20,11 @@ pub struct Config {
     pub data_key_secret: String,
     /// Secrets Manager id of the platform admin key.
     pub admin_key_secret: String,
-    /// Retry delays for outgoing webhooks.
+    /// Retry delays for outgoing webhooks (a tenant may set its own).
     pub retry_schedule: RetrySchedule,
+    /// The largest outgoing webhook body, in bytes (`FAULTLINE_MAX_PAYLOAD_BYTES`, default
+    /// 256 KiB); larger messages are recorded and exhausted, never sent truncated.
+    pub max_payload_bytes: usize,
     /// How far before an incident's first occurrence merged changes are suspects.
     pub suspect_window: chrono::Duration,
     /// An endpoint failing continuously for this long is disabled.
@@ -93,27 +96,24 @@ impl Config {
             })?,
             None => RetrySchedule::default(),
         };
-        let suspect_window = match get("FAULTLINE_SUSPECT_WINDOW_HOURS").filter(|v| !v.is_empty()) {
-            None => chrono::Duration::hours(24),
-            Some(text) => text
-                .parse::<u32>()
-                .map(|hours| chrono::Duration::hours(i64::from(hours)))
-                .map_err(|_| ConfigError::Invalid {
-                    name: "FAULTLINE_SUSPECT_WINDOW_HOURS",
-                    reason: format!("`{text}` is not a whole number of hours"),
-                })?,
-        };
-        let disable_failing_after =
-            match get("FAULTLINE_DISABLE_FAILING_AFTER_HOURS").filter(|v| !v.is_empty()) {
-                None => chrono::Duration::days(5),
+        let whole_number = |name: &'static str, default: u32| -> Result<u32, ConfigError> {
+            match get(name).filter(|v| !v.is_empty()) {
+                None => Ok(default),
                 Some(text) => text
+                    .trim()
                     .parse::<u32>()
-                    .map(|hours| chrono::Duration::hours(i64::from(hours)))
                     .map_err(|_| ConfigError::Invalid {
-                        name: "FAULTLINE_DISABLE_FAILING_AFTER_HOURS",
-                        reason: format!("`{text}` is not a whole number of hours"),
-                    })?,
-            };
+                        name,
+                        reason: format!("`{text}` is not a whole number"),
+                    }),
+            }
+        };
+        let hours = |name, default| {
+            whole_number(name, default).map(|h| chrono::Duration::hours(i64::from(h)))
+        };
+        let suspect_window = hours("FAULTLINE_SUSPECT_WINDOW_HOURS", 24)?;
+        let disable_failing_after = hours("FAULTLINE_DISABLE_FAILING_AFTER_HOURS", 5 * 24)?;
+        let max_payload_bytes = whole_number("FAULTLINE_MAX_PAYLOAD_BYTES", 256 * 1024)? as usize;
         let allowed_subnets = get("FAULTLINE_ALLOWED_SUBNETS")
             .unwrap_or_default()
             .split(',')
@@ -161,6 +161,7 @@ impl Config {
             data_key_secret: required("FAULTLINE_DATA_KEY_SECRET")?,
             admin_key_secret: required("FAULTLINE_ADMIN_KEY_SECRET")?,
             retry_schedule,
+            max_payload_bytes,
             suspect_window,
             disable_failing_after,
             local_mode,

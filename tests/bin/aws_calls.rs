@@ -196,6 +196,7 @@ async fn main() -> anyhow::Result<()> {
         id: TenantId::generate(),
         name: "bench".into(),
         created_at: chrono::Utc::now(),
+        settings: Default::default(),
     };
     state.store.create_tenant(&tenant).await?;
     println!(

@@ -89,6 +89,7 @@ async fn main() -> anyhow::Result<()> {
         id: TenantId::generate(),
         name: "bench".into(),
         created_at: Utc::now(),
+        settings: Default::default(),
     };
     state.store.create_tenant(&tenant).await?;
     let cipher = state.cipher().await?;

@@ -30,6 +30,8 @@ async fn route(state: &AppState, req: &Request) -> Result<Response<Body>, ApiErr
     }
     match route.as_str() {
         "POST /v1/tenants" => routes::tenants::create(state, &principal, req).await,
+        "GET /v1/tenants/{id}" => routes::tenants::get(state, &principal, req).await,
+        "PATCH /v1/tenants/{id}" => routes::tenants::update(state, &principal, req).await,
         "POST /v1/integrations" => routes::integrations::create(state, &principal, req).await,
         "GET /v1/integrations" => routes::integrations::list(state, &principal, req).await,
         "POST /v1/hooks/deliveries/{id}/replay" => {

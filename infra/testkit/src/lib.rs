@@ -71,6 +71,7 @@ impl TestStack {
             id: TenantId::generate(),
             name: "test tenant".into(),
             created_at: self.state.clock.now(),
+            settings: Default::default(),
         };
         self.state
             .store

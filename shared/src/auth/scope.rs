@@ -24,11 +24,14 @@ pub enum Scope {
     /// Create, list and revoke API keys.
     #[serde(rename = "keys:manage")]
     KeysManage,
+    /// Change the tenant's own settings (retry schedule, limits).
+    #[serde(rename = "tenant:manage")]
+    TenantManage,
 }
 
 impl Scope {
     /// Every scope: what a tenant's admin key holds.
-    pub const ALL: [Scope; 7] = [
+    pub const ALL: [Scope; 8] = [
         Self::IncidentsRead,
         Self::IncidentsWrite,
         Self::IntegrationsRead,
@@ -36,6 +39,7 @@ impl Scope {
         Self::EndpointsRead,
         Self::EndpointsWrite,
         Self::KeysManage,
+        Self::TenantManage,
     ];
 
     /// The wire name, e.g. `incidents:read`.
@@ -48,6 +52,7 @@ impl Scope {
             Self::EndpointsRead => "endpoints:read",
             Self::EndpointsWrite => "endpoints:write",
             Self::KeysManage => "keys:manage",
+            Self::TenantManage => "tenant:manage",
         }
     }
 

@@ -1,6 +1,6 @@
 //! Outgoing messages, their per-endpoint delivery state, and the attempt ledger.
 
-use super::{EndpointId, EventId, EventType, MessageId, TenantId};
+use super::{EndpointId, EventId, EventType, MessageId, RetrySchedule, TenantId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -16,8 +16,18 @@ pub struct Message {
     pub event_id: EventId,
     /// The event's type.
     pub event_type: EventType,
-    /// The exact body POSTed (signatures are computed over these bytes).
+    /// The exact body POSTed (signatures are computed over these bytes). Empty in the stored item
+    /// when the body lives in S3 (`body_ref`); loaded back before use.
     pub body: String,
+    /// The S3 key of a body too large to keep in the table item.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body_ref: Option<String>,
+    /// The body's size in bytes.
+    #[serde(default)]
+    pub body_bytes: usize,
+    /// The tenant's retry delays (seconds) when the message was created; `None`: the deployment's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_schedule: Option<Vec<u64>>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
 }
@@ -26,24 +36,44 @@ impl Message {
     /// The message carrying `event`: its id derives from the event's, its body is the exact
     /// payload every endpoint receives.
     pub fn for_event(event: &super::DomainEvent, created_at: DateTime<Utc>) -> Self {
+        let body = event.webhook_body();
         Self {
             id: MessageId::for_event(&event.id),
             tenant_id: event.tenant_id.clone(),
             event_id: event.id.clone(),
             event_type: event.event_type,
-            body: event.webhook_body(),
+            body_bytes: body.len(),
+            body,
+            body_ref: None,
+            retry_schedule: None,
             created_at,
         }
     }
 
-    /// The public JSON form.
+    /// The delays between its attempts: the tenant's schedule when it had one, else `default`.
+    pub fn retry_schedule_or(&self, default: &RetrySchedule) -> RetrySchedule {
+        match &self.retry_schedule {
+            Some(secs) => default.with_delays(secs),
+            None => default.clone(),
+        }
+    }
+
+    /// The public JSON form. A body kept in S3 and not loaded (message listings) shows as
+    /// `"payload": null` with `payload_stored: "s3"`; `GET /v1/messages/{id}` loads it.
     pub fn to_json(&self) -> Value {
-        let payload: Value = serde_json::from_str(&self.body).unwrap_or(Value::Null);
+        let loaded = self.body_ref.is_none() || !self.body.is_empty();
+        let payload: Value = if loaded {
+            serde_json::from_str(&self.body).unwrap_or(Value::Null)
+        } else {
+            Value::Null
+        };
         json!({
             "id": self.id,
             "event_id": self.event_id,
             "event_type": self.event_type,
             "payload": payload,
+            "payload_bytes": self.body_bytes,
+            "payload_stored": if self.body_ref.is_some() { "s3" } else { "inline" },
             "created_at": self.created_at,
         })
     }

@@ -28,5 +28,5 @@ pub use integration::{Integration, Source};
 pub use message::{Attempt, AttemptOutcome, DeliveryStatus, DeliveryTask, Message};
 pub use retry::{parse_retry_after, FailureClass, RetrySchedule};
 pub use signal::{Signal, SignalKind, SignalStatus};
-pub use tenant::Tenant;
+pub use tenant::{Tenant, TenantSettings};
 pub use timeline::TimelineEntry;

@@ -43,6 +43,32 @@ impl RetrySchedule {
         Ok(Self::from_secs(&secs))
     }
 
+    /// Other delays (whole seconds), jittered as this schedule is: a tenant's own schedule.
+    pub fn with_delays(&self, secs: &[u64]) -> Self {
+        Self {
+            jitter: self.jitter,
+            ..Self::from_secs(secs)
+        }
+    }
+
+    /// The delays in whole seconds.
+    pub fn delays_secs(&self) -> Vec<u64> {
+        self.delays.iter().map(Duration::as_secs).collect()
+    }
+
+    /// Checks a tenant's schedule: 1 to 20 retries, each 1 s to 7 days.
+    pub fn check_tenant_delays(secs: &[u64]) -> Result<(), String> {
+        if secs.is_empty() || secs.len() > 20 {
+            return Err("must list 1 to 20 delays (seconds)".into());
+        }
+        if let Some(bad) = secs.iter().find(|d| !(1..=604_800).contains(*d)) {
+            return Err(format!(
+                "has {bad}: each delay must be 1 to 604800 seconds (7 days)"
+            ));
+        }
+        Ok(())
+    }
+
     /// The same delays without jitter (for tests that assert exact times).
     pub fn without_jitter(mut self) -> Self {
         self.jitter = false;
@@ -75,6 +101,9 @@ pub enum FailureClass {
     Gone,
     /// Anything else (other statuses, redirects, connection errors).
     Other,
+    /// Not sent, and retrying cannot help (the message is over the payload limit); not the
+    /// endpoint's fault.
+    Permanent,
 }
 
 impl FailureClass {
@@ -105,7 +134,7 @@ impl RetrySchedule {
     ) -> Option<Duration> {
         let scheduled = self.next_delay(attempts_made)?;
         match class {
-            FailureClass::Gone => None,
+            FailureClass::Gone | FailureClass::Permanent => None,
             FailureClass::Other => Some(scheduled),
             FailureClass::Throttled => {
                 let wanted = retry_after.map_or(scheduled, |asked| asked.min(scheduled * 2));

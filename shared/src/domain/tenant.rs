@@ -13,4 +13,28 @@ pub struct Tenant {
     pub name: String,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// What the tenant chose instead of the deployment's defaults.
+    #[serde(default)]
+    pub settings: TenantSettings,
+}
+
+/// A tenant's own settings; `None` everywhere means the deployment's defaults.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TenantSettings {
+    /// Retry delays (seconds) for its outgoing webhooks; applies to messages created after the
+    /// change (a message keeps the schedule it was created with).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_schedule: Option<Vec<u64>>,
+}
+
+impl Tenant {
+    /// The public JSON form.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "id": self.id,
+            "name": self.name,
+            "created_at": self.created_at,
+            "settings": {"retry_schedule": self.settings.retry_schedule},
+        })
+    }
 }

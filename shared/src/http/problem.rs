@@ -174,6 +174,18 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::services::ServiceError> for ApiError {
+    /// A flow failed on a dependency: the caller may retry; a stored-data problem is internal.
+    fn from(err: crate::services::ServiceError) -> Self {
+        use crate::services::ServiceError;
+        match err {
+            ServiceError::Store(store) => store.into(),
+            ServiceError::Malformed(cause) => Self::Internal(cause),
+            other => Self::Unavailable(other.to_string()),
+        }
+    }
+}
+
 impl From<aws_sdk_secretsmanager::Error> for ApiError {
     /// The data key could not be read: a dependency is down, the caller may retry.
     fn from(err: aws_sdk_secretsmanager::Error) -> Self {

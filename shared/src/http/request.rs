@@ -139,3 +139,13 @@ pub fn decode_optional_body<T: DeserializeOwned + Default>(req: &Request) -> Res
         decode_body(req)
     }
 }
+
+/// For PATCH bodies (`#[serde(default, deserialize_with = "nullable")]`): tells an absent field
+/// (`None`, leave as is) from an explicit `null` (`Some(None)`, remove).
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}

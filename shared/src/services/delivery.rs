@@ -5,7 +5,7 @@ use super::outbox::publish_parked;
 use super::ServiceError;
 use crate::domain::{
     parse_retry_after, Attempt, AttemptOutcome, DeliveryStatus, DeliveryTask, DomainEvent,
-    Endpoint, EventType, FailureClass, Message,
+    Endpoint, EventType, FailureClass, Message, RetrySchedule,
 };
 use crate::domain::{EndpointId, MessageId, TenantId};
 use crate::signing::WebhookSecret;
@@ -72,7 +72,7 @@ impl BatchLookups {
         .into_iter()
         .collect::<Result<HashMap<_, _>, _>>()?;
         let messages = join_all(message_keys.into_iter().map(|key| async move {
-            let found = state.store.get_message(&key.0, &key.1).await;
+            let found = super::messages::load_message(state, &key.0, &key.1).await;
             found.map(|message| (key, message))
         }))
         .await
@@ -111,10 +111,7 @@ impl BatchLookups {
             .get(&(task.tenant_id.clone(), task.message_id.clone()))
         {
             Some(found) => Ok(found.clone()),
-            None => Ok(state
-                .store
-                .get_message(&task.tenant_id, &task.message_id)
-                .await?),
+            None => super::messages::load_message(state, &task.tenant_id, &task.message_id).await,
         }
     }
 }
@@ -211,8 +208,19 @@ pub async fn dispatch_with(
         }
     }
 
-    let result = send(state, &endpoint, &message, now).await?;
-    record_result(state, task, &endpoint, claim, result, now).await
+    let result = if message.body_bytes > state.config.max_payload_bytes {
+        DeliveryResult::not_sent(
+            format!(
+                "the message body is {} bytes, over the payload limit of {} bytes",
+                message.body_bytes, state.config.max_payload_bytes
+            ),
+            PAYLOAD_TOO_LARGE,
+        )
+    } else {
+        send(state, &endpoint, &message, now).await?
+    };
+    let schedule = message.retry_schedule_or(&state.config.retry_schedule);
+    record_result(state, task, &endpoint, claim, result, &schedule, now).await
 }
 
 async fn send(
@@ -223,15 +231,10 @@ async fn send(
 ) -> Result<DeliveryResult, ServiceError> {
     let policy = state.config.url_policy();
     if let Err(reason) = policy.check(&endpoint.url) {
-        return Ok(DeliveryResult {
-            status_code: 0,
-            latency_ms: 0,
-            response_excerpt: String::new(),
-            error: Some(format!("endpoint URL refused: {reason}")),
-            error_kind: Some("refused"),
-            timed_out: false,
-            retry_after: None,
-        });
+        return Ok(DeliveryResult::not_sent(
+            format!("endpoint URL refused: {reason}"),
+            "refused",
+        ));
     }
     let cipher = state
         .cipher()
@@ -261,6 +264,10 @@ async fn send(
         .await)
 }
 
+/// The `error_kind` of a message over the payload limit: exhausted at once (retrying cannot help);
+/// `POST /v1/messages/{id}/retry` sends it after the limit is raised.
+pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+
 /// Attempts after which a still-failing message is reported with `message.attempt.failing`.
 pub const FAILING_AFTER_ATTEMPTS: u32 = 4;
 
@@ -270,10 +277,15 @@ async fn record_result(
     endpoint: &Endpoint,
     mut attempt: Attempt,
     result: DeliveryResult,
+    schedule: &RetrySchedule,
     now: DateTime<Utc>,
 ) -> Result<DispatchOutcome, ServiceError> {
     let succeeded = result.succeeded();
-    let class = FailureClass::of(result.status_code, result.timed_out);
+    let class = if result.error_kind == Some(PAYLOAD_TOO_LARGE) {
+        FailureClass::Permanent
+    } else {
+        FailureClass::of(result.status_code, result.timed_out)
+    };
     let next_at = if succeeded {
         None
     } else {
@@ -281,9 +293,7 @@ async fn record_result(
             .retry_after
             .as_deref()
             .and_then(|v| parse_retry_after(v, now));
-        state
-            .config
-            .retry_schedule
+        schedule
             .delay_after_failure(task.attempt, class, retry_after)
             .map(|delay| now + Duration::from_std(delay).unwrap_or(Duration::MAX))
     };
@@ -361,6 +371,9 @@ async fn report(
         } else {
             HealthChange::None
         }
+    } else if class == FailureClass::Permanent {
+        // Not the endpoint's fault: its health is left as it was.
+        HealthChange::None
     } else {
         let gone = (class == FailureClass::Gone).then_some("the endpoint answered 410 Gone");
         state

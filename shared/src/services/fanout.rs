@@ -1,7 +1,7 @@
 //! Domain event → one delivery task per subscribed endpoint.
 
 use super::ServiceError;
-use crate::domain::{DeliveryStatus, DeliveryTask, DomainEvent, Message};
+use crate::domain::{DeliveryStatus, DeliveryTask, DomainEvent};
 use crate::store::DeliveryRecord;
 use crate::AppState;
 
@@ -19,8 +19,8 @@ pub async fn fan_out(state: &AppState, event: &DomainEvent) -> Result<usize, Ser
         return Ok(0);
     }
     let now = state.clock.now();
-    let message = Message::for_event(event, now);
-    state.store.put_message_once(&message).await?;
+    let message = super::messages::message_for(state, event, now).await?;
+    super::messages::store_message(state, &message).await?;
     let mut tasks = Vec::with_capacity(subscribed.len());
     for endpoint in &subscribed {
         let record = DeliveryRecord {

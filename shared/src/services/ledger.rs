@@ -2,8 +2,7 @@
 
 use super::ServiceError;
 use crate::domain::{
-    DeliveryStatus, DeliveryTask, DomainEvent, Endpoint, EndpointId, EventType, Message, MessageId,
-    TenantId,
+    DeliveryStatus, DeliveryTask, DomainEvent, Endpoint, EndpointId, EventType, MessageId, TenantId,
 };
 use crate::store::DeliveryRecord;
 use crate::AppState;
@@ -71,8 +70,8 @@ pub async fn send_test(state: &AppState, endpoint: &Endpoint) -> Result<MessageI
         json!({"endpoint_id": endpoint.id, "message": "This is a test message from Faultline."}),
         now,
     );
-    let message = Message::for_event(&event, now);
-    state.store.put_message_once(&message).await?;
+    let message = super::messages::message_for(state, &event, now).await?;
+    super::messages::store_message(state, &message).await?;
     let delivery = DeliveryRecord {
         message_id: message.id.clone(),
         endpoint_id: endpoint.id.clone(),

@@ -7,6 +7,7 @@ pub mod fanout;
 pub mod inbound;
 pub mod ingest;
 pub mod ledger;
+pub mod messages;
 pub mod outbox;
 pub mod slack_commands;
 
@@ -22,6 +23,9 @@ pub enum ServiceError {
     /// SQS.
     #[error(transparent)]
     Queue(#[from] QueueError),
+    /// S3.
+    #[error(transparent)]
+    Archive(#[from] crate::archive::ArchiveError),
     /// Secrets Manager, or a sealed secret that did not open.
     #[error("secrets: {0}")]
     Secrets(String),

@@ -44,6 +44,19 @@ pub struct DeliveryResult {
 }
 
 impl DeliveryResult {
+    /// An attempt refused before any request was made.
+    pub fn not_sent(error: String, error_kind: &'static str) -> Self {
+        Self {
+            status_code: 0,
+            latency_ms: 0,
+            response_excerpt: String::new(),
+            error: Some(error),
+            error_kind: Some(error_kind),
+            timed_out: false,
+            retry_after: None,
+        }
+    }
+
     /// 2xx and nothing else.
     pub fn succeeded(&self) -> bool {
         self.error.is_none() && (200..300).contains(&self.status_code)

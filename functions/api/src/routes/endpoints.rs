@@ -2,8 +2,8 @@ use faultline::auth::{Principal, Scope};
 use faultline::domain::endpoint::check_custom_headers;
 use faultline::domain::{Endpoint, EndpointId, EventType};
 use faultline::http::{
-    decode_body, json_response, no_content, page_request, page_response, path_id, require_scope,
-    ApiError,
+    decode_body, json_response, no_content, nullable, page_request, page_response, path_id,
+    require_scope, ApiError,
 };
 use faultline::signing::WebhookSecret;
 use faultline::AppState;
@@ -41,15 +41,8 @@ struct UpdateEndpoint {
     enabled: Option<bool>,
     headers: Option<std::collections::BTreeMap<String, String>>,
     /// `null` removes the limit.
-    #[serde(default, deserialize_with = "present")]
+    #[serde(default, deserialize_with = "nullable")]
     rate_limit: Option<Option<u32>>,
-}
-
-/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn present<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<u32>>, D::Error> {
-    Option::<u32>::deserialize(deserializer).map(Some)
 }
 
 fn checked_rate_limit(limit: Option<u32>) -> Result<Option<u32>, ApiError> {
@@ -308,9 +301,7 @@ pub async fn test(
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
     let endpoint = find(state, principal, req, Scope::EndpointsWrite).await?;
-    let message_id = faultline::services::ledger::send_test(state, &endpoint)
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let message_id = faultline::services::ledger::send_test(state, &endpoint).await?;
     Ok(json_response(
         StatusCode::ACCEPTED,
         &json!({"message_id": message_id}),
@@ -341,9 +332,7 @@ pub async fn recover(
             "`since` must be within the last 14 days",
         ));
     }
-    let queued = faultline::services::ledger::recover_endpoint(state, &endpoint, since)
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    let queued = faultline::services::ledger::recover_endpoint(state, &endpoint, since).await?;
     Ok(json_response(
         StatusCode::ACCEPTED,
         &json!({"queued": queued}),

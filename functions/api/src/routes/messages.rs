@@ -4,6 +4,7 @@ use faultline::http::{
     json_response, page_request, page_response, path_id, query_param, require_scope, ApiError,
 };
 use faultline::services::ledger::retry_message;
+use faultline::services::messages::load_message;
 use faultline::AppState;
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -48,9 +49,7 @@ pub async fn get(
 ) -> Result<Response<Body>, ApiError> {
     let tenant = require_scope(principal, Scope::EndpointsRead)?;
     let id = path_id(req, "id", "message", MessageId::parse)?;
-    let message = state
-        .store
-        .get_message(tenant, &id)
+    let message = load_message(state, tenant, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("message", id.as_str()))?;
     let deliveries = state.store.list_deliveries(tenant, &id).await?;
@@ -107,8 +106,7 @@ pub async fn retry(
         ),
     };
     let queued = retry_message(state, tenant, &id, endpoint.as_ref())
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?
+        .await?
         .ok_or_else(|| ApiError::not_found("message", id.as_str()))?;
     if endpoint.is_some() && queued.is_empty() {
         return Err(ApiError::validation(

@@ -1,6 +1,8 @@
 use faultline::auth::{Principal, Scope};
-use faultline::domain::{Tenant, TenantId};
-use faultline::http::{decode_body, json_response, require_platform_admin, ApiError};
+use faultline::domain::{RetrySchedule, Tenant, TenantId};
+use faultline::http::{
+    decode_body, json_response, nullable, path_id, require_platform_admin, require_scope, ApiError,
+};
 use faultline::services::api_keys::issue_api_key;
 use faultline::AppState;
 use http::StatusCode;
@@ -22,17 +24,11 @@ pub async fn create(
 ) -> Result<Response<Body>, ApiError> {
     require_platform_admin(principal)?;
     let body: CreateTenant = decode_body(req)?;
-    let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::validation(
-            "name",
-            "`name` must be 1 to 200 characters",
-        ));
-    }
     let tenant = Tenant {
         id: TenantId::generate(),
-        name: name.to_owned(),
+        name: checked_name(&body.name)?,
         created_at: state.clock.now(),
+        settings: Default::default(),
     };
     state.store.create_tenant(&tenant).await?;
     let (key, record) = issue_api_key(state, &tenant.id, "admin", Scope::ALL.to_vec()).await?;
@@ -41,8 +37,85 @@ pub async fn create(
     Ok(json_response(
         StatusCode::CREATED,
         &json!({
-            "tenant": {"id": tenant.id, "name": tenant.name, "created_at": tenant.created_at},
+            "tenant": tenant.to_json(),
             "api_key": api_key,
         }),
     ))
+}
+
+/// The tenant named in the path, if the caller may see it: the platform admin sees every tenant,
+/// a tenant key only its own (another tenant's id is a 404, as if it did not exist).
+async fn visible_tenant(
+    state: &AppState,
+    principal: &Principal,
+    req: &Request,
+) -> Result<Tenant, ApiError> {
+    let id = path_id(req, "id", "tenant", TenantId::parse)?;
+    let visible = match principal {
+        Principal::PlatformAdmin => true,
+        Principal::Tenant { tenant_id, .. } => tenant_id == &id,
+    };
+    let found = if visible {
+        state.store.get_tenant(&id).await?
+    } else {
+        None
+    };
+    found.ok_or_else(|| ApiError::not_found("tenant", id.as_str()))
+}
+
+/// `GET /v1/tenants/{id}`: the tenant and its settings.
+pub async fn get(
+    state: &AppState,
+    principal: &Principal,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let tenant = visible_tenant(state, principal, req).await?;
+    Ok(json_response(StatusCode::OK, &tenant.to_json()))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateTenant {
+    name: Option<String>,
+    /// Seconds before each retry; `null` returns to the deployment's schedule.
+    #[serde(default, deserialize_with = "nullable")]
+    retry_schedule: Option<Option<Vec<u64>>>,
+}
+
+/// `PATCH /v1/tenants/{id}` (platform admin, or the tenant's key with `tenant:manage`): name and
+/// settings.
+pub async fn update(
+    state: &AppState,
+    principal: &Principal,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let mut tenant = visible_tenant(state, principal, req).await?;
+    if let Principal::Tenant { .. } = principal {
+        require_scope(principal, Scope::TenantManage)?;
+    }
+    let body: UpdateTenant = decode_body(req)?;
+    if let Some(name) = body.name {
+        tenant.name = checked_name(&name)?;
+    }
+    if let Some(schedule) = body.retry_schedule {
+        if let Some(delays) = &schedule {
+            RetrySchedule::check_tenant_delays(delays).map_err(|reason| {
+                ApiError::validation("retry_schedule", format!("`retry_schedule` {reason}"))
+            })?;
+        }
+        tenant.settings.retry_schedule = schedule;
+    }
+    state.store.save_tenant(&tenant).await?;
+    Ok(json_response(StatusCode::OK, &tenant.to_json()))
+}
+
+fn checked_name(name: &str) -> Result<String, ApiError> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::validation(
+            "name",
+            "`name` must be 1 to 200 characters",
+        ));
+    }
+    Ok(name.to_owned())
 }

@@ -1,0 +1,70 @@
+//! Storing and loading outgoing messages. Bodies larger than [`INLINE_BODY_LIMIT`] live in S3
+//! with a reference in the table item: DynamoDB items stop at 400 KB and every read of a large
+//! item costs a read unit per 4 KB, while delivery tasks on SQS carry ids only, never bodies, so
+//! SQS's 256 KiB message limit is never in play.
+
+use super::ServiceError;
+use crate::domain::{Message, MessageId, TenantId};
+use crate::AppState;
+
+/// The largest body kept inside the message's table item.
+pub const INLINE_BODY_LIMIT: usize = 32 * 1024;
+
+/// The S3 key of a message body.
+pub fn body_key(message: &Message) -> String {
+    format!("messages/{}/{}.json", message.tenant_id, message.id)
+}
+
+/// Stores a message once (a second store of the same id is a no-op), its body in S3 when large.
+pub async fn store_message(state: &AppState, message: &Message) -> Result<(), ServiceError> {
+    if message.body.len() <= INLINE_BODY_LIMIT {
+        state.store.put_message_once(message).await?;
+        return Ok(());
+    }
+    let key = body_key(message);
+    // Body first: a reference is never stored to an object that does not exist.
+    state
+        .archive
+        .put_object(&key, message.body.clone().into_bytes())
+        .await?;
+    let item = Message {
+        body: String::new(),
+        body_ref: Some(key),
+        body_bytes: message.body.len(),
+        ..message.clone()
+    };
+    state.store.put_message_once(&item).await?;
+    Ok(())
+}
+
+/// A tenant's message with its body, loaded from S3 when it lives there.
+pub async fn load_message(
+    state: &AppState,
+    tenant: &TenantId,
+    id: &MessageId,
+) -> Result<Option<Message>, ServiceError> {
+    let Some(mut message) = state.store.get_message(tenant, id).await? else {
+        return Ok(None);
+    };
+    if let Some(key) = &message.body_ref {
+        let bytes = state.archive.get_object(key).await?;
+        message.body = String::from_utf8(bytes)
+            .map_err(|_| ServiceError::Malformed(format!("message body {key} is not UTF-8")))?;
+    }
+    Ok(Some(message))
+}
+
+/// The message carrying `event`, with the tenant's retry schedule when it set one.
+pub async fn message_for(
+    state: &AppState,
+    event: &crate::domain::DomainEvent,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Message, ServiceError> {
+    let mut message = Message::for_event(event, now);
+    message.retry_schedule = state
+        .store
+        .get_tenant(&event.tenant_id)
+        .await?
+        .and_then(|tenant| tenant.settings.retry_schedule);
+    Ok(message)
+}
