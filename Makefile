@@ -11,7 +11,7 @@ CARGO_FLAGS := --locked
 export FAULTLINE_MOTO_SERVER := $(abspath $(VENV))/bin/moto_server
 export FAULTLINE_PYTHON := $(abspath $(VENV))/bin/python
 
-.PHONY: dev test lint fmt check bench build deploy clean
+.PHONY: dev test lint fmt check bench build deploy clean openapi
 
 ## dev: run the whole hub locally (AWS emulator + every function on http://127.0.0.1:3000)
 dev: $(STAMP)
@@ -29,6 +29,10 @@ lint: $(STAMP)
 
 fmt:
 	cargo fmt --all
+
+## openapi: regenerate functions/api/openapi.json from the code (a test fails until it is committed)
+openapi:
+	cargo run $(CARGO_FLAGS) -p faultline-openapi
 
 ## bench: criterion benchmarks of the hot paths, then the local-stack latency probe (release)
 bench: $(STAMP)

@@ -18,17 +18,15 @@ pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
 
 async fn route(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
     let route = route_key(req);
-    if route == "GET /health" {
-        return Ok(routes::health());
+    match route.as_str() {
+        "GET /health" => return Ok(routes::health()),
+        "GET /v1/openapi.json" => return Ok(routes::docs::openapi_json()),
+        "GET /v1/docs" => return Ok(routes::docs::page()),
+        _ => {}
     }
     let principal = state.authenticator.authenticate(req.headers()).await?;
-    if route == "GET /v1/event-types" {
-        return Ok(faultline::http::json_response(
-            http::StatusCode::OK,
-            &faultline::domain::event_catalog::catalogue(),
-        ));
-    }
     match route.as_str() {
+        "GET /v1/event-types" => Ok(routes::event_types()),
         "POST /v1/tenants" => routes::tenants::create(state, &principal, req).await,
         "GET /v1/tenants/{id}" => routes::tenants::get(state, &principal, req).await,
         "PATCH /v1/tenants/{id}" => routes::tenants::update(state, &principal, req).await,
@@ -68,4 +66,43 @@ async fn route(state: &AppState, req: &Request) -> Result<Response<Body>, ApiErr
             "no route `{other}` in this function"
         ))),
     }
+}
+
+/// This function's part of the OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use routes::{docs, endpoints, incidents, integrations, messages, tenants};
+    #[derive(utoipa::OpenApi)]
+    #[openapi(paths(
+        routes::health,
+        routes::event_types,
+        docs::openapi_json,
+        docs::page,
+        tenants::create,
+        tenants::get,
+        tenants::update,
+        integrations::create,
+        integrations::list,
+        integrations::replay_delivery,
+        incidents::list,
+        incidents::get,
+        incidents::timeline,
+        endpoints::create,
+        endpoints::list,
+        endpoints::get,
+        endpoints::update,
+        endpoints::delete,
+        endpoints::rotate_secret,
+        endpoints::secret,
+        endpoints::test,
+        endpoints::recover,
+        endpoints::stats,
+        messages::list,
+        messages::get,
+        messages::attempts,
+        messages::retry,
+        messages::dead_letters,
+        messages::redrive,
+    ))]
+    struct Doc;
+    <Doc as utoipa::OpenApi>::openapi()
 }

@@ -35,10 +35,13 @@ async fn route(state: &AppState, req: &Request) -> Result<Response<Body>, ApiErr
     }
 }
 
-#[derive(Deserialize)]
+/// A new API key.
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateKey {
+    /// What the key is for (1–200 characters).
     name: String,
+    /// Scopes to grant, at most the calling key's (default: all of them).
     #[serde(default)]
     scopes: Option<Vec<String>>,
 }
@@ -50,7 +53,18 @@ fn caller_scopes(principal: &Principal) -> &[Scope] {
     }
 }
 
-/// `POST /v1/auth/api-keys`: a new key with at most the caller's scopes; the key is shown once.
+/// Create an API key.
+///
+/// A new key with at most the caller's scopes; the key (`sk_…`) is in this response only, and
+/// only its digest is stored. Scope: `keys:manage`.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/api-keys",
+    tag = "api keys",
+    operation_id = "create_api_key",
+    request_body = CreateKey,
+    responses((status = 201, description = "The key record and, once, the key", body = Object)),
+)]
 async fn create(
     state: &AppState,
     principal: &Principal,
@@ -91,7 +105,17 @@ async fn create(
     Ok(json_response(StatusCode::CREATED, &shown))
 }
 
-/// `GET /v1/auth/api-keys`: the tenant's keys, never their secrets or digests.
+/// List API keys.
+///
+/// The tenant's keys, never their secrets or digests. Scope: `keys:manage`.
+#[utoipa::path(
+    get,
+    path = "/v1/auth/api-keys",
+    tag = "api keys",
+    operation_id = "list_api_keys",
+    params(faultline::http::openapi::PageQuery),
+    responses((status = 200, description = "A page of key records", body = faultline::http::openapi::ItemList)),
+)]
 async fn list(
     state: &AppState,
     principal: &Principal,
@@ -105,7 +129,17 @@ async fn list(
     Ok(page_response(page.map(|k| k.to_json())))
 }
 
-/// `DELETE /v1/auth/api-keys/{id}`: revokes at once; 404 for another tenant's key.
+/// Revoke an API key.
+///
+/// Revokes at once: the key fails from the next request on. Scope: `keys:manage`.
+#[utoipa::path(
+    delete,
+    path = "/v1/auth/api-keys/{id}",
+    tag = "api keys",
+    operation_id = "revoke_api_key",
+    params(("id" = String, Path, description = "The key id (the part after `sk_`)")),
+    responses((status = 204, description = "Revoked")),
+)]
 async fn revoke(
     state: &AppState,
     principal: &Principal,
@@ -122,4 +156,12 @@ async fn revoke(
     } else {
         Err(ApiError::not_found("API key", id.as_str()))
     }
+}
+
+/// This function's part of the OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    #[derive(utoipa::OpenApi)]
+    #[openapi(paths(create, list, revoke))]
+    struct Doc;
+    <Doc as utoipa::OpenApi>::openapi()
 }

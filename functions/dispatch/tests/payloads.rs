@@ -31,10 +31,14 @@ async fn fanned_out(
         stack.state.clock.now(),
     );
     assert_eq!(fan_out(&stack.state, &event).await.expect("fan out"), 1);
-    let message = load_message(&stack.state, tenant, &Message::for_event(&event, Utc::now()).id)
-        .await
-        .expect("load")
-        .expect("stored");
+    let message = load_message(
+        &stack.state,
+        tenant,
+        &Message::for_event(&event, Utc::now()).id,
+    )
+    .await
+    .expect("load")
+    .expect("stored");
     let task = DeliveryTask {
         tenant_id: tenant.clone(),
         message_id: message.id.clone(),
@@ -178,10 +182,7 @@ async fn a_message_over_the_payload_limit_is_recorded_exhausted_and_sent_once_th
         .await
         .expect("retry")
         .expect("message exists");
-    let retried = DeliveryTask {
-        attempt: 2,
-        ..task
-    };
+    let retried = DeliveryTask { attempt: 2, ..task };
     assert_eq!(
         dispatch(&stack.state, &retried).await.expect("dispatch"),
         DispatchOutcome::Delivered
@@ -219,10 +220,7 @@ async fn a_tenants_own_retry_schedule_sets_the_delays_and_the_number_of_attempts
         "100 s ± 20 % after the failure, not the deployment's 1 s: {at}"
     );
 
-    let last = DeliveryTask {
-        attempt: 3,
-        ..task
-    };
+    let last = DeliveryTask { attempt: 3, ..task };
     assert_eq!(
         dispatch(&stack.state, &last).await.expect("dispatch"),
         DispatchOutcome::Exhausted,

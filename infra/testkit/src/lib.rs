@@ -357,10 +357,12 @@ impl HttpEvent {
     }
 }
 
-/// Status and JSON body of a response (`Value::Null` when empty).
+/// Status and JSON body of a response (`Value::Null` when empty, a string when not JSON).
 pub fn json_of(response: &Response<Body>) -> (u16, Value) {
     let body = match response.body() {
-        Body::Text(text) => serde_json::from_str(text).expect("JSON response"),
+        Body::Text(text) => {
+            serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.clone()))
+        }
         Body::Binary(bytes) => serde_json::from_slice(bytes).expect("JSON response"),
         _ => Value::Null,
     };

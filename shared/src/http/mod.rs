@@ -1,6 +1,7 @@
 //! API Gateway (HTTP API, payload 2.0) glue: reading requests, writing JSON and problem+json.
 
 mod authorize;
+pub mod openapi;
 mod problem;
 mod request;
 mod response;

@@ -12,7 +12,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateEndpoint {
     url: String,
@@ -32,7 +32,7 @@ fn enabled_by_default() -> bool {
     true
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdateEndpoint {
     url: Option<String>,
@@ -88,7 +88,20 @@ fn checked_description(text: &str) -> Result<String, ApiError> {
     Ok(text.to_owned())
 }
 
-/// `POST /v1/endpoints`: the response carries the signing secret, the only time it is shown.
+/// Create an endpoint.
+///
+/// A webhook subscription. The response carries the `whsec_` signing secret, the only time it is
+/// shown. Scope: `endpoints:write`.
+#[utoipa::path(
+    post,
+    path = "/v1/endpoints",
+    tag = "endpoints",
+    operation_id = "create_endpoint",
+    request_body = CreateEndpoint,
+    responses(
+        (status = 201, description = "The endpoint and its signing secret", body = Object),
+    ),
+)]
 pub async fn create(
     state: &AppState,
     principal: &Principal,
@@ -143,7 +156,21 @@ async fn find(
         .ok_or_else(|| ApiError::not_found("endpoint", id.as_str()))
 }
 
-/// `GET /v1/endpoints`.
+/// List endpoints.
+///
+/// Scope: `endpoints:read`.
+#[utoipa::path(
+    get,
+    path = "/v1/endpoints",
+    tag = "endpoints",
+    operation_id = "list_endpoints",
+    params(
+        faultline::http::openapi::PageQuery,
+    ),
+    responses(
+        (status = 200, description = "A page of endpoints", body = faultline::http::openapi::ItemList),
+    ),
+)]
 pub async fn list(
     state: &AppState,
     principal: &Principal,
@@ -157,7 +184,21 @@ pub async fn list(
     Ok(page_response(page.map(|e| e.to_json())))
 }
 
-/// `GET /v1/endpoints/{id}`.
+/// Get an endpoint.
+///
+/// Scope: `endpoints:read`.
+#[utoipa::path(
+    get,
+    path = "/v1/endpoints/{id}",
+    tag = "endpoints",
+    operation_id = "get_endpoint",
+    params(
+        ("id" = String, Path, description = "The endpoint (`ep_…`)"),
+    ),
+    responses(
+        (status = 200, description = "The endpoint (never its secret)", body = Object),
+    ),
+)]
 pub async fn get(
     state: &AppState,
     principal: &Principal,
@@ -167,7 +208,23 @@ pub async fn get(
     Ok(json_response(StatusCode::OK, &endpoint.to_json()))
 }
 
-/// `PATCH /v1/endpoints/{id}`: only the fields given change.
+/// Change an endpoint.
+///
+/// Only the fields given change; re-enabling clears an automatic disable. Scope:
+/// `endpoints:write`.
+#[utoipa::path(
+    patch,
+    path = "/v1/endpoints/{id}",
+    tag = "endpoints",
+    operation_id = "update_endpoint",
+    params(
+        ("id" = String, Path, description = "The endpoint (`ep_…`)"),
+    ),
+    request_body = UpdateEndpoint,
+    responses(
+        (status = 200, description = "The changed endpoint", body = Object),
+    ),
+)]
 pub async fn update(
     state: &AppState,
     principal: &Principal,
@@ -215,7 +272,21 @@ async fn save(state: &AppState, endpoint: &Endpoint) -> Result<(), ApiError> {
     }
 }
 
-/// `DELETE /v1/endpoints/{id}`.
+/// Delete an endpoint.
+///
+/// Scope: `endpoints:write`.
+#[utoipa::path(
+    delete,
+    path = "/v1/endpoints/{id}",
+    tag = "endpoints",
+    operation_id = "delete_endpoint",
+    params(
+        ("id" = String, Path, description = "The endpoint (`ep_…`)"),
+    ),
+    responses(
+        (status = 204, description = "Deleted"),
+    ),
+)]
 pub async fn delete(
     state: &AppState,
     principal: &Principal,
@@ -230,16 +301,30 @@ pub async fn delete(
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RotateSecret {
     #[serde(default)]
     grace_period_seconds: Option<i64>,
 }
 
-/// `POST /v1/endpoints/{id}/rotate-secret`: a new signing secret, shown once; the old one keeps
-/// signing (alongside) for the grace period, default 24 h, at most 7 days, so receivers can switch
-/// with no failed delivery.
+/// Rotate the signing secret.
+///
+/// A new secret, shown once; during the grace period every valid secret signs, so receivers switch
+/// with no failed verification. Scope: `endpoints:write`.
+#[utoipa::path(
+    post,
+    path = "/v1/endpoints/{id}/rotate-secret",
+    tag = "endpoints",
+    operation_id = "rotate_endpoint_secret",
+    params(
+        ("id" = String, Path, description = "The endpoint (`ep_…`)"),
+    ),
+    request_body = RotateSecret,
+    responses(
+        (status = 200, description = "The new secret and when the old one stops signing", body = Object),
+    ),
+)]
 pub async fn rotate_secret(
     state: &AppState,
     principal: &Principal,
@@ -280,7 +365,21 @@ pub async fn rotate_secret(
     ))
 }
 
-/// `GET /v1/endpoints/{id}/secret` (needs `endpoints:write`): the current signing secret.
+/// Show the signing secret.
+///
+/// The current `whsec_` secret. Scope: `endpoints:write`.
+#[utoipa::path(
+    get,
+    path = "/v1/endpoints/{id}/secret",
+    tag = "endpoints",
+    operation_id = "get_endpoint_secret",
+    params(
+        ("id" = String, Path, description = "The endpoint (`ep_…`)"),
+    ),
+    responses(
+        (status = 200, description = "The current secret", body = Object),
+    ),
+)]
 pub async fn secret(
     state: &AppState,
     principal: &Principal,
@@ -294,7 +393,22 @@ pub async fn secret(
     Ok(json_response(StatusCode::OK, &json!({"secret": secret})))
 }
 
-/// `POST /v1/endpoints/{id}/test`: sends a `ping` message to this endpoint.
+/// Send a test ping.
+///
+/// Sends a `ping` message to this endpoint, whatever its event-type filter. Scope:
+/// `endpoints:write`.
+#[utoipa::path(
+    post,
+    path = "/v1/endpoints/{id}/test",
+    tag = "endpoints",
+    operation_id = "test_endpoint",
+    params(
+        ("id" = String, Path, description = "The endpoint (`ep_…`)"),
+    ),
+    responses(
+        (status = 202, description = "The ping's message id", body = Object),
+    ),
+)]
 pub async fn test(
     state: &AppState,
     principal: &Principal,
@@ -308,14 +422,29 @@ pub async fn test(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Recover {
     since: String,
 }
 
-/// `POST /v1/endpoints/{id}/recover`: re-sends every failed or exhausted message since `since`
-/// (within 14 days).
+/// Recover failed messages.
+///
+/// Re-sends, now, every message whose delivery to this endpoint failed or was exhausted since
+/// `since` (within 14 days). Scope: `endpoints:write`.
+#[utoipa::path(
+    post,
+    path = "/v1/endpoints/{id}/recover",
+    tag = "endpoints",
+    operation_id = "recover_endpoint",
+    params(
+        ("id" = String, Path, description = "The endpoint (`ep_…`)"),
+    ),
+    request_body = Recover,
+    responses(
+        (status = 202, description = "How many messages were queued", body = Object),
+    ),
+)]
 pub async fn recover(
     state: &AppState,
     principal: &Principal,
@@ -339,7 +468,22 @@ pub async fn recover(
     ))
 }
 
-/// `GET /v1/endpoints/{id}/stats?window_hours=24`: success rate, latency, counts by status.
+/// Delivery statistics.
+///
+/// Success rate, p50/p99 latency and counts by status over a window. Scope: `endpoints:read`.
+#[utoipa::path(
+    get,
+    path = "/v1/endpoints/{id}/stats",
+    tag = "endpoints",
+    operation_id = "get_endpoint_stats",
+    params(
+        ("id" = String, Path, description = "The endpoint (`ep_…`)"),
+        ("window_hours" = Option<u32>, Query, description = "The window, 1 to 720 hours (default 24)"),
+    ),
+    responses(
+        (status = 200, description = "The statistics", body = Object),
+    ),
+)]
 pub async fn stats(
     state: &AppState,
     principal: &Principal,

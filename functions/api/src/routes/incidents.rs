@@ -7,7 +7,21 @@ use faultline::AppState;
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 
-/// `GET /v1/incidents`, newest first.
+/// List incidents.
+///
+/// Newest first. Scope: `incidents:read`.
+#[utoipa::path(
+    get,
+    path = "/v1/incidents",
+    tag = "incidents",
+    operation_id = "list_incidents",
+    params(
+        faultline::http::openapi::PageQuery,
+    ),
+    responses(
+        (status = 200, description = "A page of incidents", body = faultline::http::openapi::ItemList),
+    ),
+)]
 pub async fn list(
     state: &AppState,
     principal: &Principal,
@@ -21,7 +35,21 @@ pub async fn list(
     Ok(page_response(page.map(|i| i.to_json())))
 }
 
-/// `GET /v1/incidents/{id}`.
+/// Get an incident.
+///
+/// Scope: `incidents:read`.
+#[utoipa::path(
+    get,
+    path = "/v1/incidents/{id}",
+    tag = "incidents",
+    operation_id = "get_incident",
+    params(
+        ("id" = String, Path, description = "The incident (`inc_…`)"),
+    ),
+    responses(
+        (status = 200, description = "The incident", body = Object),
+    ),
+)]
 pub async fn get(
     state: &AppState,
     principal: &Principal,
@@ -37,7 +65,22 @@ pub async fn get(
     Ok(json_response(StatusCode::OK, &incident.to_json()))
 }
 
-/// `GET /v1/incidents/{id}/timeline`, oldest first.
+/// An incident's timeline.
+///
+/// Oldest first; every line says why the signal landed there. Scope: `incidents:read`.
+#[utoipa::path(
+    get,
+    path = "/v1/incidents/{id}/timeline",
+    tag = "incidents",
+    operation_id = "get_incident_timeline",
+    params(
+        ("id" = String, Path, description = "The incident (`inc_…`)"),
+        faultline::http::openapi::PageQuery,
+    ),
+    responses(
+        (status = 200, description = "A page of timeline entries", body = faultline::http::openapi::ItemList),
+    ),
+)]
 pub async fn timeline(
     state: &AppState,
     principal: &Principal,

@@ -10,7 +10,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateIntegration {
     source: String,
@@ -95,8 +95,20 @@ fn secret_required(source: Source, config: &Map<String, Value>) -> bool {
     }
 }
 
-/// `POST /v1/integrations`: the secret (the provider's signing secret as it shows it) is sealed
-/// and never returned.
+/// Create an integration.
+///
+/// An inbound integration: its webhook URL is `/v1/hooks/{source}/{id}`. The provider secret is
+/// sealed (AES-256-GCM) and never returned. Scope: `integrations:write`.
+#[utoipa::path(
+    post,
+    path = "/v1/integrations",
+    tag = "integrations",
+    operation_id = "create_integration",
+    request_body = CreateIntegration,
+    responses(
+        (status = 201, description = "The integration and its webhook path", body = Object),
+    ),
+)]
 pub async fn create(
     state: &AppState,
     principal: &Principal,
@@ -159,7 +171,21 @@ pub async fn create(
     Ok(json_response(StatusCode::CREATED, &integration.to_json()))
 }
 
-/// `GET /v1/integrations`.
+/// List integrations.
+///
+/// Scope: `integrations:read`.
+#[utoipa::path(
+    get,
+    path = "/v1/integrations",
+    tag = "integrations",
+    operation_id = "list_integrations",
+    params(
+        faultline::http::openapi::PageQuery,
+    ),
+    responses(
+        (status = 200, description = "A page of integrations", body = faultline::http::openapi::ItemList),
+    ),
+)]
 pub async fn list(
     state: &AppState,
     principal: &Principal,
@@ -173,7 +199,22 @@ pub async fn list(
     Ok(page_response(page.map(|i| i.to_json())))
 }
 
-/// `POST /v1/hooks/deliveries/{id}/replay`: processes an archived delivery again.
+/// Replay an inbound delivery.
+///
+/// Processes an archived inbound delivery again, from the exact bytes received. Scope:
+/// `integrations:write`.
+#[utoipa::path(
+    post,
+    path = "/v1/hooks/deliveries/{id}/replay",
+    tag = "integrations",
+    operation_id = "replay_delivery",
+    params(
+        ("id" = String, Path, description = "The inbound delivery id"),
+    ),
+    responses(
+        (status = 202, description = "Processed again", body = Object),
+    ),
+)]
 pub async fn replay_delivery(
     state: &AppState,
     principal: &Principal,

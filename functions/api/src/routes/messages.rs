@@ -11,7 +11,23 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-/// `GET /v1/messages?event_type=&since=`, newest first.
+/// List messages.
+///
+/// The delivery ledger, newest first. Scope: `endpoints:read`.
+#[utoipa::path(
+    get,
+    path = "/v1/messages",
+    tag = "messages",
+    operation_id = "list_messages",
+    params(
+        ("event_type" = Option<String>, Query, description = "Only this event type"),
+        ("since" = Option<String>, Query, description = "Only messages created at or after this RFC 3339 time"),
+        faultline::http::openapi::PageQuery,
+    ),
+    responses(
+        (status = 200, description = "A page of messages", body = faultline::http::openapi::ItemList),
+    ),
+)]
 pub async fn list(
     state: &AppState,
     principal: &Principal,
@@ -41,7 +57,21 @@ pub async fn list(
     Ok(page_response(page.map(|m| m.to_json())))
 }
 
-/// `GET /v1/messages/{id}`: the message and its delivery state at every endpoint.
+/// Get a message.
+///
+/// The message, its payload, and its delivery state at every endpoint. Scope: `endpoints:read`.
+#[utoipa::path(
+    get,
+    path = "/v1/messages/{id}",
+    tag = "messages",
+    operation_id = "get_message",
+    params(
+        ("id" = String, Path, description = "The message (`msg_…`)"),
+    ),
+    responses(
+        (status = 200, description = "The message", body = Object),
+    ),
+)]
 pub async fn get(
     state: &AppState,
     principal: &Principal,
@@ -64,7 +94,23 @@ pub async fn get(
     Ok(json_response(StatusCode::OK, &body))
 }
 
-/// `GET /v1/messages/{id}/attempts`: every attempt to every endpoint.
+/// A message's attempts.
+///
+/// Every attempt to every endpoint: time, number, URL, status code (0 without a response),
+/// latency, response excerpt, error kind, next attempt. Scope: `endpoints:read`.
+#[utoipa::path(
+    get,
+    path = "/v1/messages/{id}/attempts",
+    tag = "messages",
+    operation_id = "list_message_attempts",
+    params(
+        ("id" = String, Path, description = "The message (`msg_…`)"),
+        faultline::http::openapi::PageQuery,
+    ),
+    responses(
+        (status = 200, description = "A page of attempts", body = faultline::http::openapi::ItemList),
+    ),
+)]
 pub async fn attempts(
     state: &AppState,
     principal: &Principal,
@@ -82,14 +128,30 @@ pub async fn attempts(
     Ok(page_response(page.map(|a| a.to_json())))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Retry {
     #[serde(default)]
     endpoint_id: Option<String>,
 }
 
-/// `POST /v1/messages/{id}/retry`: re-send now to one endpoint, or to every failed one.
+/// Retry a message.
+///
+/// Re-sends now to one endpoint, or to every endpoint whose delivery failed. Scope:
+/// `endpoints:write`.
+#[utoipa::path(
+    post,
+    path = "/v1/messages/{id}/retry",
+    tag = "messages",
+    operation_id = "retry_message",
+    params(
+        ("id" = String, Path, description = "The message (`msg_…`)"),
+    ),
+    request_body = Retry,
+    responses(
+        (status = 202, description = "The endpoints queued", body = Object),
+    ),
+)]
 pub async fn retry(
     state: &AppState,
     principal: &Principal,
@@ -120,7 +182,18 @@ pub async fn retry(
     ))
 }
 
-/// `GET /v1/dead-letters`: the tenant's records that failed five times in a row, left in place.
+/// List dead letters.
+///
+/// The tenant's queue records that failed five times, left in place. Scope: `endpoints:read`.
+#[utoipa::path(
+    get,
+    path = "/v1/dead-letters",
+    tag = "messages",
+    operation_id = "list_dead_letters",
+    responses(
+        (status = 200, description = "The dead letters", body = faultline::http::openapi::ItemList),
+    ),
+)]
 pub async fn dead_letters(
     state: &AppState,
     principal: &Principal,
@@ -138,7 +211,18 @@ pub async fn dead_letters(
     ))
 }
 
-/// `POST /v1/dead-letters/redrive`: moves the tenant's dead letters back to their queues.
+/// Redrive dead letters.
+///
+/// Moves the tenant's dead letters back to the queues they came from. Scope: `endpoints:write`.
+#[utoipa::path(
+    post,
+    path = "/v1/dead-letters/redrive",
+    tag = "messages",
+    operation_id = "redrive_dead_letters",
+    responses(
+        (status = 200, description = "How many were moved", body = Object),
+    ),
+)]
 pub async fn redrive(
     state: &AppState,
     principal: &Principal,

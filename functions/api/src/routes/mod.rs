@@ -1,3 +1,4 @@
+pub mod docs;
 pub mod endpoints;
 pub mod incidents;
 pub mod integrations;
@@ -9,7 +10,33 @@ use http::StatusCode;
 use lambda_http::{Body, Response};
 use serde_json::json;
 
-/// Liveness: answers without touching AWS, so it stays cheap and says only that the function runs.
+/// Liveness.
+///
+/// Answers without touching AWS, so it stays cheap and says only that the function runs.
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "meta",
+    operation_id = "health",
+    responses((status = 200, description = "`{\"status\": \"ok\"}`", body = Object)),
+)]
 pub fn health() -> Response<Body> {
     json_response(StatusCode::OK, &json!({"status": "ok"}))
+}
+
+/// List event types.
+///
+/// Every event type Faultline sends, with a JSON Schema (2020-12) of its `data`. Any valid key.
+#[utoipa::path(
+    get,
+    path = "/v1/event-types",
+    tag = "meta",
+    operation_id = "list_event_types",
+    responses((status = 200, description = "The event catalogue", body = faultline::http::openapi::ItemList)),
+)]
+pub fn event_types() -> Response<Body> {
+    json_response(
+        StatusCode::OK,
+        &faultline::domain::event_catalog::catalogue(),
+    )
 }

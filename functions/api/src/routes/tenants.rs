@@ -10,13 +10,26 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateTenant {
     name: String,
 }
 
-/// `POST /v1/tenants` (platform admin): the tenant and its first admin key, shown once.
+/// Create a tenant.
+///
+/// Platform admin only. Answers the tenant and its first admin key (holding every scope), shown
+/// once.
+#[utoipa::path(
+    post,
+    path = "/v1/tenants",
+    tag = "tenants",
+    operation_id = "create_tenant",
+    request_body = CreateTenant,
+    responses(
+        (status = 201, description = "The tenant and its first API key", body = Object),
+    ),
+)]
 pub async fn create(
     state: &AppState,
     principal: &Principal,
@@ -63,7 +76,21 @@ async fn visible_tenant(
     found.ok_or_else(|| ApiError::not_found("tenant", id.as_str()))
 }
 
-/// `GET /v1/tenants/{id}`: the tenant and its settings.
+/// Get a tenant.
+///
+/// The tenant and its settings. The platform admin sees any tenant; a tenant key only its own.
+#[utoipa::path(
+    get,
+    path = "/v1/tenants/{id}",
+    tag = "tenants",
+    operation_id = "get_tenant",
+    params(
+        ("id" = String, Path, description = "The tenant (`ten_…`)"),
+    ),
+    responses(
+        (status = 200, description = "The tenant", body = Object),
+    ),
+)]
 pub async fn get(
     state: &AppState,
     principal: &Principal,
@@ -73,7 +100,7 @@ pub async fn get(
     Ok(json_response(StatusCode::OK, &tenant.to_json()))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdateTenant {
     name: Option<String>,
@@ -82,8 +109,23 @@ struct UpdateTenant {
     retry_schedule: Option<Option<Vec<u64>>>,
 }
 
-/// `PATCH /v1/tenants/{id}` (platform admin, or the tenant's key with `tenant:manage`): name and
-/// settings.
+/// Change a tenant.
+///
+/// Name and settings (`retry_schedule`: 1–20 delays in seconds, each 1 s to 7 days; `null` for the
+/// deployment default). Platform admin, or the tenant's own key with `tenant:manage`.
+#[utoipa::path(
+    patch,
+    path = "/v1/tenants/{id}",
+    tag = "tenants",
+    operation_id = "update_tenant",
+    params(
+        ("id" = String, Path, description = "The tenant (`ten_…`)"),
+    ),
+    request_body = UpdateTenant,
+    responses(
+        (status = 200, description = "The changed tenant", body = Object),
+    ),
+)]
 pub async fn update(
     state: &AppState,
     principal: &Principal,
