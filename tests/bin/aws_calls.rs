@@ -304,7 +304,7 @@ async fn dispatch_calls(
             chrono::Utc::now(),
         );
         let message = Message::for_event(&event, chrono::Utc::now());
-        state.store.put_message_once(&message).await?;
+        state.store.put_message_once(&message, &[]).await?;
         let bodies: Vec<String> = endpoints
             .iter()
             .take(count)

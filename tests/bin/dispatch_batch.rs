@@ -47,7 +47,7 @@ async fn batch(
         let message = Message::for_event(&event, Utc::now());
         state
             .store
-            .put_message_once(&message)
+            .put_message_once(&message, &[])
             .await
             .expect("message");
         for endpoint in endpoints {

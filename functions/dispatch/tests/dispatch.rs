@@ -39,7 +39,7 @@ async fn fixture(stack: TestStack, receiver: &MockServer) -> Fixture {
     stack
         .state
         .store
-        .put_message_once(&message)
+        .put_message_once(&message, &[])
         .await
         .expect("message");
     Fixture {

@@ -37,7 +37,7 @@ async fn case(schedule: &str, receiver: &MockServer) -> Case {
     stack
         .state
         .store
-        .put_message_once(&message)
+        .put_message_once(&message, &[])
         .await
         .expect("message");
     Case {
@@ -418,7 +418,7 @@ async fn a_rate_limited_endpoint_gets_its_limit_per_second_and_the_excess_is_def
         c.stack
             .state
             .store
-            .put_message_once(&message)
+            .put_message_once(&message, &[])
             .await
             .expect("message");
         bodies.push(

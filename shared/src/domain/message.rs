@@ -30,6 +30,19 @@ pub struct Message {
     pub retry_schedule: Option<Vec<u64>>,
     /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// Endpoints whose delivery is pending (kept by the store as a string set; never written from
+    /// here).
+    #[serde(default, skip_serializing)]
+    pub deliveries_pending: Vec<EndpointId>,
+    /// Endpoints it was delivered to.
+    #[serde(default, skip_serializing)]
+    pub deliveries_succeeded: Vec<EndpointId>,
+    /// Endpoints whose delivery failed and will be retried.
+    #[serde(default, skip_serializing)]
+    pub deliveries_failed: Vec<EndpointId>,
+    /// Endpoints whose delivery ran out of attempts.
+    #[serde(default, skip_serializing)]
+    pub deliveries_exhausted: Vec<EndpointId>,
 }
 
 impl Message {
@@ -47,7 +60,25 @@ impl Message {
             body_ref: None,
             retry_schedule: None,
             created_at,
+            deliveries_pending: Vec::new(),
+            deliveries_succeeded: Vec::new(),
+            deliveries_failed: Vec::new(),
+            deliveries_exhausted: Vec::new(),
         }
+    }
+
+    /// The message's overall status, the worst of its deliveries: exhausted, then failed
+    /// (retrying), then pending, else succeeded; `None` before it went to any endpoint.
+    pub fn status(&self) -> Option<DeliveryStatus> {
+        [
+            (&self.deliveries_exhausted, DeliveryStatus::Exhausted),
+            (&self.deliveries_failed, DeliveryStatus::Failed),
+            (&self.deliveries_pending, DeliveryStatus::Pending),
+            (&self.deliveries_succeeded, DeliveryStatus::Succeeded),
+        ]
+        .into_iter()
+        .find(|(endpoints, _)| !endpoints.is_empty())
+        .map(|(_, status)| status)
     }
 
     /// The delays between its attempts: the tenant's schedule when it had one, else `default`.
@@ -74,13 +105,20 @@ impl Message {
             "payload": payload,
             "payload_bytes": self.body_bytes,
             "payload_stored": if self.body_ref.is_some() { "s3" } else { "inline" },
+            "status": self.status(),
+            "endpoints_by_status": {
+                "pending": self.deliveries_pending.len(),
+                "succeeded": self.deliveries_succeeded.len(),
+                "failed": self.deliveries_failed.len(),
+                "exhausted": self.deliveries_exhausted.len(),
+            },
             "created_at": self.created_at,
         })
     }
 }
 
 /// Where the delivery of a message to one endpoint stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DeliveryStatus {
     /// Not attempted yet.
@@ -91,6 +129,31 @@ pub enum DeliveryStatus {
     Failed,
     /// Failed and out of retries.
     Exhausted,
+}
+
+impl DeliveryStatus {
+    /// Every status.
+    pub const ALL: [Self; 4] = [
+        Self::Pending,
+        Self::Succeeded,
+        Self::Failed,
+        Self::Exhausted,
+    ];
+
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Exhausted => "exhausted",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
 }
 
 /// The instruction on the `deliveries` queue: deliver attempt `attempt` of a message to an endpoint,

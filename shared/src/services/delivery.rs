@@ -332,6 +332,10 @@ async fn record_result(
         .store
         .record_attempt_result(&task.tenant_id, &attempt, &record)
         .await?;
+    state
+        .store
+        .index_delivery_status(&task.tenant_id, &task.message_id, &task.endpoint_id, status)
+        .await?;
     if let Some(at) = next_at {
         enqueue_attempt(state, task, task.attempt + 1, at, now).await?;
     }

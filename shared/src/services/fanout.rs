@@ -20,7 +20,8 @@ pub async fn fan_out(state: &AppState, event: &DomainEvent) -> Result<usize, Ser
     }
     let now = state.clock.now();
     let message = super::messages::message_for(state, event, now).await?;
-    super::messages::store_message(state, &message).await?;
+    let ids: Vec<_> = subscribed.iter().map(|e| e.id.clone()).collect();
+    super::messages::store_message(state, &message, &ids).await?;
     let mut tasks = Vec::with_capacity(subscribed.len());
     for endpoint in &subscribed {
         let record = DeliveryRecord {

@@ -49,6 +49,15 @@ async fn requeue_now(
             ..delivery.clone()
         };
         state.store.set_delivery(tenant, &pending).await?;
+        state
+            .store
+            .index_delivery_status(
+                tenant,
+                &delivery.message_id,
+                &delivery.endpoint_id,
+                DeliveryStatus::Pending,
+            )
+            .await?;
         tasks.push(DeliveryTask {
             tenant_id: tenant.clone(),
             message_id: delivery.message_id.clone(),
@@ -71,7 +80,7 @@ pub async fn send_test(state: &AppState, endpoint: &Endpoint) -> Result<MessageI
         now,
     );
     let message = super::messages::message_for(state, &event, now).await?;
-    super::messages::store_message(state, &message).await?;
+    super::messages::store_message(state, &message, std::slice::from_ref(&endpoint.id)).await?;
     let delivery = DeliveryRecord {
         message_id: message.id.clone(),
         endpoint_id: endpoint.id.clone(),

@@ -4,7 +4,7 @@
 //! SQS's 256 KiB message limit is never in play.
 
 use super::ServiceError;
-use crate::domain::{Message, MessageId, TenantId};
+use crate::domain::{EndpointId, Message, MessageId, TenantId};
 use crate::AppState;
 
 /// The largest body kept inside the message's table item.
@@ -15,10 +15,15 @@ pub fn body_key(message: &Message) -> String {
     format!("messages/{}/{}.json", message.tenant_id, message.id)
 }
 
-/// Stores a message once (a second store of the same id is a no-op), its body in S3 when large.
-pub async fn store_message(state: &AppState, message: &Message) -> Result<(), ServiceError> {
+/// Stores a message once, pending at `endpoints` (a second store of the same id is a no-op), its
+/// body in S3 when large.
+pub async fn store_message(
+    state: &AppState,
+    message: &Message,
+    endpoints: &[EndpointId],
+) -> Result<(), ServiceError> {
     if message.body.len() <= INLINE_BODY_LIMIT {
-        state.store.put_message_once(message).await?;
+        state.store.put_message_once(message, endpoints).await?;
         return Ok(());
     }
     let key = body_key(message);
@@ -33,7 +38,7 @@ pub async fn store_message(state: &AppState, message: &Message) -> Result<(), Se
         body_bytes: message.body.len(),
         ..message.clone()
     };
-    state.store.put_message_once(&item).await?;
+    state.store.put_message_once(&item, endpoints).await?;
     Ok(())
 }
 

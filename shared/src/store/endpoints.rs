@@ -62,7 +62,7 @@ impl Store {
             sort_prefix: Some(keys::ENDPOINT_PREFIX.to_owned()),
             newest_first: false,
             sort_from: None,
-            filter_equals: None,
+            filter: None,
         };
         self.query_page(query, page).await
     }

@@ -170,7 +170,7 @@ impl Store {
             sort_prefix: None,
             newest_first: true,
             sort_from: None,
-            filter_equals: None,
+            filter: None,
         };
         self.query_page(query, page).await
     }
@@ -188,7 +188,7 @@ impl Store {
             sort_prefix: Some("TL#".into()),
             newest_first: false,
             sort_from: None,
-            filter_equals: None,
+            filter: None,
         };
         self.query_page(query, page).await
     }

@@ -39,7 +39,7 @@ impl Store {
             sort_prefix: None,
             newest_first: false,
             sort_from: None,
-            filter_equals: None,
+            filter: None,
         };
         self.query_page(query, page).await
     }

@@ -1,6 +1,6 @@
 use super::keys;
 use super::page::{Page, PageRequest};
-use super::table::{to_item, Keys, Query, Store, StoreError};
+use super::table::{to_item, Filter, Keys, Query, Store, StoreError};
 use crate::domain::{
     Attempt, AttemptOutcome, DeliveryStatus, EndpointId, EventType, Message, MessageId, TenantId,
 };
@@ -23,6 +23,19 @@ pub struct DeliveryRecord {
     pub next_attempt_at: Option<DateTime<Utc>>,
     /// When this record last changed.
     pub updated_at: DateTime<Utc>,
+}
+
+/// What `list_messages_filtered` narrows the ledger to.
+#[derive(Clone, Debug, Default)]
+pub struct MessageFilters {
+    /// Only this event type.
+    pub event_type: Option<EventType>,
+    /// Only messages created at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Only messages with a delivery in this status.
+    pub status: Option<DeliveryStatus>,
+    /// Only messages sent to this endpoint.
+    pub endpoint: Option<EndpointId>,
 }
 
 /// The result of trying to claim an attempt before making it.
@@ -83,11 +96,66 @@ fn ignore_conflict(result: Result<(), StoreError>) -> Result<(), StoreError> {
     }
 }
 
+/// The message attribute listing the endpoints whose delivery is in `status` (a string set, so
+/// concurrent dispatchers update it with atomic `ADD`/`DELETE` and it disappears when empty).
+fn status_set(status: DeliveryStatus) -> &'static str {
+    match status {
+        DeliveryStatus::Pending => "deliveries_pending",
+        DeliveryStatus::Succeeded => "deliveries_succeeded",
+        DeliveryStatus::Failed => "deliveries_failed",
+        DeliveryStatus::Exhausted => "deliveries_exhausted",
+    }
+}
+
 impl Store {
-    /// Stores a message once; a second store of the same id (a redelivered event) is a no-op.
-    pub async fn put_message_once(&self, message: &Message) -> Result<(), StoreError> {
-        let item = to_item(&message_keys(&message.tenant_id, &message.id), message)?;
+    /// Stores a message once, pending at `endpoints`; a second store of the same id (a
+    /// redelivered event) is a no-op.
+    pub async fn put_message_once(
+        &self,
+        message: &Message,
+        endpoints: &[EndpointId],
+    ) -> Result<(), StoreError> {
+        let mut item = to_item(&message_keys(&message.tenant_id, &message.id), message)?;
+        if !endpoints.is_empty() {
+            item.insert(
+                status_set(DeliveryStatus::Pending).into(),
+                AttributeValue::Ss(endpoints.iter().map(|e| e.to_string()).collect()),
+            );
+        }
         ignore_conflict(self.put_new(item).await)
+    }
+
+    /// Moves `endpoint` into the message's set of deliveries in `status`, out of the others.
+    /// A message that no longer exists is left alone.
+    pub async fn index_delivery_status(
+        &self,
+        tenant: &TenantId,
+        message: &MessageId,
+        endpoint: &EndpointId,
+        status: DeliveryStatus,
+    ) -> Result<(), StoreError> {
+        let others: Vec<String> = DeliveryStatus::ALL
+            .into_iter()
+            .filter(|s| *s != status)
+            .map(|s| format!("{} :ep", status_set(s)))
+            .collect();
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(message_keys(tenant, message).key()))
+            .update_expression(format!(
+                "ADD {} :ep DELETE {}",
+                status_set(status),
+                others.join(", ")
+            ))
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":ep", AttributeValue::Ss(vec![endpoint.to_string()]))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(StoreError::from);
+        ignore_conflict(result)
     }
 
     /// A tenant's message.
@@ -166,14 +234,31 @@ impl Store {
             .await
     }
 
-    /// A tenant's messages, newest first, optionally of one event type and since a time.
+    /// A tenant's messages, newest first, optionally of one event type, since a time, with a
+    /// delivery in `status`, and sent to `endpoint` (with both: that endpoint's delivery is in
+    /// `status`).
     pub async fn list_messages_filtered(
         &self,
         tenant: &TenantId,
-        event_type: Option<EventType>,
-        since: Option<DateTime<Utc>>,
+        filters: &MessageFilters,
         page: &PageRequest,
     ) -> Result<Page<Message>, StoreError> {
+        let mut filter = Filter::default();
+        if let Some(event_type) = filters.event_type {
+            filter = filter.equals("event_type", event_type.as_str());
+        }
+        filter = match (&filters.status, &filters.endpoint) {
+            (Some(status), Some(endpoint)) => {
+                filter.any_contains(&[status_set(*status)], endpoint.as_str())
+            }
+            (Some(status), None) => filter.exists(status_set(*status)),
+            (None, Some(endpoint)) => {
+                let sets = DeliveryStatus::ALL.map(status_set);
+                filter.any_contains(&sets, endpoint.as_str())
+            }
+            (None, None) => filter,
+        };
+        let since = filters.since;
         let query = Query {
             newest_first: true,
             // Message ids are ULIDs, so the smallest id of a millisecond bounds the time.
@@ -181,7 +266,7 @@ impl Store {
                 let ms = u64::try_from(at.timestamp_millis()).unwrap_or(0);
                 format!("msg_{}", ulid::Ulid::from_parts(ms, 0))
             }),
-            filter_equals: event_type.map(|t| ("event_type", t.as_str().to_owned())),
+            filter: Some(filter),
             ..Query::partition(keys::messages(tenant))
         };
         self.query_page(query, page).await
@@ -199,7 +284,7 @@ impl Store {
             sort_prefix: None,
             newest_first: true,
             sort_from: None,
-            filter_equals: None,
+            filter: None,
         };
         self.query_page(query, page).await
     }
@@ -347,7 +432,7 @@ impl Store {
             sort_prefix: Some(keys::ATTEMPT_PREFIX.to_owned()),
             newest_first: false,
             sort_from: None,
-            filter_equals: None,
+            filter: None,
         };
         self.query_page(query, page).await
     }

@@ -20,6 +20,6 @@ pub use dedup::DedupOutcome;
 pub use endpoints::HealthChange;
 pub use inbound::InboundDelivery;
 pub use incidents::IncidentWrite;
-pub use messages::{AttemptClaim, DeliveryRecord};
+pub use messages::{AttemptClaim, DeliveryRecord, MessageFilters};
 pub use page::{Page, PageRequest};
 pub use table::{Store, StoreError};

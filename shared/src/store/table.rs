@@ -133,8 +133,61 @@ pub(crate) struct Query {
     pub newest_first: bool,
     /// Only sort keys at or after this one.
     pub sort_from: Option<String>,
-    /// Only items whose attribute equals this value (applied after the key condition).
-    pub filter_equals: Option<(&'static str, String)>,
+    /// Only items meeting these conditions (applied after the key condition, so a page may hold
+    /// fewer items than its limit).
+    pub filter: Option<Filter>,
+}
+
+/// Conditions on non-key attributes, all of which must hold.
+#[derive(Debug, Default)]
+pub(crate) struct Filter {
+    conditions: Vec<String>,
+    names: HashMap<String, String>,
+    values: HashMap<String, AttributeValue>,
+}
+
+impl Filter {
+    fn name(&mut self, attribute: &str) -> String {
+        let placeholder = format!("#f{}", self.names.len());
+        self.names.insert(placeholder.clone(), attribute.to_owned());
+        placeholder
+    }
+
+    fn value(&mut self, value: &str) -> String {
+        let placeholder = format!(":f{}", self.values.len());
+        self.values
+            .insert(placeholder.clone(), AttributeValue::S(value.to_owned()));
+        placeholder
+    }
+
+    /// `attribute = value`.
+    pub fn equals(mut self, attribute: &str, value: &str) -> Self {
+        let (n, v) = (self.name(attribute), self.value(value));
+        self.conditions.push(format!("{n} = {v}"));
+        self
+    }
+
+    /// The attribute exists (a string set exists only while it has members).
+    pub fn exists(mut self, attribute: &str) -> Self {
+        let n = self.name(attribute);
+        self.conditions.push(format!("attribute_exists({n})"));
+        self
+    }
+
+    /// Some of the string-set `attributes` holds `member`.
+    pub fn any_contains(mut self, attributes: &[&str], member: &str) -> Self {
+        let v = self.value(member);
+        let options: Vec<String> = attributes
+            .iter()
+            .map(|a| format!("contains({}, {v})", self.name(a)))
+            .collect();
+        self.conditions.push(format!("({})", options.join(" OR ")));
+        self
+    }
+
+    fn is_empty(&self) -> bool {
+        self.conditions.is_empty()
+    }
 }
 
 impl Query {
@@ -146,7 +199,7 @@ impl Query {
             sort_prefix: None,
             newest_first: false,
             sort_from: None,
-            filter_equals: None,
+            filter: None,
         }
     }
 }
@@ -237,11 +290,14 @@ impl Store {
                 .expression_attribute_values(":from", AttributeValue::S(from)),
             (None, None) => request.key_condition_expression("#pk = :pk"),
         };
-        if let Some((attribute, value)) = query.filter_equals {
-            request = request
-                .filter_expression("#filter = :filter")
-                .expression_attribute_names("#filter", attribute)
-                .expression_attribute_values(":filter", AttributeValue::S(value));
+        if let Some(filter) = query.filter.filter(|f| !f.is_empty()) {
+            request = request.filter_expression(filter.conditions.join(" AND "));
+            for (placeholder, name) in filter.names {
+                request = request.expression_attribute_names(placeholder, name);
+            }
+            for (placeholder, value) in filter.values {
+                request = request.expression_attribute_values(placeholder, value);
+            }
         }
         let output = request.send().await?;
         let items = output

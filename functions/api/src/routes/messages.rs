@@ -1,10 +1,11 @@
 use faultline::auth::{Principal, Scope};
-use faultline::domain::{EndpointId, EventType, MessageId};
+use faultline::domain::{DeliveryStatus, EndpointId, EventType, MessageId};
 use faultline::http::{
     json_response, page_request, page_response, path_id, query_param, require_scope, ApiError,
 };
 use faultline::services::ledger::retry_message;
 use faultline::services::messages::load_message;
+use faultline::store::MessageFilters;
 use faultline::AppState;
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -13,7 +14,8 @@ use serde_json::json;
 
 /// List messages.
 ///
-/// The delivery ledger, newest first. Scope: `endpoints:read`.
+/// The delivery ledger, newest first. Filters narrow a page after it is read, so a page may hold
+/// fewer than `limit` items: follow `next_cursor` until it is `null`. Scope: `endpoints:read`.
 #[utoipa::path(
     get,
     path = "/v1/messages",
@@ -21,6 +23,8 @@ use serde_json::json;
     operation_id = "list_messages",
     params(
         ("event_type" = Option<String>, Query, description = "Only this event type"),
+        ("status" = Option<String>, Query, description = "Only messages with a delivery in this status: `pending`, `succeeded`, `failed` (retrying) or `exhausted`; with `endpoint_id`, that endpoint's delivery"),
+        ("endpoint_id" = Option<String>, Query, description = "Only messages sent to this endpoint (`ep_…`)"),
         ("since" = Option<String>, Query, description = "Only messages created at or after this RFC 3339 time"),
         faultline::http::openapi::PageQuery,
     ),
@@ -50,9 +54,30 @@ pub async fn list(
                 })?,
         ),
     };
+    let status = match query_param(req, "status") {
+        None => None,
+        Some(name) => Some(DeliveryStatus::parse(&name).ok_or_else(|| {
+            ApiError::bad_parameter(
+                "status",
+                "`status` must be pending, succeeded, failed or exhausted",
+            )
+        })?),
+    };
+    let endpoint = match query_param(req, "endpoint_id") {
+        None => None,
+        Some(raw) => Some(EndpointId::parse(&raw).ok_or_else(|| {
+            ApiError::bad_parameter("endpoint_id", "`endpoint_id` is not an endpoint id")
+        })?),
+    };
+    let filters = MessageFilters {
+        event_type,
+        since,
+        status,
+        endpoint,
+    };
     let page = state
         .store
-        .list_messages_filtered(tenant, event_type, since, &page_request(req)?)
+        .list_messages_filtered(tenant, &filters, &page_request(req)?)
         .await?;
     Ok(page_response(page.map(|m| m.to_json())))
 }

@@ -1,0 +1,154 @@
+//! `GET /v1/messages` filters by delivery status and endpoint, from the status sets the
+//! dispatcher keeps on each message (real DynamoDB filter expressions on the emulator).
+
+use faultline::clock::Clock;
+use faultline::domain::{DeliveryTask, DomainEvent, EventType, Message, TenantId};
+use faultline::services::delivery::{dispatch, DispatchOutcome};
+use faultline::services::fanout::fan_out;
+use faultline_api::handle;
+use faultline_testkit::{json_of, HttpEvent, TestStack};
+use serde_json::{json, Value};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+async fn receiver(status: u16) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(status))
+        .mount(&server)
+        .await;
+    server
+}
+
+async fn send(stack: &TestStack, tenant: &TenantId, event_type: EventType) -> Message {
+    let event = DomainEvent::new(
+        tenant.clone(),
+        event_type,
+        json!({}),
+        stack.state.clock.now(),
+    );
+    fan_out(&stack.state, &event).await.expect("fan out");
+    Message::for_event(&event, stack.state.clock.now())
+}
+
+async fn deliver(
+    stack: &TestStack,
+    message: &Message,
+    endpoint: &faultline::domain::Endpoint,
+    attempt: u32,
+) -> DispatchOutcome {
+    let task = DeliveryTask {
+        tenant_id: message.tenant_id.clone(),
+        message_id: message.id.clone(),
+        endpoint_id: endpoint.id.clone(),
+        attempt,
+        not_before: stack.state.clock.now(),
+    };
+    dispatch(&stack.state, &task).await.expect("dispatch")
+}
+
+#[tokio::test]
+async fn messages_filter_by_delivery_status_and_endpoint() {
+    // One retry: the second failed attempt exhausts the delivery.
+    let stack = TestStack::deploy_with("1", Clock::system()).await;
+    let (tenant, key) = stack.tenant().await;
+    let (ok, failing) = (receiver(200).await, receiver(500).await);
+    let (all, _) = stack.endpoint(&tenant, &ok.uri(), vec![], true).await;
+    let (resolved_only, _) = stack
+        .endpoint(
+            &tenant,
+            &failing.uri(),
+            vec![EventType::IncidentResolved],
+            true,
+        )
+        .await;
+    let created = send(&stack, &tenant, EventType::IncidentCreated).await;
+    let resolved = send(&stack, &tenant, EventType::IncidentResolved).await;
+
+    let list = |query: String| {
+        let stack = &stack;
+        let key = key.expose().to_owned();
+        async move {
+            let (status, page) = json_of(
+                &handle(
+                    &stack.state,
+                    HttpEvent::load("api/list-messages.json")
+                        .key(Some(&key))
+                        .query(&query)
+                        .request(),
+                )
+                .await,
+            );
+            let ids: Vec<String> = page["items"]
+                .as_array()
+                .map(|items| {
+                    items
+                        .iter()
+                        .filter_map(|m| m["id"].as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (status, ids, page)
+        }
+    };
+    let (_, pending, _) = list("status=pending".into()).await;
+    assert_eq!(pending.len(), 2, "both start pending");
+
+    assert_eq!(
+        deliver(&stack, &created, &all, 1).await,
+        DispatchOutcome::Delivered
+    );
+    assert_eq!(
+        deliver(&stack, &resolved, &all, 1).await,
+        DispatchOutcome::Delivered
+    );
+    assert!(matches!(
+        deliver(&stack, &resolved, &resolved_only, 1).await,
+        DispatchOutcome::RetryScheduled { .. }
+    ));
+    let (_, failed, _) = list("status=failed".into()).await;
+    assert_eq!(failed, vec![resolved.id.to_string()]);
+    assert_eq!(
+        deliver(&stack, &resolved, &resolved_only, 2).await,
+        DispatchOutcome::Exhausted
+    );
+
+    let (c, r) = (created.id.to_string(), resolved.id.to_string());
+    for (query, expected) in [
+        (String::new(), vec![r.clone(), c.clone()]),
+        ("status=succeeded".into(), vec![r.clone(), c.clone()]),
+        ("status=exhausted".into(), vec![r.clone()]),
+        ("status=failed".into(), vec![]),
+        ("status=pending".into(), vec![]),
+        (format!("endpoint_id={}", resolved_only.id), vec![r.clone()]),
+        (
+            format!("endpoint_id={}&status=succeeded", all.id),
+            vec![r.clone(), c.clone()],
+        ),
+        (
+            format!("endpoint_id={}&status=succeeded", resolved_only.id),
+            vec![],
+        ),
+        (
+            format!(
+                "endpoint_id={}&status=exhausted&event_type=incident.resolved",
+                resolved_only.id
+            ),
+            vec![r.clone()],
+        ),
+    ] {
+        let (status, ids, _) = list(query.clone()).await;
+        assert_eq!((status, ids), (200, expected), "?{query}");
+    }
+    let (_, _, page) = list("status=exhausted".into()).await;
+    let shown: &Value = &page["items"][0];
+    assert_eq!(shown["status"], "exhausted", "the worst delivery's status");
+    assert_eq!(
+        shown["endpoints_by_status"],
+        json!({"pending": 0, "succeeded": 1, "failed": 0, "exhausted": 1})
+    );
+    for bad in ["status=lost", "endpoint_id=nope"] {
+        let (status, _, problem) = list(bad.into()).await;
+        assert_eq!(status, 400, "{bad}: {problem}");
+    }
+}
