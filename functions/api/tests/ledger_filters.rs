@@ -147,6 +147,31 @@ async fn messages_filter_by_delivery_status_and_endpoint() {
         shown["endpoints_by_status"],
         json!({"pending": 0, "succeeded": 1, "failed": 0, "exhausted": 1})
     );
+
+    // A dispatcher that died between the ledger write and the status sets leaves them stale; the
+    // redelivered task (a duplicate of an attempt already made) puts them right.
+    stack
+        .state
+        .store
+        .index_delivery_status(
+            &tenant,
+            &resolved.id,
+            &resolved_only.id,
+            faultline::domain::DeliveryStatus::Pending,
+        )
+        .await
+        .expect("stale index");
+    let (_, stale, _) = list("status=pending".into()).await;
+    assert_eq!(stale, vec![r.clone()]);
+    assert_eq!(
+        deliver(&stack, &resolved, &resolved_only, 2).await,
+        DispatchOutcome::Duplicate
+    );
+    let (_, repaired, _) = list("status=pending".into()).await;
+    assert!(repaired.is_empty(), "repaired from the delivery record");
+    let (_, exhausted, _) = list("status=exhausted".into()).await;
+    assert_eq!(exhausted, vec![r.clone()]);
+
     for bad in ["status=lost", "endpoint_id=nope"] {
         let (status, _, problem) = list(bad.into()).await;
         assert_eq!(status, 400, "{bad}: {problem}");

@@ -198,6 +198,18 @@ pub async fn dispatch_with(
             if let (AttemptOutcome::Failed, Some(at)) = (made.outcome, made.next_attempt_at) {
                 enqueue_attempt(state, task, task.attempt + 1, at, now).await?;
             }
+            // The delivery record is the truth (written with the attempt): bring the message's
+            // status sets in line with it, in case the first run died before updating them.
+            if let Some(record) = state
+                .store
+                .get_delivery(tenant, &message.id, &endpoint.id)
+                .await?
+            {
+                state
+                    .store
+                    .index_delivery_status(tenant, &message.id, &endpoint.id, record.status)
+                    .await?;
+            }
             return Ok(DispatchOutcome::Duplicate);
         }
         AttemptClaim::InFlightElsewhere => {
@@ -328,14 +340,19 @@ async fn record_result(
         next_attempt_at: next_at,
         updated_at: now,
     };
-    state
-        .store
-        .record_attempt_result(&task.tenant_id, &attempt, &record)
-        .await?;
-    state
-        .store
-        .index_delivery_status(&task.tenant_id, &task.message_id, &task.endpoint_id, status)
-        .await?;
+    // The ledger lines and the message's status sets, concurrently (a duplicate task repairs the
+    // sets if this run dies between the two).
+    futures::try_join!(
+        state
+            .store
+            .record_attempt_result(&task.tenant_id, &attempt, &record),
+        state.store.index_delivery_status(
+            &task.tenant_id,
+            &task.message_id,
+            &task.endpoint_id,
+            status
+        ),
+    )?;
     if let Some(at) = next_at {
         enqueue_attempt(state, task, task.attempt + 1, at, now).await?;
     }
