@@ -56,7 +56,11 @@ impl AppState {
             deliveries: DeliveryQueue::new(clients.sqs.clone(), &config.deliveries_queue_url),
             dead_letters: DeadLetters::new(clients.sqs.clone(), config.dead_letter_queues.clone()),
             archive: RawArchive::new(clients.s3.clone(), &config.archive_bucket),
-            authenticator: Authenticator::new(store.clone(), secret(&config.admin_key_secret)),
+            authenticator: Authenticator::new(
+                store.clone(),
+                secret(&config.admin_key_secret),
+                clock.clone(),
+            ),
             sender: WebhookSender::new(config.url_policy()),
             data_key: secret(&config.data_key_secret),
             store,

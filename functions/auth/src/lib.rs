@@ -7,7 +7,7 @@ use faultline::http::{
     decode_body, json_response, no_content, page_request, page_response, path_id, request_id,
     require_scope, route_key, ApiError,
 };
-use faultline::services::api_keys::issue_api_key;
+use faultline::services::api_keys::{issue_api_key_for, DEFAULT_KEY_LIFETIME_DAYS};
 use faultline::AppState;
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -29,6 +29,7 @@ async fn route(state: &AppState, req: &Request) -> Result<Response<Body>, ApiErr
         "POST /v1/auth/api-keys" => create(state, &principal, req).await,
         "GET /v1/auth/api-keys" => list(state, &principal, req).await,
         "DELETE /v1/auth/api-keys/{id}" => revoke(state, &principal, req).await,
+        "GET /v1/auth/verify" => Ok(verify(&principal)),
         other => Err(ApiError::NotFound(format!(
             "no route `{other}` in this function"
         ))),
@@ -44,6 +45,9 @@ struct CreateKey {
     /// Scopes to grant, at most the calling key's (default: all of them).
     #[serde(default)]
     scopes: Option<Vec<String>>,
+    /// Days until the key stops working: 1 to 3650 (default 365).
+    #[serde(default)]
+    expires_days: Option<u32>,
 }
 
 fn caller_scopes(principal: &Principal) -> &[Scope] {
@@ -99,7 +103,17 @@ async fn create(
             })
             .collect::<Result<Vec<_>, _>>()?,
     };
-    let (key, record) = issue_api_key(state, tenant, name, scopes).await?;
+    let lifetime = match body.expires_days {
+        None => DEFAULT_KEY_LIFETIME_DAYS,
+        Some(days @ 1..=3650) => days,
+        Some(_) => {
+            return Err(ApiError::validation(
+                "expires_days",
+                "`expires_days` must be 1 to 3650",
+            ))
+        }
+    };
+    let (key, record) = issue_api_key_for(state, tenant, name, scopes, lifetime).await?;
     let mut shown = record.to_json();
     shown["key"] = json!(key.expose());
     Ok(json_response(StatusCode::CREATED, &shown))
@@ -158,10 +172,41 @@ async fn revoke(
     }
 }
 
+/// Who am I.
+///
+/// The calling credential: its kind, tenant, key id, scopes and expiry. Any valid key.
+#[utoipa::path(
+    get,
+    path = "/v1/auth/verify",
+    tag = "api keys",
+    operation_id = "verify_credential",
+    responses((status = 200, description = "The caller", body = Object)),
+)]
+fn verify(principal: &Principal) -> Response<Body> {
+    let body = match principal {
+        Principal::PlatformAdmin => {
+            json!({"kind": "platform_admin", "tenant_id": null, "scopes": [], "expires_at": null})
+        }
+        Principal::Tenant {
+            tenant_id,
+            key_id,
+            scopes,
+            expires_at,
+        } => json!({
+            "kind": "api_key",
+            "tenant_id": tenant_id,
+            "key_id": key_id,
+            "scopes": scopes,
+            "expires_at": expires_at,
+        }),
+    };
+    json_response(StatusCode::OK, &body)
+}
+
 /// This function's part of the OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     #[derive(utoipa::OpenApi)]
-    #[openapi(paths(create, list, revoke))]
+    #[openapi(paths(create, list, revoke, verify))]
     struct Doc;
     <Doc as utoipa::OpenApi>::openapi()
 }

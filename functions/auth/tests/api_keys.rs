@@ -115,3 +115,144 @@ async fn keys_are_accepted_as_bearer_or_x_api_key_and_stored_only_as_digests() {
     );
     assert!(dump.contains(&admin.digest()));
 }
+
+async fn stack_at(at: chrono::DateTime<chrono::Utc>) -> (TestStack, faultline::clock::Clock) {
+    let clock = faultline::clock::Clock::fixed(at);
+    (TestStack::deploy_with("1,1,1", clock.clone()).await, clock)
+}
+
+#[tokio::test]
+async fn keys_expire_record_their_use_and_say_who_they_are() {
+    let start = chrono::Utc::now();
+    let (stack, clock) = stack_at(start).await;
+    let (tenant, admin) = stack.tenant().await;
+    let (status, created) = call(
+        &stack,
+        &HttpEvent::load("auth/create-api-key.json")
+            .key(Some(admin.expose()))
+            .body_json(&json!({"name": "ci", "scopes": ["incidents:read"], "expires_days": 1})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let key = created["key"].as_str().expect("key").to_owned();
+    let expires_at =
+        chrono::DateTime::parse_from_rfc3339(created["expires_at"].as_str().expect("expiry"))
+            .expect("time");
+    assert_eq!(expires_at, start + chrono::Duration::days(1));
+    assert!(key.starts_with(created["prefix"].as_str().expect("prefix")));
+
+    let (status, me) = call(&stack, &HttpEvent::load("auth/verify.json").key(Some(&key))).await;
+    assert_eq!(status, 200);
+    assert_eq!(me["kind"], "api_key");
+    assert_eq!(me["tenant_id"], tenant.as_str());
+    assert_eq!(me["scopes"], json!(["incidents:read"]));
+    assert_eq!(me["expires_at"], created["expires_at"]);
+    let (status, _) = call(
+        &stack,
+        &HttpEvent::load("auth/verify.json")
+            .key(None)
+            .header("x-api-key", &key),
+    )
+    .await;
+    assert_eq!(status, 200, "X-API-Key works as well as Bearer");
+
+    let (_, listed) = call(
+        &stack,
+        &HttpEvent::load("auth/list-api-keys.json").key(Some(admin.expose())),
+    )
+    .await;
+    let shown = listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|k| k["id"] == created["id"])
+        .expect("listed")
+        .clone();
+    assert_eq!(shown["usage_count"], 2);
+    assert_eq!(
+        shown["last_used_at"]
+            .as_str()
+            .map(|t| chrono::DateTime::parse_from_rfc3339(t).expect("time")),
+        Some(start.into())
+    );
+    assert!(shown.get("digest").is_none() && shown.get("key").is_none());
+
+    let (status, problem) = call(
+        &stack,
+        &HttpEvent::load("auth/create-api-key.json")
+            .key(Some(admin.expose()))
+            .body_json(&json!({"name": "forever", "expires_days": 0})),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (422, Some("expires_days"))
+    );
+
+    clock.advance(chrono::Duration::days(1));
+    let (status, problem) =
+        call(&stack, &HttpEvent::load("auth/verify.json").key(Some(&key))).await;
+    assert_eq!(status, 401);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("expired"),
+        "{problem}"
+    );
+    let (status, _) = call(
+        &stack,
+        &HttpEvent::load("auth/verify.json").key(Some(admin.expose())),
+    )
+    .await;
+    assert_eq!(status, 200, "the 365-day admin key still works");
+}
+
+#[tokio::test]
+async fn each_key_is_held_to_its_tenants_per_minute_limit() {
+    // Two seconds into a minute, so the whole test stays inside it.
+    let now = chrono::Utc::now().timestamp();
+    let minute_start =
+        chrono::DateTime::from_timestamp(now - now.rem_euclid(60) + 2, 0).expect("time");
+    let (stack, clock) = stack_at(minute_start).await;
+    let (tenant, admin) = stack.tenant().await;
+    let mut record = stack
+        .state
+        .store
+        .get_tenant(&tenant)
+        .await
+        .expect("read")
+        .expect("tenant");
+    record.settings.api_rate_limit_per_minute = Some(3);
+    stack.state.store.save_tenant(&record).await.expect("save");
+    let (other, _) = faultline::services::api_keys::issue_api_key(
+        &stack.state,
+        &tenant,
+        "other",
+        vec![faultline::auth::Scope::IncidentsRead],
+    )
+    .await
+    .expect("key");
+    let verify = |key: &str| HttpEvent::load("auth/verify.json").key(Some(key));
+
+    for n in 1..=3 {
+        let (status, _) = call(&stack, &verify(admin.expose())).await;
+        assert_eq!(status, 200, "request {n} of 3");
+    }
+    let response = handle(&stack.state, verify(admin.expose()).request()).await;
+    assert_eq!(response.status(), 429);
+    assert_eq!(response.headers()["retry-after"], "58");
+    let (_, problem) = json_of(&response);
+    assert_eq!(problem["limit"], "api_key_per_minute");
+    assert_eq!(problem["limit_value"], 3);
+    assert_eq!(
+        problem["type"],
+        "https://faultline.dev/problems/rate-limited"
+    );
+
+    let (status, _) = call(&stack, &verify(other.expose())).await;
+    assert_eq!(status, 200, "the limit is per key");
+    clock.advance(chrono::Duration::seconds(60));
+    let (status, _) = call(&stack, &verify(admin.expose())).await;
+    assert_eq!(status, 200, "a new minute, a new allowance");
+}

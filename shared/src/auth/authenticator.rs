@@ -1,7 +1,13 @@
 use super::{key_digest, ApiKey, Principal};
+use crate::clock::Clock;
+use crate::domain::TenantId;
 use crate::secrets::SecretsSource;
 use crate::store::{Store, StoreError};
+use chrono::{DateTime, Utc};
 use http::HeaderMap;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
 
 /// Why a request was not authenticated. Every variant is a 401 at the edge, except the
@@ -17,6 +23,17 @@ pub enum AuthError {
     /// The key was revoked.
     #[error("the API key has been revoked")]
     Revoked,
+    /// The key is past its expiry.
+    #[error("the API key expired at {0}")]
+    Expired(DateTime<Utc>),
+    /// The key made its tenant's allowance of requests this minute.
+    #[error("this API key made its {limit} requests of this minute (the tenant's per-key limit)")]
+    RateLimited {
+        /// Requests per minute per key.
+        limit: u32,
+        /// Seconds until the next minute.
+        retry_after: u64,
+    },
     /// Key lookup failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -25,12 +42,18 @@ pub enum AuthError {
     Secrets(String),
 }
 
-/// Verifies credentials: one implementation shared by every function.
+/// Verifies credentials and counts their use: one implementation shared by every function.
 #[derive(Clone, Debug)]
 pub struct Authenticator {
     store: Store,
     admin_key: SecretsSource,
+    clock: Clock,
+    /// Each tenant's per-key limit, read at most once a minute per container.
+    limits: Arc<Mutex<HashMap<TenantId, (u32, Instant)>>>,
 }
+
+/// Requests per minute per key when the tenant sets no limit.
+pub const DEFAULT_KEY_RATE_LIMIT: u32 = 600;
 
 /// The presented credential: `Authorization: Bearer <key>` or `X-API-Key: <key>` (never a query
 /// parameter: URLs end up in logs).
@@ -53,9 +76,38 @@ pub fn presented_key(headers: &HeaderMap) -> Option<&str> {
 }
 
 impl Authenticator {
+    /// How long a tenant's limit is trusted before it is read again.
+    const LIMIT_REFRESH: Duration = Duration::from_secs(60);
+
     /// An authenticator over the key records in `store` and the platform admin key secret.
-    pub fn new(store: Store, admin_key: SecretsSource) -> Self {
-        Self { store, admin_key }
+    pub fn new(store: Store, admin_key: SecretsSource, clock: Clock) -> Self {
+        Self {
+            store,
+            admin_key,
+            clock,
+            limits: Arc::default(),
+        }
+    }
+
+    /// The tenant's per-key limit (requests per minute), cached for a minute.
+    async fn key_rate_limit(&self, tenant: &TenantId) -> Result<u32, StoreError> {
+        if let Ok(limits) = self.limits.lock() {
+            if let Some((limit, read_at)) = limits.get(tenant) {
+                if read_at.elapsed() < Self::LIMIT_REFRESH {
+                    return Ok(*limit);
+                }
+            }
+        }
+        let limit = self
+            .store
+            .get_tenant(tenant)
+            .await?
+            .and_then(|t| t.settings.api_rate_limit_per_minute)
+            .unwrap_or(DEFAULT_KEY_RATE_LIMIT);
+        if let Ok(mut limits) = self.limits.lock() {
+            limits.insert(tenant.clone(), (limit, Instant::now()));
+        }
+        Ok(limit)
     }
 
     /// Who the request's credential belongs to.
@@ -70,10 +122,26 @@ impl Authenticator {
                 if record.revoked_at.is_some() {
                     return Err(AuthError::Revoked);
                 }
+                let now = self.clock.now();
+                if let Some(expired_at) = record.expires_at.filter(|at| *at <= now) {
+                    return Err(AuthError::Expired(expired_at));
+                }
+                let limit = self.key_rate_limit(&record.tenant_id).await?;
+                let minute = now.timestamp().div_euclid(60);
+                if !self
+                    .store
+                    .count_api_key_use(&record, minute, limit, now)
+                    .await?
+                {
+                    let retry_after =
+                        u64::try_from((minute + 1) * 60 - now.timestamp()).unwrap_or(60);
+                    return Err(AuthError::RateLimited { limit, retry_after });
+                }
                 return Ok(Principal::Tenant {
                     tenant_id: record.tenant_id,
                     key_id: record.id,
                     scopes: record.scopes,
+                    expires_at: record.expires_at,
                 });
             }
         }

@@ -15,5 +15,7 @@ pub enum Principal {
         key_id: ApiKeyId,
         /// What the key may do.
         scopes: Vec<Scope>,
+        /// When the key stops working.
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
     },
 }

@@ -25,6 +25,9 @@ pub struct TenantSettings {
     /// change (a message keeps the schedule it was created with).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry_schedule: Option<Vec<u64>>,
+    /// Requests per minute each of its API keys may make (default 600).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_rate_limit_per_minute: Option<u32>,
 }
 
 impl Tenant {
@@ -34,7 +37,10 @@ impl Tenant {
             "id": self.id,
             "name": self.name,
             "created_at": self.created_at,
-            "settings": {"retry_schedule": self.settings.retry_schedule},
+            "settings": {
+                "retry_schedule": self.settings.retry_schedule,
+                "api_rate_limit_per_minute": self.settings.api_rate_limit_per_minute,
+            },
         })
     }
 }

@@ -50,6 +50,18 @@ pub enum ApiError {
         /// The limit in bytes.
         limit: usize,
     },
+    /// The credential made too many requests.
+    #[error("{detail}")]
+    RateLimited {
+        /// Which limit, e.g. `api_key_per_minute`.
+        limit: &'static str,
+        /// Its value.
+        value: u32,
+        /// Seconds until a request will be accepted.
+        retry_after: u64,
+        /// What happened.
+        detail: String,
+    },
     /// A bug or an outage: logged in full, answered vaguely.
     #[error("internal error")]
     Internal(String),
@@ -103,6 +115,11 @@ impl ApiError {
                 "payload-too-large",
                 "Payload too large",
             ),
+            Self::RateLimited { .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests",
+            ),
             Self::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "internal-error",
@@ -146,6 +163,17 @@ impl ApiError {
                 problem["missing_scope"] = json!(scope.as_str());
                 None
             }
+            Self::RateLimited {
+                limit,
+                value,
+                retry_after,
+                ..
+            } => {
+                problem["limit"] = json!(limit);
+                problem["limit_value"] = json!(value);
+                problem["retry_after"] = json!(retry_after);
+                None
+            }
             _ => None,
         };
         if let Some(field) = field {
@@ -156,6 +184,9 @@ impl ApiError {
             .header(http::header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE);
         if status == StatusCode::UNAUTHORIZED {
             builder = builder.header(http::header::WWW_AUTHENTICATE, "Bearer");
+        }
+        if let Self::RateLimited { retry_after, .. } = self {
+            builder = builder.header(http::header::RETRY_AFTER, retry_after.to_string());
         }
         builder
             .body(Body::Text(problem.to_string()))
@@ -196,9 +227,16 @@ impl From<aws_sdk_secretsmanager::Error> for ApiError {
 impl From<AuthError> for ApiError {
     fn from(err: AuthError) -> Self {
         match err {
-            AuthError::Missing | AuthError::Invalid | AuthError::Revoked => {
-                Self::Unauthorized(err.to_string())
-            }
+            AuthError::Missing
+            | AuthError::Invalid
+            | AuthError::Revoked
+            | AuthError::Expired(_) => Self::Unauthorized(err.to_string()),
+            AuthError::RateLimited { limit, retry_after } => Self::RateLimited {
+                limit: "api_key_per_minute",
+                value: limit,
+                retry_after,
+                detail: err.to_string(),
+            },
             AuthError::Store(store) => Self::Internal(store.to_string()),
             AuthError::Secrets(cause) => Self::Unavailable(cause),
         }

@@ -5,22 +5,42 @@ use crate::domain::TenantId;
 use crate::store::{ApiKeyRecord, StoreError};
 use crate::AppState;
 
-/// Creates a key for `tenant`; the returned [`ApiKey`] is the only copy of the secret.
+/// How long a key works when its creator does not say (`expires_days`).
+pub const DEFAULT_KEY_LIFETIME_DAYS: u32 = 365;
+
+/// Creates a key for `tenant`, working for `lifetime_days`; the returned [`ApiKey`] is the only
+/// copy of the secret.
 pub async fn issue_api_key(
     state: &AppState,
     tenant: &TenantId,
     name: &str,
     scopes: Vec<Scope>,
 ) -> Result<(ApiKey, ApiKeyRecord), StoreError> {
+    issue_api_key_for(state, tenant, name, scopes, DEFAULT_KEY_LIFETIME_DAYS).await
+}
+
+/// [`issue_api_key`] with an explicit lifetime in days.
+pub async fn issue_api_key_for(
+    state: &AppState,
+    tenant: &TenantId,
+    name: &str,
+    scopes: Vec<Scope>,
+    lifetime_days: u32,
+) -> Result<(ApiKey, ApiKeyRecord), StoreError> {
     let key = ApiKey::generate();
+    let now = state.clock.now();
     let record = ApiKeyRecord {
         id: key.id().clone(),
         tenant_id: tenant.clone(),
         name: name.to_owned(),
         digest: key.digest(),
         scopes,
-        created_at: state.clock.now(),
+        created_at: now,
         revoked_at: None,
+        expires_at: Some(now + chrono::Duration::days(i64::from(lifetime_days))),
+        last_used_at: None,
+        usage_count: 0,
+        rate_window: 0,
     };
     state.store.create_api_key(&record).await?;
     Ok((key, record))

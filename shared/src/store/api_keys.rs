@@ -25,6 +25,18 @@ pub struct ApiKeyRecord {
     pub created_at: DateTime<Utc>,
     /// When it was revoked, if it was.
     pub revoked_at: Option<DateTime<Utc>>,
+    /// When it stops working (`None`: never; keys from before expiry existed).
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
+    /// When it was last accepted.
+    #[serde(default)]
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// How many requests it made.
+    #[serde(default)]
+    pub usage_count: u64,
+    /// The minute (unix minutes) the request counter counts.
+    #[serde(default)]
+    pub rate_window: i64,
 }
 
 impl ApiKeyRecord {
@@ -34,8 +46,12 @@ impl ApiKeyRecord {
             "id": self.id,
             "name": self.name,
             "scopes": self.scopes,
+            "prefix": format!("sk_{}_", self.id),
             "created_at": self.created_at,
+            "expires_at": self.expires_at,
             "revoked_at": self.revoked_at,
+            "last_used_at": self.last_used_at,
+            "usage_count": self.usage_count,
         })
     }
 
@@ -73,6 +89,79 @@ impl Store {
             filter: None,
         };
         self.query_page(query, page).await
+    }
+
+    /// Counts one request of key `id` in the current minute `window` (unix minutes) and records
+    /// its use: `Ok(false)` when the key already made `limit` requests this minute. One
+    /// conditional update in the usual case (the counter of the minute the record was read in).
+    pub async fn count_api_key_use(
+        &self,
+        record: &ApiKeyRecord,
+        window: i64,
+        limit: u32,
+        now: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let same_minute = |this: &Self| {
+            this.client
+                .update_item()
+                .table_name(&this.table)
+                .set_key(Some(Keys::new(keys::api_key(&record.id), "KEY").key()))
+                .update_expression(
+                    "SET last_used_at = :now, rate_count = rate_count + :one ADD usage_count :one",
+                )
+                .condition_expression("rate_window = :w AND rate_count < :limit")
+                .expression_attribute_values(":now", AttributeValue::S(now.to_rfc3339()))
+                .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                .expression_attribute_values(":w", AttributeValue::N(window.to_string()))
+                .expression_attribute_values(":limit", AttributeValue::N(limit.to_string()))
+                .send()
+        };
+        let new_minute = |this: &Self| {
+            this.client
+                .update_item()
+                .table_name(&this.table)
+                .set_key(Some(Keys::new(keys::api_key(&record.id), "KEY").key()))
+                .update_expression(
+                    "SET last_used_at = :now, rate_window = :w, rate_count = :one ADD usage_count :one",
+                )
+                .condition_expression(
+                    "attribute_exists(pk) AND (attribute_not_exists(rate_window) OR rate_window < :w)",
+                )
+                .expression_attribute_values(":now", AttributeValue::S(now.to_rfc3339()))
+                .expression_attribute_values(":one", AttributeValue::N("1".into()))
+                .expression_attribute_values(":w", AttributeValue::N(window.to_string()))
+                .send()
+        };
+        let (first, second) = if record.rate_window == window {
+            (
+                existed(
+                    same_minute(self)
+                        .await
+                        .map(|_| ())
+                        .map_err(StoreError::from),
+                )?,
+                false,
+            )
+        } else {
+            (
+                existed(new_minute(self).await.map(|_| ()).map_err(StoreError::from))?,
+                true,
+            )
+        };
+        if first {
+            return Ok(true);
+        }
+        // The record was stale: another request moved the window, or this minute is full.
+        if second {
+            existed(
+                same_minute(self)
+                    .await
+                    .map(|_| ())
+                    .map_err(StoreError::from),
+            )
+        } else {
+            existed(new_minute(self).await.map(|_| ()).map_err(StoreError::from))
+        }
     }
 
     /// Revokes a tenant's key. `Ok(false)` when the tenant has no such key (another tenant's key

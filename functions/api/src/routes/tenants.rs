@@ -107,6 +107,9 @@ struct UpdateTenant {
     /// Seconds before each retry; `null` returns to the deployment's schedule.
     #[serde(default, deserialize_with = "nullable")]
     retry_schedule: Option<Option<Vec<u64>>>,
+    /// Requests per minute each API key may make, 1 to 100000; `null` for the default (600).
+    #[serde(default, deserialize_with = "nullable")]
+    api_rate_limit_per_minute: Option<Option<u32>>,
 }
 
 /// Change a tenant.
@@ -146,6 +149,15 @@ pub async fn update(
             })?;
         }
         tenant.settings.retry_schedule = schedule;
+    }
+    if let Some(limit) = body.api_rate_limit_per_minute {
+        if limit.is_some_and(|n| !(1..=100_000).contains(&n)) {
+            return Err(ApiError::validation(
+                "api_rate_limit_per_minute",
+                "`api_rate_limit_per_minute` must be 1 to 100000",
+            ));
+        }
+        tenant.settings.api_rate_limit_per_minute = limit;
     }
     state.store.save_tenant(&tenant).await?;
     Ok(json_response(StatusCode::OK, &tenant.to_json()))
