@@ -64,6 +64,8 @@ async fn a_tenant_sets_its_own_retry_schedule_and_nobody_else_sees_or_changes_it
         json!({"retry_schedule": vec![5; 21]}),
         json!({"retry_schedule": "5,10"}),
         json!({"retry_schedule": [5], "plan": "gold"}),
+        json!({"api_rate_limit_per_minute": 0}),
+        json!({"api_rate_limit_per_minute": 100_001}),
     ] {
         let (status, problem) = call(
             &stack,
@@ -77,6 +79,22 @@ async fn a_tenant_sets_its_own_retry_schedule_and_nobody_else_sees_or_changes_it
         unchanged["settings"]["retry_schedule"],
         json!([10, 60, 600]),
         "refused changes change nothing"
+    );
+
+    let (status, limited) = call(
+        &stack,
+        &patch
+            .clone()
+            .key(Some(key.expose()))
+            .body_json(&json!({"api_rate_limit_per_minute": 1200})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(limited["settings"]["api_rate_limit_per_minute"], 1200);
+    assert_eq!(
+        limited["settings"]["retry_schedule"],
+        json!([10, 60, 600]),
+        "other settings kept"
     );
 
     let (status, reset) = call(
