@@ -30,6 +30,11 @@ async fn route(state: &AppState, req: &Request) -> Result<Response<Body>, ApiErr
         "POST /v1/tenants" => routes::tenants::create(state, &principal, req).await,
         "GET /v1/tenants/{id}" => routes::tenants::get(state, &principal, req).await,
         "PATCH /v1/tenants/{id}" => routes::tenants::update(state, &principal, req).await,
+        "POST /v1/projects" => routes::projects::create(state, &principal, req).await,
+        "GET /v1/projects" => routes::projects::list(state, &principal, req).await,
+        "GET /v1/projects/{id}" => routes::projects::get(state, &principal, req).await,
+        "PATCH /v1/projects/{id}" => routes::projects::update(state, &principal, req).await,
+        "DELETE /v1/projects/{id}" => routes::projects::delete(state, &principal, req).await,
         "POST /v1/integrations" => routes::integrations::create(state, &principal, req).await,
         "GET /v1/integrations" => routes::integrations::list(state, &principal, req).await,
         "POST /v1/hooks/deliveries/{id}/replay" => {
@@ -70,7 +75,7 @@ async fn route(state: &AppState, req: &Request) -> Result<Response<Body>, ApiErr
 
 /// This function's part of the OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    use routes::{docs, endpoints, incidents, integrations, messages, tenants};
+    use routes::{docs, endpoints, incidents, integrations, messages, projects, tenants};
     #[derive(utoipa::OpenApi)]
     #[openapi(paths(
         routes::health,
@@ -80,6 +85,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         tenants::create,
         tenants::get,
         tenants::update,
+        projects::create,
+        projects::list,
+        projects::get,
+        projects::update,
+        projects::delete,
         integrations::create,
         integrations::list,
         integrations::replay_delivery,

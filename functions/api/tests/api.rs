@@ -301,6 +301,14 @@ async fn provider_integrations_need_their_signing_secret_and_valid_options() {
             json!({"source": "sentry", "name": "s", "config": {"allow_unsigned_legacy": "yes"}}),
             "config.allow_unsigned_legacy",
         ),
+        (
+            json!({"source": "generic", "name": "g", "project_id": "prj_01JD0000000000000000000000"}),
+            "project_id",
+        ),
+        (
+            json!({"source": "generic", "name": "g", "project_id": "checkout"}),
+            "project_id",
+        ),
     ] {
         let (status, problem) = call(&stack, &create(body.clone())).await;
         assert_eq!(
@@ -309,9 +317,15 @@ async fn provider_integrations_need_their_signing_secret_and_valid_options() {
             "{body}"
         );
     }
+    let (_, project) = call(
+        &stack,
+        &HttpEvent::load("api/create-project.json").key(Some(key.expose())),
+    )
+    .await;
+    let project_id = project["id"].as_str().expect("project id");
     let (status, slack) = call(
         &stack,
-        &create(json!({"source": "slack", "name": "ops", "secret": "8f742231b10e8888abcd99yyyzzz85a5", "project_id": "checkout", "config": {"channels": ["C1"], "patterns": ["error"]}})),
+        &create(json!({"source": "slack", "name": "ops", "secret": "8f742231b10e8888abcd99yyyzzz85a5", "project_id": project_id, "config": {"channels": ["C1"], "patterns": ["error"]}})),
     )
     .await;
     assert_eq!(status, 201, "{slack}");
@@ -321,7 +335,7 @@ async fn provider_integrations_need_their_signing_secret_and_valid_options() {
             .map(|p| p.starts_with("/v1/hooks/slack/int_")),
         Some(true)
     );
-    assert_eq!(slack["project_id"], "checkout");
+    assert_eq!(slack["project_id"], project_id);
     assert!(!slack
         .to_string()
         .contains("8f742231b10e8888abcd99yyyzzz85a5"));

@@ -24,6 +24,12 @@ pub enum Scope {
     /// Create, list and revoke API keys.
     #[serde(rename = "keys:manage")]
     KeysManage,
+    /// Read projects.
+    #[serde(rename = "projects:read")]
+    ProjectsRead,
+    /// Create, change and delete projects.
+    #[serde(rename = "projects:write")]
+    ProjectsWrite,
     /// Change the tenant's own settings (retry schedule, limits).
     #[serde(rename = "tenant:manage")]
     TenantManage,
@@ -31,7 +37,7 @@ pub enum Scope {
 
 impl Scope {
     /// Every scope: what a tenant's admin key holds.
-    pub const ALL: [Scope; 8] = [
+    pub const ALL: [Scope; 10] = [
         Self::IncidentsRead,
         Self::IncidentsWrite,
         Self::IntegrationsRead,
@@ -39,6 +45,8 @@ impl Scope {
         Self::EndpointsRead,
         Self::EndpointsWrite,
         Self::KeysManage,
+        Self::ProjectsRead,
+        Self::ProjectsWrite,
         Self::TenantManage,
     ];
 
@@ -52,6 +60,8 @@ impl Scope {
             Self::EndpointsRead => "endpoints:read",
             Self::EndpointsWrite => "endpoints:write",
             Self::KeysManage => "keys:manage",
+            Self::ProjectsRead => "projects:read",
+            Self::ProjectsWrite => "projects:write",
             Self::TenantManage => "tenant:manage",
         }
     }

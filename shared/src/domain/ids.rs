@@ -58,6 +58,11 @@ define_id!(
     "inc"
 );
 define_id!(
+    /// A project: groups integrations, incidents and Sentry configuration.
+    ProjectId,
+    "prj"
+);
+define_id!(
     /// A subscribed webhook endpoint.
     EndpointId,
     "ep"

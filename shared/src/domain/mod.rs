@@ -10,6 +10,7 @@ pub mod ids;
 pub mod incident;
 pub mod integration;
 pub mod message;
+pub mod project;
 pub mod retry;
 pub mod signal;
 pub mod tenant;
@@ -21,11 +22,12 @@ pub use event::{DomainEvent, EventType};
 pub use fingerprint::Fingerprint;
 pub use ids::{
     ApiKeyId, ChangeId, DeliveryId, EndpointId, EventId, IncidentId, IntegrationId, MessageId,
-    TenantId,
+    ProjectId, TenantId,
 };
 pub use incident::{Incident, IncidentStatus, Severity};
 pub use integration::{Integration, Source};
 pub use message::{Attempt, AttemptOutcome, DeliveryStatus, DeliveryTask, Message};
+pub use project::Project;
 pub use retry::{parse_retry_after, FailureClass, RetrySchedule};
 pub use signal::{Signal, SignalKind, SignalStatus};
 pub use tenant::{Tenant, TenantSettings};

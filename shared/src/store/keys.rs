@@ -1,7 +1,7 @@
 //! Every key format of the table, in one place (see the storage table in README.md).
 
 use crate::domain::{
-    ApiKeyId, EndpointId, Fingerprint, IncidentId, IntegrationId, MessageId, TenantId,
+    ApiKeyId, EndpointId, Fingerprint, IncidentId, IntegrationId, MessageId, ProjectId, TenantId,
 };
 
 pub const META: &str = "META";
@@ -57,6 +57,16 @@ pub fn endpoint_sk(id: &EndpointId) -> String {
 }
 
 pub const ENDPOINT_PREFIX: &str = "ENDPOINT#";
+
+pub fn project_sk(id: &ProjectId) -> String {
+    format!("{PROJECT_PREFIX}{id}")
+}
+
+pub const PROJECT_PREFIX: &str = "PROJECT#";
+
+pub fn project_slug(t: &TenantId, slug: &str) -> String {
+    format!("TENANT#{t}#PROJSLUG#{slug}")
+}
 
 pub fn messages(t: &TenantId) -> String {
     format!("TENANT#{t}#MSG")

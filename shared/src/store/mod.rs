@@ -12,6 +12,7 @@ mod keys;
 mod messages;
 mod outbox;
 mod page;
+mod projects;
 mod table;
 mod tenants;
 

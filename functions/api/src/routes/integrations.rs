@@ -1,5 +1,5 @@
 use faultline::auth::{Principal, Scope};
-use faultline::domain::{DeliveryId, Integration, IntegrationId, Source};
+use faultline::domain::{DeliveryId, Integration, IntegrationId, ProjectId, Source};
 use faultline::http::{
     decode_body, json_response, page_request, page_response, path_id, require_scope, ApiError,
 };
@@ -143,15 +143,17 @@ pub async fn create(
         }
         _ => {}
     }
-    if body
-        .project_id
-        .as_deref()
-        .is_some_and(|p| p.trim().is_empty() || p.len() > 100)
-    {
-        return Err(ApiError::validation(
-            "project_id",
-            "`project_id` must be 1 to 100 characters",
-        ));
+    if let Some(raw) = &body.project_id {
+        let known = match ProjectId::parse(raw) {
+            Some(id) => state.store.get_project(tenant, &id).await?.is_some(),
+            None => false,
+        };
+        if !known {
+            return Err(ApiError::validation(
+                "project_id",
+                format!("`project_id` names no project of this tenant: `{raw}`"),
+            ));
+        }
     }
     let mut integration = Integration {
         id: IntegrationId::generate(),

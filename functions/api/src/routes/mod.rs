@@ -3,6 +3,7 @@ pub mod endpoints;
 pub mod incidents;
 pub mod integrations;
 pub mod messages;
+pub mod projects;
 pub mod tenants;
 
 use faultline::http::json_response;
