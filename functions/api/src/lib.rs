@@ -42,6 +42,9 @@ async fn route(state: &AppState, req: &Request) -> Result<Response<Body>, ApiErr
         }
         "GET /v1/incidents" => routes::incidents::list(state, &principal, req).await,
         "GET /v1/incidents/{id}" => routes::incidents::get(state, &principal, req).await,
+        "PATCH /v1/incidents/{id}" => routes::incidents::update(state, &principal, req).await,
+        "GET /v1/issues" => routes::incidents::list_issues(state, &principal, req).await,
+        "GET /v1/issues/{id}" => routes::incidents::get_issue(state, &principal, req).await,
         "GET /v1/incidents/{id}/timeline" => {
             routes::incidents::timeline(state, &principal, req).await
         }
@@ -96,6 +99,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         incidents::list,
         incidents::get,
         incidents::timeline,
+        incidents::update,
+        incidents::list_issues,
+        incidents::get_issue,
         endpoints::create,
         endpoints::list,
         endpoints::get,

@@ -1,10 +1,6 @@
 //! The api handler, fed the sample events in events/api/, against a stack on the emulator.
 
-use faultline::domain::Fingerprint;
-use faultline::domain::{
-    Incident, IncidentId, IntegrationId, Severity, Signal, Source, TimelineEntry,
-};
-use faultline::store::IncidentWrite;
+use faultline::domain::{Severity, SignalKind};
 use faultline_api::handle;
 use faultline_testkit::{json_of, HttpEvent, TestStack};
 use serde_json::{json, Value};
@@ -32,48 +28,6 @@ fn events() -> Vec<(String, HttpEvent)> {
 
 async fn call(stack: &TestStack, event: &HttpEvent) -> (u16, Value) {
     json_of(&handle(&stack.state, event.request()).await)
-}
-
-fn ulid_like() -> String {
-    IncidentId::generate().to_string()
-}
-
-async fn open_incident(stack: &TestStack, tenant: &faultline::domain::TenantId) -> Incident {
-    let now = stack.state.clock.now();
-    let mut signal = Signal::new(
-        Source::Generic,
-        Fingerprint::from_key("generic", &ulid_like()),
-        "Checkout errors".into(),
-        now,
-    );
-    signal.severity = Severity::High;
-    let incident = Incident::open(
-        IncidentId::generate(),
-        tenant.clone(),
-        IntegrationId::generate(),
-        None,
-        &signal,
-        now,
-    );
-    let timeline = [TimelineEntry::for_signal(
-        &signal,
-        "opened",
-        "opened".into(),
-        "new fingerprint",
-        now,
-    )];
-    let write = IncidentWrite {
-        incident: &incident,
-        timeline: &timeline,
-        events: &[],
-    };
-    stack
-        .state
-        .store
-        .create_incident(write, None)
-        .await
-        .expect("incident");
-    incident
 }
 
 #[tokio::test]
@@ -124,7 +78,9 @@ async fn another_tenants_resources_are_not_found() {
     let stack = TestStack::deploy().await;
     let (owner, owner_key) = stack.tenant().await;
     let (_, stranger_key) = stack.tenant().await;
-    let incident = open_incident(&stack, &owner).await;
+    let incident = stack
+        .stored_incident(&owner, "Checkout errors", Severity::High, SignalKind::Alert)
+        .await;
     let (_, endpoint) = call(
         &stack,
         &HttpEvent::load("api/create-endpoint.json").key(Some(owner_key.expose())),
@@ -199,7 +155,14 @@ async fn lists_paginate_with_cursors_and_refuse_bad_ones() {
     let (tenant, key) = stack.tenant().await;
     let key = Some(key.expose());
     for _ in 0..3 {
-        open_incident(&stack, &tenant).await;
+        stack
+            .stored_incident(
+                &tenant,
+                "Checkout errors",
+                Severity::High,
+                SignalKind::Alert,
+            )
+            .await;
     }
     let list = HttpEvent::load("api/list-incidents.json").key(key);
 
@@ -251,7 +214,14 @@ async fn integrations_never_return_their_secret_and_incidents_show_their_timelin
     .await;
     assert_eq!(listed["items"].as_array().map(Vec::len), Some(1));
 
-    let incident = open_incident(&stack, &tenant).await;
+    let incident = stack
+        .stored_incident(
+            &tenant,
+            "Checkout errors",
+            Severity::High,
+            SignalKind::Alert,
+        )
+        .await;
     let (status, timeline) = call(
         &stack,
         &HttpEvent::load("api/get-incident-timeline.json")

@@ -132,6 +132,52 @@ impl TestStack {
         store_integration(&self.state, tenant, source, secret, config).await
     }
 
+    /// An incident (or issue) of `tenant` stored directly, with its opening timeline line.
+    pub async fn stored_incident(
+        &self,
+        tenant: &TenantId,
+        title: &str,
+        severity: faultline::domain::Severity,
+        kind: faultline::domain::SignalKind,
+    ) -> faultline::domain::Incident {
+        use faultline::domain::{Fingerprint, Incident, IncidentId, Signal, TimelineEntry};
+        let now = self.state.clock.now();
+        let mut signal = Signal::new(
+            Source::Generic,
+            Fingerprint::from_key("generic", &ulid::Ulid::new().to_string()),
+            title.into(),
+            now,
+        );
+        signal.severity = severity;
+        signal.kind = kind;
+        let incident = Incident::open(
+            IncidentId::generate(),
+            tenant.clone(),
+            IntegrationId::generate(),
+            None,
+            &signal,
+            now,
+        );
+        let timeline = [TimelineEntry::for_signal(
+            &signal,
+            "opened",
+            "opened".into(),
+            "new fingerprint",
+            now,
+        )];
+        let write = faultline::store::IncidentWrite {
+            incident: &incident,
+            timeline: &timeline,
+            events: &[],
+        };
+        self.state
+            .store
+            .create_incident(write, None)
+            .await
+            .expect("incident stored");
+        incident
+    }
+
     /// The tenant's incidents (and issues), newest first, in their public JSON form.
     pub async fn incidents(&self, tenant: &TenantId) -> Vec<Value> {
         let page = self

@@ -23,6 +23,20 @@ pub enum Source {
 }
 
 impl Source {
+    /// Every source.
+    pub const ALL: [Self; 5] = [
+        Self::Generic,
+        Self::Github,
+        Self::Pagerduty,
+        Self::Sentry,
+        Self::Slack,
+    ];
+
+    /// Parses the lowercase name.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
     /// The lowercase name used in URLs and payloads.
     pub fn as_str(self) -> &'static str {
         match self {

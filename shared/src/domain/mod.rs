@@ -24,7 +24,7 @@ pub use ids::{
     ApiKeyId, ChangeId, DeliveryId, EndpointId, EventId, IncidentId, IntegrationId, MessageId,
     ProjectId, TenantId,
 };
-pub use incident::{Incident, IncidentStatus, Severity};
+pub use incident::{Incident, IncidentStatus, ManualStatus, Severity};
 pub use integration::{Integration, Source};
 pub use message::{Attempt, AttemptOutcome, DeliveryStatus, DeliveryTask, Message};
 pub use project::Project;

@@ -60,20 +60,26 @@ fn merge_reason(signal: &Signal) -> String {
     }
 }
 
+/// The lifecycle event of a change to an incident (alerts) or issue, whoever made it.
+pub fn lifecycle_event(kind: SignalKind, change: IngestChange) -> EventType {
+    use EventType::*;
+    match (kind, change) {
+        (SignalKind::Alert, IngestChange::Created) => IncidentCreated,
+        (SignalKind::Alert, IngestChange::Applied(Change::Resolved)) => IncidentResolved,
+        (SignalKind::Alert, IngestChange::Applied(Change::Assigned)) => IncidentAssigned,
+        (SignalKind::Alert, IngestChange::Applied(Change::Annotated)) => TimelineUpdated,
+        (SignalKind::Alert, IngestChange::Applied(_)) => IncidentUpdated,
+        (SignalKind::Issue, IngestChange::Created) => IssueCreated,
+        (SignalKind::Issue, IngestChange::Applied(Change::Resolved)) => IssueResolved,
+        (SignalKind::Issue, IngestChange::Applied(Change::Annotated)) => TimelineUpdated,
+        (SignalKind::Issue, IngestChange::Applied(_)) => IssueUpdated,
+    }
+}
+
 /// The events a change emits: lifecycle events per kind, plus the alert stream for alerts.
 fn events_for(change: IngestChange, incident: &Incident, signal: &Signal) -> Vec<EventType> {
     use EventType::*;
-    let lifecycle = match (incident.kind, change) {
-        (SignalKind::Alert, IngestChange::Created) => Some(IncidentCreated),
-        (SignalKind::Alert, IngestChange::Applied(Change::Resolved)) => Some(IncidentResolved),
-        (SignalKind::Alert, IngestChange::Applied(Change::Assigned)) => Some(IncidentAssigned),
-        (SignalKind::Alert, IngestChange::Applied(Change::Annotated)) => Some(TimelineUpdated),
-        (SignalKind::Alert, IngestChange::Applied(_)) => Some(IncidentUpdated),
-        (SignalKind::Issue, IngestChange::Created) => Some(IssueCreated),
-        (SignalKind::Issue, IngestChange::Applied(Change::Resolved)) => Some(IssueResolved),
-        (SignalKind::Issue, IngestChange::Applied(Change::Annotated)) => Some(TimelineUpdated),
-        (SignalKind::Issue, IngestChange::Applied(_)) => Some(IssueUpdated),
-    };
+    let lifecycle = Some(lifecycle_event(incident.kind, change));
     let alert = match (incident.kind, signal.status) {
         (SignalKind::Alert, SignalStatus::Firing) if signal.is_occurrence() => Some(AlertTriggered),
         (SignalKind::Alert, SignalStatus::Resolved) => Some(AlertResolved),

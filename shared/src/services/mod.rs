@@ -5,6 +5,7 @@ pub mod changes;
 pub mod delivery;
 pub mod fanout;
 pub mod inbound;
+pub mod incidents;
 pub mod ingest;
 pub mod ledger;
 pub mod messages;

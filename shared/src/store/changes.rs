@@ -92,7 +92,7 @@ impl Store {
         entry: &TimelineEntry,
         events: &[DomainEvent],
     ) -> Result<(), StoreError> {
-        let mut items = vec![self.timeline_put(incident, entry)?];
+        let mut items = vec![self.timeline_put(incident, entry, 0)?];
         for event in events {
             items.push(self.outbox_put(event)?);
         }

@@ -63,6 +63,7 @@ impl Store {
             newest_first: false,
             sort_from: None,
             filter: None,
+            sort_to: None,
         };
         self.query_page(query, page).await
     }

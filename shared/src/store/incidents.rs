@@ -1,8 +1,9 @@
 use super::keys;
 use super::page::{Page, PageRequest};
-use super::table::{to_item, Item, Keys, Query, Store, StoreError};
+use super::table::{to_item, Filter, Item, Keys, Query, Store, StoreError};
 use crate::domain::{DomainEvent, Fingerprint, Incident, IncidentId, TenantId, TimelineEntry};
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The fingerprint guard: which incident currently owns a fingerprint in a tenant. Creating an
@@ -27,6 +28,50 @@ fn incident_keys(tenant: &TenantId, id: &IncidentId) -> Keys {
     Keys::new(keys::incidents(tenant), id.to_string())
 }
 
+/// The stored item: the incident plus `title_search`, its title in lowercase, for
+/// case-insensitive text filters.
+fn incident_item(incident: &Incident) -> Result<Item, StoreError> {
+    let mut item = to_item(&incident_keys(&incident.tenant_id, &incident.id), incident)?;
+    item.insert(
+        "title_search".into(),
+        AttributeValue::S(incident.title.to_lowercase()),
+    );
+    Ok(item)
+}
+
+/// What `list_incidents_filtered` narrows a tenant's incidents to.
+#[derive(Clone, Debug, Default)]
+pub struct IncidentFilters {
+    /// `open`, `acknowledged` or `resolved`.
+    pub status: Option<String>,
+    /// `critical`, `high`, `medium`, `low` or `info`.
+    pub severity: Option<String>,
+    /// The source (`generic`, `github`, …).
+    pub source: Option<String>,
+    /// The project id.
+    pub project_id: Option<String>,
+    /// The service.
+    pub service: Option<String>,
+    /// `alert` (incidents) or `issue`.
+    pub kind: Option<String>,
+    /// Opened at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Opened at or before this time.
+    pub until: Option<DateTime<Utc>>,
+    /// Words the title contains (case-insensitive).
+    pub text: Option<String>,
+    /// Oldest first instead of newest first.
+    pub oldest_first: bool,
+}
+
+/// The smallest (or largest) incident id of a millisecond: ids are ULIDs, so they bound creation
+/// times in the sort key.
+fn id_bound(at: DateTime<Utc>, upper: bool) -> String {
+    let ms = u64::try_from(at.timestamp_millis()).unwrap_or(0);
+    let random = if upper { u128::MAX >> 48 } else { 0 };
+    format!("inc_{}", ulid::Ulid::from_parts(ms, random))
+}
+
 fn guard_keys(tenant: &TenantId, fp: &Fingerprint) -> Keys {
     Keys::new(keys::fingerprint_guard(tenant, fp), "FP")
 }
@@ -48,13 +93,16 @@ impl Store {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
+    /// The put of timeline line `seq` (its position among the lines written together, which
+    /// keeps lines of the same millisecond in the order they were made).
     pub(crate) fn timeline_put(
         &self,
         incident: &Incident,
         entry: &TimelineEntry,
+        seq: usize,
     ) -> Result<TransactWriteItem, StoreError> {
         let sk = format!(
-            "TL#{}#{}",
+            "TL#{}#{seq:03}#{}",
             entry
                 .at
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
@@ -115,12 +163,12 @@ impl Store {
         let mut items = vec![
             self.put_item(guard, Some(guard_condition))?,
             self.put_item(
-                to_item(&incident_keys(&incident.tenant_id, &incident.id), incident)?,
+                incident_item(incident)?,
                 Some(("attribute_not_exists(pk)", vec![])),
             )?,
         ];
-        for entry in write.timeline {
-            items.push(self.timeline_put(incident, entry)?);
+        for (seq, entry) in write.timeline.iter().enumerate() {
+            items.push(self.timeline_put(incident, entry, seq)?);
         }
         for event in write.events {
             items.push(self.outbox_put(event)?);
@@ -134,14 +182,14 @@ impl Store {
         let incident = write.incident;
         let read_version = incident.version.saturating_sub(1);
         let mut items = vec![self.put_item(
-            to_item(&incident_keys(&incident.tenant_id, &incident.id), incident)?,
+            incident_item(incident)?,
             Some((
                 "version = :read_version",
                 vec![(":read_version", AttributeValue::N(read_version.to_string()))],
             )),
         )?];
-        for entry in write.timeline {
-            items.push(self.timeline_put(incident, entry)?);
+        for (seq, entry) in write.timeline.iter().enumerate() {
+            items.push(self.timeline_put(incident, entry, seq)?);
         }
         for event in write.events {
             items.push(self.outbox_put(event)?);
@@ -171,6 +219,42 @@ impl Store {
             newest_first: true,
             sort_from: None,
             filter: None,
+            sort_to: None,
+        };
+        self.query_page(query, page).await
+    }
+
+    /// A tenant's incidents and issues matching `filters`, newest first unless asked otherwise.
+    pub async fn list_incidents_filtered(
+        &self,
+        tenant: &TenantId,
+        filters: &IncidentFilters,
+        page: &PageRequest,
+    ) -> Result<Page<Incident>, StoreError> {
+        let mut filter = Filter::default();
+        for (attribute, value) in [
+            ("status", &filters.status),
+            ("severity", &filters.severity),
+            ("source", &filters.source),
+            ("project_id", &filters.project_id),
+            ("service", &filters.service),
+            ("kind", &filters.kind),
+        ] {
+            if let Some(value) = value {
+                filter = filter.equals(attribute, value);
+            }
+        }
+        if let Some(text) = &filters.text {
+            for word in text.split_whitespace() {
+                filter = filter.any_contains(&["title_search"], &word.to_lowercase());
+            }
+        }
+        let query = Query {
+            newest_first: !filters.oldest_first,
+            sort_from: filters.since.map(|at| id_bound(at, false)),
+            sort_to: filters.until.map(|at| id_bound(at, true)),
+            filter: Some(filter),
+            ..Query::partition(keys::incidents(tenant))
         };
         self.query_page(query, page).await
     }
@@ -189,6 +273,7 @@ impl Store {
             newest_first: false,
             sort_from: None,
             filter: None,
+            sort_to: None,
         };
         self.query_page(query, page).await
     }

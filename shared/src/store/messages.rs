@@ -285,6 +285,7 @@ impl Store {
             newest_first: true,
             sort_from: None,
             filter: None,
+            sort_to: None,
         };
         self.query_page(query, page).await
     }
@@ -433,6 +434,7 @@ impl Store {
             newest_first: false,
             sort_from: None,
             filter: None,
+            sort_to: None,
         };
         self.query_page(query, page).await
     }

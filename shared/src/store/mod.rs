@@ -20,7 +20,7 @@ pub use api_keys::ApiKeyRecord;
 pub use dedup::DedupOutcome;
 pub use endpoints::HealthChange;
 pub use inbound::InboundDelivery;
-pub use incidents::IncidentWrite;
+pub use incidents::{IncidentFilters, IncidentWrite};
 pub use messages::{AttemptClaim, DeliveryRecord, MessageFilters};
 pub use page::{Page, PageRequest};
 pub use table::{Store, StoreError};

@@ -133,6 +133,8 @@ pub(crate) struct Query {
     pub newest_first: bool,
     /// Only sort keys at or after this one.
     pub sort_from: Option<String>,
+    /// Only sort keys at or before this one.
+    pub sort_to: Option<String>,
     /// Only items meeting these conditions (applied after the key condition, so a page may hold
     /// fewer items than its limit).
     pub filter: Option<Filter>,
@@ -200,6 +202,7 @@ impl Query {
             newest_first: false,
             sort_from: None,
             filter: None,
+            sort_to: None,
         }
     }
 }
@@ -279,16 +282,25 @@ impl Store {
             .limit(page.limit())
             .set_exclusive_start_key(start_key)
             .consistent_read(query.index.is_none());
-        request = match (query.sort_prefix, query.sort_from) {
-            (Some(prefix), _) => request
+        request = match (query.sort_prefix, query.sort_from, query.sort_to) {
+            (Some(prefix), _, _) => request
                 .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
                 .expression_attribute_names("#sk", sk_attr)
                 .expression_attribute_values(":prefix", AttributeValue::S(prefix)),
-            (None, Some(from)) => request
+            (None, Some(from), Some(to)) => request
+                .key_condition_expression("#pk = :pk AND #sk BETWEEN :from AND :to")
+                .expression_attribute_names("#sk", sk_attr)
+                .expression_attribute_values(":from", AttributeValue::S(from))
+                .expression_attribute_values(":to", AttributeValue::S(to)),
+            (None, Some(from), None) => request
                 .key_condition_expression("#pk = :pk AND #sk >= :from")
                 .expression_attribute_names("#sk", sk_attr)
                 .expression_attribute_values(":from", AttributeValue::S(from)),
-            (None, None) => request.key_condition_expression("#pk = :pk"),
+            (None, None, Some(to)) => request
+                .key_condition_expression("#pk = :pk AND #sk <= :to")
+                .expression_attribute_names("#sk", sk_attr)
+                .expression_attribute_values(":to", AttributeValue::S(to)),
+            (None, None, None) => request.key_condition_expression("#pk = :pk"),
         };
         if let Some(filter) = query.filter.filter(|f| !f.is_empty()) {
             request = request.filter_expression(filter.conditions.join(" AND "));

@@ -1,67 +1,215 @@
 use faultline::auth::{Principal, Scope};
-use faultline::domain::IncidentId;
+use faultline::domain::{IncidentId, ManualStatus, Severity, SignalKind, Source};
 use faultline::http::{
-    json_response, page_request, page_response, path_id, require_scope, ApiError,
+    decode_body, json_response, nullable, page_request, page_response, path_id, query_param,
+    require_scope, ApiError,
 };
+use faultline::services::incidents::{change_incident, ChangeError};
+use faultline::store::IncidentFilters;
 use faultline::AppState;
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+
+fn time_param(
+    req: &Request,
+    name: &str,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    query_param(req, name)
+        .map(|text| {
+            chrono::DateTime::parse_from_rfc3339(&text)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|_| {
+                    ApiError::bad_parameter(name, format!("`{name}` must be an RFC 3339 time"))
+                })
+        })
+        .transpose()
+}
+
+/// One of `allowed`, or a 400 naming them.
+fn choice(req: &Request, name: &str, allowed: &[&str]) -> Result<Option<String>, ApiError> {
+    match query_param(req, name) {
+        Some(value) if !allowed.contains(&value.as_str()) => Err(ApiError::bad_parameter(
+            name,
+            format!("`{name}` must be one of {}", allowed.join(", ")),
+        )),
+        other => Ok(other),
+    }
+}
+
+fn filters(req: &Request, kind: Option<SignalKind>) -> Result<IncidentFilters, ApiError> {
+    let severity = query_param(req, "severity");
+    if let Some(name) = &severity {
+        Severity::parse(name).ok_or_else(|| {
+            ApiError::bad_parameter(
+                "severity",
+                format!("`severity` must be one of {}", Severity::NAMES),
+            )
+        })?;
+    }
+    let source = query_param(req, "source");
+    if let Some(name) = &source {
+        Source::parse(name)
+            .ok_or_else(|| ApiError::bad_parameter("source", format!("unknown source `{name}`")))?;
+    }
+    let oldest_first = matches!(
+        choice(req, "sort", &["-created_at", "created_at"])?.as_deref(),
+        Some("created_at")
+    );
+    Ok(IncidentFilters {
+        status: choice(req, "status", &["open", "acknowledged", "resolved"])?,
+        severity,
+        source,
+        project_id: query_param(req, "project_id"),
+        service: query_param(req, "service"),
+        kind: match kind {
+            Some(SignalKind::Issue) => Some("issue".into()),
+            Some(SignalKind::Alert) => Some("alert".into()),
+            None => choice(req, "kind", &["alert", "issue"])?,
+        },
+        since: time_param(req, "since")?,
+        until: time_param(req, "until")?,
+        text: query_param(req, "q").filter(|q| !q.trim().is_empty()),
+        oldest_first,
+    })
+}
 
 /// List incidents.
 ///
-/// Newest first. Scope: `incidents:read`.
+/// Incidents (alerts) and issues, newest first (`sort=created_at` for oldest first). Filters
+/// narrow a page after it is read, so a page may hold fewer than `limit` items: follow
+/// `next_cursor`. Scope: `incidents:read`.
 #[utoipa::path(
     get,
     path = "/v1/incidents",
     tag = "incidents",
     operation_id = "list_incidents",
     params(
+        ("status" = Option<String>, Query, description = "`open`, `acknowledged` or `resolved`"),
+        ("severity" = Option<String>, Query, description = "`critical`, `high`, `medium`, `low` or `info`"),
+        ("source" = Option<String>, Query, description = "`generic`, `github`, `pagerduty`, `sentry` or `slack`"),
+        ("kind" = Option<String>, Query, description = "`alert` (incidents) or `issue`"),
+        ("project_id" = Option<String>, Query, description = "Only this project's (`prj_…`)"),
+        ("service" = Option<String>, Query, description = "Only this service's"),
+        ("since" = Option<String>, Query, description = "Opened at or after this RFC 3339 time"),
+        ("until" = Option<String>, Query, description = "Opened at or before this RFC 3339 time"),
+        ("q" = Option<String>, Query, description = "Words the title contains, case-insensitive"),
+        ("sort" = Option<String>, Query, description = "`-created_at` (default, newest first) or `created_at`"),
         faultline::http::openapi::PageQuery,
     ),
-    responses(
-        (status = 200, description = "A page of incidents", body = faultline::http::openapi::ItemList),
-    ),
+    responses((status = 200, description = "A page of incidents", body = faultline::http::openapi::ItemList)),
 )]
 pub async fn list(
     state: &AppState,
     principal: &Principal,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
+    list_kind(state, principal, req, None).await
+}
+
+/// List issues.
+///
+/// Error-tracker issues only (Sentry), with the same filters as incidents. Scope:
+/// `incidents:read`.
+#[utoipa::path(
+    get,
+    path = "/v1/issues",
+    tag = "incidents",
+    operation_id = "list_issues",
+    params(
+        ("status" = Option<String>, Query, description = "`open`, `acknowledged` or `resolved`"),
+        ("severity" = Option<String>, Query, description = "`critical`, `high`, `medium`, `low` or `info`"),
+        ("project_id" = Option<String>, Query, description = "Only this project's (`prj_…`)"),
+        ("since" = Option<String>, Query, description = "Opened at or after this RFC 3339 time"),
+        ("until" = Option<String>, Query, description = "Opened at or before this RFC 3339 time"),
+        ("q" = Option<String>, Query, description = "Words the title contains, case-insensitive"),
+        ("sort" = Option<String>, Query, description = "`-created_at` (default) or `created_at`"),
+        faultline::http::openapi::PageQuery,
+    ),
+    responses((status = 200, description = "A page of issues", body = faultline::http::openapi::ItemList)),
+)]
+pub async fn list_issues(
+    state: &AppState,
+    principal: &Principal,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    list_kind(state, principal, req, Some(SignalKind::Issue)).await
+}
+
+async fn list_kind(
+    state: &AppState,
+    principal: &Principal,
+    req: &Request,
+    kind: Option<SignalKind>,
+) -> Result<Response<Body>, ApiError> {
     let tenant = require_scope(principal, Scope::IncidentsRead)?;
+    let filters = filters(req, kind)?;
     let page = state
         .store
-        .list_incidents(tenant, &page_request(req)?)
+        .list_incidents_filtered(tenant, &filters, &page_request(req)?)
         .await?;
     Ok(page_response(page.map(|i| i.to_json())))
 }
 
+async fn find(
+    state: &AppState,
+    principal: &Principal,
+    req: &Request,
+    kind: Option<SignalKind>,
+) -> Result<faultline::domain::Incident, ApiError> {
+    let tenant = require_scope(principal, Scope::IncidentsRead)?;
+    let what = if kind == Some(SignalKind::Issue) {
+        "issue"
+    } else {
+        "incident"
+    };
+    let id = path_id(req, "id", what, IncidentId::parse)?;
+    state
+        .store
+        .get_incident(tenant, &id)
+        .await?
+        .filter(|i| kind.is_none_or(|k| i.kind == k))
+        .ok_or_else(|| ApiError::not_found(what, id.as_str()))
+}
+
 /// Get an incident.
 ///
-/// Scope: `incidents:read`.
+/// An incident or issue by id. Scope: `incidents:read`.
 #[utoipa::path(
     get,
     path = "/v1/incidents/{id}",
     tag = "incidents",
     operation_id = "get_incident",
-    params(
-        ("id" = String, Path, description = "The incident (`inc_…`)"),
-    ),
-    responses(
-        (status = 200, description = "The incident", body = Object),
-    ),
+    params(("id" = String, Path, description = "The incident (`inc_…`)")),
+    responses((status = 200, description = "The incident", body = Object)),
 )]
 pub async fn get(
     state: &AppState,
     principal: &Principal,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
-    let tenant = require_scope(principal, Scope::IncidentsRead)?;
-    let id = path_id(req, "id", "incident", IncidentId::parse)?;
-    let incident = state
-        .store
-        .get_incident(tenant, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("incident", id.as_str()))?;
+    let incident = find(state, principal, req, None).await?;
+    Ok(json_response(StatusCode::OK, &incident.to_json()))
+}
+
+/// Get an issue.
+///
+/// An error-tracker issue by id (404 for an incident that is not an issue). Scope:
+/// `incidents:read`.
+#[utoipa::path(
+    get,
+    path = "/v1/issues/{id}",
+    tag = "incidents",
+    operation_id = "get_issue",
+    params(("id" = String, Path, description = "The issue (`inc_…`)")),
+    responses((status = 200, description = "The issue", body = Object)),
+)]
+pub async fn get_issue(
+    state: &AppState,
+    principal: &Principal,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let incident = find(state, principal, req, Some(SignalKind::Issue)).await?;
     Ok(json_response(StatusCode::OK, &incident.to_json()))
 }
 
@@ -77,23 +225,81 @@ pub async fn get(
         ("id" = String, Path, description = "The incident (`inc_…`)"),
         faultline::http::openapi::PageQuery,
     ),
-    responses(
-        (status = 200, description = "A page of timeline entries", body = faultline::http::openapi::ItemList),
-    ),
+    responses((status = 200, description = "A page of timeline entries", body = faultline::http::openapi::ItemList)),
 )]
 pub async fn timeline(
     state: &AppState,
     principal: &Principal,
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
-    let tenant = require_scope(principal, Scope::IncidentsRead)?;
-    let id = path_id(req, "id", "incident", IncidentId::parse)?;
-    if state.store.get_incident(tenant, &id).await?.is_none() {
-        return Err(ApiError::not_found("incident", id.as_str()));
-    }
+    let incident = find(state, principal, req, None).await?;
     let page = state
         .store
-        .incident_timeline(tenant, &id, &page_request(req)?)
+        .incident_timeline(&incident.tenant_id, &incident.id, &page_request(req)?)
         .await?;
     Ok(page_response(page.map(|entry| serde_json::json!(entry))))
+}
+
+/// A person's change to an incident.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct UpdateIncident {
+    /// `acknowledged`, `resolved` or `reopened`.
+    #[schema(value_type = Option<String>)]
+    status: Option<ManualStatus>,
+    /// Who owns it (1–200 characters); `null` unassigns.
+    #[serde(default, deserialize_with = "nullable")]
+    assignee: Option<Option<String>>,
+}
+
+/// Change an incident.
+///
+/// Acknowledge, resolve or reopen it, and/or (un)assign it. Each change adds a timeline line and
+/// emits its event (`incident.updated` for acknowledged and reopened, `incident.resolved`,
+/// `incident.assigned`; `issue.*` for issues). Scope: `incidents:write`.
+#[utoipa::path(
+    patch,
+    path = "/v1/incidents/{id}",
+    tag = "incidents",
+    operation_id = "update_incident",
+    params(("id" = String, Path, description = "The incident (`inc_…`)")),
+    request_body = UpdateIncident,
+    responses((status = 200, description = "The incident after the change, and what changed", body = Object)),
+)]
+pub async fn update(
+    state: &AppState,
+    principal: &Principal,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let tenant = require_scope(principal, Scope::IncidentsWrite)?;
+    let id = path_id(req, "id", "incident", IncidentId::parse)?;
+    let body: UpdateIncident = decode_body(req)?;
+    if let Some(Some(who)) = &body.assignee {
+        if who.trim().is_empty() || who.chars().count() > 200 {
+            return Err(ApiError::validation(
+                "assignee",
+                "`assignee` must be 1 to 200 characters",
+            ));
+        }
+    }
+    let actor = match principal {
+        Principal::Tenant { key_id, .. } => format!("API key {key_id}"),
+        Principal::PlatformAdmin => "the platform admin".into(),
+    };
+    let (incident, changes) =
+        change_incident(state, tenant, &id, body.status, body.assignee, &actor)
+            .await
+            .map_err(|err| match err {
+                ChangeError::Refused(refused) => {
+                    ApiError::validation("status", refused.to_string())
+                }
+                ChangeError::Store(store) => store.into(),
+            })?
+            .ok_or_else(|| ApiError::not_found("incident", id.as_str()))?;
+    let mut body = incident.to_json();
+    body["changes"] = serde_json::json!(changes
+        .iter()
+        .map(|c| faultline::services::ingest::IngestChange::Applied(*c).as_str())
+        .collect::<Vec<_>>());
+    Ok(json_response(StatusCode::OK, &body))
 }

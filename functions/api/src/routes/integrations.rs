@@ -24,18 +24,11 @@ struct CreateIntegration {
 }
 
 fn parse_source(name: &str) -> Result<Source, ApiError> {
-    Ok(match name {
-        "generic" => Source::Generic,
-        "github" => Source::Github,
-        "pagerduty" => Source::Pagerduty,
-        "sentry" => Source::Sentry,
-        "slack" => Source::Slack,
-        other => {
-            return Err(ApiError::validation(
-                "source",
-                format!("source `{other}` is not supported; supported: generic, github, pagerduty, sentry, slack"),
-            ))
-        }
+    Source::parse(name).ok_or_else(|| {
+        ApiError::validation(
+            "source",
+            format!("source `{name}` is not supported; supported: generic, github, pagerduty, sentry, slack"),
+        )
     })
 }
 
