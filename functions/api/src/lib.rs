@@ -3,73 +3,79 @@
 
 mod routes;
 
-use faultline::http::{request_id, route_key, ApiError};
+use faultline::auth::Principal;
+use faultline::http::{route_key, serve, ApiError};
 use faultline::AppState;
 use lambda_http::{Body, Request, Response};
 
-/// Handles one API Gateway request; every failure becomes a problem+json response.
+/// Handles one API Gateway request; every failure becomes a problem+json response, every
+/// mutating call and refused credential an audit entry.
 pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
-    let request_id = request_id(&req);
-    match route(state, &req).await {
-        Ok(response) => response,
-        Err(err) => err.to_response(&request_id),
-    }
-}
-
-async fn route(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
-    let route = route_key(req);
-    match route.as_str() {
-        "GET /health" => return Ok(routes::health()),
-        "GET /v1/openapi.json" => return Ok(routes::docs::openapi_json()),
-        "GET /v1/docs" => return Ok(routes::docs::page()),
+    match route_key(&req).as_str() {
+        "GET /health" => return routes::health(),
+        "GET /v1/openapi.json" => return routes::docs::openapi_json(),
+        "GET /v1/docs" => return routes::docs::page(),
         _ => {}
     }
-    let principal = state.authenticator.authenticate(req.headers()).await?;
-    match route.as_str() {
+    serve(state, req, |state, principal, route, req| {
+        Box::pin(dispatch(state, principal, route, req))
+    })
+    .await
+}
+
+async fn dispatch(
+    state: &AppState,
+    principal: &Principal,
+    route: &str,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    match route {
         "GET /v1/event-types" => Ok(routes::event_types()),
-        "POST /v1/tenants" => routes::tenants::create(state, &principal, req).await,
-        "GET /v1/tenants/{id}" => routes::tenants::get(state, &principal, req).await,
-        "PATCH /v1/tenants/{id}" => routes::tenants::update(state, &principal, req).await,
-        "POST /v1/projects" => routes::projects::create(state, &principal, req).await,
-        "GET /v1/projects" => routes::projects::list(state, &principal, req).await,
-        "GET /v1/projects/{id}" => routes::projects::get(state, &principal, req).await,
-        "PATCH /v1/projects/{id}" => routes::projects::update(state, &principal, req).await,
-        "DELETE /v1/projects/{id}" => routes::projects::delete(state, &principal, req).await,
-        "POST /v1/integrations" => routes::integrations::create(state, &principal, req).await,
-        "GET /v1/integrations" => routes::integrations::list(state, &principal, req).await,
+        "GET /v1/audit" => routes::audit::list(state, principal, req).await,
+        "GET /v1/audit/verify" => routes::audit::verify(state, principal, req).await,
+        "POST /v1/tenants" => routes::tenants::create(state, principal, req).await,
+        "GET /v1/tenants/{id}" => routes::tenants::get(state, principal, req).await,
+        "PATCH /v1/tenants/{id}" => routes::tenants::update(state, principal, req).await,
+        "POST /v1/projects" => routes::projects::create(state, principal, req).await,
+        "GET /v1/projects" => routes::projects::list(state, principal, req).await,
+        "GET /v1/projects/{id}" => routes::projects::get(state, principal, req).await,
+        "PATCH /v1/projects/{id}" => routes::projects::update(state, principal, req).await,
+        "DELETE /v1/projects/{id}" => routes::projects::delete(state, principal, req).await,
+        "POST /v1/integrations" => routes::integrations::create(state, principal, req).await,
+        "GET /v1/integrations" => routes::integrations::list(state, principal, req).await,
         "POST /v1/hooks/deliveries/{id}/replay" => {
-            routes::integrations::replay_delivery(state, &principal, req).await
+            routes::integrations::replay_delivery(state, principal, req).await
         }
-        "GET /v1/incidents" => routes::incidents::list(state, &principal, req).await,
-        "GET /v1/incidents/{id}" => routes::incidents::get(state, &principal, req).await,
-        "PATCH /v1/incidents/{id}" => routes::incidents::update(state, &principal, req).await,
-        "GET /v1/issues" => routes::incidents::list_issues(state, &principal, req).await,
-        "GET /v1/issues/{id}" => routes::incidents::get_issue(state, &principal, req).await,
+        "GET /v1/incidents" => routes::incidents::list(state, principal, req).await,
+        "GET /v1/incidents/{id}" => routes::incidents::get(state, principal, req).await,
+        "PATCH /v1/incidents/{id}" => routes::incidents::update(state, principal, req).await,
+        "GET /v1/issues" => routes::incidents::list_issues(state, principal, req).await,
+        "GET /v1/issues/{id}" => routes::incidents::get_issue(state, principal, req).await,
         "GET /v1/incidents/{id}/timeline" => {
-            routes::incidents::timeline(state, &principal, req).await
+            routes::incidents::timeline(state, principal, req).await
         }
-        "POST /v1/endpoints" => routes::endpoints::create(state, &principal, req).await,
-        "GET /v1/endpoints" => routes::endpoints::list(state, &principal, req).await,
-        "GET /v1/endpoints/{id}" => routes::endpoints::get(state, &principal, req).await,
-        "PATCH /v1/endpoints/{id}" => routes::endpoints::update(state, &principal, req).await,
-        "DELETE /v1/endpoints/{id}" => routes::endpoints::delete(state, &principal, req).await,
+        "POST /v1/endpoints" => routes::endpoints::create(state, principal, req).await,
+        "GET /v1/endpoints" => routes::endpoints::list(state, principal, req).await,
+        "GET /v1/endpoints/{id}" => routes::endpoints::get(state, principal, req).await,
+        "PATCH /v1/endpoints/{id}" => routes::endpoints::update(state, principal, req).await,
+        "DELETE /v1/endpoints/{id}" => routes::endpoints::delete(state, principal, req).await,
         "POST /v1/endpoints/{id}/rotate-secret" => {
-            routes::endpoints::rotate_secret(state, &principal, req).await
+            routes::endpoints::rotate_secret(state, principal, req).await
         }
-        "GET /v1/endpoints/{id}/secret" => routes::endpoints::secret(state, &principal, req).await,
-        "GET /v1/messages" => routes::messages::list(state, &principal, req).await,
-        "GET /v1/dead-letters" => routes::messages::dead_letters(state, &principal, req).await,
-        "POST /v1/dead-letters/redrive" => routes::messages::redrive(state, &principal, req).await,
-        "GET /v1/messages/{id}" => routes::messages::get(state, &principal, req).await,
+        "GET /v1/endpoints/{id}/secret" => routes::endpoints::secret(state, principal, req).await,
+        "GET /v1/messages" => routes::messages::list(state, principal, req).await,
+        "GET /v1/dead-letters" => routes::messages::dead_letters(state, principal, req).await,
+        "POST /v1/dead-letters/redrive" => routes::messages::redrive(state, principal, req).await,
+        "GET /v1/messages/{id}" => routes::messages::get(state, principal, req).await,
         "GET /v1/messages/{id}/attempts" => {
-            routes::messages::attempts(state, &principal, req).await
+            routes::messages::attempts(state, principal, req).await
         }
-        "POST /v1/messages/{id}/retry" => routes::messages::retry(state, &principal, req).await,
-        "POST /v1/endpoints/{id}/test" => routes::endpoints::test(state, &principal, req).await,
+        "POST /v1/messages/{id}/retry" => routes::messages::retry(state, principal, req).await,
+        "POST /v1/endpoints/{id}/test" => routes::endpoints::test(state, principal, req).await,
         "POST /v1/endpoints/{id}/recover" => {
-            routes::endpoints::recover(state, &principal, req).await
+            routes::endpoints::recover(state, principal, req).await
         }
-        "GET /v1/endpoints/{id}/stats" => routes::endpoints::stats(state, &principal, req).await,
+        "GET /v1/endpoints/{id}/stats" => routes::endpoints::stats(state, principal, req).await,
         other => Err(ApiError::NotFound(format!(
             "no route `{other}` in this function"
         ))),
@@ -78,13 +84,15 @@ async fn route(state: &AppState, req: &Request) -> Result<Response<Body>, ApiErr
 
 /// This function's part of the OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    use routes::{docs, endpoints, incidents, integrations, messages, projects, tenants};
+    use routes::{audit, docs, endpoints, incidents, integrations, messages, projects, tenants};
     #[derive(utoipa::OpenApi)]
     #[openapi(paths(
         routes::health,
         routes::event_types,
         docs::openapi_json,
         docs::page,
+        audit::list,
+        audit::verify,
         tenants::create,
         tenants::get,
         tenants::update,

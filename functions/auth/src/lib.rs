@@ -4,8 +4,8 @@
 use faultline::auth::{Principal, Scope};
 use faultline::domain::ApiKeyId;
 use faultline::http::{
-    decode_body, json_response, no_content, page_request, page_response, path_id, request_id,
-    require_scope, route_key, ApiError,
+    decode_body, json_response, no_content, page_request, page_response, path_id, require_scope,
+    serve, ApiError,
 };
 use faultline::services::api_keys::{issue_api_key_for, DEFAULT_KEY_LIFETIME_DAYS};
 use faultline::AppState;
@@ -14,22 +14,26 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-/// Handles one API Gateway request; every failure becomes a problem+json response.
+/// Handles one API Gateway request; every failure becomes a problem+json response, every
+/// mutating call and refused credential an audit entry.
 pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
-    let request_id = request_id(&req);
-    match route(state, &req).await {
-        Ok(response) => response,
-        Err(err) => err.to_response(&request_id),
-    }
+    serve(state, req, |state, principal, route, req| {
+        Box::pin(dispatch(state, principal, route, req))
+    })
+    .await
 }
 
-async fn route(state: &AppState, req: &Request) -> Result<Response<Body>, ApiError> {
-    let principal = state.authenticator.authenticate(req.headers()).await?;
-    match route_key(req).as_str() {
-        "POST /v1/auth/api-keys" => create(state, &principal, req).await,
-        "GET /v1/auth/api-keys" => list(state, &principal, req).await,
-        "DELETE /v1/auth/api-keys/{id}" => revoke(state, &principal, req).await,
-        "GET /v1/auth/verify" => Ok(verify(&principal)),
+async fn dispatch(
+    state: &AppState,
+    principal: &Principal,
+    route: &str,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    match route {
+        "POST /v1/auth/api-keys" => create(state, principal, req).await,
+        "GET /v1/auth/api-keys" => list(state, principal, req).await,
+        "DELETE /v1/auth/api-keys/{id}" => revoke(state, principal, req).await,
+        "GET /v1/auth/verify" => Ok(verify(principal)),
         other => Err(ApiError::NotFound(format!(
             "no route `{other}` in this function"
         ))),

@@ -7,6 +7,6 @@ mod principal;
 mod scope;
 
 pub use api_key::{key_digest, ApiKey};
-pub use authenticator::{AuthError, Authenticator};
+pub use authenticator::{presented_key, AuthError, Authenticator};
 pub use principal::Principal;
 pub use scope::Scope;

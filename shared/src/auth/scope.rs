@@ -24,6 +24,9 @@ pub enum Scope {
     /// Create, list and revoke API keys.
     #[serde(rename = "keys:manage")]
     KeysManage,
+    /// Read the audit log and verify its chain.
+    #[serde(rename = "audit:read")]
+    AuditRead,
     /// Read projects.
     #[serde(rename = "projects:read")]
     ProjectsRead,
@@ -37,7 +40,7 @@ pub enum Scope {
 
 impl Scope {
     /// Every scope: what a tenant's admin key holds.
-    pub const ALL: [Scope; 10] = [
+    pub const ALL: [Scope; 11] = [
         Self::IncidentsRead,
         Self::IncidentsWrite,
         Self::IntegrationsRead,
@@ -45,6 +48,7 @@ impl Scope {
         Self::EndpointsRead,
         Self::EndpointsWrite,
         Self::KeysManage,
+        Self::AuditRead,
         Self::ProjectsRead,
         Self::ProjectsWrite,
         Self::TenantManage,
@@ -60,6 +64,7 @@ impl Scope {
             Self::EndpointsRead => "endpoints:read",
             Self::EndpointsWrite => "endpoints:write",
             Self::KeysManage => "keys:manage",
+            Self::AuditRead => "audit:read",
             Self::ProjectsRead => "projects:read",
             Self::ProjectsWrite => "projects:write",
             Self::TenantManage => "tenant:manage",

@@ -1,6 +1,7 @@
 //! The domain model: what Faultline knows about tenants, incidents, endpoints and deliveries.
 //! Pure types and rules; no I/O.
 
+pub mod audit;
 pub mod change;
 pub mod endpoint;
 pub mod event;

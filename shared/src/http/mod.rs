@@ -5,6 +5,7 @@ pub mod openapi;
 mod problem;
 mod request;
 mod response;
+mod serve;
 
 pub use authorize::{require_platform_admin, require_scope};
 pub use problem::{ApiError, PROBLEM_CONTENT_TYPE};
@@ -13,3 +14,4 @@ pub use request::{
     query_param, request_id, route_key, MAX_BODY_BYTES,
 };
 pub use response::{json_response, no_content, page_response};
+pub use serve::{serve, source_ip, Router};

@@ -2,6 +2,7 @@
 //! belongs to one; writes that can race are conditional.
 
 mod api_keys;
+mod audit;
 mod changes;
 mod dedup;
 mod endpoints;
@@ -17,6 +18,7 @@ mod table;
 mod tenants;
 
 pub use api_keys::ApiKeyRecord;
+pub use audit::{AuditChain, AuditFilters};
 pub use dedup::DedupOutcome;
 pub use endpoints::HealthChange;
 pub use inbound::InboundDelivery;

@@ -169,6 +169,13 @@ impl Filter {
         self
     }
 
+    /// `attribute >= value` (strings compare as text: fixed-width times compare in time order).
+    pub fn at_least(mut self, attribute: &str, value: &str) -> Self {
+        let (n, v) = (self.name(attribute), self.value(value));
+        self.conditions.push(format!("{n} >= {v}"));
+        self
+    }
+
     /// The attribute exists (a string set exists only while it has members).
     pub fn exists(mut self, attribute: &str) -> Self {
         let n = self.name(attribute);

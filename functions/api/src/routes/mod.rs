@@ -1,3 +1,4 @@
+pub mod audit;
 pub mod docs;
 pub mod endpoints;
 pub mod incidents;

@@ -1,0 +1,91 @@
+use faultline::auth::{Principal, Scope};
+use faultline::domain::audit::verify_chain;
+use faultline::http::{
+    json_response, page_request, page_response, query_param, require_scope, ApiError,
+};
+use faultline::store::{AuditChain, AuditFilters};
+use faultline::AppState;
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+
+/// The caller's chain: its tenant's (with `audit:read`), or the platform's for the platform admin.
+fn chain(principal: &Principal) -> Result<AuditChain, ApiError> {
+    match principal {
+        Principal::PlatformAdmin => Ok(AuditChain::Platform),
+        tenant => Ok(AuditChain::Tenant(
+            require_scope(tenant, Scope::AuditRead)?.clone(),
+        )),
+    }
+}
+
+/// The audit log.
+///
+/// Every mutating call (actor, action, resource, changed fields with secrets redacted, request
+/// id, source IP, status) and every refused credential, newest first. The platform admin reads
+/// the platform's chain. Scope: `audit:read`.
+#[utoipa::path(
+    get,
+    path = "/v1/audit",
+    tag = "audit",
+    operation_id = "list_audit",
+    params(
+        ("action" = Option<String>, Query, description = "Only this action: a route such as `PATCH /v1/endpoints/{id}`, or `auth.failed`"),
+        ("actor" = Option<String>, Query, description = "Only this actor, e.g. `key:abc123`"),
+        ("resource_id" = Option<String>, Query, description = "Only entries about this resource"),
+        ("since" = Option<String>, Query, description = "Only entries at or after this RFC 3339 time"),
+        faultline::http::openapi::PageQuery,
+    ),
+    responses((status = 200, description = "A page of audit entries", body = faultline::http::openapi::ItemList)),
+)]
+pub async fn list(
+    state: &AppState,
+    principal: &Principal,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let chain = chain(principal)?;
+    let since = query_param(req, "since")
+        .map(|text| {
+            chrono::DateTime::parse_from_rfc3339(&text)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|_| ApiError::bad_parameter("since", "`since` must be an RFC 3339 time"))
+        })
+        .transpose()?;
+    let filters = AuditFilters {
+        action: query_param(req, "action"),
+        actor: query_param(req, "actor"),
+        resource_id: query_param(req, "resource_id"),
+        since,
+    };
+    let page = state
+        .store
+        .list_audit(&chain, &filters, &page_request(req)?)
+        .await?;
+    Ok(page_response(page.map(|entry| json!(entry))))
+}
+
+/// Verify the audit chain.
+///
+/// Re-reads the whole chain and checks every entry's hash and its link to the one before, and
+/// that the chain ends at its recorded head: an edited, removed or reordered entry is reported
+/// with its position. Scope: `audit:read`.
+#[utoipa::path(
+    get,
+    path = "/v1/audit/verify",
+    tag = "audit",
+    operation_id = "verify_audit",
+    responses((status = 200, description = "`{entries, valid, broken_at, reason}`", body = Object)),
+)]
+pub async fn verify(
+    state: &AppState,
+    principal: &Principal,
+    _req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let chain = chain(principal)?;
+    let (entries, head) = state.store.audit_chain(&chain).await?;
+    let report = verify_chain(
+        &entries,
+        head.as_ref().map(|(seq, hash)| (*seq, hash.as_str())),
+    );
+    Ok(json_response(StatusCode::OK, &json!(report)))
+}
