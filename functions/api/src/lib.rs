@@ -67,9 +67,7 @@ async fn dispatch(
         "GET /v1/dead-letters" => routes::messages::dead_letters(state, principal, req).await,
         "POST /v1/dead-letters/redrive" => routes::messages::redrive(state, principal, req).await,
         "GET /v1/messages/{id}" => routes::messages::get(state, principal, req).await,
-        "GET /v1/messages/{id}/attempts" => {
-            routes::messages::attempts(state, principal, req).await
-        }
+        "GET /v1/messages/{id}/attempts" => routes::messages::attempts(state, principal, req).await,
         "POST /v1/messages/{id}/retry" => routes::messages::retry(state, principal, req).await,
         "POST /v1/endpoints/{id}/test" => routes::endpoints::test(state, principal, req).await,
         "POST /v1/endpoints/{id}/recover" => {

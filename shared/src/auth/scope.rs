@@ -27,6 +27,15 @@ pub enum Scope {
     /// Read the audit log and verify its chain.
     #[serde(rename = "audit:read")]
     AuditRead,
+    /// Create, change and deactivate users.
+    #[serde(rename = "users:manage")]
+    UsersManage,
+    /// Read Sentry configuration (what applications fetch).
+    #[serde(rename = "sentry-config:read")]
+    SentryConfigRead,
+    /// Create, change and delete Sentry configuration.
+    #[serde(rename = "sentry-config:write")]
+    SentryConfigWrite,
     /// Read projects.
     #[serde(rename = "projects:read")]
     ProjectsRead,
@@ -40,7 +49,7 @@ pub enum Scope {
 
 impl Scope {
     /// Every scope: what a tenant's admin key holds.
-    pub const ALL: [Scope; 11] = [
+    pub const ALL: [Scope; 14] = [
         Self::IncidentsRead,
         Self::IncidentsWrite,
         Self::IntegrationsRead,
@@ -49,6 +58,9 @@ impl Scope {
         Self::EndpointsWrite,
         Self::KeysManage,
         Self::AuditRead,
+        Self::UsersManage,
+        Self::SentryConfigRead,
+        Self::SentryConfigWrite,
         Self::ProjectsRead,
         Self::ProjectsWrite,
         Self::TenantManage,
@@ -65,6 +77,9 @@ impl Scope {
             Self::EndpointsWrite => "endpoints:write",
             Self::KeysManage => "keys:manage",
             Self::AuditRead => "audit:read",
+            Self::UsersManage => "users:manage",
+            Self::SentryConfigRead => "sentry-config:read",
+            Self::SentryConfigWrite => "sentry-config:write",
             Self::ProjectsRead => "projects:read",
             Self::ProjectsWrite => "projects:write",
             Self::TenantManage => "tenant:manage",

@@ -58,6 +58,11 @@ define_id!(
     "inc"
 );
 define_id!(
+    /// A person who signs in with a password.
+    UserId,
+    "usr"
+);
+define_id!(
     /// A project: groups integrations, incidents and Sentry configuration.
     ProjectId,
     "prj"

@@ -16,6 +16,7 @@ pub mod retry;
 pub mod signal;
 pub mod tenant;
 pub mod timeline;
+pub mod user;
 
 pub use change::{rank_suspects, ChangeRecord, Suspect};
 pub use endpoint::{Endpoint, EndpointUrl, RetiredSecret, UrlPolicy};
@@ -23,7 +24,7 @@ pub use event::{DomainEvent, EventType};
 pub use fingerprint::Fingerprint;
 pub use ids::{
     ApiKeyId, ChangeId, DeliveryId, EndpointId, EventId, IncidentId, IntegrationId, MessageId,
-    ProjectId, TenantId,
+    ProjectId, TenantId, UserId,
 };
 pub use incident::{Incident, IncidentStatus, ManualStatus, Severity};
 pub use integration::{Integration, Source};
@@ -33,3 +34,4 @@ pub use retry::{parse_retry_after, FailureClass, RetrySchedule};
 pub use signal::{Signal, SignalKind, SignalStatus};
 pub use tenant::{Tenant, TenantSettings};
 pub use timeline::TimelineEntry;
+pub use user::{Role, User};
