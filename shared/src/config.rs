@@ -20,6 +20,10 @@ pub struct Config {
     pub data_key_secret: String,
     /// Secrets Manager id of the platform admin key.
     pub admin_key_secret: String,
+    /// Secrets Manager id of the access-token signing key.
+    pub token_key_secret: String,
+    /// How long an access token works (`FAULTLINE_TOKEN_LIFETIME_MINUTES`, default 24 h).
+    pub token_lifetime: chrono::Duration,
     /// Retry delays for outgoing webhooks (a tenant may set its own).
     pub retry_schedule: RetrySchedule,
     /// The largest outgoing webhook body, in bytes (`FAULTLINE_MAX_PAYLOAD_BYTES`, default
@@ -113,6 +117,10 @@ impl Config {
         };
         let suspect_window = hours("FAULTLINE_SUSPECT_WINDOW_HOURS", 24)?;
         let disable_failing_after = hours("FAULTLINE_DISABLE_FAILING_AFTER_HOURS", 5 * 24)?;
+        let token_lifetime = chrono::Duration::minutes(i64::from(whole_number(
+            "FAULTLINE_TOKEN_LIFETIME_MINUTES",
+            24 * 60,
+        )?));
         let max_payload_bytes = whole_number("FAULTLINE_MAX_PAYLOAD_BYTES", 256 * 1024)? as usize;
         let allowed_subnets = get("FAULTLINE_ALLOWED_SUBNETS")
             .unwrap_or_default()
@@ -160,6 +168,8 @@ impl Config {
             deliveries_queue_url,
             data_key_secret: required("FAULTLINE_DATA_KEY_SECRET")?,
             admin_key_secret: required("FAULTLINE_ADMIN_KEY_SECRET")?,
+            token_key_secret: required("FAULTLINE_TOKEN_KEY_SECRET")?,
+            token_lifetime,
             retry_schedule,
             max_payload_bytes,
             suspect_window,

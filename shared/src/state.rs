@@ -1,6 +1,7 @@
 //! What a function builds once per container and passes by reference to every invocation.
 
 use crate::archive::RawArchive;
+use crate::auth::jwt::TokenKeys;
 use crate::auth::Authenticator;
 use crate::aws::AwsClients;
 use crate::clock::Clock;
@@ -26,8 +27,10 @@ pub struct AppState {
     pub dead_letters: DeadLetters,
     /// Archives raw inbound requests.
     pub archive: RawArchive,
-    /// Checks API keys.
+    /// Checks API keys and access tokens.
     pub authenticator: Authenticator,
+    /// Signs access tokens.
+    pub tokens: TokenKeys,
     /// Sends outgoing webhooks (one connection pool per container).
     pub sender: WebhookSender,
     /// Where "now" comes from.
@@ -59,8 +62,10 @@ impl AppState {
             authenticator: Authenticator::new(
                 store.clone(),
                 secret(&config.admin_key_secret),
+                TokenKeys::new(secret(&config.token_key_secret)),
                 clock.clone(),
             ),
+            tokens: TokenKeys::new(secret(&config.token_key_secret)),
             sender: WebhookSender::new(config.url_policy()),
             data_key: secret(&config.data_key_secret),
             store,

@@ -36,6 +36,11 @@ async fn dispatch(
         "POST /v1/tenants" => routes::tenants::create(state, principal, req).await,
         "GET /v1/tenants/{id}" => routes::tenants::get(state, principal, req).await,
         "PATCH /v1/tenants/{id}" => routes::tenants::update(state, principal, req).await,
+        "POST /v1/users" => routes::users::create(state, principal, req).await,
+        "GET /v1/users" => routes::users::list(state, principal, req).await,
+        "GET /v1/users/{id}" => routes::users::get(state, principal, req).await,
+        "PATCH /v1/users/{id}" => routes::users::update(state, principal, req).await,
+        "DELETE /v1/users/{id}" => routes::users::delete(state, principal, req).await,
         "POST /v1/projects" => routes::projects::create(state, principal, req).await,
         "GET /v1/projects" => routes::projects::list(state, principal, req).await,
         "GET /v1/projects/{id}" => routes::projects::get(state, principal, req).await,
@@ -82,7 +87,9 @@ async fn dispatch(
 
 /// This function's part of the OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    use routes::{audit, docs, endpoints, incidents, integrations, messages, projects, tenants};
+    use routes::{
+        audit, docs, endpoints, incidents, integrations, messages, projects, tenants, users,
+    };
     #[derive(utoipa::OpenApi)]
     #[openapi(paths(
         routes::health,
@@ -94,6 +101,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         tenants::create,
         tenants::get,
         tenants::update,
+        users::create,
+        users::list,
+        users::get,
+        users::update,
+        users::delete,
         projects::create,
         projects::list,
         projects::get,

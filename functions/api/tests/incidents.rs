@@ -117,7 +117,7 @@ async fn people_acknowledge_assign_resolve_and_reopen_with_timeline_lines_and_ev
         .iter()
         .filter_map(|e| e["message"].as_str())
         .collect();
-    let key_name = format!("API key {}", key.id());
+    let key_name = format!("key:{}", key.id());
     assert_eq!(
         lines,
         vec![

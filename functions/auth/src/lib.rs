@@ -1,11 +1,13 @@
 //! The `auth` function: API key management under `/v1/auth`. The key check itself lives in the
 //! shared crate, so every function authenticates the same way.
 
-use faultline::auth::{Principal, Scope};
+mod token;
+
+use faultline::auth::{Principal, Scope, Subject};
 use faultline::domain::ApiKeyId;
 use faultline::http::{
     decode_body, json_response, no_content, page_request, page_response, path_id, require_scope,
-    serve, ApiError,
+    route_key, serve, ApiError,
 };
 use faultline::services::api_keys::{issue_api_key_for, DEFAULT_KEY_LIFETIME_DAYS};
 use faultline::AppState;
@@ -17,6 +19,10 @@ use serde_json::json;
 /// Handles one API Gateway request; every failure becomes a problem+json response, every
 /// mutating call and refused credential an audit entry.
 pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
+    if route_key(&req) == "POST /v1/auth/token" {
+        // The client authenticates in the request itself: no key in front of this route.
+        return token::handle(state, &req).await;
+    }
     serve(state, req, |state, principal, route, req| {
         Box::pin(dispatch(state, principal, route, req))
     })
@@ -193,13 +199,13 @@ fn verify(principal: &Principal) -> Response<Body> {
         }
         Principal::Tenant {
             tenant_id,
-            key_id,
+            subject,
             scopes,
             expires_at,
         } => json!({
-            "kind": "api_key",
+            "kind": match subject { Subject::Key(_) => "api_key", Subject::User(_) => "user" },
             "tenant_id": tenant_id,
-            "key_id": key_id,
+            "subject": subject.to_string(),
             "scopes": scopes,
             "expires_at": expires_at,
         }),
@@ -210,7 +216,7 @@ fn verify(principal: &Principal) -> Response<Body> {
 /// This function's part of the OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     #[derive(utoipa::OpenApi)]
-    #[openapi(paths(create, list, revoke, verify))]
+    #[openapi(paths(create, list, revoke, verify, token::handle))]
     struct Doc;
     <Doc as utoipa::OpenApi>::openapi()
 }

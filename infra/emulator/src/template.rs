@@ -309,6 +309,7 @@ mod tests {
             "EventsDeadLetterQueue",
             "DeliveriesDeadLetterQueue",
             "PlatformAdminKeySecret",
+            "TokenSigningKeySecret",
         ]
         .into_iter()
         .map(|id| (id.to_owned(), format!("physical-{id}")))

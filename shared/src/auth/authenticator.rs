@@ -26,6 +26,9 @@ pub enum AuthError {
     /// The key is past its expiry.
     #[error("the API key expired at {0}")]
     Expired(DateTime<Utc>),
+    /// An access token that does not verify, or whose key or user is gone.
+    #[error("{0}")]
+    Token(String),
     /// The key made its tenant's allowance of requests this minute.
     #[error("this API key made its {limit} requests of this minute (the tenant's per-key limit)")]
     RateLimited {
@@ -47,6 +50,7 @@ pub enum AuthError {
 pub struct Authenticator {
     store: Store,
     admin_key: SecretsSource,
+    tokens: super::jwt::TokenKeys,
     clock: Clock,
     /// Each tenant's per-key limit, read at most once a minute per container.
     limits: Arc<Mutex<HashMap<TenantId, (u32, Instant)>>>,
@@ -80,13 +84,96 @@ impl Authenticator {
     const LIMIT_REFRESH: Duration = Duration::from_secs(60);
 
     /// An authenticator over the key records in `store` and the platform admin key secret.
-    pub fn new(store: Store, admin_key: SecretsSource, clock: Clock) -> Self {
+    pub fn new(
+        store: Store,
+        admin_key: SecretsSource,
+        tokens: super::jwt::TokenKeys,
+        clock: Clock,
+    ) -> Self {
         Self {
             store,
             admin_key,
+            tokens,
             clock,
             limits: Arc::default(),
         }
+    }
+
+    /// Counts a request of `record` against its tenant's per-key limit (and records its use).
+    async fn count_use(
+        &self,
+        record: &crate::store::ApiKeyRecord,
+        now: DateTime<Utc>,
+    ) -> Result<(), AuthError> {
+        let limit = self.key_rate_limit(&record.tenant_id).await?;
+        let minute = now.timestamp().div_euclid(60);
+        if self
+            .store
+            .count_api_key_use(record, minute, limit, now)
+            .await?
+        {
+            return Ok(());
+        }
+        let retry_after = u64::try_from((minute + 1) * 60 - now.timestamp()).unwrap_or(60);
+        Err(AuthError::RateLimited { limit, retry_after })
+    }
+
+    /// An access token: a valid signature and claims, and a key or user that still exists, is
+    /// still allowed in, and still holds the scopes (a role lowered since takes effect at once).
+    async fn authenticate_token(&self, token: &str) -> Result<Principal, AuthError> {
+        let keys = self
+            .tokens
+            .verification_keys()
+            .await
+            .map_err(|e| AuthError::Secrets(e.to_string()))?;
+        let now = self.clock.now();
+        let claims = super::jwt::verify(token, &keys, now.timestamp())
+            .map_err(|e| AuthError::Token(e.to_string()))?;
+        let (Some(tenant_id), Some(subject)) = (
+            TenantId::parse(&claims.tid),
+            super::Subject::parse(&claims.sub),
+        ) else {
+            return Err(AuthError::Token("the token names no known subject".into()));
+        };
+        let held = match &subject {
+            super::Subject::Key(id) => {
+                let record = self
+                    .store
+                    .get_api_key(id)
+                    .await?
+                    .filter(|r| r.tenant_id == tenant_id)
+                    .ok_or(AuthError::Revoked)?;
+                if record.revoked_at.is_some() {
+                    return Err(AuthError::Revoked);
+                }
+                if let Some(expired_at) = record.expires_at.filter(|at| *at <= now) {
+                    return Err(AuthError::Expired(expired_at));
+                }
+                self.count_use(&record, now).await?;
+                record.scopes
+            }
+            super::Subject::User(id) => {
+                let user = self
+                    .store
+                    .get_user(&tenant_id, id)
+                    .await?
+                    .filter(|u| u.active)
+                    .ok_or_else(|| AuthError::Token("the user is deactivated".into()))?;
+                user.scopes()
+            }
+        };
+        let scopes = claims
+            .scope
+            .split_whitespace()
+            .filter_map(super::Scope::parse)
+            .filter(|s| held.contains(s))
+            .collect();
+        Ok(Principal::Tenant {
+            tenant_id,
+            subject,
+            scopes,
+            expires_at: DateTime::from_timestamp(claims.exp, 0),
+        })
     }
 
     /// The tenant's per-key limit (requests per minute), cached for a minute.
@@ -113,6 +200,9 @@ impl Authenticator {
     /// Who the request's credential belongs to.
     pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, AuthError> {
         let presented = presented_key(headers).ok_or(AuthError::Missing)?;
+        if super::jwt::looks_like_jwt(presented) {
+            return self.authenticate_token(presented).await;
+        }
         let digest = key_digest(presented);
         if let Some(key) = ApiKey::parse(presented) {
             if let Some(record) = self.store.get_api_key(key.id()).await? {
@@ -126,20 +216,10 @@ impl Authenticator {
                 if let Some(expired_at) = record.expires_at.filter(|at| *at <= now) {
                     return Err(AuthError::Expired(expired_at));
                 }
-                let limit = self.key_rate_limit(&record.tenant_id).await?;
-                let minute = now.timestamp().div_euclid(60);
-                if !self
-                    .store
-                    .count_api_key_use(&record, minute, limit, now)
-                    .await?
-                {
-                    let retry_after =
-                        u64::try_from((minute + 1) * 60 - now.timestamp()).unwrap_or(60);
-                    return Err(AuthError::RateLimited { limit, retry_after });
-                }
+                self.count_use(&record, now).await?;
                 return Ok(Principal::Tenant {
                     tenant_id: record.tenant_id,
-                    key_id: record.id,
+                    subject: super::Subject::Key(record.id),
                     scopes: record.scopes,
                     expires_at: record.expires_at,
                 });

@@ -180,48 +180,75 @@ mod tests {
     #[test]
     fn a_signed_token_verifies_and_every_kind_of_tampering_is_refused() {
         let key = SigningKey::from_material(b"current key material");
+        let only = std::slice::from_ref(&key);
         let old = SigningKey::from_material(b"previous key material");
         let now = 1_800_000_000;
         let token = key.sign(&claims(now));
         assert!(looks_like_jwt(&token));
-        assert_eq!(verify(&token, &[key.clone()], now), Ok(claims(now)));
+        assert_eq!(verify(&token, only, now), Ok(claims(now)));
         assert_eq!(
             verify(&old.sign(&claims(now)), &[key.clone(), old.clone()], now),
             Ok(claims(now)),
             "the previous key verifies during a rotation"
         );
         assert_eq!(
-            verify(&old.sign(&claims(now)), &[key.clone()], now),
+            verify(&old.sign(&claims(now)), only, now),
             Err(TokenError::UnknownKey)
         );
-        assert_eq!(
-            verify(&token, &[key.clone()], now + 3600),
-            Err(TokenError::Expired)
-        );
+        assert_eq!(verify(&token, only, now + 3600), Err(TokenError::Expired));
 
         let parts: Vec<&str> = token.split('.').collect();
         let mut escalated = claims(now);
         escalated.scope = "keys:manage".into();
         let forged_body = B64.encode(serde_json::to_vec(&escalated).expect("json"));
         let forged = format!("{}.{forged_body}.{}", parts[0], parts[2]);
-        assert_eq!(
-            verify(&forged, &[key.clone()], now),
-            Err(TokenError::BadSignature)
-        );
+        assert_eq!(verify(&forged, only, now), Err(TokenError::BadSignature));
 
         let none_header = B64.encode(br#"{"alg":"none","typ":"JWT","kid":"x"}"#);
         let unsigned = format!("{none_header}.{}.", parts[1]);
-        assert_eq!(
-            verify(&unsigned, &[key.clone()], now),
-            Err(TokenError::UnknownKey)
-        );
+        assert_eq!(verify(&unsigned, only, now), Err(TokenError::UnknownKey));
 
         let mut foreign = claims(now);
         foreign.aud = "someone-else".into();
         assert_eq!(
-            verify(&key.sign(&foreign), &[key.clone()], now),
+            verify(&key.sign(&foreign), only, now),
             Err(TokenError::WrongAudience)
         );
-        assert_eq!(verify("a.b", &[key], now), Err(TokenError::Malformed));
+        assert_eq!(verify("a.b", only, now), Err(TokenError::Malformed));
+    }
+}
+
+/// The signing key from Secrets Manager: the current version signs; the current and previous
+/// versions verify, so rotating the secret does not cut off tokens already issued.
+#[derive(Clone, Debug)]
+pub struct TokenKeys {
+    current: crate::secrets::SecretsSource,
+    previous: crate::secrets::SecretsSource,
+}
+
+impl TokenKeys {
+    /// Keys read from `source` (and its previous version).
+    pub fn new(source: crate::secrets::SecretsSource) -> Self {
+        Self {
+            previous: source.previous(),
+            current: source,
+        }
+    }
+
+    /// The key that signs new tokens.
+    pub async fn signing_key(&self) -> Result<SigningKey, aws_sdk_secretsmanager::Error> {
+        let material = self.current.get().await?;
+        Ok(SigningKey::from_material(material.expose().as_bytes()))
+    }
+
+    /// Every key a token may be signed with.
+    pub async fn verification_keys(
+        &self,
+    ) -> Result<Vec<SigningKey>, aws_sdk_secretsmanager::Error> {
+        let mut keys = vec![self.signing_key().await?];
+        if let Some(previous) = self.previous.get_optional().await? {
+            keys.push(SigningKey::from_material(previous.expose().as_bytes()));
+        }
+        Ok(keys)
     }
 }

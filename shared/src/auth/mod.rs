@@ -11,5 +11,5 @@ mod scope;
 
 pub use api_key::{key_digest, ApiKey};
 pub use authenticator::{presented_key, AuthError, Authenticator};
-pub use principal::Principal;
+pub use principal::{Principal, Subject};
 pub use scope::Scope;

@@ -62,6 +62,18 @@ pub enum ApiError {
         /// What happened.
         detail: String,
     },
+    /// An OAuth 2.0 token request refused (RFC 6749 §5.2): the problem also carries `error` and
+    /// `error_description`, so OAuth client libraries understand it.
+    #[error("{description}")]
+    OAuth {
+        /// 400, or 401 for `invalid_client`.
+        status: StatusCode,
+        /// `invalid_request`, `invalid_client`, `invalid_grant`, `invalid_scope`,
+        /// `unsupported_grant_type`.
+        code: &'static str,
+        /// What is wrong.
+        description: String,
+    },
     /// A bug or an outage: logged in full, answered vaguely.
     #[error("internal error")]
     Internal(String),
@@ -115,6 +127,7 @@ impl ApiError {
                 "payload-too-large",
                 "Payload too large",
             ),
+            Self::OAuth { status, .. } => (*status, "oauth-error", "Token request refused"),
             Self::RateLimited { .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "rate-limited",
@@ -161,6 +174,13 @@ impl ApiError {
             Self::BadRequest { field, .. } => field.clone(),
             Self::MissingScope(scope) => {
                 problem["missing_scope"] = json!(scope.as_str());
+                None
+            }
+            Self::OAuth {
+                code, description, ..
+            } => {
+                problem["error"] = json!(code);
+                problem["error_description"] = json!(description);
                 None
             }
             Self::RateLimited {
@@ -230,7 +250,8 @@ impl From<AuthError> for ApiError {
             AuthError::Missing
             | AuthError::Invalid
             | AuthError::Revoked
-            | AuthError::Expired(_) => Self::Unauthorized(err.to_string()),
+            | AuthError::Expired(_)
+            | AuthError::Token(_) => Self::Unauthorized(err.to_string()),
             AuthError::RateLimited { limit, retry_after } => Self::RateLimited {
                 limit: "api_key_per_minute",
                 value: limit,

@@ -149,3 +149,30 @@ where
 {
     <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
 }
+
+/// A form-encoded body (`application/x-www-form-urlencoded`) as name → value (the last of a
+/// repeated name wins), bounded to 64 KiB.
+pub fn form_body(req: &Request) -> Result<std::collections::HashMap<String, String>, ApiError> {
+    let bytes = body_bytes(req, 64 * 1024)?;
+    Ok(url::form_urlencoded::parse(bytes).into_owned().collect())
+}
+
+/// Client credentials from `Authorization: Basic base64(id:secret)` (RFC 6749 §2.3.1).
+pub fn basic_credentials(req: &Request) -> Option<(String, String)> {
+    use base64::Engine;
+    let header = req
+        .headers()
+        .get(http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    let (scheme, encoded) = header.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    Some((id.to_owned(), secret.to_owned()))
+}

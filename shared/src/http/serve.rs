@@ -59,7 +59,7 @@ fn resource_type(route: &str) -> String {
 
 fn actor(principal: &Principal) -> String {
     match principal {
-        Principal::Tenant { key_id, .. } => format!("key:{key_id}"),
+        Principal::Tenant { subject, .. } => subject.to_string(),
         Principal::PlatformAdmin => "platform_admin".into(),
     }
 }
@@ -84,12 +84,12 @@ async fn snapshot(
     let reader = match principal {
         Principal::Tenant {
             tenant_id,
-            key_id,
+            subject,
             expires_at,
             ..
         } => Principal::Tenant {
             tenant_id: tenant_id.clone(),
-            key_id: key_id.clone(),
+            subject: subject.clone(),
             scopes: Scope::ALL.to_vec(),
             expires_at: *expires_at,
         },

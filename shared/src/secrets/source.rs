@@ -32,6 +32,7 @@ impl fmt::Debug for SecretValue {
 pub struct SecretsSource {
     client: Client,
     secret_id: String,
+    stage: Option<&'static str>,
     refresh: Duration,
     cached: Arc<Mutex<Option<(Instant, SecretValue)>>>,
 }
@@ -50,8 +51,27 @@ impl SecretsSource {
         Self {
             client,
             secret_id: secret_id.into(),
+            stage: None,
             refresh,
             cached: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// A reader of the same secret's previous version (`AWSPREVIOUS`), kept during a rotation.
+    pub fn previous(&self) -> Self {
+        Self {
+            stage: Some("AWSPREVIOUS"),
+            cached: Arc::new(Mutex::new(None)),
+            ..self.clone()
+        }
+    }
+
+    /// The previous version, or `None` when the secret was never rotated.
+    pub async fn get_optional(&self) -> Result<Option<SecretValue>, aws_sdk_secretsmanager::Error> {
+        match self.get().await {
+            Ok(value) => Ok(Some(value)),
+            Err(aws_sdk_secretsmanager::Error::ResourceNotFoundException(_)) => Ok(None),
+            Err(other) => Err(other),
         }
     }
 
@@ -67,6 +87,7 @@ impl SecretsSource {
             .client
             .get_secret_value()
             .secret_id(&self.secret_id)
+            .set_version_stage(self.stage.map(str::to_owned))
             .send()
             .await
             .map_err(aws_sdk_secretsmanager::Error::from)?;

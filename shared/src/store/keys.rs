@@ -2,6 +2,7 @@
 
 use crate::domain::{
     ApiKeyId, EndpointId, Fingerprint, IncidentId, IntegrationId, MessageId, ProjectId, TenantId,
+    UserId,
 };
 
 pub const META: &str = "META";
@@ -63,6 +64,17 @@ pub fn project_sk(id: &ProjectId) -> String {
 }
 
 pub const PROJECT_PREFIX: &str = "PROJECT#";
+
+pub fn user_sk(id: &UserId) -> String {
+    format!("{USER_PREFIX}{id}")
+}
+
+pub const USER_PREFIX: &str = "USER#";
+
+/// Emails are unique across the hub: the password grant names no tenant.
+pub fn user_email(email: &str) -> String {
+    format!("USEREMAIL#{email}")
+}
 
 pub fn project_slug(t: &TenantId, slug: &str) -> String {
     format!("TENANT#{t}#PROJSLUG#{slug}")

@@ -16,6 +16,7 @@ mod page;
 mod projects;
 mod table;
 mod tenants;
+mod users;
 
 pub use api_keys::ApiKeyRecord;
 pub use audit::{AuditChain, AuditFilters};

@@ -283,7 +283,7 @@ pub async fn update(
         }
     }
     let actor = match principal {
-        Principal::Tenant { key_id, .. } => format!("API key {key_id}"),
+        Principal::Tenant { subject, .. } => subject.to_string(),
         Principal::PlatformAdmin => "the platform admin".into(),
     };
     let (incident, changes) =

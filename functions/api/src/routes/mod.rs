@@ -6,6 +6,7 @@ pub mod integrations;
 pub mod messages;
 pub mod projects;
 pub mod tenants;
+pub mod users;
 
 use faultline::http::json_response;
 use http::StatusCode;

@@ -1,0 +1,160 @@
+//! `POST /v1/auth/token`: the OAuth 2.0 token endpoint (RFC 6749), form-encoded.
+
+use faultline::domain::audit::AuditDraft;
+use faultline::http::{
+    basic_credentials, form_body, json_response, request_id, route_key, source_ip, ApiError,
+};
+use faultline::services::tokens::{client_credentials, password, GrantError, IssuedToken};
+use faultline::store::AuditChain;
+use faultline::AppState;
+use http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde_json::json;
+use std::collections::HashMap;
+
+/// A token request (`application/x-www-form-urlencoded`).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // a schema: the body is read as a form
+struct TokenRequest {
+    /// `client_credentials` or `password`.
+    grant_type: String,
+    /// `client_credentials`: the API key's id (or send `Authorization: Basic`).
+    client_id: Option<String>,
+    /// `client_credentials`: the whole API key (`sk_…`).
+    client_secret: Option<String>,
+    /// `password`: the user's email.
+    username: Option<String>,
+    /// `password`: the user's password.
+    password: Option<String>,
+    /// Space-separated scopes, at most the key's or user's (default: all of them).
+    scope: Option<String>,
+}
+
+fn oauth(code: &'static str, description: impl Into<String>) -> ApiError {
+    ApiError::OAuth {
+        status: if code == "invalid_client" {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::BAD_REQUEST
+        },
+        code,
+        description: description.into(),
+    }
+}
+
+fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> Result<&'a str, ApiError> {
+    form.get(name)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| oauth("invalid_request", format!("`{name}` is required")))
+}
+
+/// Issue an access token.
+///
+/// OAuth 2.0 token endpoint (form-encoded). `client_credentials`: `client_id` = API key id,
+/// `client_secret` = the key (or HTTP Basic). `password`: `username` = email, `password`. Answers
+/// a JWT (`token_type: Bearer`, 24 h by default, never outliving its key) accepted as
+/// `Authorization: Bearer`. Refusals are problems that also carry RFC 6749's `error` and
+/// `error_description`. Public: the client authenticates in the request.
+#[utoipa::path(
+    post,
+    path = "/v1/auth/token",
+    tag = "api keys",
+    operation_id = "issue_token",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "`{access_token, token_type, expires_in, scope}`", body = Object),
+        (status = 400, description = "`invalid_request`, `invalid_grant`, `invalid_scope` or `unsupported_grant_type`", body = faultline::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "`invalid_client`", body = faultline::http::openapi::Problem, content_type = "application/problem+json"),
+    ),
+)]
+pub async fn handle(state: &AppState, req: &Request) -> Response<Body> {
+    let request_id = request_id(req);
+    match grant(state, req).await {
+        Ok(token) => {
+            let mut response = json_response(
+                StatusCode::OK,
+                &json!({
+                    "access_token": token.access_token,
+                    "token_type": "Bearer",
+                    "expires_in": token.expires_in,
+                    "scope": token.scope,
+                }),
+            );
+            let headers = response.headers_mut();
+            headers.insert(
+                http::header::CACHE_CONTROL,
+                http::HeaderValue::from_static("no-store"),
+            );
+            headers.insert(
+                http::header::PRAGMA,
+                http::HeaderValue::from_static("no-cache"),
+            );
+            response
+        }
+        Err(err) => {
+            if matches!(err, ApiError::OAuth { code, .. } if code != "invalid_request" && code != "unsupported_grant_type")
+            {
+                audit_refusal(state, req, &request_id, &err).await;
+            }
+            err.to_response(&request_id)
+        }
+    }
+}
+
+async fn grant(state: &AppState, req: &Request) -> Result<IssuedToken, ApiError> {
+    let form = form_body(req)?;
+    let scope = form.get("scope").map(String::as_str);
+    let result = match field(&form, "grant_type")? {
+        "client_credentials" => {
+            let (id, secret) = match basic_credentials(req) {
+                Some(pair) => pair,
+                None => (
+                    field(&form, "client_id")?.to_owned(),
+                    field(&form, "client_secret")?.to_owned(),
+                ),
+            };
+            client_credentials(state, &id, &secret, scope).await
+        }
+        "password" => {
+            let username = field(&form, "username")?;
+            let secret = field(&form, "password")?;
+            password(state, username, secret, scope).await
+        }
+        other => {
+            return Err(oauth(
+                "unsupported_grant_type",
+                format!(
+                    "grant type `{other}` is not supported; use client_credentials or password"
+                ),
+            ))
+        }
+    };
+    result.map_err(|err| match err {
+        GrantError::Unavailable(cause) => ApiError::Unavailable(cause),
+        other => oauth(other.code(), other.to_string()),
+    })
+}
+
+/// A refused grant joins the platform's audit chain (the request names no tenant we may trust).
+async fn audit_refusal(state: &AppState, req: &Request, request_id: &str, err: &ApiError) {
+    let draft = AuditDraft {
+        at: state.clock.now(),
+        actor: "anonymous".into(),
+        action: "auth.failed".into(),
+        resource_type: "token".into(),
+        resource_id: None,
+        status: err.status().as_u16(),
+        diff: json!({}),
+        request_id: request_id.to_owned(),
+        source_ip: source_ip(req),
+        detail: Some(format!("{}: {err}", route_key(req))),
+    };
+    if let Err(e) = state
+        .store
+        .append_audit(&AuditChain::Platform, &draft)
+        .await
+    {
+        tracing::error!(request_id, error = %e, "audit entry not written");
+    }
+}
