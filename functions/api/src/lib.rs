@@ -46,6 +46,17 @@ async fn dispatch(
         "GET /v1/projects/{id}" => routes::projects::get(state, principal, req).await,
         "PATCH /v1/projects/{id}" => routes::projects::update(state, principal, req).await,
         "DELETE /v1/projects/{id}" => routes::projects::delete(state, principal, req).await,
+        "GET /v1/projects/{id}/sentry" => routes::sentry::list(state, principal, req).await,
+        "POST /v1/projects/{id}/sentry" => routes::sentry::create(state, principal, req).await,
+        "PATCH /v1/projects/{id}/sentry/{integration_id}" => {
+            routes::sentry::update(state, principal, req).await
+        }
+        "DELETE /v1/projects/{id}/sentry/{integration_id}" => {
+            routes::sentry::delete(state, principal, req).await
+        }
+        "GET /v1/integrations/sentry/{project_slug}" => {
+            routes::sentry::for_application(state, principal, req).await
+        }
         "POST /v1/integrations" => routes::integrations::create(state, principal, req).await,
         "GET /v1/integrations" => routes::integrations::list(state, principal, req).await,
         "POST /v1/hooks/deliveries/{id}/replay" => {
@@ -88,7 +99,7 @@ async fn dispatch(
 /// This function's part of the OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     use routes::{
-        audit, docs, endpoints, incidents, integrations, messages, projects, tenants, users,
+        audit, docs, endpoints, incidents, integrations, messages, projects, sentry, tenants, users,
     };
     #[derive(utoipa::OpenApi)]
     #[openapi(paths(
@@ -111,6 +122,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         projects::get,
         projects::update,
         projects::delete,
+        sentry::list,
+        sentry::create,
+        sentry::update,
+        sentry::delete,
+        sentry::for_application,
         integrations::create,
         integrations::list,
         integrations::replay_delivery,

@@ -58,6 +58,11 @@ define_id!(
     "inc"
 );
 define_id!(
+    /// A project's Sentry configuration for one environment.
+    SentryConfigId,
+    "scfg"
+);
+define_id!(
     /// A person who signs in with a password.
     UserId,
     "usr"

@@ -13,6 +13,7 @@ pub mod integration;
 pub mod message;
 pub mod project;
 pub mod retry;
+pub mod sentry_config;
 pub mod signal;
 pub mod tenant;
 pub mod timeline;
@@ -24,13 +25,14 @@ pub use event::{DomainEvent, EventType};
 pub use fingerprint::Fingerprint;
 pub use ids::{
     ApiKeyId, ChangeId, DeliveryId, EndpointId, EventId, IncidentId, IntegrationId, MessageId,
-    ProjectId, TenantId, UserId,
+    ProjectId, SentryConfigId, TenantId, UserId,
 };
 pub use incident::{Incident, IncidentStatus, ManualStatus, Severity};
 pub use integration::{Integration, Source};
 pub use message::{Attempt, AttemptOutcome, DeliveryStatus, DeliveryTask, Message};
 pub use project::Project;
 pub use retry::{parse_retry_after, FailureClass, RetrySchedule};
+pub use sentry_config::SentryConfig;
 pub use signal::{Signal, SignalKind, SignalStatus};
 pub use tenant::{Tenant, TenantSettings};
 pub use timeline::TimelineEntry;

@@ -127,16 +127,27 @@ pub async fn serve(state: &AppState, req: Request, router: Router) -> Response<B
     };
     let status = response.status();
     if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN || mutating {
-        let after = if !status.is_success() || route.starts_with("DELETE ") {
-            Value::Null
-        } else if let Some(read) = &read_route {
-            snapshot(state, router, &principal, read, &req).await
+        let (before, after) = if !status.is_success() || route.starts_with("DELETE ") {
+            (before, Value::Null)
+        } else if status == StatusCode::CREATED {
+            // A creation, even under another resource: nothing before, the answer after.
+            (Value::Null, json_body(&response))
         } else {
-            json_body(&response)
+            let read_after = match &read_route {
+                Some(read) => snapshot(state, router, &principal, read, &req).await,
+                None => Value::Null,
+            };
+            match read_after {
+                Value::Null => (before, json_body(&response)),
+                read => (before, read),
+            }
         };
-        let resource_id = req
-            .path_parameters_ref()
-            .and_then(|p| p.first("id").map(str::to_owned))
+        // The innermost id the route names (`/projects/{id}/sentry/{integration_id}` → the
+        // configuration), else the created resource's.
+        let resource_id = route
+            .rsplit('/')
+            .find_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+            .and_then(|name| req.path_parameters_ref()?.first(name).map(str::to_owned))
             .or_else(|| after["id"].as_str().map(str::to_owned));
         let detail = (!status.is_success())
             .then(|| json_body(&response)["detail"].as_str().map(str::to_owned))

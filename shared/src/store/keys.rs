@@ -117,3 +117,13 @@ pub fn dedup(scope: &str, delivery_id: &str) -> String {
 pub fn outbox_shard(shard: u8) -> String {
     format!("OUTBOX#{shard}")
 }
+
+pub fn sentry_configs(t: &TenantId, project: &ProjectId) -> String {
+    format!("TENANT#{t}#SENTRY#{project}")
+}
+
+pub fn sentry_config_sk(environment: &str) -> String {
+    format!("{SENTRY_ENV_PREFIX}{environment}")
+}
+
+pub const SENTRY_ENV_PREFIX: &str = "ENV#";

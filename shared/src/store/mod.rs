@@ -14,6 +14,7 @@ mod messages;
 mod outbox;
 mod page;
 mod projects;
+mod sentry_configs;
 mod table;
 mod tenants;
 mod users;

@@ -5,6 +5,7 @@ pub mod incidents;
 pub mod integrations;
 pub mod messages;
 pub mod projects;
+pub mod sentry;
 pub mod tenants;
 pub mod users;
 

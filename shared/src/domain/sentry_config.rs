@@ -1,0 +1,167 @@
+//! Sentry configuration per project and environment: what applications fetch at start-up to
+//! initialise their Sentry SDK (DSN, sample rates), and the org/project/auth token Faultline uses
+//! to talk to Sentry. The auth token is sealed and never returned.
+
+use super::{ProjectId, SentryConfigId, TenantId};
+use crate::secrets::SealedSecret;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// SDK options applications receive.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SampleRates {
+    /// Share of transactions traced, 0 to 1.
+    pub traces_sample_rate: f64,
+    /// Share of sessions replayed, 0 to 1.
+    pub replays_session_sample_rate: f64,
+    /// Share of sessions with an error replayed, 0 to 1.
+    pub replays_on_error_sample_rate: f64,
+}
+
+impl Default for SampleRates {
+    /// Sentry's own suggestions for production: 10 % of traces, 10 % of sessions, every error.
+    fn default() -> Self {
+        Self {
+            traces_sample_rate: 0.1,
+            replays_session_sample_rate: 0.1,
+            replays_on_error_sample_rate: 1.0,
+        }
+    }
+}
+
+/// One project's Sentry configuration for one environment.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SentryConfig {
+    /// Its id.
+    pub id: SentryConfigId,
+    /// Its tenant.
+    pub tenant_id: TenantId,
+    /// Its project.
+    pub project_id: ProjectId,
+    /// `development`, `staging`, `production` or a custom name; one configuration per
+    /// environment of a project.
+    pub environment: String,
+    /// The client key DSN, `https://<public key>@<host>/<project id>`.
+    pub dsn: String,
+    /// The Sentry organisation slug.
+    pub org: String,
+    /// The Sentry project slug.
+    pub project: String,
+    /// The API auth token, sealed with the data key (never returned).
+    pub auth_token: Option<SealedSecret>,
+    /// SDK sample rates.
+    pub rates: SampleRates,
+    /// Inactive configurations are not served.
+    pub active: bool,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl SentryConfig {
+    /// What the sealed token is bound to: this configuration of this tenant.
+    pub fn token_context(&self) -> String {
+        format!("sentry-config:{}:{}", self.tenant_id, self.id)
+    }
+
+    /// The public JSON form: the auth token only as `has_auth_token`, the DSN masked unless
+    /// `reveal`.
+    pub fn to_json(&self, reveal: bool) -> Value {
+        json!({
+            "id": self.id,
+            "project_id": self.project_id,
+            "environment": self.environment,
+            "dsn": if reveal { self.dsn.clone() } else { mask_dsn(&self.dsn) },
+            "org": self.org,
+            "project": self.project,
+            "has_auth_token": self.auth_token.is_some(),
+            "tracesSampleRate": self.rates.traces_sample_rate,
+            "replaysSessionSampleRate": self.rates.replays_session_sample_rate,
+            "replaysOnErrorSampleRate": self.rates.replays_on_error_sample_rate,
+            "active": self.active,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+        })
+    }
+
+    /// What applications receive from `GET /v1/integrations/sentry/{project_slug}`.
+    pub fn for_application(&self) -> Value {
+        json!({
+            "dsn": self.dsn,
+            "environment": self.environment,
+            "org": self.org,
+            "project": self.project,
+            "config": self.rates,
+        })
+    }
+}
+
+/// Checks a DSN: `https://<public key>@<host>[:port][/path]/<numeric project id>`, no secret key
+/// (the legacy `key:secret@` form), no query.
+pub fn check_dsn(dsn: &str) -> Result<(), String> {
+    let url = url::Url::parse(dsn).map_err(|_| "is not a URL".to_owned())?;
+    if !matches!(url.scheme(), "https" | "http") {
+        return Err("must be an https URL".into());
+    }
+    let key = url.username();
+    if key.len() < 8 || !key.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err("must carry the project's public key (hex) before `@`".into());
+    }
+    if url.password().is_some() {
+        return Err("must not carry a secret key (the legacy `key:secret@` form)".into());
+    }
+    if url.host_str().is_none_or(str::is_empty) || url.query().is_some() {
+        return Err("must name a host and no query".into());
+    }
+    let project = url
+        .path()
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap_or_default();
+    if project.is_empty() || !project.chars().all(|c| c.is_ascii_digit()) {
+        return Err("must end with the numeric Sentry project id".into());
+    }
+    Ok(())
+}
+
+/// The DSN with its public key shortened to 4 characters: `https://a1b2****@o1.ingest.sentry.io/5`.
+pub fn mask_dsn(dsn: &str) -> String {
+    match url::Url::parse(dsn) {
+        Ok(url) if !url.username().is_empty() => {
+            let key = url.username();
+            let shown: String = key.chars().take(4).collect();
+            dsn.replacen(key, &format!("{shown}****"), 1)
+        }
+        _ => "****".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dsns_are_checked_and_masked() {
+        let dsn = "https://a1b2c3d4e5f60718@o123.ingest.sentry.io/4505";
+        assert_eq!(check_dsn(dsn), Ok(()));
+        assert_eq!(
+            check_dsn("https://a1b2c3d4e5f60718@sentry.example.com:8443/sentry/42/"),
+            Ok(())
+        );
+        for bad in [
+            "not a url",
+            "ftp://a1b2c3d4e5f60718@o1.ingest.sentry.io/1",
+            "https://o1.ingest.sentry.io/1",
+            "https://a1b2c3d4e5f60718:secret99@o1.ingest.sentry.io/1",
+            "https://a1b2c3d4e5f60718@o1.ingest.sentry.io/project",
+            "https://a1b2c3d4e5f60718@o1.ingest.sentry.io/1?x=y",
+        ] {
+            assert!(check_dsn(bad).is_err(), "{bad}");
+        }
+        assert_eq!(mask_dsn(dsn), "https://a1b2****@o123.ingest.sentry.io/4505");
+    }
+}
