@@ -175,6 +175,24 @@ async fn projects_configure_sentry_per_environment_and_applications_fetch_it() {
     assert_eq!(status, 204);
     let (status, _) = call(&stack, &fetch("")).await;
     assert_eq!(status, 404);
+
+    // Deleting the project takes its remaining (staging) configuration with it.
+    let (status, _) = call(
+        &stack,
+        &HttpEvent::load("api/delete-project.json")
+            .path_param("id", &pid)
+            .key(k),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let project_id = faultline::domain::ProjectId::parse(&pid).expect("id");
+    let left = stack
+        .state
+        .store
+        .project_sentry_configs(&tenant, &project_id)
+        .await
+        .expect("read");
+    assert!(left.is_empty(), "no orphaned configuration");
 }
 
 #[tokio::test]

@@ -233,7 +233,7 @@ pub async fn update(
 
 /// Delete a project.
 ///
-/// Its slug becomes free. Scope: `projects:write`.
+/// Its slug becomes free and its Sentry configurations go with it. Scope: `projects:write`.
 #[utoipa::path(
     delete,
     path = "/v1/projects/{id}",
@@ -248,6 +248,13 @@ pub async fn delete(
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
     let project = find(state, principal, req, Scope::ProjectsWrite).await?;
+    for config in state
+        .store
+        .project_sentry_configs(&project.tenant_id, &project.id)
+        .await?
+    {
+        state.store.delete_sentry_config(&config).await?;
+    }
     match state.store.delete_project(&project).await {
         Ok(()) | Err(StoreError::Conflict) => Ok(no_content()),
         Err(other) => Err(other.into()),

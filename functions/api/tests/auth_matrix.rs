@@ -1,0 +1,237 @@
+//! The authorisation matrix of the `api` function, from its sample events: every route refuses a
+//! missing, expired, revoked or under-scoped credential, and another tenant's key sees, changes
+//! and learns nothing of the first tenant (404 for its ids, exactly like ids that do not exist).
+
+use faultline::auth::Scope;
+use faultline::clock::Clock;
+use faultline::domain::{Severity, SignalKind};
+use faultline::services::api_keys::{issue_api_key, issue_api_key_for};
+use faultline_api::handle;
+use faultline_testkit::{json_of, HttpEvent, TestStack};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+
+async fn call(stack: &TestStack, event: &HttpEvent) -> (u16, Value) {
+    json_of(&handle(&stack.state, event.request()).await)
+}
+
+const PUBLIC: [&str; 3] = ["health.json", "get-openapi.json", "get-docs.json"];
+
+fn api_events() -> Vec<(String, HttpEvent)> {
+    let dir = faultline_testkit::workspace_root().join("events/api");
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("events/api")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| !PUBLIC.contains(&name.as_str()))
+        .collect();
+    names.sort();
+    names
+        .into_iter()
+        .map(|name| (name.clone(), HttpEvent::load(&format!("api/{name}"))))
+        .collect()
+}
+
+#[tokio::test]
+async fn every_route_refuses_missing_expired_revoked_and_underscoped_credentials() {
+    let clock = Clock::fixed(chrono::Utc::now());
+    let stack = TestStack::deploy_with("1,1,1", clock.clone()).await;
+    let (tenant, _) = stack.tenant().await;
+    let (expired, _) =
+        issue_api_key_for(&stack.state, &tenant, "short-lived", Scope::ALL.to_vec(), 1)
+            .await
+            .expect("key");
+    clock.advance(chrono::Duration::days(2));
+    let (revoked, _) = issue_api_key(&stack.state, &tenant, "revoked", Scope::ALL.to_vec())
+        .await
+        .expect("key");
+    stack
+        .state
+        .store
+        .revoke_api_key(&tenant, revoked.id(), clock.now())
+        .await
+        .expect("revoke");
+    let (scopeless, _) = issue_api_key(&stack.state, &tenant, "no scopes", vec![])
+        .await
+        .expect("key");
+
+    for (name, event) in api_events() {
+        let (status, _) = call(&stack, &event.clone().key(None)).await;
+        assert_eq!(status, 401, "{name} without a credential");
+        let (status, problem) = call(&stack, &event.clone().key(Some(expired.expose()))).await;
+        assert_eq!(status, 401, "{name} with an expired key");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("expired"),
+            "{name}: {problem}"
+        );
+        let (status, problem) = call(&stack, &event.clone().key(Some(revoked.expose()))).await;
+        assert_eq!(status, 401, "{name} with a revoked key");
+        assert!(problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("revoked"));
+        let (status, problem) = call(&stack, &event.clone().key(Some(scopeless.expose()))).await;
+        match name.as_str() {
+            // Any valid key may read the catalogue.
+            "list-event-types.json" => assert_eq!(status, 200),
+            // The sample tenant id is not the caller's: not found before any scope question.
+            "get-tenant.json" | "update-tenant.json" => assert_eq!(status, 404, "{name}"),
+            // Platform admin only.
+            "create-tenant.json" => assert_eq!(status, 403, "{name}"),
+            _ => {
+                assert_eq!(status, 403, "{name} without its scope: {problem}");
+                assert!(
+                    problem["missing_scope"].is_string(),
+                    "{name} names the missing scope"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn another_tenant_sees_changes_and_learns_nothing() {
+    let stack = TestStack::deploy().await;
+    let (owner, key) = stack.tenant().await;
+    let (_, stranger) = stack.tenant().await;
+    let k = Some(key.expose());
+    let id_of = |v: &Value| v["id"].as_str().expect("id").to_owned();
+
+    let incident = stack
+        .stored_incident(&owner, "Checkout errors", Severity::High, SignalKind::Alert)
+        .await;
+    let issue = stack
+        .stored_incident(&owner, "TypeError", Severity::High, SignalKind::Issue)
+        .await;
+    let (_, endpoint) = call(&stack, &HttpEvent::load("api/create-endpoint.json").key(k)).await;
+    let stored_endpoint = stack
+        .state
+        .store
+        .get_endpoint(
+            &owner,
+            &faultline::domain::EndpointId::parse(&id_of(&endpoint)).expect("id"),
+        )
+        .await
+        .expect("read")
+        .expect("endpoint");
+    let message = faultline::services::ledger::send_test(&stack.state, &stored_endpoint)
+        .await
+        .expect("ping");
+    let (_, project) = call(&stack, &HttpEvent::load("api/create-project.json").key(k)).await;
+    let (_, config) = call(
+        &stack,
+        &HttpEvent::load("api/create-sentry-config.json")
+            .path_param("id", &id_of(&project))
+            .key(k),
+    )
+    .await;
+    let (_, user) = call(&stack, &HttpEvent::load("api/create-user.json").key(k)).await;
+    let integration = stack.generic_integration(&owner, None).await;
+    let received = faultline::services::inbound::receive(
+        &stack.state,
+        &HttpEvent::load("webhook-generic/receive.json")
+            .path_param("integration_id", integration.id.as_str())
+            .request(),
+        "req-1",
+        &faultline::sources::generic::GenericSource,
+    )
+    .await
+    .expect("accepted");
+    let (_, receipt) = json_of(&received);
+
+    // Every id parameter of every route, as the owner's real resources.
+    let ids: HashMap<&str, HashMap<&str, String>> = HashMap::from([
+        ("incident", HashMap::from([("id", incident.id.to_string())])),
+        ("issue", HashMap::from([("id", issue.id.to_string())])),
+        ("endpoint", HashMap::from([("id", id_of(&endpoint))])),
+        ("message", HashMap::from([("id", message.to_string())])),
+        (
+            "project",
+            HashMap::from([("id", id_of(&project)), ("integration_id", id_of(&config))]),
+        ),
+        ("user", HashMap::from([("id", id_of(&user))])),
+        ("tenant", HashMap::from([("id", owner.to_string())])),
+        (
+            "slug",
+            HashMap::from([(
+                "project_slug",
+                project["slug"].as_str().expect("slug").to_owned(),
+            )]),
+        ),
+        (
+            "delivery",
+            HashMap::from([(
+                "id",
+                receipt["delivery_id"]
+                    .as_str()
+                    .expect("delivery id")
+                    .to_owned(),
+            )]),
+        ),
+    ]);
+    let kind_of = |route: &str| -> &str {
+        for (prefix, kind) in [
+            ("/v1/incidents/", "incident"),
+            ("/v1/issues/", "issue"),
+            ("/v1/endpoints/", "endpoint"),
+            ("/v1/messages/", "message"),
+            ("/v1/projects/", "project"),
+            ("/v1/users/", "user"),
+            ("/v1/tenants/", "tenant"),
+            ("/v1/integrations/sentry/", "slug"),
+            ("/v1/hooks/deliveries/", "delivery"),
+        ] {
+            if route.contains(prefix) {
+                return kind;
+            }
+        }
+        panic!("no resource for {route}")
+    };
+    let mut routes: Vec<(String, HttpEvent)> = api_events()
+        .into_iter()
+        .filter(|(_, e)| e.0.get("pathParameters").is_some())
+        .map(|(name, mut event)| {
+            let route = event.0["routeKey"].as_str().expect("route").to_owned();
+            let params: Vec<String> = event.0["pathParameters"]
+                .as_object()
+                .expect("params")
+                .keys()
+                .cloned()
+                .collect();
+            for param in params {
+                event = event.path_param(&param, &ids[kind_of(&route)][param.as_str()]);
+            }
+            (name, event)
+        })
+        .collect();
+    assert!(routes.len() >= 25, "every id route is walked");
+    // Deletions last (the project last of all), so the owner's other calls still find their
+    // resources.
+    routes.sort_by_key(|(name, _)| (name.starts_with("delete-"), name == "delete-project.json"));
+
+    for (name, event) in &routes {
+        let (status, body) = call(&stack, &event.clone().key(Some(stranger.expose()))).await;
+        assert_eq!(status, 404, "{name} with another tenant's key: {body}");
+        assert_eq!(body["type"], "https://faultline.dev/problems/not-found");
+    }
+    for (name, event) in &routes {
+        let (status, body) = call(&stack, &event.clone().key(k)).await;
+        assert!(
+            status != 404 && status < 500,
+            "{name} as the owner: {status} {body}"
+        );
+    }
+    let (_, listed) = call(
+        &stack,
+        &HttpEvent::load("api/list-incidents.json").key(Some(stranger.expose())),
+    )
+    .await;
+    assert_eq!(
+        listed["items"],
+        json!([]),
+        "lists show nothing of the owner's"
+    );
+}
