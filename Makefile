@@ -40,6 +40,7 @@ bench: $(STAMP)
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin latency-probe
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin aws-calls
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin dispatch-batch
+	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin api-figures
 	bash tests/bench/dev_ready.sh
 
 ## build: Lambda bootstraps for arm64 with cargo-lambda (via sam build)

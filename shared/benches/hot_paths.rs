@@ -114,5 +114,53 @@ fn outbound(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, inbound, secrets, outbound);
+/// The CPU part of authenticating a request (the key lookup itself is a DynamoDB read): digest
+/// the presented key, compare it in constant time, check the scope; and verifying an access token.
+fn auth(c: &mut Criterion) {
+    use faultline::auth::jwt::{verify, Claims, SigningKey, AUDIENCE, ISSUER};
+    use faultline::auth::{key_digest, ApiKey, Scope};
+    use subtle::ConstantTimeEq;
+    let key = ApiKey::generate();
+    let stored = key.digest();
+    let scopes = Scope::ALL.to_vec();
+    c.bench_function(
+        "auth: API key digest + constant-time compare + scope check",
+        |b| {
+            b.iter(|| {
+                let presented = black_box(key.expose());
+                let parsed = ApiKey::parse(presented).expect("shape");
+                let ok: bool = key_digest(presented)
+                    .as_bytes()
+                    .ct_eq(stored.as_bytes())
+                    .into();
+                ok && parsed.id().as_str().len() == 12 && scopes.contains(&Scope::IncidentsRead)
+            })
+        },
+    );
+    let signing = SigningKey::from_material(
+        b"a-64-character-secret-from-secrets-manager-0123456789abcdefghij",
+    );
+    let now = Utc::now().timestamp();
+    let token = signing.sign(&Claims {
+        iss: ISSUER.into(),
+        aud: AUDIENCE.into(),
+        sub: "key:abcdefghijkl".into(),
+        tid: "ten_01JD0000000000000000000000".into(),
+        scope: Scope::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        iat: now,
+        nbf: now,
+        exp: now + 86_400,
+        jti: "01JD0000000000000000000000".into(),
+    });
+    let keys = [signing];
+    c.bench_function("auth: access token verify (HS256 + claims)", |b| {
+        b.iter(|| verify(black_box(&token), &keys, now).expect("valid"))
+    });
+}
+
+criterion_group!(benches, inbound, secrets, outbound, auth);
 criterion_main!(benches);

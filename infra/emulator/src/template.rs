@@ -283,7 +283,7 @@ mod tests {
                 every: Duration::from_secs(60)
             }]
         );
-        assert_eq!(template.secrets.len(), 2);
+        assert_eq!(template.secrets.len(), 3);
     }
 
     #[test]
