@@ -67,6 +67,7 @@ async fn dispatch(
         "PATCH /v1/incidents/{id}" => routes::incidents::update(state, principal, req).await,
         "GET /v1/issues" => routes::incidents::list_issues(state, principal, req).await,
         "GET /v1/issues/{id}" => routes::incidents::get_issue(state, principal, req).await,
+        "GET /v1/events/{id}" => routes::incidents::get_event(state, principal, req).await,
         "GET /v1/incidents/{id}/timeline" => {
             routes::incidents::timeline(state, principal, req).await
         }
@@ -136,6 +137,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         incidents::update,
         incidents::list_issues,
         incidents::get_issue,
+        incidents::get_event,
         endpoints::create,
         endpoints::list,
         endpoints::get,

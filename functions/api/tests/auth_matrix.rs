@@ -141,6 +141,18 @@ async fn another_tenant_sees_changes_and_learns_nothing() {
     .await
     .expect("accepted");
     let (_, receipt) = json_of(&received);
+    let event_id = "bb78c1407cea4519aa397afc059c793d";
+    let error_event = faultline::domain::ErrorEvent::from_sentry(
+        &json!({"event_id": event_id, "issue_id": "1170820242", "title": "ReferenceError"}),
+        chrono::Utc::now(),
+    )
+    .expect("event");
+    stack
+        .state
+        .store
+        .put_error_event(&owner, &error_event)
+        .await
+        .expect("event stored");
 
     // Every id parameter of every route, as the owner's real resources.
     let ids: HashMap<&str, HashMap<&str, String>> = HashMap::from([
@@ -171,6 +183,7 @@ async fn another_tenant_sees_changes_and_learns_nothing() {
                     .to_owned(),
             )]),
         ),
+        ("event", HashMap::from([("id", event_id.to_owned())])),
     ]);
     let kind_of = |route: &str| -> &str {
         for (prefix, kind) in [
@@ -183,6 +196,7 @@ async fn another_tenant_sees_changes_and_learns_nothing() {
             ("/v1/tenants/", "tenant"),
             ("/v1/integrations/sentry/", "slug"),
             ("/v1/hooks/deliveries/", "delivery"),
+            ("/v1/events/", "event"),
         ] {
             if route.contains(prefix) {
                 return kind;

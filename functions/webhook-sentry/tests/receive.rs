@@ -129,6 +129,31 @@ async fn every_integration_platform_payload_is_understood() {
         "Very Important Alert Rule!"
     );
 
+    // Error events are kept with their stack traces, linked to the issue they belong to.
+    let event = stack
+        .state
+        .store
+        .get_error_event(&tenant, "bb78c1407cea4519aa397afc059c793d")
+        .await
+        .expect("read")
+        .expect("the error event is stored");
+    assert_eq!(
+        event.incident_id.as_ref().map(|i| i.to_string()),
+        issue["id"].as_str().map(str::to_owned)
+    );
+    assert_eq!(event.exceptions[0].kind.as_deref(), Some("ReferenceError"));
+    assert_eq!(event.exceptions[0].frames[0].lineno, Some(3));
+    let alerted = stack
+        .state
+        .store
+        .get_error_event(&tenant, "e4874d664c3540c1a32eab185f12c5ab")
+        .await
+        .expect("read");
+    assert!(
+        alerted.is_some(),
+        "event_alert payloads carry their event too"
+    );
+
     let install =
         json!({"action": "created", "installation": {"uuid": "a8e5d37a"}, "data": {}, "actor": {}});
     let body = serde_json::to_vec(&install).expect("JSON");

@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod change;
 pub mod endpoint;
+pub mod error_event;
 pub mod event;
 pub mod event_catalog;
 pub mod fingerprint;
@@ -21,6 +22,7 @@ pub mod user;
 
 pub use change::{rank_suspects, ChangeRecord, Suspect};
 pub use endpoint::{Endpoint, EndpointUrl, RetiredSecret, UrlPolicy};
+pub use error_event::ErrorEvent;
 pub use event::{DomainEvent, EventType};
 pub use fingerprint::Fingerprint;
 pub use ids::{

@@ -124,6 +124,9 @@ pub struct Signal {
     pub arrival_id: Option<String>,
     /// Everything else the sender said, kept as is.
     pub attributes: Map<String, Value>,
+    /// The error event (with its stack trace) this signal reports, for error trackers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_event: Option<super::ErrorEvent>,
 }
 
 impl Signal {
@@ -153,6 +156,7 @@ impl Signal {
             occurred_at,
             arrival_id: None,
             attributes: Map::new(),
+            error_event: None,
         }
     }
 

@@ -170,6 +170,17 @@ async fn apply(
                 let result = ingest_signal(state, integration, signal)
                     .await
                     .map_err(unavailable)?;
+                if let Some(event) = &signal.error_event {
+                    let linked = crate::domain::ErrorEvent {
+                        incident_id: result.incident_id.clone(),
+                        ..event.clone()
+                    };
+                    state
+                        .store
+                        .put_error_event(&integration.tenant_id, &linked)
+                        .await
+                        .map_err(unavailable)?;
+                }
                 results.push(json!({"incident_id": result.incident_id, "change": result.change.as_str(), "kind": signal.kind}));
             }
             let mut body =

@@ -139,6 +139,7 @@ fn event_signal(
         "event_id": event["event_id"], "platform": event["platform"], "release": event["release"],
         "triggered_rule": rule,
     }));
+    signal.error_event = crate::domain::ErrorEvent::from_sentry(event, signal.occurred_at);
     Ok(signal)
 }
 

@@ -127,3 +127,7 @@ pub fn sentry_config_sk(environment: &str) -> String {
 }
 
 pub const SENTRY_ENV_PREFIX: &str = "ENV#";
+
+pub fn error_events(t: &TenantId) -> String {
+    format!("TENANT#{t}#ERROREVENT")
+}

@@ -6,6 +6,7 @@ mod audit;
 mod changes;
 mod dedup;
 mod endpoints;
+mod error_events;
 mod inbound;
 mod incidents;
 mod integrations;

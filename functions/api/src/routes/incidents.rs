@@ -303,3 +303,36 @@ pub async fn update(
         .collect::<Vec<_>>());
     Ok(json_response(StatusCode::OK, &body))
 }
+
+/// Get an error event.
+///
+/// One occurrence of an error-tracker issue, with its exceptions and stack traces (innermost 50
+/// frames), tags, release and environment, and the `incident_id` of the issue it belongs to: as
+/// Sentry's `error` and `event_alert` webhooks deliver it. Scope: `incidents:read`.
+#[utoipa::path(
+    get,
+    path = "/v1/events/{id}",
+    tag = "incidents",
+    operation_id = "get_error_event",
+    params(("id" = String, Path, description = "The tracker's event id (32 hex digits for Sentry)")),
+    responses((status = 200, description = "The event", body = Object)),
+)]
+pub async fn get_event(
+    state: &AppState,
+    principal: &Principal,
+    req: &Request,
+) -> Result<Response<Body>, ApiError> {
+    let tenant = require_scope(principal, Scope::IncidentsRead)?;
+    let id = path_id(req, "id", "event", |raw| {
+        (!raw.is_empty()
+            && raw.len() <= 64
+            && raw.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
+        .then(|| raw.to_ascii_lowercase())
+    })?;
+    let event = state
+        .store
+        .get_error_event(tenant, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("event", &id))?;
+    Ok(json_response(StatusCode::OK, &event.to_json()))
+}
