@@ -8,11 +8,9 @@ use faultline::aws::AwsClients;
 use faultline::clock::Clock;
 use faultline::domain::{
     Fingerprint, Incident, IncidentId, IntegrationId, Severity, Signal, Source, Tenant, TenantId,
-    TimelineEntry,
 };
 use faultline::http::require_scope;
 use faultline::services::api_keys::issue_api_key;
-use faultline::store::IncidentWrite;
 use faultline::{AppState, Config};
 use faultline_emulator::{deploy, free_port, Emulator, Template};
 use faultline_testkit::HttpEvent;
@@ -51,42 +49,27 @@ async fn authenticate_n(
 }
 
 async fn seed_incidents(state: &AppState, tenant: &TenantId, n: usize) -> anyhow::Result<()> {
-    for i in 0..n {
-        let now = state.clock.now();
-        let mut signal = Signal::new(
-            Source::Generic,
-            Fingerprint::from_key("generic", &format!("bench-{i}")),
-            format!("Incident number {i}"),
-            now,
-        );
-        signal.severity = Severity::High;
-        let incident = Incident::open(
-            IncidentId::generate(),
-            tenant.clone(),
-            IntegrationId::generate(),
-            None,
-            &signal,
-            now,
-        );
-        let timeline = [TimelineEntry::for_signal(
-            &signal,
-            "opened",
-            "opened".into(),
-            "new fingerprint",
-            now,
-        )];
-        state
-            .store
-            .create_incident(
-                IncidentWrite {
-                    incident: &incident,
-                    timeline: &timeline,
-                    events: &[],
-                },
+    let now = state.clock.now();
+    let incidents: Vec<Incident> = (0..n)
+        .map(|i| {
+            let mut signal = Signal::new(
+                Source::Generic,
+                Fingerprint::from_key("generic", &format!("bench-{i}")),
+                format!("Incident number {i}"),
+                now,
+            );
+            signal.severity = Severity::High;
+            Incident::open(
+                IncidentId::generate(),
+                tenant.clone(),
+                IntegrationId::generate(),
                 None,
+                &signal,
+                now,
             )
-            .await?;
-    }
+        })
+        .collect();
+    state.store.import_incidents(&incidents).await?;
     Ok(())
 }
 

@@ -264,3 +264,68 @@ async fn incidents_and_issues_filter_by_status_severity_kind_text_and_time() {
     let (status, _) = call(&stack, &get_issue(&d)).await;
     assert_eq!(status, 404, "an incident is not an issue");
 }
+
+#[tokio::test]
+async fn imported_incidents_list_page_by_page() {
+    let stack = TestStack::deploy().await;
+    let (tenant, key) = stack.tenant().await;
+    let now = stack.state.clock.now();
+    let incidents: Vec<_> = (0..60)
+        .map(|i| {
+            let signal = faultline::domain::Signal::new(
+                faultline::domain::Source::Generic,
+                faultline::domain::Fingerprint::from_key("generic", &format!("imported-{i}")),
+                format!("Imported {i}"),
+                now,
+            );
+            faultline::domain::Incident::open(
+                faultline::domain::IncidentId::generate(),
+                tenant.clone(),
+                faultline::domain::IntegrationId::generate(),
+                None,
+                &signal,
+                now,
+            )
+        })
+        .collect();
+    stack
+        .state
+        .store
+        .import_incidents(&incidents)
+        .await
+        .expect("import");
+    let mut seen = 0;
+    let mut cursor: Option<String> = None;
+    loop {
+        let query = match &cursor {
+            Some(c) => format!("limit=25&cursor={c}"),
+            None => "limit=25".into(),
+        };
+        let (status, page) = call(
+            &stack,
+            &HttpEvent::load("api/list-incidents.json")
+                .key(Some(key.expose()))
+                .query(&query),
+        )
+        .await;
+        assert_eq!(status, 200);
+        seen += page["items"].as_array().map(Vec::len).unwrap_or(0);
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, 60, "three pages: 25, 25, 10");
+    let (_, found) = call(
+        &stack,
+        &HttpEvent::load("api/list-incidents.json")
+            .key(Some(key.expose()))
+            .query("q=imported%2042"),
+    )
+    .await;
+    assert_eq!(
+        found["items"].as_array().map(Vec::len),
+        Some(1),
+        "imported titles are searchable"
+    );
+}

@@ -259,6 +259,16 @@ impl Store {
         self.query_page(query, page).await
     }
 
+    /// Writes incidents as they are, in batches, without fingerprint guards, timelines or events:
+    /// for importing history (and seeding benchmarks), never for live signals.
+    pub async fn import_incidents(&self, incidents: &[Incident]) -> Result<(), StoreError> {
+        let items = incidents
+            .iter()
+            .map(incident_item)
+            .collect::<Result<Vec<_>, _>>()?;
+        self.put_batch(items).await
+    }
+
     /// An incident's timeline, oldest first.
     pub async fn incident_timeline(
         &self,

@@ -382,42 +382,11 @@ impl Store {
         attempt: &Attempt,
         delivery: &DeliveryRecord,
     ) -> Result<(), StoreError> {
-        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
-        let items = [
+        self.put_batch(vec![
             to_item(&attempt_keys(tenant, attempt), attempt)?,
             to_item(&delivery_record_keys(tenant, delivery), delivery)?,
-        ];
-        let requests = items
-            .iter()
-            .map(|item| {
-                PutRequest::builder()
-                    .set_item(Some(item.clone()))
-                    .build()
-                    .map(|put| WriteRequest::builder().put_request(put).build())
-                    .map_err(|e| StoreError::Codec(e.to_string()))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
-        let output = self
-            .client
-            .batch_write_item()
-            .request_items(&self.table, requests)
-            .send()
-            .await?;
-        let unprocessed = output
-            .unprocessed_items
-            .and_then(|mut tables| tables.remove(&self.table))
-            .unwrap_or_default();
-        for request in unprocessed {
-            if let Some(item) = request.put_request.map(|p| p.item) {
-                self.client
-                    .put_item()
-                    .table_name(&self.table)
-                    .set_item(Some(item))
-                    .send()
-                    .await?;
-            }
-        }
-        Ok(())
+        ])
+        .await
     }
 
     /// A message's attempts to every endpoint, by endpoint then attempt number.

@@ -251,6 +251,45 @@ impl Store {
         Ok(())
     }
 
+    /// Puts items unconditionally, 25 per `BatchWriteItem` (DynamoDB's limit), falling back to
+    /// single puts for anything left unprocessed.
+    pub(crate) async fn put_batch(&self, items: Vec<Item>) -> Result<(), StoreError> {
+        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+        for chunk in items.chunks(25) {
+            let requests = chunk
+                .iter()
+                .map(|item| {
+                    PutRequest::builder()
+                        .set_item(Some(item.clone()))
+                        .build()
+                        .map(|put| WriteRequest::builder().put_request(put).build())
+                        .map_err(|e| StoreError::Codec(e.to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let output = self
+                .client
+                .batch_write_item()
+                .request_items(&self.table, requests)
+                .send()
+                .await?;
+            let unprocessed = output
+                .unprocessed_items
+                .and_then(|mut tables| tables.remove(&self.table))
+                .unwrap_or_default();
+            for request in unprocessed {
+                if let Some(item) = request.put_request.map(|p| p.item) {
+                    self.client
+                        .put_item()
+                        .table_name(&self.table)
+                        .set_item(Some(item))
+                        .send()
+                        .await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Puts an item that must exist already; `Conflict` if it does not.
     pub(crate) async fn put_existing(&self, item: Item) -> Result<(), StoreError> {
         self.client
