@@ -156,7 +156,7 @@ async fn messages_filter_by_delivery_status_and_endpoint() {
         .index_delivery_status(
             &tenant,
             &resolved.id,
-            &resolved_only.id,
+            std::slice::from_ref(&resolved_only.id),
             faultline::domain::DeliveryStatus::Pending,
         )
         .await

@@ -266,3 +266,71 @@ async fn the_fixture_event_parses_as_a_delivery_task() {
     let task: DeliveryTask = serde_json::from_str(body).expect("a delivery task");
     assert_eq!(task.attempt, 1);
 }
+
+#[tokio::test]
+async fn a_batch_updates_each_messages_status_sets_once_per_status() {
+    let stack = TestStack::deploy().await;
+    let (tenant, _) = stack.tenant().await;
+    let (ok, failing) = (MockServer::start().await, MockServer::start().await);
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&ok)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&failing)
+        .await;
+    let mut endpoints = Vec::new();
+    for url in [ok.uri(), ok.uri(), failing.uri()] {
+        endpoints.push(stack.endpoint(&tenant, &url, vec![], true).await.0);
+    }
+    let event = DomainEvent::new(
+        tenant.clone(),
+        EventType::IncidentCreated,
+        json!({}),
+        Utc::now(),
+    );
+    faultline::services::fanout::fan_out(&stack.state, &event)
+        .await
+        .expect("fan out");
+    let message_id = Message::for_event(&event, Utc::now()).id;
+    let tasks: Vec<String> = endpoints
+        .iter()
+        .map(|e| {
+            serde_json::to_string(&DeliveryTask {
+                tenant_id: tenant.clone(),
+                message_id: message_id.clone(),
+                endpoint_id: e.id.clone(),
+                attempt: 1,
+                not_before: Utc::now(),
+            })
+            .expect("task")
+        })
+        .collect();
+
+    let response = handle(
+        &stack.state,
+        sqs_event("dispatch/delivery-task.json", &tasks),
+    )
+    .await;
+
+    assert!(response.batch_item_failures.is_empty());
+    let message = stack
+        .state
+        .store
+        .get_message(&tenant, &message_id)
+        .await
+        .expect("read")
+        .expect("message");
+    let mut succeeded = message.deliveries_succeeded.clone();
+    succeeded.sort_by_key(|e| e.to_string());
+    let mut expected = vec![endpoints[0].id.clone(), endpoints[1].id.clone()];
+    expected.sort_by_key(|e| e.to_string());
+    assert_eq!(succeeded, expected);
+    assert_eq!(message.deliveries_failed, vec![endpoints[2].id.clone()]);
+    assert!(
+        message.deliveries_pending.is_empty(),
+        "every endpoint left pending"
+    );
+    assert_eq!(message.status(), Some(DeliveryStatus::Failed));
+}

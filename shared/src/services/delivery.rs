@@ -121,7 +121,61 @@ pub async fn dispatch(
     state: &AppState,
     task: &DeliveryTask,
 ) -> Result<DispatchOutcome, ServiceError> {
-    dispatch_with(state, task, &BatchLookups::default()).await
+    let outcome = dispatch_with(state, task, &BatchLookups::default()).await?;
+    let failed = index_outcomes(state, &[(task.clone(), outcome.clone())]).await;
+    match failed.first() {
+        Some(_) => Err(ServiceError::Busy("message status sets not updated".into())),
+        None => Ok(outcome),
+    }
+}
+
+impl DispatchOutcome {
+    /// The delivery status an outcome leaves, when it changed one.
+    pub fn delivery_status(&self) -> Option<DeliveryStatus> {
+        match self {
+            Self::Delivered => Some(DeliveryStatus::Succeeded),
+            Self::RetryScheduled { .. } => Some(DeliveryStatus::Failed),
+            Self::Exhausted => Some(DeliveryStatus::Exhausted),
+            Self::Hopped | Self::Duplicate | Self::Deferred | Self::Skipped(_) => None,
+        }
+    }
+}
+
+/// Moves each delivery into its message's status set for the outcome: one update per message and
+/// status for a whole batch (50 endpoints of a message succeeding are one write, not 50). Returns
+/// the positions of the outcomes whose update failed: their records should be redelivered, and
+/// the redelivered task (a duplicate) repairs the sets from the delivery record.
+pub async fn index_outcomes(
+    state: &AppState,
+    outcomes: &[(DeliveryTask, DispatchOutcome)],
+) -> Vec<usize> {
+    let mut groups: HashMap<(TenantId, MessageId, DeliveryStatus), Vec<usize>> = HashMap::new();
+    for (i, (task, outcome)) in outcomes.iter().enumerate() {
+        if let Some(status) = outcome.delivery_status() {
+            groups
+                .entry((task.tenant_id.clone(), task.message_id.clone(), status))
+                .or_default()
+                .push(i);
+        }
+    }
+    let updates = groups.into_iter().map(|((tenant, message, status), members)| async move {
+        let endpoints: Vec<EndpointId> = members
+            .iter()
+            .map(|&i| outcomes[i].0.endpoint_id.clone())
+            .collect();
+        match state
+            .store
+            .index_delivery_status(&tenant, &message, &endpoints, status)
+            .await
+        {
+            Ok(()) => Vec::new(),
+            Err(err) => {
+                tracing::warn!(message_id = %message, error = %err, "message status sets not updated");
+                members
+            }
+        }
+    });
+    join_all(updates).await.into_iter().flatten().collect()
 }
 
 /// Runs one delivery task of a batch whose endpoints and messages were read up front.
@@ -207,7 +261,12 @@ pub async fn dispatch_with(
             {
                 state
                     .store
-                    .index_delivery_status(tenant, &message.id, &endpoint.id, record.status)
+                    .index_delivery_status(
+                        tenant,
+                        &message.id,
+                        std::slice::from_ref(&endpoint.id),
+                        record.status,
+                    )
                     .await?;
             }
             return Ok(DispatchOutcome::Duplicate);
@@ -340,19 +399,11 @@ async fn record_result(
         next_attempt_at: next_at,
         updated_at: now,
     };
-    // The ledger lines and the message's status sets, concurrently (a duplicate task repairs the
-    // sets if this run dies between the two).
-    futures::try_join!(
-        state
-            .store
-            .record_attempt_result(&task.tenant_id, &attempt, &record),
-        state.store.index_delivery_status(
-            &task.tenant_id,
-            &task.message_id,
-            &task.endpoint_id,
-            status
-        ),
-    )?;
+    // The message's status sets follow in `index_outcomes`, once per message for a whole batch.
+    state
+        .store
+        .record_attempt_result(&task.tenant_id, &attempt, &record)
+        .await?;
     if let Some(at) = next_at {
         enqueue_attempt(state, task, task.attempt + 1, at, now).await?;
     }

@@ -54,7 +54,7 @@ async fn requeue_now(
             .index_delivery_status(
                 tenant,
                 &delivery.message_id,
-                &delivery.endpoint_id,
+                std::slice::from_ref(&delivery.endpoint_id),
                 DeliveryStatus::Pending,
             )
             .await?;

@@ -125,15 +125,18 @@ impl Store {
         ignore_conflict(self.put_new(item).await)
     }
 
-    /// Moves `endpoint` into the message's set of deliveries in `status`, out of the others.
-    /// A message that no longer exists is left alone.
+    /// Moves `endpoints` into the message's set of deliveries in `status`, out of the others, in
+    /// one update. A message that no longer exists is left alone.
     pub async fn index_delivery_status(
         &self,
         tenant: &TenantId,
         message: &MessageId,
-        endpoint: &EndpointId,
+        endpoints: &[EndpointId],
         status: DeliveryStatus,
     ) -> Result<(), StoreError> {
+        if endpoints.is_empty() {
+            return Ok(());
+        }
         let others: Vec<String> = DeliveryStatus::ALL
             .into_iter()
             .filter(|s| *s != status)
@@ -150,7 +153,10 @@ impl Store {
                 others.join(", ")
             ))
             .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(":ep", AttributeValue::Ss(vec![endpoint.to_string()]))
+            .expression_attribute_values(
+                ":ep",
+                AttributeValue::Ss(endpoints.iter().map(|e| e.to_string()).collect()),
+            )
             .send()
             .await
             .map(|_| ())
