@@ -159,3 +159,24 @@ async fn the_api_serves_the_document_and_a_page_without_a_key() {
     }
     assert!(page.contains("incident.created"));
 }
+
+#[test]
+fn incident_answers_are_typed_with_the_tested_incident_schema() {
+    let doc = faultline_openapi::document();
+    assert_eq!(
+        doc["components"]["schemas"]["Incident"],
+        faultline::domain::event_catalog::incident_schema()
+    );
+    let schema = |path: &str, method: &str| {
+        doc["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+            .clone()
+    };
+    let incident = serde_json::json!({"$ref": "#/components/schemas/Incident"});
+    assert_eq!(schema("/v1/incidents/{id}", "get"), incident);
+    assert_eq!(schema("/v1/issues/{id}", "get"), incident);
+    assert_eq!(
+        schema("/v1/incidents", "get")["properties"]["items"]["items"],
+        incident
+    );
+    assert_eq!(schema("/v1/incidents/{id}", "patch")["allOf"][0], incident);
+}

@@ -85,6 +85,7 @@ pub fn document(parts: Vec<OpenApi>, version: &str) -> Value {
     });
     components["schemas"]["Problem"] = schema_of::<Problem>();
     components["schemas"]["ItemList"] = schema_of::<ItemList>();
+    components["schemas"]["Incident"] = crate::domain::event_catalog::incident_schema();
     doc["components"] = components;
     if let Some(paths) = doc["paths"].as_object_mut() {
         for (path, item) in paths.iter_mut() {
@@ -92,12 +93,44 @@ pub fn document(parts: Vec<OpenApi>, version: &str) -> Value {
                 continue;
             };
             for operation in operations.values_mut() {
+                type_known_responses(operation);
                 complete_operation(path, operation);
             }
         }
     }
     doc["webhooks"] = webhooks();
     doc
+}
+
+/// Responses whose shape is already a tested JSON Schema: incidents and issues answer
+/// `Incident::to_json()`, the schema the event catalogue documents and checks against real
+/// payloads (`incident.*` events carry the same object).
+fn type_known_responses(operation: &mut Value) {
+    let incident = json!({"$ref": "#/components/schemas/Incident"});
+    let page = json!({
+        "type": "object",
+        "required": ["items", "next_cursor"],
+        "properties": {
+            "items": {"type": "array", "items": incident},
+            "next_cursor": {"type": ["string", "null"]},
+        },
+    });
+    let schema = match operation["operationId"].as_str() {
+        Some("list_incidents" | "list_issues") => page,
+        Some("get_incident" | "get_issue") => incident,
+        Some("update_incident") => json!({"allOf": [incident, {
+            "type": "object",
+            "required": ["changes"],
+            "properties": {"changes": {"type": "array", "items": {"enum": ["acknowledged", "resolved", "reopened", "assigned"]}}},
+        }]}),
+        _ => return,
+    };
+    if let Some(content) = operation
+        .pointer_mut("/responses/200/content/application~1json")
+        .and_then(Value::as_object_mut)
+    {
+        content.insert("schema".into(), schema);
+    }
 }
 
 fn schema_of<T: ToSchema>() -> Value {
