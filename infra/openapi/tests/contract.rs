@@ -179,4 +179,21 @@ fn incident_answers_are_typed_with_the_tested_incident_schema() {
         incident
     );
     assert_eq!(schema("/v1/incidents/{id}", "patch")["allOf"][0], incident);
+    assert_eq!(
+        schema("/v1/audit", "get")["properties"]["items"]["items"],
+        serde_json::json!({"$ref": "#/components/schemas/AuditEntry"})
+    );
+    let audit = &doc["components"]["schemas"]["AuditEntry"]["properties"];
+    for field in [
+        "seq",
+        "actor",
+        "action",
+        "diff",
+        "request_id",
+        "source_ip",
+        "prev_hash",
+        "hash",
+    ] {
+        assert!(audit.get(field).is_some(), "AuditEntry documents {field}");
+    }
 }

@@ -25,7 +25,7 @@ const SECRET_FIELDS: &[&str] = &[
 ];
 
 /// One audit entry, as stored and shown.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     /// Its position in the chain, from 1.
     pub seq: u64,
@@ -154,7 +154,7 @@ pub fn diff(before: &Value, after: &Value) -> Value {
 }
 
 /// Where a chain breaks, if it does.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ChainReport {
     /// Entries checked.
     pub entries: u64,

@@ -86,6 +86,9 @@ pub fn document(parts: Vec<OpenApi>, version: &str) -> Value {
     components["schemas"]["Problem"] = schema_of::<Problem>();
     components["schemas"]["ItemList"] = schema_of::<ItemList>();
     components["schemas"]["Incident"] = crate::domain::event_catalog::incident_schema();
+    components["schemas"]["TimelineEntry"] = schema_of::<crate::domain::TimelineEntry>();
+    components["schemas"]["AuditEntry"] = schema_of::<crate::domain::audit::AuditEntry>();
+    components["schemas"]["ChainReport"] = schema_of::<crate::domain::audit::ChainReport>();
     doc["components"] = components;
     if let Some(paths) = doc["paths"].as_object_mut() {
         for (path, item) in paths.iter_mut() {
@@ -102,21 +105,27 @@ pub fn document(parts: Vec<OpenApi>, version: &str) -> Value {
     doc
 }
 
-/// Responses whose shape is already a tested JSON Schema: incidents and issues answer
-/// `Incident::to_json()`, the schema the event catalogue documents and checks against real
-/// payloads (`incident.*` events carry the same object).
+/// Responses whose shape is known exactly: incidents and issues answer `Incident::to_json()`, the
+/// schema the event catalogue documents and checks against real payloads; timeline and audit
+/// entries and the chain report are serialised structs whose schemas derive from them.
 fn type_known_responses(operation: &mut Value) {
-    let incident = json!({"$ref": "#/components/schemas/Incident"});
-    let page = json!({
-        "type": "object",
-        "required": ["items", "next_cursor"],
-        "properties": {
-            "items": {"type": "array", "items": incident},
-            "next_cursor": {"type": ["string", "null"]},
-        },
-    });
+    let reference = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
+    let page = |name: &str| {
+        json!({
+            "type": "object",
+            "required": ["items", "next_cursor"],
+            "properties": {
+                "items": {"type": "array", "items": reference(name)},
+                "next_cursor": {"type": ["string", "null"]},
+            },
+        })
+    };
+    let incident = reference("Incident");
     let schema = match operation["operationId"].as_str() {
-        Some("list_incidents" | "list_issues") => page,
+        Some("list_incidents" | "list_issues") => page("Incident"),
+        Some("get_incident_timeline") => page("TimelineEntry"),
+        Some("list_audit") => page("AuditEntry"),
+        Some("verify_audit") => reference("ChainReport"),
         Some("get_incident" | "get_issue") => incident,
         Some("update_incident") => json!({"allOf": [incident, {
             "type": "object",
