@@ -6,8 +6,8 @@ mod token;
 use faultline::auth::{Principal, Scope, Subject};
 use faultline::domain::ApiKeyId;
 use faultline::http::{
-    decode_body, json_response, no_content, page_request, page_response, path_id, require_scope,
-    route_key, serve, ApiError,
+    checked_name, decode_body, json_response, no_content, page_request, page_response, path_id,
+    require_scope, route_key, serve, ApiError,
 };
 use faultline::services::api_keys::{issue_api_key_for, DEFAULT_KEY_LIFETIME_DAYS};
 use faultline::AppState;
@@ -86,13 +86,7 @@ async fn create(
 ) -> Result<Response<Body>, ApiError> {
     let tenant = require_scope(principal, Scope::KeysManage)?;
     let body: CreateKey = decode_body(req)?;
-    let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::validation(
-            "name",
-            "`name` must be 1 to 200 characters",
-        ));
-    }
+    let name = checked_name("name", &body.name)?;
     let held = caller_scopes(principal);
     let scopes = match body.scopes {
         None => held.to_vec(),
@@ -123,7 +117,7 @@ async fn create(
             ))
         }
     };
-    let (key, record) = issue_api_key_for(state, tenant, name, scopes, lifetime).await?;
+    let (key, record) = issue_api_key_for(state, tenant, &name, scopes, lifetime).await?;
     let mut shown = record.to_json();
     shown["key"] = json!(key.expose());
     Ok(json_response(StatusCode::CREATED, &shown))

@@ -6,6 +6,7 @@ mod problem;
 mod request;
 mod response;
 mod serve;
+mod validate;
 
 pub use authorize::{require_platform_admin, require_scope};
 pub use problem::{ApiError, PROBLEM_CONTENT_TYPE};
@@ -15,3 +16,4 @@ pub use request::{
 };
 pub use response::{json_response, no_content, page_response};
 pub use serve::{serve, source_ip, Router};
+pub use validate::{checked_description, checked_name};

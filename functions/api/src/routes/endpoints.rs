@@ -2,8 +2,8 @@ use faultline::auth::{Principal, Scope};
 use faultline::domain::endpoint::check_custom_headers;
 use faultline::domain::{Endpoint, EndpointId, EventType};
 use faultline::http::{
-    decode_body, json_response, no_content, nullable, page_request, page_response, path_id,
-    require_scope, ApiError,
+    checked_description, decode_body, json_response, no_content, nullable, page_request,
+    page_response, path_id, require_scope, ApiError,
 };
 use faultline::signing::WebhookSecret;
 use faultline::AppState;
@@ -78,16 +78,6 @@ fn checked_event_types(names: &[String]) -> Result<Vec<EventType>, ApiError> {
         .collect()
 }
 
-fn checked_description(text: &str) -> Result<String, ApiError> {
-    if text.chars().count() > 1000 {
-        return Err(ApiError::validation(
-            "description",
-            "`description` must be at most 1000 characters",
-        ));
-    }
-    Ok(text.to_owned())
-}
-
 /// Create an endpoint.
 ///
 /// A webhook subscription. The response carries the `whsec_` signing secret, the only time it is
@@ -111,7 +101,7 @@ pub async fn create(
     let body: CreateEndpoint = decode_body(req)?;
     let url = checked_url(state, &body.url)?;
     let event_types = checked_event_types(&body.event_types)?;
-    let description = checked_description(&body.description)?;
+    let description = checked_description("description", &body.description)?;
     let headers =
         check_custom_headers(&body.headers).map_err(|e| ApiError::validation("headers", e))?;
     let rate_limit = checked_rate_limit(body.rate_limit)?;
@@ -236,7 +226,7 @@ pub async fn update(
         endpoint.url = checked_url(state, url)?;
     }
     if let Some(description) = &body.description {
-        endpoint.description = checked_description(description)?;
+        endpoint.description = checked_description("description", description)?;
     }
     if let Some(event_types) = &body.event_types {
         endpoint.event_types = checked_event_types(event_types)?;

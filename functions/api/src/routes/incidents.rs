@@ -1,8 +1,8 @@
 use faultline::auth::{Principal, Scope};
 use faultline::domain::{IncidentId, ManualStatus, Severity, SignalKind, Source};
 use faultline::http::{
-    decode_body, json_response, nullable, page_request, page_response, path_id, query_param,
-    require_scope, ApiError,
+    checked_name, decode_body, json_response, nullable, page_request, page_response, path_id,
+    query_param, require_scope, ApiError,
 };
 use faultline::services::incidents::{change_incident, ChangeError};
 use faultline::store::IncidentFilters;
@@ -274,28 +274,21 @@ pub async fn update(
     let tenant = require_scope(principal, Scope::IncidentsWrite)?;
     let id = path_id(req, "id", "incident", IncidentId::parse)?;
     let body: UpdateIncident = decode_body(req)?;
-    if let Some(Some(who)) = &body.assignee {
-        if who.trim().is_empty() || who.chars().count() > 200 {
-            return Err(ApiError::validation(
-                "assignee",
-                "`assignee` must be 1 to 200 characters",
-            ));
-        }
-    }
+    let assignee = match body.assignee {
+        Some(Some(who)) => Some(Some(checked_name("assignee", &who)?)),
+        other => other,
+    };
     let actor = match principal {
         Principal::Tenant { subject, .. } => subject.to_string(),
         Principal::PlatformAdmin => "the platform admin".into(),
     };
-    let (incident, changes) =
-        change_incident(state, tenant, &id, body.status, body.assignee, &actor)
-            .await
-            .map_err(|err| match err {
-                ChangeError::Refused(refused) => {
-                    ApiError::validation("status", refused.to_string())
-                }
-                ChangeError::Store(store) => store.into(),
-            })?
-            .ok_or_else(|| ApiError::not_found("incident", id.as_str()))?;
+    let (incident, changes) = change_incident(state, tenant, &id, body.status, assignee, &actor)
+        .await
+        .map_err(|err| match err {
+            ChangeError::Refused(refused) => ApiError::validation("status", refused.to_string()),
+            ChangeError::Store(store) => store.into(),
+        })?
+        .ok_or_else(|| ApiError::not_found("incident", id.as_str()))?;
     let mut body = incident.to_json();
     body["changes"] = serde_json::json!(changes
         .iter()

@@ -1,7 +1,8 @@
 use faultline::auth::{Principal, Scope};
 use faultline::domain::{DeliveryId, Integration, IntegrationId, ProjectId, Source};
 use faultline::http::{
-    decode_body, json_response, page_request, page_response, path_id, require_scope, ApiError,
+    checked_name, decode_body, json_response, page_request, page_response, path_id, require_scope,
+    ApiError,
 };
 use faultline::services::inbound::replay;
 use faultline::AppState;
@@ -110,13 +111,7 @@ pub async fn create(
     let tenant = require_scope(principal, Scope::IntegrationsWrite)?;
     let body: CreateIntegration = decode_body(req)?;
     let source = parse_source(&body.source)?;
-    let name = body.name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::validation(
-            "name",
-            "`name` must be 1 to 200 characters",
-        ));
-    }
+    let name = checked_name("name", &body.name)?;
     check_config(source, &body.config)?;
     match &body.secret {
         Some(secret) if secret.len() < 16 || secret.len() > 1024 => {
@@ -152,7 +147,7 @@ pub async fn create(
         id: IntegrationId::generate(),
         tenant_id: tenant.clone(),
         source,
-        name: name.to_owned(),
+        name,
         project_id: body.project_id,
         config: body.config,
         secret: None,

@@ -2,8 +2,8 @@ use faultline::auth::{Principal, Scope};
 use faultline::domain::project::{is_valid_environment, is_valid_slug, slugify};
 use faultline::domain::{Project, ProjectId};
 use faultline::http::{
-    decode_body, json_response, no_content, page_request, page_response, path_id, require_scope,
-    ApiError,
+    checked_description, checked_name, decode_body, json_response, no_content, page_request,
+    page_response, path_id, require_scope, ApiError,
 };
 use faultline::store::StoreError;
 use faultline::AppState;
@@ -40,27 +40,6 @@ struct UpdateProject {
     active: Option<bool>,
 }
 
-fn checked_name(name: &str) -> Result<String, ApiError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::validation(
-            "name",
-            "`name` must be 1 to 200 characters",
-        ));
-    }
-    Ok(name.to_owned())
-}
-
-fn checked_description(text: &str) -> Result<String, ApiError> {
-    if text.chars().count() > 1000 {
-        return Err(ApiError::validation(
-            "description",
-            "`description` must be at most 1000 characters",
-        ));
-    }
-    Ok(text.to_owned())
-}
-
 fn checked_environment(name: &str) -> Result<String, ApiError> {
     if !is_valid_environment(name) {
         return Err(ApiError::validation(
@@ -90,14 +69,14 @@ pub async fn create(
 ) -> Result<Response<Body>, ApiError> {
     let tenant = require_scope(principal, Scope::ProjectsWrite)?;
     let body: CreateProject = decode_body(req)?;
-    let name = checked_name(&body.name)?;
+    let name = checked_name("name", &body.name)?;
     let now = state.clock.now();
     let mut project = Project {
         id: ProjectId::generate(),
         tenant_id: tenant.clone(),
         slug: slugify(&name),
         name,
-        description: checked_description(&body.description)?,
+        description: checked_description("description", &body.description)?,
         environment: checked_environment(body.environment.as_deref().unwrap_or("production"))?,
         active: body.active.unwrap_or(true),
         created_at: now,
@@ -199,7 +178,7 @@ pub async fn update(
     let body: UpdateProject = decode_body(req)?;
     let old_slug = project.slug.clone();
     if let Some(name) = body.name {
-        project.name = checked_name(&name)?;
+        project.name = checked_name("name", &name)?;
     }
     if let Some(slug) = body.slug {
         if !is_valid_slug(&slug) {
@@ -211,7 +190,7 @@ pub async fn update(
         project.slug = slug;
     }
     if let Some(text) = body.description {
-        project.description = checked_description(&text)?;
+        project.description = checked_description("description", &text)?;
     }
     if let Some(environment) = body.environment {
         project.environment = checked_environment(&environment)?;

@@ -1,7 +1,8 @@
 use faultline::auth::{Principal, Scope};
 use faultline::domain::{RetrySchedule, Tenant, TenantId};
 use faultline::http::{
-    decode_body, json_response, nullable, path_id, require_platform_admin, require_scope, ApiError,
+    checked_name, decode_body, json_response, nullable, path_id, require_platform_admin,
+    require_scope, ApiError,
 };
 use faultline::services::api_keys::issue_api_key;
 use faultline::AppState;
@@ -39,7 +40,7 @@ pub async fn create(
     let body: CreateTenant = decode_body(req)?;
     let tenant = Tenant {
         id: TenantId::generate(),
-        name: checked_name(&body.name)?,
+        name: checked_name("name", &body.name)?,
         created_at: state.clock.now(),
         settings: Default::default(),
     };
@@ -140,7 +141,7 @@ pub async fn update(
     }
     let body: UpdateTenant = decode_body(req)?;
     if let Some(name) = body.name {
-        tenant.name = checked_name(&name)?;
+        tenant.name = checked_name("name", &name)?;
     }
     if let Some(schedule) = body.retry_schedule {
         if let Some(delays) = &schedule {
@@ -161,15 +162,4 @@ pub async fn update(
     }
     state.store.save_tenant(&tenant).await?;
     Ok(json_response(StatusCode::OK, &tenant.to_json()))
-}
-
-fn checked_name(name: &str) -> Result<String, ApiError> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 200 {
-        return Err(ApiError::validation(
-            "name",
-            "`name` must be 1 to 200 characters",
-        ));
-    }
-    Ok(name.to_owned())
 }
