@@ -92,8 +92,29 @@ async fn every_route_refuses_missing_expired_revoked_and_underscoped_credentials
     }
 }
 
+/// The committed OpenAPI document (a test in `infra/openapi` keeps it equal to the code).
+fn documented() -> Value {
+    let path = faultline_testkit::workspace_root().join("functions/api/openapi.json");
+    serde_json::from_str(&std::fs::read_to_string(path).expect("openapi.json")).expect("JSON")
+}
+
+/// Checks a success answer against the schema the document gives for the route and status.
+fn matches_documentation(doc: &Value, name: &str, event: &HttpEvent, status: u16, body: &Value) {
+    let route = event.0["routeKey"].as_str().expect("route");
+    let (method, path) = route.split_once(' ').expect("method and path");
+    let schema = &doc["paths"][path][method.to_lowercase()]["responses"][status.to_string()]
+        ["content"]["application/json"]["schema"];
+    assert!(
+        !schema.is_null(),
+        "{name}: no schema documented for {status}"
+    );
+    if let Err(mismatch) = faultline::json_schema::conforms(body, schema, doc, "$") {
+        panic!("{name} answers what its documentation does not say: {mismatch}\n{body}");
+    }
+}
+
 #[tokio::test]
-async fn another_tenant_sees_changes_and_learns_nothing() {
+async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentation() {
     let stack = TestStack::deploy().await;
     let (owner, key) = stack.tenant().await;
     let (_, stranger) = stack.tenant().await;
@@ -226,6 +247,18 @@ async fn another_tenant_sees_changes_and_learns_nothing() {
     // resources.
     routes.sort_by_key(|(name, _)| (name.starts_with("delete-"), name == "delete-project.json"));
 
+    // Every route without an id, as the owner: each success answer matches its documentation.
+    let doc = documented();
+    for (name, event) in api_events()
+        .into_iter()
+        .filter(|(_, e)| e.0.get("pathParameters").is_none())
+    {
+        let (status, body) = call(&stack, &event.clone().key(k)).await;
+        if (200..300).contains(&status) && !body.is_null() {
+            matches_documentation(&doc, &name, &event, status, &body);
+        }
+    }
+
     for (name, event) in &routes {
         let (status, body) = call(&stack, &event.clone().key(Some(stranger.expose()))).await;
         assert_eq!(status, 404, "{name} with another tenant's key: {body}");
@@ -237,6 +270,9 @@ async fn another_tenant_sees_changes_and_learns_nothing() {
             status != 404 && status < 500,
             "{name} as the owner: {status} {body}"
         );
+        if (200..300).contains(&status) && body.is_object() {
+            matches_documentation(&doc, name, event, status, &body);
+        }
     }
     let (_, listed) = call(
         &stack,

@@ -176,6 +176,23 @@ async fn keys_expire_record_their_use_and_say_who_they_are() {
         Some(start.into())
     );
     assert!(shown.get("digest").is_none() && shown.get("key").is_none());
+    // Both answers are what the OpenAPI document says they are.
+    let doc: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            faultline_testkit::workspace_root().join("functions/api/openapi.json"),
+        )
+        .expect("openapi.json"),
+    )
+    .expect("JSON");
+    for (path, method, status, body) in [
+        ("/v1/auth/api-keys", "post", "201", &created),
+        ("/v1/auth/api-keys", "get", "200", &listed),
+    ] {
+        let schema = &doc["paths"][path][method]["responses"][status]["content"]
+            ["application/json"]["schema"];
+        faultline::json_schema::conforms(body, schema, &doc, "$")
+            .unwrap_or_else(|mismatch| panic!("{method} {path}: {mismatch}"));
+    }
 
     let (status, problem) = call(
         &stack,

@@ -175,72 +175,8 @@ mod tests {
     use crate::domain::*;
     use chrono::Utc;
 
-    /// Checks the parts of JSON Schema these schemas use: type (with unions), enum, required,
-    /// properties (no undocumented keys), items, pattern prefixes.
     fn conforms(value: &Value, schema: &Value, path: &str) -> Result<(), String> {
-        if let Some(options) = schema.get("enum").and_then(Value::as_array) {
-            if !options.contains(value) {
-                return Err(format!("{path}: {value} not in {options:?}"));
-            }
-        }
-        if let Some(kind) = schema.get("type") {
-            let kinds: Vec<&str> = match kind {
-                Value::String(k) => vec![k.as_str()],
-                Value::Array(ks) => ks.iter().filter_map(Value::as_str).collect(),
-                _ => vec![],
-            };
-            let actual = match value {
-                Value::Null => "null",
-                Value::Bool(_) => "boolean",
-                Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-                Value::Number(_) => "number",
-                Value::String(_) => "string",
-                Value::Array(_) => "array",
-                Value::Object(_) => "object",
-            };
-            let integer_as_number = actual == "integer" && kinds.contains(&"number");
-            if !(kinds.contains(&actual) || integer_as_number) {
-                return Err(format!("{path}: {actual} is not {kinds:?}"));
-            }
-        }
-        if let (Some(pattern), Some(text)) = (
-            schema.get("pattern").and_then(Value::as_str),
-            value.as_str(),
-        ) {
-            let prefix = pattern.trim_start_matches('^');
-            if !text.starts_with(prefix) {
-                return Err(format!("{path}: {text} does not match {pattern}"));
-            }
-        }
-        if let Some(required) = schema.get("required").and_then(Value::as_array) {
-            for key in required.iter().filter_map(Value::as_str) {
-                if value.get(key).is_none() {
-                    return Err(format!("{path}: `{key}` is missing"));
-                }
-            }
-        }
-        if let (Some(properties), Some(object)) = (
-            schema.get("properties").and_then(Value::as_object),
-            value.as_object(),
-        ) {
-            for (key, sub) in properties {
-                if let Some(v) = object.get(key) {
-                    conforms(v, sub, &format!("{path}.{key}"))?;
-                }
-            }
-            // Every key the code emits must be documented.
-            for key in object.keys() {
-                if !properties.contains_key(key) {
-                    return Err(format!("{path}: `{key}` is emitted but not in the schema"));
-                }
-            }
-        }
-        if let (Some(items), Some(array)) = (schema.get("items"), value.as_array()) {
-            for (i, item) in array.iter().enumerate() {
-                conforms(item, items, &format!("{path}[{i}]"))?;
-            }
-        }
-        Ok(())
+        crate::json_schema::conforms(value, schema, &Value::Null, path)
     }
 
     fn incident() -> Incident {

@@ -5,6 +5,7 @@ pub mod openapi;
 mod problem;
 mod request;
 mod response;
+pub mod responses;
 mod serve;
 mod validate;
 

@@ -86,6 +86,9 @@ pub fn document(parts: Vec<OpenApi>, version: &str) -> Value {
     components["schemas"]["Problem"] = schema_of::<Problem>();
     components["schemas"]["ItemList"] = schema_of::<ItemList>();
     components["schemas"]["Incident"] = crate::domain::event_catalog::incident_schema();
+    for (name, schema) in super::responses::components() {
+        components["schemas"][name] = schema;
+    }
     components["schemas"]["TimelineEntry"] = schema_of::<crate::domain::TimelineEntry>();
     components["schemas"]["AuditEntry"] = schema_of::<crate::domain::audit::AuditEntry>();
     components["schemas"]["ChainReport"] = schema_of::<crate::domain::audit::ChainReport>();
@@ -132,13 +135,20 @@ fn type_known_responses(operation: &mut Value) {
             "required": ["changes"],
             "properties": {"changes": {"type": "array", "items": {"enum": ["acknowledged", "resolved", "reopened", "assigned"]}}},
         }]}),
-        _ => return,
+        Some(other) => match super::responses::for_operation(other) {
+            Some(schema) => schema,
+            None => return,
+        },
+        None => return,
     };
-    if let Some(content) = operation
-        .pointer_mut("/responses/200/content/application~1json")
-        .and_then(Value::as_object_mut)
-    {
-        content.insert("schema".into(), schema);
+    for status in ["200", "201", "202"] {
+        if let Some(content) = operation
+            .pointer_mut(&format!("/responses/{status}/content/application~1json"))
+            .and_then(Value::as_object_mut)
+        {
+            content.insert("schema".into(), schema);
+            return;
+        }
     }
 }
 

@@ -245,7 +245,7 @@ pub async fn dead_letters(
     tag = "messages",
     operation_id = "redrive_dead_letters",
     responses(
-        (status = 200, description = "How many were moved", body = Object),
+        (status = 202, description = "How many were moved", body = Object),
     ),
 )]
 pub async fn redrive(
