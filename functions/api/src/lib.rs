@@ -77,20 +77,26 @@ async fn dispatch(
         "PATCH /v1/endpoints/{id}" => routes::endpoints::update(state, principal, req).await,
         "DELETE /v1/endpoints/{id}" => routes::endpoints::delete(state, principal, req).await,
         "POST /v1/endpoints/{id}/rotate-secret" => {
-            routes::endpoints::rotate_secret(state, principal, req).await
+            routes::endpoint_actions::rotate_secret(state, principal, req).await
         }
-        "GET /v1/endpoints/{id}/secret" => routes::endpoints::secret(state, principal, req).await,
+        "GET /v1/endpoints/{id}/secret" => {
+            routes::endpoint_actions::secret(state, principal, req).await
+        }
         "GET /v1/messages" => routes::messages::list(state, principal, req).await,
         "GET /v1/dead-letters" => routes::messages::dead_letters(state, principal, req).await,
         "POST /v1/dead-letters/redrive" => routes::messages::redrive(state, principal, req).await,
         "GET /v1/messages/{id}" => routes::messages::get(state, principal, req).await,
         "GET /v1/messages/{id}/attempts" => routes::messages::attempts(state, principal, req).await,
         "POST /v1/messages/{id}/retry" => routes::messages::retry(state, principal, req).await,
-        "POST /v1/endpoints/{id}/test" => routes::endpoints::test(state, principal, req).await,
-        "POST /v1/endpoints/{id}/recover" => {
-            routes::endpoints::recover(state, principal, req).await
+        "POST /v1/endpoints/{id}/test" => {
+            routes::endpoint_actions::test(state, principal, req).await
         }
-        "GET /v1/endpoints/{id}/stats" => routes::endpoints::stats(state, principal, req).await,
+        "POST /v1/endpoints/{id}/recover" => {
+            routes::endpoint_actions::recover(state, principal, req).await
+        }
+        "GET /v1/endpoints/{id}/stats" => {
+            routes::endpoint_actions::stats(state, principal, req).await
+        }
         other => Err(ApiError::NotFound(format!(
             "no route `{other}` in this function"
         ))),
@@ -100,7 +106,8 @@ async fn dispatch(
 /// This function's part of the OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     use routes::{
-        audit, docs, endpoints, incidents, integrations, messages, projects, sentry, tenants, users,
+        audit, docs, endpoint_actions, endpoints, incidents, integrations, messages, projects,
+        sentry, tenants, users,
     };
     #[derive(utoipa::OpenApi)]
     #[openapi(paths(
@@ -143,11 +150,11 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         endpoints::get,
         endpoints::update,
         endpoints::delete,
-        endpoints::rotate_secret,
-        endpoints::secret,
-        endpoints::test,
-        endpoints::recover,
-        endpoints::stats,
+        endpoint_actions::rotate_secret,
+        endpoint_actions::secret,
+        endpoint_actions::test,
+        endpoint_actions::recover,
+        endpoint_actions::stats,
         messages::list,
         messages::get,
         messages::attempts,

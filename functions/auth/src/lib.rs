@@ -60,13 +60,6 @@ struct CreateKey {
     expires_days: Option<u32>,
 }
 
-fn caller_scopes(principal: &Principal) -> &[Scope] {
-    match principal {
-        Principal::Tenant { scopes, .. } => scopes,
-        Principal::PlatformAdmin => &[],
-    }
-}
-
 /// Create an API key.
 ///
 /// A new key with at most the caller's scopes; the key (`sk_…`) is in this response only, and
@@ -87,7 +80,7 @@ async fn create(
     let tenant = require_scope(principal, Scope::KeysManage)?;
     let body: CreateKey = decode_body(req)?;
     let name = checked_name("name", &body.name)?;
-    let held = caller_scopes(principal);
+    let held = principal.scopes();
     let scopes = match body.scopes {
         None => held.to_vec(),
         Some(names) => names

@@ -1,8 +1,7 @@
 //! `POST /v1/auth/token`: the OAuth 2.0 token endpoint (RFC 6749), form-encoded.
 
-use faultline::domain::audit::AuditDraft;
 use faultline::http::{
-    basic_credentials, form_body, json_response, request_id, route_key, source_ip, ApiError,
+    basic_credentials, form_body, json_response, record_refusal, request_id, ApiError, Refusal,
 };
 use faultline::services::tokens::{client_credentials, password, GrantError, IssuedToken};
 use faultline::store::AuditChain;
@@ -138,23 +137,10 @@ async fn grant(state: &AppState, req: &Request) -> Result<IssuedToken, ApiError>
 
 /// A refused grant joins the platform's audit chain (the request names no tenant we may trust).
 async fn audit_refusal(state: &AppState, req: &Request, request_id: &str, err: &ApiError) {
-    let draft = AuditDraft {
-        at: state.clock.now(),
+    let refusal = Refusal {
         actor: "anonymous".into(),
-        action: "auth.failed".into(),
         resource_type: "token".into(),
-        resource_id: None,
-        status: err.status().as_u16(),
-        diff: json!({}),
-        request_id: request_id.to_owned(),
-        source_ip: source_ip(req),
-        detail: Some(format!("{}: {err}", route_key(req))),
+        chain: AuditChain::Platform,
     };
-    if let Err(e) = state
-        .store
-        .append_audit(&AuditChain::Platform, &draft)
-        .await
-    {
-        tracing::error!(request_id, error = %e, "audit entry not written");
-    }
+    record_refusal(state, req, request_id, err, refusal).await;
 }

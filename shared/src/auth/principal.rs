@@ -21,6 +21,16 @@ pub enum Principal {
     },
 }
 
+impl Principal {
+    /// What the credential may do (nothing of any tenant's, for the platform admin).
+    pub fn scopes(&self) -> &[Scope] {
+        match self {
+            Self::Tenant { scopes, .. } => scopes,
+            Self::PlatformAdmin => &[],
+        }
+    }
+}
+
 /// The key or user a tenant credential stands for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Subject {

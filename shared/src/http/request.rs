@@ -176,3 +176,19 @@ pub fn basic_credentials(req: &Request) -> Option<(String, String)> {
     let (id, secret) = text.split_once(':')?;
     Some((id.to_owned(), secret.to_owned()))
 }
+
+/// A query parameter holding an RFC 3339 time: `None` when absent, a 400 naming it when malformed.
+pub fn time_param(
+    req: &Request,
+    name: &str,
+) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
+    query_param(req, name)
+        .map(|text| {
+            chrono::DateTime::parse_from_rfc3339(&text)
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .map_err(|_| {
+                    ApiError::bad_parameter(name, format!("`{name}` must be an RFC 3339 time"))
+                })
+        })
+        .transpose()
+}

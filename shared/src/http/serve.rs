@@ -199,20 +199,47 @@ async fn audit_refusal(
             .map(|r| r.tenant_id),
         None => None,
     };
+    let refusal = Refusal {
+        actor: key_id.map_or("anonymous".into(), |id| format!("key:{id}")),
+        resource_type: resource_type(route),
+        chain: tenant.map_or(AuditChain::Platform, AuditChain::Tenant),
+    };
+    record_refusal(state, req, request_id, err, refusal).await;
+}
+
+/// Who was refused, about what, and on which chain it is recorded.
+#[derive(Debug)]
+pub struct Refusal {
+    /// `key:<id>` or `anonymous`.
+    pub actor: String,
+    /// The kind of resource asked for.
+    pub resource_type: String,
+    /// The tenant's chain when the credential names one, else the platform's.
+    pub chain: AuditChain,
+}
+
+/// Appends an `auth.failed` entry for a refused credential (also used by the token endpoint,
+/// which authenticates outside [`serve`]).
+pub async fn record_refusal(
+    state: &AppState,
+    req: &Request,
+    request_id: &str,
+    err: &ApiError,
+    refusal: Refusal,
+) {
     let draft = AuditDraft {
         at: state.clock.now(),
-        actor: key_id.map_or("anonymous".into(), |id| format!("key:{id}")),
+        actor: refusal.actor,
         action: "auth.failed".into(),
-        resource_type: resource_type(route),
+        resource_type: refusal.resource_type,
         resource_id: None,
         status: err.status().as_u16(),
         diff: Value::Object(Default::default()),
         request_id: request_id.to_owned(),
         source_ip: source_ip(req),
-        detail: Some(format!("{route}: {err}")),
+        detail: Some(format!("{}: {err}", route_key(req))),
     };
-    let chain = tenant.map_or(AuditChain::Platform, AuditChain::Tenant);
-    append(state, &chain, &draft).await;
+    append(state, &refusal.chain, &draft).await;
 }
 
 /// Appends, logging rather than failing the request: the change it records has been made.

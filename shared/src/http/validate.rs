@@ -25,6 +25,20 @@ pub fn checked_description(field: &str, value: &str) -> Result<String, ApiError>
     Ok(value.to_owned())
 }
 
+/// An environment name: `development`, `staging`, `production` or a custom one of 1–64
+/// lowercase letters, digits, `-` and `_`.
+pub fn checked_environment(field: &str, value: &str) -> Result<String, ApiError> {
+    if !crate::domain::project::is_valid_environment(value) {
+        return Err(ApiError::validation(
+            field,
+            format!(
+                "`{field}` must be 1 to 64 lowercase letters, digits, `-` or `_` (e.g. production)"
+            ),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,6 +41,8 @@ async fn requeue_now(
 ) -> Result<(), ServiceError> {
     let now = state.clock.now();
     let mut tasks = Vec::with_capacity(deliveries.len());
+    let mut by_message: std::collections::HashMap<&MessageId, Vec<EndpointId>> =
+        std::collections::HashMap::new();
     for delivery in deliveries {
         let pending = DeliveryRecord {
             status: DeliveryStatus::Pending,
@@ -49,15 +51,10 @@ async fn requeue_now(
             ..delivery.clone()
         };
         state.store.set_delivery(tenant, &pending).await?;
-        state
-            .store
-            .index_delivery_status(
-                tenant,
-                &delivery.message_id,
-                std::slice::from_ref(&delivery.endpoint_id),
-                DeliveryStatus::Pending,
-            )
-            .await?;
+        by_message
+            .entry(&delivery.message_id)
+            .or_default()
+            .push(delivery.endpoint_id.clone());
         tasks.push(DeliveryTask {
             tenant_id: tenant.clone(),
             message_id: delivery.message_id.clone(),
@@ -65,6 +62,13 @@ async fn requeue_now(
             attempt: delivery.attempts + 1,
             not_before: now,
         });
+    }
+    // The status sets before the tasks: a task must never finish before its `pending` lands.
+    for (message, endpoints) in by_message {
+        state
+            .store
+            .index_delivery_status(tenant, message, &endpoints, DeliveryStatus::Pending)
+            .await?;
     }
     state.deliveries.enqueue_now(&tasks).await?;
     Ok(())

@@ -28,16 +28,16 @@ pub struct IssuedToken {
 #[derive(Debug, thiserror::Error)]
 pub enum GrantError {
     /// The client (API key) is unknown, revoked, expired or its secret is wrong.
-    #[error("invalid_client: {0}")]
+    #[error("{0}")]
     InvalidClient(String),
     /// Wrong username or password, or a deactivated user.
-    #[error("invalid_grant: {0}")]
+    #[error("{0}")]
     InvalidGrant(String),
     /// A scope the key or user does not hold.
-    #[error("invalid_scope: {0}")]
+    #[error("{0}")]
     InvalidScope(String),
     /// Storage or Secrets Manager failed.
-    #[error("unavailable: {0}")]
+    #[error("{0}")]
     Unavailable(String),
 }
 

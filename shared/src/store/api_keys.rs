@@ -82,12 +82,7 @@ impl Store {
     ) -> Result<Page<ApiKeyRecord>, StoreError> {
         let query = Query {
             index: Some("gsi1"),
-            partition: keys::tenant_api_keys(tenant),
-            sort_prefix: None,
-            newest_first: false,
-            sort_from: None,
-            filter: None,
-            sort_to: None,
+            ..Query::partition(keys::tenant_api_keys(tenant))
         };
         self.query_page(query, page).await
     }

@@ -57,13 +57,8 @@ impl Store {
         page: &PageRequest,
     ) -> Result<Page<Endpoint>, StoreError> {
         let query = Query {
-            index: None,
-            partition: keys::tenant(tenant),
             sort_prefix: Some(keys::ENDPOINT_PREFIX.to_owned()),
-            newest_first: false,
-            sort_from: None,
-            filter: None,
-            sort_to: None,
+            ..Query::partition(keys::tenant(tenant))
         };
         self.query_page(query, page).await
     }

@@ -213,13 +213,8 @@ impl Store {
         page: &PageRequest,
     ) -> Result<Page<Incident>, StoreError> {
         let query = Query {
-            index: None,
-            partition: keys::incidents(tenant),
-            sort_prefix: None,
             newest_first: true,
-            sort_from: None,
-            filter: None,
-            sort_to: None,
+            ..Query::partition(keys::incidents(tenant))
         };
         self.query_page(query, page).await
     }
@@ -277,13 +272,8 @@ impl Store {
         page: &PageRequest,
     ) -> Result<Page<TimelineEntry>, StoreError> {
         let query = Query {
-            index: None,
-            partition: keys::incident_timeline(tenant, id),
             sort_prefix: Some("TL#".into()),
-            newest_first: false,
-            sort_from: None,
-            filter: None,
-            sort_to: None,
+            ..Query::partition(keys::incident_timeline(tenant, id))
         };
         self.query_page(query, page).await
     }

@@ -35,12 +35,7 @@ impl Store {
     ) -> Result<Page<Integration>, StoreError> {
         let query = Query {
             index: Some("gsi1"),
-            partition: keys::tenant_integrations(tenant),
-            sort_prefix: None,
-            newest_first: false,
-            sort_from: None,
-            filter: None,
-            sort_to: None,
+            ..Query::partition(keys::tenant_integrations(tenant))
         };
         self.query_page(query, page).await
     }

@@ -285,13 +285,8 @@ impl Store {
         page: &PageRequest,
     ) -> Result<Page<Message>, StoreError> {
         let query = Query {
-            index: None,
-            partition: keys::messages(tenant),
-            sort_prefix: None,
             newest_first: true,
-            sort_from: None,
-            filter: None,
-            sort_to: None,
+            ..Query::partition(keys::messages(tenant))
         };
         self.query_page(query, page).await
     }
@@ -403,13 +398,8 @@ impl Store {
         page: &PageRequest,
     ) -> Result<Page<Attempt>, StoreError> {
         let query = Query {
-            index: None,
-            partition: keys::message_children(tenant, message),
             sort_prefix: Some(keys::ATTEMPT_PREFIX.to_owned()),
-            newest_first: false,
-            sort_from: None,
-            filter: None,
-            sort_to: None,
+            ..Query::partition(keys::message_children(tenant, message))
         };
         self.query_page(query, page).await
     }

@@ -1,7 +1,7 @@
 use faultline::auth::{Principal, Scope};
 use faultline::domain::audit::verify_chain;
 use faultline::http::{
-    json_response, page_request, page_response, query_param, require_scope, ApiError,
+    json_response, page_request, page_response, query_param, require_scope, time_param, ApiError,
 };
 use faultline::store::{AuditChain, AuditFilters};
 use faultline::AppState;
@@ -44,13 +44,7 @@ pub async fn list(
     req: &Request,
 ) -> Result<Response<Body>, ApiError> {
     let chain = chain(principal)?;
-    let since = query_param(req, "since")
-        .map(|text| {
-            chrono::DateTime::parse_from_rfc3339(&text)
-                .map(|t| t.with_timezone(&chrono::Utc))
-                .map_err(|_| ApiError::bad_parameter("since", "`since` must be an RFC 3339 time"))
-        })
-        .transpose()?;
+    let since = time_param(req, "since")?;
     let filters = AuditFilters {
         action: query_param(req, "action"),
         actor: query_param(req, "actor"),

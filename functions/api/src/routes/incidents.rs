@@ -2,7 +2,7 @@ use faultline::auth::{Principal, Scope};
 use faultline::domain::{IncidentId, ManualStatus, Severity, SignalKind, Source};
 use faultline::http::{
     checked_name, decode_body, json_response, nullable, page_request, page_response, path_id,
-    query_param, require_scope, ApiError,
+    query_param, require_scope, time_param, ApiError,
 };
 use faultline::services::incidents::{change_incident, ChangeError};
 use faultline::store::IncidentFilters;
@@ -10,21 +10,6 @@ use faultline::AppState;
 use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
-
-fn time_param(
-    req: &Request,
-    name: &str,
-) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
-    query_param(req, name)
-        .map(|text| {
-            chrono::DateTime::parse_from_rfc3339(&text)
-                .map(|t| t.with_timezone(&chrono::Utc))
-                .map_err(|_| {
-                    ApiError::bad_parameter(name, format!("`{name}` must be an RFC 3339 time"))
-                })
-        })
-        .transpose()
-}
 
 /// One of `allowed`, or a 400 naming them.
 fn choice(req: &Request, name: &str, allowed: &[&str]) -> Result<Option<String>, ApiError> {

@@ -1,7 +1,8 @@
 use faultline::auth::{Principal, Scope};
 use faultline::domain::{DeliveryStatus, EndpointId, EventType, MessageId};
 use faultline::http::{
-    json_response, page_request, page_response, path_id, query_param, require_scope, ApiError,
+    json_response, page_request, page_response, path_id, query_param, require_scope, time_param,
+    ApiError,
 };
 use faultline::services::ledger::retry_message;
 use faultline::services::messages::load_message;
@@ -44,16 +45,7 @@ pub async fn list(
             ApiError::bad_parameter("event_type", format!("unknown event type `{name}`"))
         })?),
     };
-    let since = match query_param(req, "since") {
-        None => None,
-        Some(text) => Some(
-            chrono::DateTime::parse_from_rfc3339(&text)
-                .map(|t| t.with_timezone(&chrono::Utc))
-                .map_err(|_| {
-                    ApiError::bad_parameter("since", "`since` must be an RFC 3339 time")
-                })?,
-        ),
-    };
+    let since = time_param(req, "since")?;
     let status = match query_param(req, "status") {
         None => None,
         Some(name) => Some(DeliveryStatus::parse(&name).ok_or_else(|| {

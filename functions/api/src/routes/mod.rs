@@ -1,5 +1,6 @@
 pub mod audit;
 pub mod docs;
+pub mod endpoint_actions;
 pub mod endpoints;
 pub mod incidents;
 pub mod integrations;

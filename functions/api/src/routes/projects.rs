@@ -1,9 +1,9 @@
 use faultline::auth::{Principal, Scope};
-use faultline::domain::project::{is_valid_environment, is_valid_slug, slugify};
+use faultline::domain::project::{is_valid_slug, slugify};
 use faultline::domain::{Project, ProjectId};
 use faultline::http::{
-    checked_description, checked_name, decode_body, json_response, no_content, page_request,
-    page_response, path_id, require_scope, ApiError,
+    checked_description, checked_environment, checked_name, decode_body, json_response, no_content,
+    page_request, page_response, path_id, require_scope, ApiError,
 };
 use faultline::store::StoreError;
 use faultline::AppState;
@@ -40,16 +40,6 @@ struct UpdateProject {
     active: Option<bool>,
 }
 
-fn checked_environment(name: &str) -> Result<String, ApiError> {
-    if !is_valid_environment(name) {
-        return Err(ApiError::validation(
-            "environment",
-            "`environment` must be 1 to 64 lowercase letters, digits, `-` or `_` (e.g. production)",
-        ));
-    }
-    Ok(name.to_owned())
-}
-
 /// Create a project.
 ///
 /// Its `slug` comes from the name (`Checkout API` → `checkout-api`), made unique within the
@@ -77,7 +67,10 @@ pub async fn create(
         slug: slugify(&name),
         name,
         description: checked_description("description", &body.description)?,
-        environment: checked_environment(body.environment.as_deref().unwrap_or("production"))?,
+        environment: checked_environment(
+            "environment",
+            body.environment.as_deref().unwrap_or("production"),
+        )?,
         active: body.active.unwrap_or(true),
         created_at: now,
         updated_at: now,
@@ -193,7 +186,7 @@ pub async fn update(
         project.description = checked_description("description", &text)?;
     }
     if let Some(environment) = body.environment {
-        project.environment = checked_environment(&environment)?;
+        project.environment = checked_environment("environment", &environment)?;
     }
     if let Some(active) = body.active {
         project.active = active;

@@ -1,11 +1,11 @@
 //! Sentry configuration per project and environment, and the endpoint applications fetch it from.
 
 use faultline::auth::{Principal, Scope};
-use faultline::domain::project::is_valid_environment;
 use faultline::domain::sentry_config::{check_dsn, SampleRates};
 use faultline::domain::{Project, ProjectId, SentryConfig, SentryConfigId};
 use faultline::http::{
-    decode_body, json_response, no_content, nullable, path_id, query_param, require_scope, ApiError,
+    checked_environment, decode_body, json_response, no_content, nullable, path_id, query_param,
+    require_scope, ApiError,
 };
 use faultline::store::StoreError;
 use faultline::AppState;
@@ -94,16 +94,6 @@ fn checked_dsn(dsn: &str) -> Result<String, ApiError> {
     check_dsn(dsn.trim())
         .map_err(|reason| ApiError::validation("dsn", format!("`dsn` {reason}")))?;
     Ok(dsn.trim().to_owned())
-}
-
-fn checked_environment(name: &str) -> Result<String, ApiError> {
-    if !is_valid_environment(name) {
-        return Err(ApiError::validation(
-            "environment",
-            "`environment` must be 1 to 64 lowercase letters, digits, `-` or `_`",
-        ));
-    }
-    Ok(name.to_owned())
 }
 
 fn checked_token(token: &str) -> Result<&str, ApiError> {
@@ -222,6 +212,7 @@ pub async fn create(
         tenant_id: project.tenant_id.clone(),
         project_id: project.id.clone(),
         environment: checked_environment(
+            "environment",
             body.environment.as_deref().unwrap_or(&project.environment),
         )?,
         dsn: checked_dsn(&body.dsn)?,
@@ -300,7 +291,7 @@ pub async fn update(
         config.project = checked_slug("project", &project)?;
     }
     if let Some(environment) = body.environment {
-        config.environment = checked_environment(&environment)?;
+        config.environment = checked_environment("environment", &environment)?;
     }
     if let Some(rate) = body.traces_sample_rate {
         config.rates.traces_sample_rate = checked_rate("tracesSampleRate", rate)?;

@@ -37,13 +37,6 @@ struct UpdateUser {
     password: Option<String>,
 }
 
-fn held(principal: &Principal) -> &[Scope] {
-    match principal {
-        Principal::Tenant { scopes, .. } => scopes,
-        Principal::PlatformAdmin => &[],
-    }
-}
-
 fn checked_email(email: &str) -> Result<String, ApiError> {
     let email = email.trim().to_lowercase();
     let valid = email.len() <= 254
@@ -89,7 +82,7 @@ fn checked_grants(
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let holds = held(principal);
+    let holds = principal.scopes();
     if let Some(missing) = role
         .scopes()
         .iter()

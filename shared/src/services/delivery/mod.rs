@@ -7,15 +7,18 @@ use crate::domain::{
     parse_retry_after, Attempt, AttemptOutcome, DeliveryStatus, DeliveryTask, DomainEvent,
     Endpoint, EventType, FailureClass, Message, RetrySchedule,
 };
-use crate::domain::{EndpointId, MessageId, TenantId};
 use crate::signing::WebhookSecret;
 use crate::sinks::webhook::{DeliveryResult, OutgoingWebhook};
 use crate::store::{AttemptClaim, DeliveryRecord, HealthChange};
 use crate::AppState;
 use chrono::{DateTime, Duration, Utc};
-use futures::future::join_all;
 use serde_json::json;
-use std::collections::{HashMap, HashSet};
+
+mod lookups;
+mod status_sets;
+
+pub use lookups::BatchLookups;
+pub use status_sets::index_outcomes;
 
 /// What a dispatch did with its task.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,77 +48,6 @@ pub enum DispatchOutcome {
 /// longer than the 15 s send timeout plus the ledger writes.
 pub const ATTEMPT_LEASE: Duration = Duration::seconds(60);
 
-/// Endpoints and messages read once for a whole batch: a batch of tasks shares few of each
-/// (10 messages × 50 endpoints is 500 tasks but 60 reads).
-#[derive(Debug, Default)]
-pub struct BatchLookups {
-    endpoints: HashMap<(TenantId, EndpointId), Option<Endpoint>>,
-    messages: HashMap<(TenantId, MessageId), Option<Message>>,
-}
-
-impl BatchLookups {
-    /// Reads every endpoint and message the tasks name, concurrently.
-    pub async fn load(state: &AppState, tasks: &[DeliveryTask]) -> Result<Self, ServiceError> {
-        let endpoint_keys: HashSet<_> = tasks
-            .iter()
-            .map(|t| (t.tenant_id.clone(), t.endpoint_id.clone()))
-            .collect();
-        let message_keys: HashSet<_> = tasks
-            .iter()
-            .map(|t| (t.tenant_id.clone(), t.message_id.clone()))
-            .collect();
-        let endpoints = join_all(endpoint_keys.into_iter().map(|key| async move {
-            let found = state.store.get_endpoint(&key.0, &key.1).await;
-            found.map(|endpoint| (key, endpoint))
-        }))
-        .await
-        .into_iter()
-        .collect::<Result<HashMap<_, _>, _>>()?;
-        let messages = join_all(message_keys.into_iter().map(|key| async move {
-            let found = super::messages::load_message(state, &key.0, &key.1).await;
-            found.map(|message| (key, message))
-        }))
-        .await
-        .into_iter()
-        .collect::<Result<HashMap<_, _>, _>>()?;
-        Ok(Self {
-            endpoints,
-            messages,
-        })
-    }
-
-    async fn endpoint(
-        &self,
-        state: &AppState,
-        task: &DeliveryTask,
-    ) -> Result<Option<Endpoint>, ServiceError> {
-        match self
-            .endpoints
-            .get(&(task.tenant_id.clone(), task.endpoint_id.clone()))
-        {
-            Some(found) => Ok(found.clone()),
-            None => Ok(state
-                .store
-                .get_endpoint(&task.tenant_id, &task.endpoint_id)
-                .await?),
-        }
-    }
-
-    async fn message(
-        &self,
-        state: &AppState,
-        task: &DeliveryTask,
-    ) -> Result<Option<Message>, ServiceError> {
-        match self
-            .messages
-            .get(&(task.tenant_id.clone(), task.message_id.clone()))
-        {
-            Some(found) => Ok(found.clone()),
-            None => super::messages::load_message(state, &task.tenant_id, &task.message_id).await,
-        }
-    }
-}
-
 /// Runs one delivery task.
 pub async fn dispatch(
     state: &AppState,
@@ -127,55 +59,6 @@ pub async fn dispatch(
         Some(_) => Err(ServiceError::Busy("message status sets not updated".into())),
         None => Ok(outcome),
     }
-}
-
-impl DispatchOutcome {
-    /// The delivery status an outcome leaves, when it changed one.
-    pub fn delivery_status(&self) -> Option<DeliveryStatus> {
-        match self {
-            Self::Delivered => Some(DeliveryStatus::Succeeded),
-            Self::RetryScheduled { .. } => Some(DeliveryStatus::Failed),
-            Self::Exhausted => Some(DeliveryStatus::Exhausted),
-            Self::Hopped | Self::Duplicate | Self::Deferred | Self::Skipped(_) => None,
-        }
-    }
-}
-
-/// Moves each delivery into its message's status set for the outcome: one update per message and
-/// status for a whole batch (50 endpoints of a message succeeding are one write, not 50). Returns
-/// the positions of the outcomes whose update failed: their records should be redelivered, and
-/// the redelivered task (a duplicate) repairs the sets from the delivery record.
-pub async fn index_outcomes(
-    state: &AppState,
-    outcomes: &[(DeliveryTask, DispatchOutcome)],
-) -> Vec<usize> {
-    let mut groups: HashMap<(TenantId, MessageId, DeliveryStatus), Vec<usize>> = HashMap::new();
-    for (i, (task, outcome)) in outcomes.iter().enumerate() {
-        if let Some(status) = outcome.delivery_status() {
-            groups
-                .entry((task.tenant_id.clone(), task.message_id.clone(), status))
-                .or_default()
-                .push(i);
-        }
-    }
-    let updates = groups.into_iter().map(|((tenant, message, status), members)| async move {
-        let endpoints: Vec<EndpointId> = members
-            .iter()
-            .map(|&i| outcomes[i].0.endpoint_id.clone())
-            .collect();
-        match state
-            .store
-            .index_delivery_status(&tenant, &message, &endpoints, status)
-            .await
-        {
-            Ok(()) => Vec::new(),
-            Err(err) => {
-                tracing::warn!(message_id = %message, error = %err, "message status sets not updated");
-                members
-            }
-        }
-    });
-    join_all(updates).await.into_iter().flatten().collect()
 }
 
 /// Runs one delivery task of a batch whose endpoints and messages were read up front.
