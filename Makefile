@@ -23,6 +23,8 @@ test: $(STAMP) lint
 	cargo test $(CARGO_FLAGS) --workspace --doc
 
 lint: $(STAMP)
+	$(PY) infra/check_paths.py --self-test
+	$(PY) infra/check_paths.py
 	cargo fmt --all -- --check
 	cargo clippy $(CARGO_FLAGS) --workspace --all-targets -- -D warnings
 	$(VENV)/bin/cfn-lint template.yaml

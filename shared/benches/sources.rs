@@ -12,7 +12,7 @@ use std::hint::black_box;
 
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!(
-        "{}/../../shared/fixtures/providers/{name}",
+        "{}/../tests/fixtures/providers/{name}",
         env!("CARGO_MANIFEST_DIR")
     ))
     .expect("fixture")

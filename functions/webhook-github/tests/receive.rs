@@ -1,4 +1,4 @@
-//! The GitHub handler, fed the real payloads in ../shared/fixtures/providers/, against a stack on
+//! The GitHub handler, fed the real payloads in tests/fixtures/providers/, against a stack on
 //! the emulator.
 
 use faultline::domain::{Integration, Source, TenantId};

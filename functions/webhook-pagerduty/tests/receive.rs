@@ -1,4 +1,4 @@
-//! The PagerDuty handler, fed the real deliveries in ../shared/fixtures/providers/ with their real
+//! The PagerDuty handler, fed the real deliveries in tests/fixtures/providers/ with their real
 //! signatures, against a stack on the emulator.
 
 use faultline::domain::{Integration, Source, TenantId};

@@ -1,4 +1,4 @@
-//! The Sentry handler, fed the payloads in ../shared/fixtures/providers/, against a stack on the
+//! The Sentry handler, fed the payloads in tests/fixtures/providers/, against a stack on the
 //! emulator, with an injected clock for the freshness window.
 
 use chrono::{Duration, TimeZone, Utc};

@@ -1,4 +1,4 @@
-//! The Slack handler, fed the payloads in ../shared/fixtures/providers/, against a stack on the
+//! The Slack handler, fed the payloads in tests/fixtures/providers/, against a stack on the
 //! emulator, with an injected clock for the 5-minute window.
 
 use chrono::{DateTime, Duration, TimeZone, Utc};

@@ -300,11 +300,9 @@ pub async fn store_integration(
     integration
 }
 
-/// The exact bytes of a provider fixture in `../shared/fixtures/providers/`.
+/// The exact bytes of a provider fixture in `tests/fixtures/providers/`.
 pub fn provider_fixture(name: &str) -> Vec<u8> {
-    let file = workspace_root()
-        .join("../shared/fixtures/providers")
-        .join(name);
+    let file = workspace_root().join("tests/fixtures/providers").join(name);
     std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
 }
 

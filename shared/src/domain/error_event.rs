@@ -206,7 +206,7 @@ mod tests {
 
     fn fixture(name: &str) -> Value {
         let path = format!(
-            "{}/../../shared/fixtures/providers/{name}",
+            "{}/../tests/fixtures/providers/{name}",
             env!("CARGO_MANIFEST_DIR")
         );
         serde_json::from_slice(&std::fs::read(path).expect("fixture")).expect("JSON")

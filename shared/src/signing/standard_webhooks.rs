@@ -121,7 +121,7 @@ fn signed_content(msg_id: &str, timestamp: i64, body: &[u8]) -> Vec<u8> {
 mod tests {
     use super::*;
 
-    // The official vector (standard-webhooks spec and SDKs; shared/fixtures/SIGNATURES.md §8).
+    // The official vector (standard-webhooks spec and SDKs; tests/fixtures/SIGNATURES.md §8).
     const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
     const MSG_ID: &str = "msg_p5jXN8AQM9LWM0D4loKWxJek";
     const TIMESTAMP: i64 = 1614265330;

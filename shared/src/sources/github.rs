@@ -93,7 +93,7 @@ mod tests {
     fn the_real_merged_pull_request_verifies_over_its_exact_bytes() {
         let body = std::fs::read(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/fixtures/providers/github_pull_request_merged.json"
+            "/../tests/fixtures/providers/github_pull_request_merged.json"
         ))
         .expect("fixture");
         let signature = "sha256=ad93d10cb9710f9356f7ade6ce2fd438fb09bf0809d68b12a51b0c1ec49b5ae9";

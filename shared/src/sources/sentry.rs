@@ -297,10 +297,7 @@ mod tests {
     use crate::signing::verify_sha256_hex_signature;
 
     fn fixture(name: &str) -> Vec<u8> {
-        let path = concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/fixtures/providers/"
-        );
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/providers/");
         std::fs::read(format!("{path}{name}")).expect("fixture")
     }
 

@@ -234,7 +234,7 @@ mod tests {
     fn body() -> Vec<u8> {
         std::fs::read(concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../shared/fixtures/providers/slack_slash_command.form.txt"
+            "/../tests/fixtures/providers/slack_slash_command.form.txt"
         ))
         .expect("fixture")
     }
