@@ -8,7 +8,7 @@ use faultline::secrets::SecretCipher;
 use faultline::signing::hmac_sha256::hmac_sha256;
 use faultline::signing::{verify_sha256_hex_signature, WebhookSecret};
 use faultline::sources::generic::{parse_generic_alert, verify_generic_signature};
-use http::HeaderMap;
+use faultline::sources::Headers;
 use std::hint::black_box;
 
 fn sample_alert() -> Vec<u8> {
@@ -28,8 +28,8 @@ fn inbound(c: &mut Criterion) {
         "sha256={}",
         hex::encode(hmac_sha256(secret.as_bytes(), &body))
     );
-    let mut headers = HeaderMap::new();
-    headers.insert("x-signature-256", signature.parse().expect("header"));
+    let mut headers = Headers::new();
+    headers.insert("x-signature-256", &signature);
     let now = Utc::now();
 
     let mut group = c.benchmark_group("inbound generic alert");

@@ -53,6 +53,19 @@ fn every_function_has_sample_events_and_every_http_event_names_a_declared_route(
             let event = HttpEvent::load(&format!("{dir}/{file}")).0;
             if let Some(route) = event["routeKey"].as_str() {
                 assert_eq!(event["requestContext"]["routeKey"], route, "{dir}/{file}");
+                // The router matches the path, so the path must be the route's, filled in.
+                let mut path = route.split_once(' ').map_or("", |(_, p)| p).to_owned();
+                if let Some(params) = event["pathParameters"].as_object() {
+                    for (name, value) in params {
+                        path = path.replace(&format!("{{{name}}}"), value.as_str().unwrap_or(""));
+                    }
+                }
+                assert_eq!(event["rawPath"], path.as_str(), "{dir}/{file}: rawPath");
+                assert_eq!(
+                    event["requestContext"]["http"]["path"],
+                    path.as_str(),
+                    "{dir}/{file}: requestContext.http.path"
+                );
                 sampled.insert((dir.clone(), route.to_owned()));
             }
         }
@@ -86,5 +99,40 @@ async fn every_declared_route_is_handled_by_its_function() {
             );
             assert!(status < 500, "{dir}/{file}: {status} {body}");
         }
+    }
+}
+
+/// The routes `template.yaml` gives a function, as API Gateway route keys.
+fn template_routes(binary: &str) -> BTreeSet<String> {
+    template()
+        .functions
+        .iter()
+        .filter(|f| f.binary == binary)
+        .flat_map(|f| &f.triggers)
+        .filter_map(|trigger| match trigger {
+            Trigger::Http { method, path } => Some(format!("{method} {path}")),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn the_routers_serve_exactly_the_routes_the_template_declares() {
+    for (binary, router) in [
+        ("faultline-api", faultline_api::routes().route_keys()),
+        ("faultline-auth", faultline_auth::routes().route_keys()),
+    ] {
+        let served: BTreeSet<String> = router.into_iter().collect();
+        let declared = template_routes(binary);
+        assert_eq!(
+            served.difference(&declared).collect::<Vec<_>>(),
+            Vec::<&String>::new(),
+            "{binary} serves routes template.yaml does not declare"
+        );
+        assert_eq!(
+            declared.difference(&served).collect::<Vec<_>>(),
+            Vec::<&String>::new(),
+            "template.yaml declares routes {binary} does not serve"
+        );
     }
 }

@@ -1,167 +1,78 @@
-//! The `api` function: tenants, integrations, incidents, endpoints and the message ledger.
-//! Dispatches on the route API Gateway matched (declared in template.yaml).
+//! The `api` function: tenants, users, projects, integrations, incidents, endpoints, the message
+//! ledger and the audit log, as one axum router. A route is its handler's `#[utoipa::path]` plus
+//! one line below; `template.yaml` declares it to API Gateway, and a test holds the two together.
 
 mod routes;
 
-use faultline::auth::Principal;
-use faultline::http::{route_key, serve, ApiError};
+use faultline::http::Routes;
 use faultline::AppState;
 use lambda_http::{Body, Request, Response};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-/// Handles one API Gateway request; every failure becomes a problem+json response, every
-/// mutating call and refused credential an audit entry.
-pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
-    match route_key(&req).as_str() {
-        "GET /health" => return routes::health(),
-        "GET /v1/openapi.json" => return routes::docs::openapi_json(),
-        "GET /v1/docs" => return routes::docs::page(),
-        _ => {}
-    }
-    serve(state, req, |state, principal, route, req| {
-        Box::pin(dispatch(state, principal, route, req))
-    })
-    .await
-}
-
-async fn dispatch(
-    state: &AppState,
-    principal: &Principal,
-    route: &str,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    match route {
-        "GET /v1/event-types" => Ok(routes::event_types()),
-        "GET /v1/audit" => routes::audit::list(state, principal, req).await,
-        "GET /v1/audit/verify" => routes::audit::verify(state, principal, req).await,
-        "POST /v1/tenants" => routes::tenants::create(state, principal, req).await,
-        "GET /v1/tenants/{id}" => routes::tenants::get(state, principal, req).await,
-        "PATCH /v1/tenants/{id}" => routes::tenants::update(state, principal, req).await,
-        "POST /v1/users" => routes::users::create(state, principal, req).await,
-        "GET /v1/users" => routes::users::list(state, principal, req).await,
-        "GET /v1/users/{id}" => routes::users::get(state, principal, req).await,
-        "PATCH /v1/users/{id}" => routes::users::update(state, principal, req).await,
-        "DELETE /v1/users/{id}" => routes::users::delete(state, principal, req).await,
-        "POST /v1/projects" => routes::projects::create(state, principal, req).await,
-        "GET /v1/projects" => routes::projects::list(state, principal, req).await,
-        "GET /v1/projects/{id}" => routes::projects::get(state, principal, req).await,
-        "PATCH /v1/projects/{id}" => routes::projects::update(state, principal, req).await,
-        "DELETE /v1/projects/{id}" => routes::projects::delete(state, principal, req).await,
-        "GET /v1/projects/{id}/sentry" => routes::sentry::list(state, principal, req).await,
-        "POST /v1/projects/{id}/sentry" => routes::sentry::create(state, principal, req).await,
-        "PATCH /v1/projects/{id}/sentry/{integration_id}" => {
-            routes::sentry::update(state, principal, req).await
-        }
-        "DELETE /v1/projects/{id}/sentry/{integration_id}" => {
-            routes::sentry::delete(state, principal, req).await
-        }
-        "GET /v1/integrations/sentry/{project_slug}" => {
-            routes::sentry::for_application(state, principal, req).await
-        }
-        "POST /v1/integrations" => routes::integrations::create(state, principal, req).await,
-        "GET /v1/integrations" => routes::integrations::list(state, principal, req).await,
-        "POST /v1/hooks/deliveries/{id}/replay" => {
-            routes::integrations::replay_delivery(state, principal, req).await
-        }
-        "GET /v1/incidents" => routes::incidents::list(state, principal, req).await,
-        "GET /v1/incidents/{id}" => routes::incidents::get(state, principal, req).await,
-        "PATCH /v1/incidents/{id}" => routes::incidents::update(state, principal, req).await,
-        "GET /v1/issues" => routes::incidents::list_issues(state, principal, req).await,
-        "GET /v1/issues/{id}" => routes::incidents::get_issue(state, principal, req).await,
-        "GET /v1/events/{id}" => routes::incidents::get_event(state, principal, req).await,
-        "GET /v1/incidents/{id}/timeline" => {
-            routes::incidents::timeline(state, principal, req).await
-        }
-        "POST /v1/endpoints" => routes::endpoints::create(state, principal, req).await,
-        "GET /v1/endpoints" => routes::endpoints::list(state, principal, req).await,
-        "GET /v1/endpoints/{id}" => routes::endpoints::get(state, principal, req).await,
-        "PATCH /v1/endpoints/{id}" => routes::endpoints::update(state, principal, req).await,
-        "DELETE /v1/endpoints/{id}" => routes::endpoints::delete(state, principal, req).await,
-        "POST /v1/endpoints/{id}/rotate-secret" => {
-            routes::endpoint_actions::rotate_secret(state, principal, req).await
-        }
-        "GET /v1/endpoints/{id}/secret" => {
-            routes::endpoint_actions::secret(state, principal, req).await
-        }
-        "GET /v1/messages" => routes::messages::list(state, principal, req).await,
-        "GET /v1/dead-letters" => routes::messages::dead_letters(state, principal, req).await,
-        "POST /v1/dead-letters/redrive" => routes::messages::redrive(state, principal, req).await,
-        "GET /v1/messages/{id}" => routes::messages::get(state, principal, req).await,
-        "GET /v1/messages/{id}/attempts" => routes::messages::attempts(state, principal, req).await,
-        "POST /v1/messages/{id}/retry" => routes::messages::retry(state, principal, req).await,
-        "POST /v1/endpoints/{id}/test" => {
-            routes::endpoint_actions::test(state, principal, req).await
-        }
-        "POST /v1/endpoints/{id}/recover" => {
-            routes::endpoint_actions::recover(state, principal, req).await
-        }
-        "GET /v1/endpoints/{id}/stats" => {
-            routes::endpoint_actions::stats(state, principal, req).await
-        }
-        other => Err(ApiError::NotFound(format!(
-            "no route `{other}` in this function"
-        ))),
-    }
-}
-
-/// This function's part of the OpenAPI document.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+/// Every route of this function.
+pub fn routes() -> Routes {
     use routes::{
         audit, docs, endpoint_actions, endpoints, incidents, integrations, messages, projects,
         sentry, tenants, users,
     };
-    #[derive(utoipa::OpenApi)]
-    #[openapi(paths(
-        routes::health,
-        routes::event_types,
-        docs::openapi_json,
-        docs::page,
-        audit::list,
-        audit::verify,
-        tenants::create,
-        tenants::get,
-        tenants::update,
-        users::create,
-        users::list,
-        users::get,
-        users::update,
-        users::delete,
-        projects::create,
-        projects::list,
-        projects::get,
-        projects::update,
-        projects::delete,
-        sentry::list,
-        sentry::create,
-        sentry::update,
-        sentry::delete,
-        sentry::for_application,
-        integrations::create,
-        integrations::list,
-        integrations::replay_delivery,
-        incidents::list,
-        incidents::get,
-        incidents::timeline,
-        incidents::update,
-        incidents::list_issues,
-        incidents::get_issue,
-        incidents::get_event,
-        endpoints::create,
-        endpoints::list,
-        endpoints::get,
-        endpoints::update,
-        endpoints::delete,
-        endpoint_actions::rotate_secret,
-        endpoint_actions::secret,
-        endpoint_actions::test,
-        endpoint_actions::recover,
-        endpoint_actions::stats,
-        messages::list,
-        messages::get,
-        messages::attempts,
-        messages::retry,
-        messages::dead_letters,
-        messages::redrive,
-    ))]
-    struct Doc;
-    <Doc as utoipa::OpenApi>::openapi()
+    Routes {
+        public: OpenApiRouter::new()
+            .routes(routes!(routes::health))
+            .routes(routes!(docs::openapi_json))
+            .routes(routes!(docs::page)),
+        authenticated: OpenApiRouter::new()
+            .routes(routes!(routes::event_types))
+            .routes(routes!(audit::list))
+            .routes(routes!(audit::verify))
+            .routes(routes!(tenants::create))
+            .routes(routes!(tenants::get, tenants::update))
+            .routes(routes!(users::create, users::list))
+            .routes(routes!(users::get, users::update, users::delete))
+            .routes(routes!(projects::create, projects::list))
+            .routes(routes!(projects::get, projects::update, projects::delete))
+            .routes(routes!(sentry::list, sentry::create))
+            .routes(routes!(sentry::update, sentry::delete))
+            .routes(routes!(sentry::for_application))
+            .routes(routes!(integrations::create, integrations::list))
+            .routes(routes!(integrations::replay_delivery))
+            .routes(routes!(incidents::list))
+            .routes(routes!(incidents::get, incidents::update))
+            .routes(routes!(incidents::timeline))
+            .routes(routes!(incidents::list_issues))
+            .routes(routes!(incidents::get_issue))
+            .routes(routes!(incidents::get_event))
+            .routes(routes!(endpoints::create, endpoints::list))
+            .routes(routes!(
+                endpoints::get,
+                endpoints::update,
+                endpoints::delete
+            ))
+            .routes(routes!(endpoint_actions::rotate_secret))
+            .routes(routes!(endpoint_actions::secret))
+            .routes(routes!(endpoint_actions::test))
+            .routes(routes!(endpoint_actions::recover))
+            .routes(routes!(endpoint_actions::stats))
+            .routes(routes!(messages::list))
+            .routes(routes!(messages::get))
+            .routes(routes!(messages::attempts))
+            .routes(routes!(messages::retry))
+            .routes(routes!(messages::dead_letters))
+            .routes(routes!(messages::redrive)),
+    }
+}
+
+/// The application Lambda serves.
+pub fn app(state: AppState) -> axum::Router {
+    routes().into_app(state)
+}
+
+/// Serves one API Gateway request (the local stack and tests call the function this way).
+pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
+    faultline::http::call(app(state.clone()), req).await
+}
+
+/// This function's part of the OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    routes().openapi()
 }

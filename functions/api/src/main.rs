@@ -1,12 +1,8 @@
-use lambda_http::{run, service_fn, Error, Request};
+use lambda_http::{run, Error};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     faultline::telemetry::init();
     let state = faultline::AppState::from_env().await?;
-    let state = &state;
-    run(service_fn(move |req: Request| async move {
-        Ok::<_, Error>(faultline_api::handle(state, req).await)
-    }))
-    .await
+    run(faultline_api::app(state)).await
 }

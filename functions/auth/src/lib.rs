@@ -3,53 +3,46 @@
 
 mod token;
 
+use axum::extract::State;
 use faultline::auth::{Principal, Scope, Subject};
 use faultline::domain::ApiKeyId;
-use faultline::http::{
-    checked_name, decode_body, json_response, no_content, page_request, page_response, path_id,
-    require_scope, route_key, serve, ApiError,
-};
+use faultline::http::scopes::KeysManage;
+use faultline::http::{checked_name, ApiError, Audited, Authorized, Json, Page, Path, Routes};
 use faultline::services::api_keys::{issue_api_key_for, DEFAULT_KEY_LIFETIME_DAYS};
+use faultline::store::Page as Listed;
 use faultline::AppState;
-use http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-/// Handles one API Gateway request; every failure becomes a problem+json response, every
-/// mutating call and refused credential an audit entry.
-pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
-    if route_key(&req) == "POST /v1/auth/token" {
-        // The client authenticates in the request itself: no key in front of this route.
-        return token::handle(state, &req).await;
+/// Every route of this function: the token endpoint is public (the client authenticates in the
+/// request itself), the key routes sit behind authentication and the audit log.
+pub fn routes() -> Routes {
+    Routes {
+        public: OpenApiRouter::new().routes(routes!(token::handle)),
+        authenticated: OpenApiRouter::new()
+            .routes(routes!(create, list))
+            .routes(routes!(revoke))
+            .routes(routes!(verify)),
     }
-    serve(state, req, |state, principal, route, req| {
-        Box::pin(dispatch(state, principal, route, req))
-    })
-    .await
 }
 
-async fn dispatch(
-    state: &AppState,
-    principal: &Principal,
-    route: &str,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    match route {
-        "POST /v1/auth/api-keys" => create(state, principal, req).await,
-        "GET /v1/auth/api-keys" => list(state, principal, req).await,
-        "DELETE /v1/auth/api-keys/{id}" => revoke(state, principal, req).await,
-        "GET /v1/auth/verify" => Ok(verify(principal)),
-        other => Err(ApiError::NotFound(format!(
-            "no route `{other}` in this function"
-        ))),
-    }
+/// The application Lambda serves.
+pub fn app(state: AppState) -> axum::Router {
+    routes().into_app(state)
+}
+
+/// Serves one API Gateway request (the local stack and tests call the function this way).
+pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
+    faultline::http::call(app(state.clone()), req).await
 }
 
 /// A new API key.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateKey {
+pub struct CreateKey {
     /// What the key is for (1–200 characters).
     name: String,
     /// Scopes to grant, at most the calling key's (default: all of them).
@@ -73,12 +66,12 @@ struct CreateKey {
     responses((status = 201, description = "The key record and, once, the key", body = Object)),
 )]
 async fn create(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let tenant = require_scope(principal, Scope::KeysManage)?;
-    let body: CreateKey = decode_body(req)?;
+    State(state): State<AppState>,
+    Authorized {
+        tenant, principal, ..
+    }: Authorized<KeysManage>,
+    Json(body): Json<CreateKey>,
+) -> Result<Audited, ApiError> {
     let name = checked_name("name", &body.name)?;
     let held = principal.scopes();
     let scopes = match body.scopes {
@@ -110,10 +103,10 @@ async fn create(
             ))
         }
     };
-    let (key, record) = issue_api_key_for(state, tenant, &name, scopes, lifetime).await?;
+    let (key, record) = issue_api_key_for(&state, &tenant, &name, scopes, lifetime).await?;
     let mut shown = record.to_json();
     shown["key"] = json!(key.expose());
-    Ok(json_response(StatusCode::CREATED, &shown))
+    Ok(Audited::created("api-keys", &record.id, &shown))
 }
 
 /// List API keys.
@@ -128,16 +121,12 @@ async fn create(
     responses((status = 200, description = "A page of key records", body = faultline::http::openapi::ItemList)),
 )]
 async fn list(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let tenant = require_scope(principal, Scope::KeysManage)?;
-    let page = state
-        .store
-        .list_api_keys(tenant, &page_request(req)?)
-        .await?;
-    Ok(page_response(page.map(|k| k.to_json())))
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<KeysManage>,
+    Page(page): Page,
+) -> Result<Json<Listed<Value>>, ApiError> {
+    let page = state.store.list_api_keys(&tenant, &page).await?;
+    Ok(Json(page.map(|k| k.to_json())))
 }
 
 /// Revoke an API key.
@@ -152,21 +141,33 @@ async fn list(
     responses((status = 204, description = "Revoked")),
 )]
 async fn revoke(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let tenant = require_scope(principal, Scope::KeysManage)?;
-    let id = path_id(req, "id", "API key", ApiKeyId::parse)?;
-    if state
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<KeysManage>,
+    Path(id): Path<ApiKeyId>,
+) -> Result<Audited, ApiError> {
+    let not_found = || ApiError::not_found("API key", id.as_str());
+    let before = state
         .store
-        .revoke_api_key(tenant, &id, state.clock.now())
+        .get_api_key(&id)
+        .await?
+        .filter(|record| record.tenant_id == tenant)
+        .ok_or_else(not_found)?;
+    if !state
+        .store
+        .revoke_api_key(&tenant, &id, state.clock.now())
         .await?
     {
-        Ok(no_content())
-    } else {
-        Err(ApiError::not_found("API key", id.as_str()))
+        return Err(not_found());
     }
+    let after = state.store.get_api_key(&id).await?.ok_or_else(not_found)?;
+    Ok(Audited::action(
+        http::StatusCode::NO_CONTENT,
+        &Value::Null,
+        "api-keys",
+        &id,
+        &before.to_json(),
+        &after.to_json(),
+    ))
 }
 
 /// Who am I.
@@ -179,7 +180,7 @@ async fn revoke(
     operation_id = "verify_credential",
     responses((status = 200, description = "The caller", body = Object)),
 )]
-fn verify(principal: &Principal) -> Response<Body> {
+async fn verify(principal: Principal) -> Json<Value> {
     let body = match principal {
         Principal::PlatformAdmin => {
             json!({"kind": "platform_admin", "tenant_id": null, "scopes": [], "expires_at": null})
@@ -197,13 +198,10 @@ fn verify(principal: &Principal) -> Response<Body> {
             "expires_at": expires_at,
         }),
     };
-    json_response(StatusCode::OK, &body)
+    Json(body)
 }
 
 /// This function's part of the OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    #[derive(utoipa::OpenApi)]
-    #[openapi(paths(create, list, revoke, verify, token::handle))]
-    struct Doc;
-    <Doc as utoipa::OpenApi>::openapi()
+    routes().openapi()
 }

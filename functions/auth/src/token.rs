@@ -1,15 +1,19 @@
 //! `POST /v1/auth/token`: the OAuth 2.0 token endpoint (RFC 6749), form-encoded.
 
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use faultline::http::{
-    basic_credentials, form_body, json_response, record_refusal, request_id, ApiError, Refusal,
+    basic_credentials, record_refusal, ApiError, Json, RawBody, Refusal, RequestMeta,
 };
 use faultline::services::tokens::{client_credentials, password, GrantError, IssuedToken};
 use faultline::store::AuditChain;
 use faultline::AppState;
-use http::StatusCode;
-use lambda_http::{Body, Request, Response};
+use http::{HeaderMap, StatusCode};
 use serde_json::json;
 use std::collections::HashMap;
+
+/// The largest token request accepted: 64 KiB.
+const MAX_FORM_BYTES: usize = 64 * 1024;
 
 /// A token request (`application/x-www-form-urlencoded`).
 #[derive(utoipa::ToSchema)]
@@ -67,19 +71,21 @@ fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> Result<&'a str, A
         (status = 401, description = "`invalid_client`", body = faultline::http::openapi::Problem, content_type = "application/problem+json"),
     ),
 )]
-pub async fn handle(state: &AppState, req: &Request) -> Response<Body> {
-    let request_id = request_id(req);
-    match grant(state, req).await {
+pub async fn handle(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    RawBody(body): RawBody<MAX_FORM_BYTES>,
+) -> Response {
+    match grant(&state, &headers, &body).await {
         Ok(token) => {
-            let mut response = json_response(
-                StatusCode::OK,
-                &json!({
-                    "access_token": token.access_token,
-                    "token_type": "Bearer",
-                    "expires_in": token.expires_in,
-                    "scope": token.scope,
-                }),
-            );
+            let mut response = Json(json!({
+                "access_token": token.access_token,
+                "token_type": "Bearer",
+                "expires_in": token.expires_in,
+                "scope": token.scope,
+            }))
+            .into_response();
             let headers = response.headers_mut();
             headers.insert(
                 http::header::CACHE_CONTROL,
@@ -94,19 +100,24 @@ pub async fn handle(state: &AppState, req: &Request) -> Response<Body> {
         Err(err) => {
             if matches!(err, ApiError::OAuth { code, .. } if code != "invalid_request" && code != "unsupported_grant_type")
             {
-                audit_refusal(state, req, &request_id, &err).await;
+                audit_refusal(&state, &meta, &err).await;
             }
-            err.to_response(&request_id)
+            err.into_response()
         }
     }
 }
 
-async fn grant(state: &AppState, req: &Request) -> Result<IssuedToken, ApiError> {
-    let form = form_body(req)?;
+async fn grant(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<IssuedToken, ApiError> {
+    // The last of a repeated name wins.
+    let form: HashMap<String, String> = url::form_urlencoded::parse(body).into_owned().collect();
     let scope = form.get("scope").map(String::as_str);
     let result = match field(&form, "grant_type")? {
         "client_credentials" => {
-            let (id, secret) = match basic_credentials(req) {
+            let (id, secret) = match basic_credentials(headers) {
                 Some(pair) => pair,
                 None => (
                     field(&form, "client_id")?.to_owned(),
@@ -136,11 +147,11 @@ async fn grant(state: &AppState, req: &Request) -> Result<IssuedToken, ApiError>
 }
 
 /// A refused grant joins the platform's audit chain (the request names no tenant we may trust).
-async fn audit_refusal(state: &AppState, req: &Request, request_id: &str, err: &ApiError) {
+async fn audit_refusal(state: &AppState, meta: &RequestMeta, err: &ApiError) {
     let refusal = Refusal {
         actor: "anonymous".into(),
         resource_type: "token".into(),
         chain: AuditChain::Platform,
     };
-    record_refusal(state, req, request_id, err, refusal).await;
+    record_refusal(state, "POST /v1/auth/token", meta, err, refusal).await;
 }

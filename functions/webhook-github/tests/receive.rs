@@ -129,17 +129,13 @@ async fn faultline_webhook_generic_handle(
     stack: &TestStack,
     event: HttpEvent,
 ) -> lambda_http::Response<lambda_http::Body> {
-    // The generic source through the same shared pipeline the generic function uses.
-    let request = event.request();
-    let request_id = faultline::http::request_id(&request);
-    faultline::services::inbound::receive(
+    // The generic source through the same shared edge and pipeline the generic function uses.
+    faultline::http::handle_webhook(
         &stack.state,
-        &request,
-        &request_id,
+        event.request(),
         &faultline::sources::generic::GenericSource,
     )
     .await
-    .unwrap_or_else(|e| e.to_response(&request_id))
 }
 
 #[tokio::test]

@@ -2,8 +2,7 @@
 //! the inbound pipeline every source shares (verification and interpretation in
 //! `faultline::sources::pagerduty`).
 
-use faultline::http::request_id;
-use faultline::services::inbound::receive;
+use faultline::http::handle_webhook;
 use faultline::sources::pagerduty::PagerdutySource;
 use faultline::AppState;
 use lambda_http::{Body, Request, Response};
@@ -30,10 +29,7 @@ use lambda_http::{Body, Request, Response};
     ),
 )]
 pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
-    let request_id = request_id(&req);
-    receive(state, &req, &request_id, &PagerdutySource)
-        .await
-        .unwrap_or_else(|err| err.to_response(&request_id))
+    handle_webhook(state, req, &PagerdutySource).await
 }
 
 /// This function's part of the OpenAPI document.

@@ -2,8 +2,7 @@
 //! the inbound pipeline every source shares (verification and interpretation in
 //! `faultline::sources::sentry`).
 
-use faultline::http::request_id;
-use faultline::services::inbound::receive;
+use faultline::http::handle_webhook;
 use faultline::sources::sentry::SentrySource;
 use faultline::AppState;
 use lambda_http::{Body, Request, Response};
@@ -31,10 +30,7 @@ use lambda_http::{Body, Request, Response};
     ),
 )]
 pub async fn handle(state: &AppState, req: Request) -> Response<Body> {
-    let request_id = request_id(&req);
-    receive(state, &req, &request_id, &SentrySource)
-        .await
-        .unwrap_or_else(|err| err.to_response(&request_id))
+    handle_webhook(state, req, &SentrySource).await
 }
 
 /// This function's part of the OpenAPI document.

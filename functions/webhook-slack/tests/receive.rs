@@ -155,16 +155,15 @@ async fn slash_commands_list_acknowledge_and_resolve() {
         .path_param("integration_id", generic.id.as_str())
         .without_header("x-signature-256")
         .request();
-    let request_id = faultline::http::request_id(&alert);
-    let opened = faultline::services::inbound::receive(
+    let opened = faultline::http::handle_webhook(
         &stack.state,
-        &alert,
-        &request_id,
+        alert,
         &faultline::sources::generic::GenericSource,
     )
-    .await
-    .expect("alert accepted");
-    let incident_id = json_of(&opened).1["incident_id"]
+    .await;
+    let (status, opened) = json_of(&opened);
+    assert_eq!(status, 202, "alert accepted: {opened}");
+    let incident_id = opened["incident_id"]
         .as_str()
         .unwrap_or_default()
         .to_owned();

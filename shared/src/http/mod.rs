@@ -1,21 +1,29 @@
-//! API Gateway (HTTP API, payload 2.0) glue: reading requests, writing JSON and problem+json.
+//! The HTTP edge: the API functions' axum applications (typed extractors, the authentication and
+//! audit layers, problem+json), and the API Gateway glue the inbound webhook functions still use.
 
+mod app;
 mod authorize;
+mod extract;
+mod layers;
 pub mod openapi;
 mod problem;
 mod request;
 mod response;
 pub mod responses;
-mod serve;
 mod validate;
+mod webhook;
 
+pub use app::{call, Routes};
 pub use authorize::{require_platform_admin, require_scope};
+pub use extract::{
+    scopes, Authorized, FromPathParams, Json, OptionalJson, Page, Path, PathId, Query, RawBody,
+    RequestMeta, RequiredScope,
+};
+pub use layers::{record_refusal, Audited, AuditedChange, Refusal};
 pub use problem::{ApiError, PROBLEM_CONTENT_TYPE};
 pub use request::{
-    basic_credentials, body_bytes, decode_body, decode_optional_body, form_body, json_body,
-    nullable, page_request, path_id, query_param, request_id, route_key, time_param,
-    MAX_BODY_BYTES,
+    basic_credentials, body_bytes, decode_json_bytes, nullable, path_id, request_id, MAX_BODY_BYTES,
 };
-pub use response::{json_response, no_content, page_response};
-pub use serve::{record_refusal, serve, source_ip, Refusal, Router};
+pub use response::json_response;
 pub use validate::{checked_description, checked_environment, checked_name};
+pub use webhook::{handle_webhook, headers_of, outcome_parts, run_webhook};

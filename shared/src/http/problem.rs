@@ -11,7 +11,7 @@ use serde_json::json;
 pub const PROBLEM_CONTENT_TYPE: &str = "application/problem+json";
 
 /// Everything a handler can answer instead of success.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 pub enum ApiError {
     /// The body is not JSON.
     #[error("the request body is not valid JSON: {0}")]
@@ -151,8 +151,9 @@ impl ApiError {
         self.parts().0
     }
 
-    /// The problem+json response. Logs the hidden cause of 5xx errors with the request id.
-    pub fn to_response(&self, request_id: &str) -> Response<Body> {
+    /// The problem document, its status and extra headers. Logs the hidden cause of 5xx errors
+    /// with the request id.
+    fn problem(&self, request_id: &str) -> (StatusCode, Vec<(http::HeaderName, String)>, String) {
         let (status, slug, title) = self.parts();
         match self {
             Self::Internal(cause) | Self::Unavailable(cause) => {
@@ -199,18 +200,38 @@ impl ApiError {
         if let Some(field) = field {
             problem["field"] = json!(field);
         }
-        let mut builder = Response::builder()
-            .status(status)
-            .header(http::header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE);
+        let mut headers = vec![(http::header::CONTENT_TYPE, PROBLEM_CONTENT_TYPE.to_owned())];
         if status == StatusCode::UNAUTHORIZED {
-            builder = builder.header(http::header::WWW_AUTHENTICATE, "Bearer");
+            headers.push((http::header::WWW_AUTHENTICATE, "Bearer".to_owned()));
         }
         if let Self::RateLimited { retry_after, .. } = self {
-            builder = builder.header(http::header::RETRY_AFTER, retry_after.to_string());
+            headers.push((http::header::RETRY_AFTER, retry_after.to_string()));
+        }
+        (status, headers, problem.to_string())
+    }
+
+    /// The problem+json response, as the inbound webhook functions answer it.
+    pub fn to_response(&self, request_id: &str) -> Response<Body> {
+        let (status, headers, text) = self.problem(request_id);
+        let mut builder = Response::builder().status(status);
+        for (name, value) in headers {
+            builder = builder.header(name, value);
         }
         builder
-            .body(Body::Text(problem.to_string()))
+            .body(Body::Text(text))
             .unwrap_or_else(|_| Response::new(Body::Empty))
+    }
+
+    /// The problem+json response of an axum application.
+    pub fn to_problem_response(&self, request_id: &str) -> axum::response::Response {
+        let (status, headers, text) = self.problem(request_id);
+        let mut builder = http::Response::builder().status(status);
+        for (name, value) in headers {
+            builder = builder.header(name, value);
+        }
+        builder
+            .body(axum::body::Body::from(text))
+            .unwrap_or_else(|_| http::Response::new(axum::body::Body::empty()))
     }
 }
 

@@ -1,7 +1,8 @@
-//! Reading API Gateway requests: ids, route, parameters, bounded bodies, typed JSON.
+//! Reading requests: API Gateway's request id, path ids and bounded bodies for the inbound
+//! webhook functions, and the JSON and credential decoding the extractors share.
 
 use super::ApiError;
-use crate::store::PageRequest;
+use http::HeaderMap;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
@@ -17,16 +18,6 @@ pub fn request_id(req: &Request) -> String {
         _ => None,
     }
     .unwrap_or_else(|| ulid::Ulid::new().to_string())
-}
-
-/// The route API Gateway matched, e.g. `GET /v1/incidents/{id}`: handlers dispatch on it, so the
-/// template stays the one place routes are declared.
-pub fn route_key(req: &Request) -> String {
-    match req.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.route_key.clone(),
-        _ => None,
-    }
-    .unwrap_or_default()
 }
 
 /// A path parameter parsed as an id; a malformed id is "not found", not a 400, so ids leak no
@@ -45,38 +36,6 @@ pub fn path_id<T>(
     parse(&raw).ok_or_else(|| ApiError::not_found(what, &raw))
 }
 
-/// A query-string parameter.
-pub fn query_param(req: &Request, name: &str) -> Option<String> {
-    req.query_string_parameters_ref()
-        .and_then(|params| params.first(name))
-        .map(str::to_owned)
-}
-
-/// `limit` and `cursor` from the query string.
-pub fn page_request(req: &Request) -> Result<PageRequest, ApiError> {
-    let limit = match query_param(req, "limit") {
-        None => None,
-        Some(text) => Some(
-            text.parse::<i32>()
-                .ok()
-                .filter(|n| (1..=PageRequest::MAX_LIMIT).contains(n))
-                .ok_or_else(|| {
-                    ApiError::bad_parameter(
-                        "limit",
-                        format!(
-                            "limit must be a whole number from 1 to {}",
-                            PageRequest::MAX_LIMIT
-                        ),
-                    )
-                })?,
-        ),
-    };
-    Ok(PageRequest {
-        limit,
-        cursor: query_param(req, "cursor").filter(|c| !c.is_empty()),
-    })
-}
-
 /// The exact body bytes (API Gateway's base64 already decoded by lambda_http), refused over
 /// `limit`.
 pub fn body_bytes(req: &Request, limit: usize) -> Result<&[u8], ApiError> {
@@ -92,23 +51,17 @@ pub fn body_bytes(req: &Request, limit: usize) -> Result<&[u8], ApiError> {
     Ok(bytes)
 }
 
-/// The body as a JSON object: 413 over the limit, 400 when not JSON, 422 when not an object.
-pub fn json_body(req: &Request) -> Result<serde_json::Map<String, Value>, ApiError> {
-    let bytes = body_bytes(req, MAX_BODY_BYTES)?;
+/// A JSON body decoded into a typed request: 400 when not JSON, 422 when not an object or when a
+/// field is unknown, missing or mistyped (naming the field).
+pub fn decode_json_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::MalformedJson("the body is empty".into()));
     }
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::validation("", "the body must be a JSON object")),
-        Err(err) => Err(ApiError::MalformedJson(err.to_string())),
-    }
-}
-
-/// The body decoded into a typed request: unknown or missing fields and wrong types are 422s that
-/// name the field.
-pub fn decode_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
-    let map = json_body(req)?;
+    let map = match serde_json::from_slice::<Value>(bytes) {
+        Ok(Value::Object(map)) => map,
+        Ok(_) => return Err(ApiError::validation("", "the body must be a JSON object")),
+        Err(err) => return Err(ApiError::MalformedJson(err.to_string())),
+    };
     serde_path_to_error::deserialize(Value::Object(map)).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner().to_string();
@@ -121,23 +74,10 @@ pub fn decode_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
     })
 }
 
-fn between_backticks(text: &str) -> Option<String> {
+pub(super) fn between_backticks(text: &str) -> Option<String> {
     let start = text.find('`')? + 1;
     let end = start + text[start..].find('`')?;
     Some(text[start..end].to_owned())
-}
-
-/// Like [`decode_body`], but an empty body means "all defaults" (for actions whose options are
-/// all optional, such as a retry or a rotation).
-pub fn decode_optional_body<T: DeserializeOwned + Default>(req: &Request) -> Result<T, ApiError> {
-    if body_bytes(req, MAX_BODY_BYTES)?
-        .iter()
-        .all(u8::is_ascii_whitespace)
-    {
-        Ok(T::default())
-    } else {
-        decode_body(req)
-    }
 }
 
 /// For PATCH bodies (`#[serde(default, deserialize_with = "nullable")]`): tells an absent field
@@ -150,21 +90,10 @@ where
     <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
 }
 
-/// A form-encoded body (`application/x-www-form-urlencoded`) as name → value (the last of a
-/// repeated name wins), bounded to 64 KiB.
-pub fn form_body(req: &Request) -> Result<std::collections::HashMap<String, String>, ApiError> {
-    let bytes = body_bytes(req, 64 * 1024)?;
-    Ok(url::form_urlencoded::parse(bytes).into_owned().collect())
-}
-
 /// Client credentials from `Authorization: Basic base64(id:secret)` (RFC 6749 §2.3.1).
-pub fn basic_credentials(req: &Request) -> Option<(String, String)> {
+pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     use base64::Engine;
-    let header = req
-        .headers()
-        .get(http::header::AUTHORIZATION)?
-        .to_str()
-        .ok()?;
+    let header = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, encoded) = header.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
@@ -175,20 +104,4 @@ pub fn basic_credentials(req: &Request) -> Option<(String, String)> {
     let text = String::from_utf8(decoded).ok()?;
     let (id, secret) = text.split_once(':')?;
     Some((id.to_owned(), secret.to_owned()))
-}
-
-/// A query parameter holding an RFC 3339 time: `None` when absent, a 400 naming it when malformed.
-pub fn time_param(
-    req: &Request,
-    name: &str,
-) -> Result<Option<chrono::DateTime<chrono::Utc>>, ApiError> {
-    query_param(req, name)
-        .map(|text| {
-            chrono::DateTime::parse_from_rfc3339(&text)
-                .map(|t| t.with_timezone(&chrono::Utc))
-                .map_err(|_| {
-                    ApiError::bad_parameter(name, format!("`{name}` must be an RFC 3339 time"))
-                })
-        })
-        .transpose()
 }

@@ -2,9 +2,7 @@ use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
-use sha2::Sha256;
 use std::fmt;
 
 /// Ciphertext of a secret as stored: `v1:` + base64(nonce ‖ ciphertext ‖ tag). Its `Debug` shows
@@ -51,10 +49,7 @@ impl SecretCipher {
     /// Derives the 256-bit key from the Secrets Manager value (any length of high-entropy text)
     /// with HMAC-SHA256, so the stored material need not be exactly 32 bytes.
     pub fn from_key_material(material: &[u8]) -> Self {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(material)
-            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
-        mac.update(b"faultline/data-key/v1");
-        let key_bytes = mac.finalize().into_bytes();
+        let key_bytes = crate::signing::hmac_sha256(material, b"faultline/data-key/v1");
         let key = Key::<Aes256Gcm>::from_slice(&key_bytes);
         Self {
             cipher: Aes256Gcm::new(key),

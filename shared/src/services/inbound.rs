@@ -8,67 +8,126 @@ use super::ingest::ingest_signal;
 use super::slack_commands::run_slash_command;
 use crate::archive::RawRequest;
 use crate::domain::{DeliveryId, Integration, IntegrationId, TenantId};
-use crate::http::{body_bytes, json_response, path_id, ApiError, MAX_BODY_BYTES};
-use crate::sources::{source_for, InboundRequest, Interpretation, WebhookSource};
-use crate::store::{DedupOutcome, InboundDelivery};
+use crate::signing::SignatureError;
+use crate::sources::{
+    source_for, Headers, Interpretation, ReplyStatus, SignedRequest, SourceError, WebhookSource,
+};
+use crate::store::{DedupOutcome, InboundDelivery, StoreError};
 use crate::AppState;
 use chrono::Duration;
-use http::{HeaderMap, StatusCode};
-use lambda_http::{Body, Request, Response};
-use serde_json::json;
+use serde_json::{json, Value};
 
 /// How long a provider's delivery id is remembered.
 pub const DEDUP_WINDOW: Duration = Duration::days(7);
 
+/// One delivery as it arrived, in the core's terms (the edge has bounded the body).
+#[derive(Clone, Debug)]
+pub struct InboundRequest {
+    /// The integration the URL names (`int_…`), unchecked.
+    pub integration_id: String,
+    /// The request headers.
+    pub headers: Headers,
+    /// The exact body bytes.
+    pub body: Vec<u8>,
+    /// The edge's request id, for the logs.
+    pub request_id: String,
+}
+
+/// What became of an inbound delivery.
+#[derive(Clone, Debug, PartialEq)]
+pub enum InboundOutcome {
+    /// Answered at once, nothing kept (a ping, a URL check, a slash command, an event not used).
+    Replied {
+        /// How to answer.
+        status: ReplyStatus,
+        /// The answer.
+        body: Value,
+    },
+    /// Archived and applied: what was done.
+    Accepted(Value),
+    /// Already received (same provider delivery id): nothing done.
+    Duplicate(Value),
+}
+
+/// Why a delivery was refused or failed; nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum InboundError {
+    /// No such integration for this source.
+    #[error("{0}")]
+    NotFound(String),
+    /// The signature does not verify.
+    #[error(transparent)]
+    Unauthorized(#[from] SignatureError),
+    /// The payload cannot be used.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A dependency is down; the provider should retry.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A bug or stored data that does not open.
+    #[error("{0}")]
+    Internal(String),
+}
+
 async fn load_integration(
     state: &AppState,
-    req: &Request,
+    raw_id: &str,
     source: &dyn WebhookSource,
-) -> Result<Integration, ApiError> {
+) -> Result<Integration, InboundError> {
     let what = format!("{} integration", source.source().as_str());
-    let id = path_id(req, "integration_id", &what, IntegrationId::parse)?;
+    let not_found = || InboundError::NotFound(format!("no {what} with id `{raw_id}`"));
+    let id = IntegrationId::parse(raw_id).ok_or_else(not_found)?;
     match state.store.get_integration(&id).await? {
         Some(integration) if integration.source == source.source() => Ok(integration),
-        _ => Err(ApiError::not_found(&what, id.as_str())),
+        _ => Err(not_found()),
     }
 }
 
 /// Receives one webhook for `source` at `POST /v1/hooks/<source>/{integration_id}`.
 pub async fn receive(
     state: &AppState,
-    req: &Request,
-    request_id: &str,
+    request: &InboundRequest,
     source: &dyn WebhookSource,
-) -> Result<Response<Body>, ApiError> {
-    let integration = load_integration(state, req, source).await?;
-    let body = body_bytes(req, MAX_BODY_BYTES)?;
+) -> Result<InboundOutcome, InboundError> {
+    let integration = load_integration(state, &request.integration_id, source).await?;
+    let body = request.body.as_slice();
+    let request_id = request.request_id.as_str();
     let now = state.clock.now();
-    let inbound = InboundRequest {
-        headers: req.headers(),
+    let inbound = SignedRequest {
+        headers: &request.headers,
         body,
         now,
         integration: &integration,
     };
     let secret = match &integration.secret {
         Some(sealed) => {
-            let cipher = state.cipher().await?;
+            let cipher = state
+                .cipher()
+                .await
+                .map_err(|e| InboundError::Unavailable(format!("secrets manager: {e}")))?;
             Some(
                 cipher
                     .open(sealed, &integration.secret_context())
-                    .map_err(ApiError::internal)?,
+                    .map_err(|e| InboundError::Internal(e.to_string()))?,
             )
         }
         None => None,
     };
-    source
-        .verify(&inbound, secret.as_deref())
-        .map_err(ApiError::Unauthorized)?;
+    source.verify(&inbound, secret.as_deref())?;
     let interpretation = source.interpret(&inbound)?;
-    if let Interpretation::Reply { status, body } = &interpretation {
-        if status.is_success() && *status != StatusCode::ACCEPTED {
-            // Pings and URL checks: answered, nothing to keep.
-            return Ok(json_response(*status, body));
-        }
+    if let Interpretation::Reply {
+        status: ReplyStatus::Ok,
+        body,
+    } = &interpretation
+    {
+        // Pings and URL checks: answered, nothing to keep.
+        return Ok(InboundOutcome::Replied {
+            status: ReplyStatus::Ok,
+            body: body.clone(),
+        });
     }
 
     let provider_id = source.delivery_id(&inbound);
@@ -80,9 +139,8 @@ pub async fn receive(
             .await?
             == DedupOutcome::Duplicate
         {
-            return Ok(json_response(
-                StatusCode::OK,
-                &json!({"status": "duplicate", "provider_delivery_id": id}),
+            return Ok(InboundOutcome::Duplicate(
+                json!({"status": "duplicate", "provider_delivery_id": id}),
             ));
         }
     }
@@ -90,7 +148,7 @@ pub async fn receive(
         let delivery = archive(
             state,
             &integration,
-            req.headers(),
+            &request.headers,
             body,
             provider_id.clone(),
             request_id,
@@ -113,11 +171,11 @@ pub async fn receive(
 async fn archive(
     state: &AppState,
     integration: &Integration,
-    headers: &HeaderMap,
+    headers: &Headers,
     body: &[u8],
     provider_id: Option<String>,
     request_id: &str,
-) -> Result<InboundDelivery, ApiError> {
+) -> Result<InboundDelivery, InboundError> {
     let id = DeliveryId::generate();
     let now = state.clock.now();
     let raw = RawRequest {
@@ -128,7 +186,7 @@ async fn archive(
         received_at: now,
         headers: headers
             .iter()
-            .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
+            .map(|(name, value)| (name.to_owned(), value.to_owned()))
             .collect(),
         body,
     };
@@ -136,7 +194,7 @@ async fn archive(
         .archive
         .put(&raw)
         .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+        .map_err(|e| InboundError::Unavailable(e.to_string()))?;
     let delivery = InboundDelivery {
         id,
         tenant_id: integration.tenant_id.clone(),
@@ -157,12 +215,12 @@ async fn apply(
     integration: &Integration,
     interpretation: Interpretation,
     delivery: &InboundDelivery,
-) -> Result<Response<Body>, ApiError> {
-    let unavailable = |e: crate::store::StoreError| ApiError::Unavailable(e.to_string());
+) -> Result<InboundOutcome, InboundError> {
+    let unavailable = |e: StoreError| InboundError::Unavailable(e.to_string());
     match interpretation {
         Interpretation::Reply { status, mut body } => {
             body["delivery_id"] = json!(delivery.id);
-            Ok(json_response(status, &body))
+            Ok(InboundOutcome::Replied { status, body })
         }
         Interpretation::Signals(signals) => {
             let mut results = Vec::with_capacity(signals.len());
@@ -189,22 +247,24 @@ async fn apply(
                 body["incident_id"] = first["incident_id"].clone();
                 body["change"] = first["change"].clone();
             }
-            Ok(json_response(StatusCode::ACCEPTED, &body))
+            Ok(InboundOutcome::Accepted(body))
         }
         Interpretation::Change(draft) => {
             let (change, attached) = record_merged_change(state, integration, draft)
                 .await
                 .map_err(unavailable)?;
-            Ok(json_response(
-                StatusCode::ACCEPTED,
-                &json!({"status": "accepted", "delivery_id": delivery.id, "change_id": change.id, "attached_to_incidents": attached}),
+            Ok(InboundOutcome::Accepted(
+                json!({"status": "accepted", "delivery_id": delivery.id, "change_id": change.id, "attached_to_incidents": attached}),
             ))
         }
         Interpretation::Command(command) => {
             let reply = run_slash_command(state, integration, &command)
                 .await
                 .map_err(unavailable)?;
-            Ok(json_response(StatusCode::OK, &reply))
+            Ok(InboundOutcome::Replied {
+                status: ReplyStatus::Ok,
+                body: reply,
+            })
         }
     }
 }
@@ -215,19 +275,19 @@ pub async fn replay(
     state: &AppState,
     tenant: &TenantId,
     id: &DeliveryId,
-) -> Result<Response<Body>, ApiError> {
+) -> Result<InboundOutcome, InboundError> {
     let delivery = state
         .store
         .get_inbound_delivery(tenant, id)
         .await?
-        .ok_or_else(|| ApiError::not_found("delivery", id.as_str()))?;
+        .ok_or_else(|| InboundError::NotFound(format!("no delivery with id `{id}`")))?;
     let integration = state
         .store
         .get_integration(&delivery.integration_id)
         .await?
         .filter(|i| &i.tenant_id == tenant)
         .ok_or_else(|| {
-            ApiError::NotFound(format!(
+            InboundError::NotFound(format!(
                 "the integration of delivery `{id}` no longer exists"
             ))
         })?;
@@ -235,26 +295,14 @@ pub async fn replay(
         .archive
         .get(&delivery.archive_key)
         .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    let mut header_map = HeaderMap::new();
-    for (name, value) in &headers {
-        if let (Ok(name), Ok(value)) = (
-            http::HeaderName::try_from(name.as_str()),
-            http::HeaderValue::try_from(value.as_str()),
-        ) {
-            header_map.insert(name, value);
-        }
-    }
-    let inbound = InboundRequest {
-        headers: &header_map,
+        .map_err(|e| InboundError::Unavailable(e.to_string()))?;
+    let headers: Headers = headers.into_iter().collect();
+    let inbound = SignedRequest {
+        headers: &headers,
         body: &body,
         now: delivery.received_at,
         integration: &integration,
     };
     let interpretation = source_for(delivery.source).interpret(&inbound)?;
-    let mut response = apply(state, &integration, interpretation, &delivery).await?;
-    response
-        .headers_mut()
-        .insert("x-faultline-replay", http::HeaderValue::from_static("true"));
-    Ok(response)
+    apply(state, &integration, interpretation, &delivery).await
 }

@@ -1,4 +1,5 @@
-//! `sha256=<hex>` signatures (GitHub's `X-Hub-Signature-256`, our `X-Signature-256`).
+//! HMAC-SHA256, the one helper every signature, token and key derivation uses, and `sha256=<hex>`
+//! signatures (GitHub's `X-Hub-Signature-256`, Sentry's, our `X-Signature-256`).
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -11,18 +12,20 @@ pub fn hmac_sha256(secret: &[u8], body: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
+/// Whether `given` is the HMAC-SHA256 of `body` under `secret`, compared in constant time.
+pub fn verify_hmac_sha256(secret: &[u8], body: &[u8], given: &[u8]) -> bool {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+    mac.update(body);
+    mac.verify_slice(given).is_ok()
+}
+
 /// Checks a header of the form `sha256=<hex HMAC-SHA256(secret, body)>` in constant time.
 pub fn verify_sha256_hex_signature(secret: &[u8], body: &[u8], header: &str) -> bool {
     let Some(hex_sig) = header.trim().strip_prefix("sha256=") else {
         return false;
     };
-    let Ok(given) = hex::decode(hex_sig) else {
-        return false;
-    };
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
-        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
-    mac.update(body);
-    mac.verify_slice(&given).is_ok()
+    hex::decode(hex_sig).is_ok_and(|given| verify_hmac_sha256(secret, body, &given))
 }
 
 #[cfg(test)]

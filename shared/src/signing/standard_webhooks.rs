@@ -2,6 +2,7 @@
 //! `webhook-signature: v1,<base64 HMAC-SHA256("{id}.{timestamp}.{body}")>`, space-separated when
 //! several secrets sign (rotation).
 
+use super::error::{is_fresh, SignatureError};
 use super::hmac_sha256::hmac_sha256;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
@@ -22,19 +23,8 @@ impl fmt::Debug for WebhookSecret {
     }
 }
 
-/// Why a Standard Webhooks signature was refused.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-pub enum SignatureError {
-    /// `webhook-timestamp` is not a number.
-    #[error("webhook-timestamp is not a unix timestamp")]
-    BadTimestamp,
-    /// The timestamp is outside the tolerance (replay or clock skew).
-    #[error("webhook-timestamp is outside the {0} s tolerance")]
-    Stale(i64),
-    /// No `v1` signature matched.
-    #[error("no signature matched")]
-    NoMatch,
-}
+const TIMESTAMP_HEADER: &str = "webhook-timestamp";
+const SIGNATURE_HEADER: &str = "webhook-signature";
 
 impl WebhookSecret {
     /// Random bytes in a generated secret.
@@ -89,9 +79,12 @@ impl WebhookSecret {
         let ts: i64 = timestamp
             .trim()
             .parse()
-            .map_err(|_| SignatureError::BadTimestamp)?;
-        if (now - ts).abs() > Self::TOLERANCE_SECS {
-            return Err(SignatureError::Stale(Self::TOLERANCE_SECS));
+            .map_err(|_| SignatureError::BadTimestamp(TIMESTAMP_HEADER))?;
+        if !is_fresh(ts, now, Self::TOLERANCE_SECS) {
+            return Err(SignatureError::Stale {
+                header: TIMESTAMP_HEADER,
+                window_secs: Self::TOLERANCE_SECS,
+            });
         }
         let expected = hmac_sha256(&self.key, &signed_content(msg_id, ts, body));
         let matched = signature_header
@@ -102,7 +95,7 @@ impl WebhookSecret {
         if matched {
             Ok(())
         } else {
-            Err(SignatureError::NoMatch)
+            Err(SignatureError::Mismatch(SIGNATURE_HEADER))
         }
     }
 }
@@ -154,19 +147,19 @@ mod tests {
         let ts = "1614265330";
         assert_eq!(
             secret.verify("msg_other", ts, SIGNATURE, BODY, TIMESTAMP),
-            Err(SignatureError::NoMatch)
+            Err(SignatureError::Mismatch(SIGNATURE_HEADER))
         );
         assert_eq!(
             secret.verify(MSG_ID, ts, SIGNATURE, br#"{"test": 2432232315}"#, TIMESTAMP),
-            Err(SignatureError::NoMatch)
+            Err(SignatureError::Mismatch(SIGNATURE_HEADER))
         );
         assert_eq!(
             secret.verify(MSG_ID, ts, "v1,AAAA", BODY, TIMESTAMP),
-            Err(SignatureError::NoMatch)
+            Err(SignatureError::Mismatch(SIGNATURE_HEADER))
         );
         assert_eq!(
             WebhookSecret::generate().verify(MSG_ID, ts, SIGNATURE, BODY, TIMESTAMP),
-            Err(SignatureError::NoMatch)
+            Err(SignatureError::Mismatch(SIGNATURE_HEADER))
         );
     }
 
@@ -177,15 +170,21 @@ mod tests {
         let earlier = TIMESTAMP - WebhookSecret::TOLERANCE_SECS - 1;
         assert_eq!(
             secret.verify(MSG_ID, "1614265330", SIGNATURE, BODY, later),
-            Err(SignatureError::Stale(300))
+            Err(SignatureError::Stale {
+                header: TIMESTAMP_HEADER,
+                window_secs: 300
+            })
         );
         assert_eq!(
             secret.verify(MSG_ID, "1614265330", SIGNATURE, BODY, earlier),
-            Err(SignatureError::Stale(300))
+            Err(SignatureError::Stale {
+                header: TIMESTAMP_HEADER,
+                window_secs: 300
+            })
         );
         assert_eq!(
             secret.verify(MSG_ID, "soon", SIGNATURE, BODY, TIMESTAMP),
-            Err(SignatureError::BadTimestamp)
+            Err(SignatureError::BadTimestamp(TIMESTAMP_HEADER))
         );
     }
 

@@ -2,11 +2,10 @@
 //! `{"title", "description", "severity", "status", "fingerprint", "service", "environment", "url",
 //! "occurred_at", ...}`; every other field is kept as an attribute.
 
+use super::{Headers, SourceError};
 use crate::domain::{Fingerprint, Severity, Signal, SignalStatus, Source};
-use crate::http::ApiError;
-use crate::signing::{verify_sha256_hex_signature, WebhookSecret};
+use crate::signing::{verify_sha256_hex_signature, SignatureError, WebhookSecret};
 use chrono::{DateTime, Utc};
-use http::HeaderMap;
 use serde_json::{Map, Value};
 
 /// The generic JSON source.
@@ -20,19 +19,18 @@ impl super::WebhookSource for GenericSource {
 
     fn verify(
         &self,
-        request: &super::InboundRequest<'_>,
+        request: &super::SignedRequest<'_>,
         secret: Option<&str>,
-    ) -> Result<(), String> {
+    ) -> Result<(), SignatureError> {
         match secret {
             None => Ok(()),
             Some(secret) => {
                 verify_generic_signature(secret, request.headers, request.body, request.now)
-                    .map_err(|e| e.to_string())
             }
         }
     }
 
-    fn delivery_id(&self, request: &super::InboundRequest<'_>) -> Option<String> {
+    fn delivery_id(&self, request: &super::SignedRequest<'_>) -> Option<String> {
         request
             .header("webhook-id")
             .or_else(|| request.header("idempotency-key"))
@@ -42,12 +40,12 @@ impl super::WebhookSource for GenericSource {
 
     fn interpret(
         &self,
-        request: &super::InboundRequest<'_>,
-    ) -> Result<super::Interpretation, ApiError> {
+        request: &super::SignedRequest<'_>,
+    ) -> Result<super::Interpretation, SourceError> {
         let body = match serde_json::from_slice(request.body) {
             Ok(Value::Object(map)) => map,
-            Ok(_) => return Err(ApiError::validation("", "the body must be a JSON object")),
-            Err(err) => return Err(ApiError::MalformedJson(err.to_string())),
+            Ok(_) => return Err(SourceError::invalid("", "the body must be a JSON object")),
+            Err(err) => return Err(SourceError::Malformed(err.to_string())),
         };
         Ok(super::Interpretation::Signals(vec![parse_generic_alert(
             body,
@@ -59,60 +57,52 @@ impl super::WebhookSource for GenericSource {
 /// Longest accepted title.
 pub const MAX_TITLE_CHARS: usize = 1024;
 
-/// Why a signed request was refused.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-pub enum GenericSignatureError {
-    /// Neither scheme's headers are present.
-    #[error("this integration requires a signature: send Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature) or X-Signature-256")]
-    Missing,
-    /// Standard Webhooks headers are incomplete.
-    #[error("webhook-signature needs webhook-id and webhook-timestamp too")]
-    Incomplete,
-    /// The signature does not match or is stale.
-    #[error("signature verification failed: {0}")]
-    Invalid(String),
-}
-
-fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers.get(name).and_then(|v| v.to_str().ok())
-}
+/// What a signed generic request lacks when it carries neither scheme.
+pub const MISSING_SIGNATURE: &str = "a signature: send Standard Webhooks headers (webhook-id, webhook-timestamp, webhook-signature) or X-Signature-256";
+/// What a Standard Webhooks request lacks when only `webhook-signature` is sent.
+pub const INCOMPLETE_SIGNATURE: &str =
+    "webhook-id or webhook-timestamp (webhook-signature needs both)";
 
 /// Verifies a generic request against the integration's secret, over the exact body bytes:
 /// Standard Webhooks headers when present, else `X-Signature-256: sha256=<hex HMAC>` keyed with the
 /// secret's UTF-8 bytes.
 pub fn verify_generic_signature(
     secret: &str,
-    headers: &HeaderMap,
+    headers: &Headers,
     body: &[u8],
     now: DateTime<Utc>,
-) -> Result<(), GenericSignatureError> {
-    if let Some(signature) = header(headers, "webhook-signature") {
-        let (Some(id), Some(timestamp)) = (
-            header(headers, "webhook-id"),
-            header(headers, "webhook-timestamp"),
-        ) else {
-            return Err(GenericSignatureError::Incomplete);
+) -> Result<(), SignatureError> {
+    if let Some(signature) = headers.get("webhook-signature") {
+        let (Some(id), Some(timestamp)) =
+            (headers.get("webhook-id"), headers.get("webhook-timestamp"))
+        else {
+            return Err(SignatureError::Missing(INCOMPLETE_SIGNATURE));
         };
-        return WebhookSecret::parse(secret)
-            .verify(id, timestamp, signature, body, now.timestamp())
-            .map_err(|e| GenericSignatureError::Invalid(e.to_string()));
+        return WebhookSecret::parse(secret).verify(
+            id,
+            timestamp,
+            signature,
+            body,
+            now.timestamp(),
+        );
     }
-    match header(headers, "x-signature-256") {
+    match headers.get("x-signature-256") {
         Some(signature) if verify_sha256_hex_signature(secret.as_bytes(), body, signature) => {
             Ok(())
         }
-        Some(_) => Err(GenericSignatureError::Invalid(
-            "X-Signature-256 does not match the body".into(),
-        )),
-        None => Err(GenericSignatureError::Missing),
+        Some(_) => Err(SignatureError::Mismatch("X-Signature-256")),
+        None => Err(SignatureError::Missing(MISSING_SIGNATURE)),
     }
 }
 
-fn optional_string(body: &mut Map<String, Value>, field: &str) -> Result<Option<String>, ApiError> {
+fn optional_string(
+    body: &mut Map<String, Value>,
+    field: &str,
+) -> Result<Option<String>, SourceError> {
     match body.remove(field) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(text)) => Ok(Some(text).filter(|t| !t.trim().is_empty())),
-        Some(_) => Err(ApiError::validation(
+        Some(_) => Err(SourceError::invalid(
             field,
             format!("`{field}` must be a string"),
         )),
@@ -123,11 +113,11 @@ fn optional_string(body: &mut Map<String, Value>, field: &str) -> Result<Option<
 pub fn parse_generic_alert(
     mut body: Map<String, Value>,
     now: DateTime<Utc>,
-) -> Result<Signal, ApiError> {
+) -> Result<Signal, SourceError> {
     let title = optional_string(&mut body, "title")?
-        .ok_or_else(|| ApiError::validation("title", "`title` is required"))?;
+        .ok_or_else(|| SourceError::invalid("title", "`title` is required"))?;
     if title.chars().count() > MAX_TITLE_CHARS {
-        return Err(ApiError::validation(
+        return Err(SourceError::invalid(
             "title",
             format!("`title` must be at most {MAX_TITLE_CHARS} characters"),
         ));
@@ -135,7 +125,7 @@ pub fn parse_generic_alert(
     let severity = match optional_string(&mut body, "severity")? {
         None => Severity::Medium,
         Some(name) => Severity::parse(&name.to_ascii_lowercase()).ok_or_else(|| {
-            ApiError::validation(
+            SourceError::invalid(
                 "severity",
                 format!(
                     "`severity` must be one of {}, not `{name}`",
@@ -148,7 +138,7 @@ pub fn parse_generic_alert(
         None | Some("firing") => SignalStatus::Firing,
         Some("resolved") => SignalStatus::Resolved,
         Some(other) => {
-            return Err(ApiError::validation(
+            return Err(SourceError::invalid(
                 "status",
                 format!("`status` must be `firing` or `resolved`, not `{other}`"),
             ))
@@ -160,7 +150,7 @@ pub fn parse_generic_alert(
         Some(text) => DateTime::parse_from_rfc3339(&text)
             .map(|t| t.with_timezone(&Utc))
             .map_err(|_| {
-                ApiError::validation("occurred_at", "`occurred_at` must be an RFC 3339 timestamp")
+                SourceError::invalid("occurred_at", "`occurred_at` must be an RFC 3339 timestamp")
             })?,
     };
     let description = optional_string(&mut body, "description")?;
@@ -169,7 +159,7 @@ pub fn parse_generic_alert(
     let url = optional_string(&mut body, "url")?;
     if let Some(link) = &url {
         url::Url::parse(link)
-            .map_err(|_| ApiError::validation("url", "`url` must be an absolute URL"))?;
+            .map_err(|_| SourceError::invalid("url", "`url` must be an absolute URL"))?;
     }
     let fingerprint = match optional_string(&mut body, "fingerprint")? {
         Some(key) => Fingerprint::from_key(Source::Generic.as_str(), &key),
@@ -199,16 +189,16 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn parse(value: Value) -> Result<Signal, ApiError> {
+    fn parse(value: Value) -> Result<Signal, SourceError> {
         let Value::Object(map) = value else {
             panic!("object")
         };
         parse_generic_alert(map, Utc::now())
     }
 
-    fn field_of(err: ApiError) -> String {
+    fn field_of(err: SourceError) -> String {
         match err {
-            ApiError::Validation { field, .. } => field,
+            SourceError::Invalid { field, .. } => field,
             other => panic!("expected a validation error, got {other:?}"),
         }
     }
@@ -280,16 +270,13 @@ mod tests {
     fn both_signature_schemes_verify_and_tampering_fails() {
         let now = Utc::now();
         let body = br#"{"title":"x"}"#;
-        let mut headers = HeaderMap::new();
+        let mut headers = Headers::new();
         assert_eq!(
             verify_generic_signature("s3cret", &headers, body, now),
-            Err(GenericSignatureError::Missing)
+            Err(SignatureError::Missing(MISSING_SIGNATURE))
         );
-        let hmac = hex::encode(crate::signing::hmac_sha256::hmac_sha256(b"s3cret", body));
-        headers.insert(
-            "x-signature-256",
-            format!("sha256={hmac}").parse().expect("header"),
-        );
+        let hmac = hex::encode(crate::signing::hmac_sha256(b"s3cret", body));
+        headers.insert("x-signature-256", &format!("sha256={hmac}"));
         assert_eq!(
             verify_generic_signature("s3cret", &headers, body, now),
             Ok(())
@@ -297,23 +284,22 @@ mod tests {
         assert!(verify_generic_signature("s3cret", &headers, br#"{"title":"y"}"#, now).is_err());
 
         let secret = WebhookSecret::generate();
-        let mut sw = HeaderMap::new();
         let ts = now.timestamp();
-        sw.insert("webhook-id", "msg_1".parse().expect("header"));
-        sw.insert("webhook-timestamp", ts.to_string().parse().expect("header"));
-        sw.insert(
-            "webhook-signature",
-            secret.sign("msg_1", ts, body).parse().expect("header"),
+        let mut sw = Headers::new();
+        sw.insert("webhook-timestamp", &ts.to_string());
+        sw.insert("webhook-signature", &secret.sign("msg_1", ts, body));
+        assert_eq!(
+            verify_generic_signature(secret.expose(), &sw, body, now),
+            Err(SignatureError::Missing(INCOMPLETE_SIGNATURE))
         );
+        sw.insert("webhook-id", "msg_1");
         assert_eq!(
             verify_generic_signature(secret.expose(), &sw, body, now),
             Ok(())
         );
-        assert!(verify_generic_signature(secret.expose(), &sw, b"{}", now).is_err());
-        sw.remove("webhook-id");
         assert_eq!(
-            verify_generic_signature(secret.expose(), &sw, body, now),
-            Err(GenericSignatureError::Incomplete)
+            verify_generic_signature(secret.expose(), &sw, b"{}", now),
+            Err(SignatureError::Mismatch("webhook-signature"))
         );
     }
 }

@@ -3,17 +3,17 @@
 //! change (a deploy) for the change log; pings are answered; everything else is accepted and
 //! ignored, saying so.
 
-use super::{text, time, ChangeDraft, InboundRequest, Interpretation, WebhookSource};
+use super::SourceError;
+use super::{text, time, ChangeDraft, Interpretation, SignedRequest, WebhookSource};
 use crate::domain::Source;
-use crate::http::ApiError;
-use crate::signing::verify_sha256_hex_signature;
+use crate::signing::{verify_sha256_hex_signature, SignatureError};
 use serde_json::{json, Value};
 
 /// The GitHub source.
 #[derive(Debug, Clone, Copy)]
 pub struct GithubSource;
 
-fn pull_request_change(body: &Value) -> Result<Interpretation, ApiError> {
+fn pull_request_change(body: &Value) -> Result<Interpretation, SourceError> {
     let pr = &body["pull_request"];
     if body["action"] != "closed" {
         return Ok(Interpretation::ignored(format!(
@@ -24,7 +24,7 @@ fn pull_request_change(body: &Value) -> Result<Interpretation, ApiError> {
     if pr["merged"] != true {
         return Ok(Interpretation::ignored("pull request closed without merge"));
     }
-    let field = |name: &str| ApiError::validation(name, format!("`{name}` is missing"));
+    let field = |name: &str| SourceError::invalid(name, format!("`{name}` is missing"));
     Ok(Interpretation::Change(ChangeDraft {
         repo: text(body, "/repository/full_name").ok_or_else(|| field("repository.full_name"))?,
         number: pr["number"]
@@ -44,29 +44,35 @@ impl WebhookSource for GithubSource {
         Source::Github
     }
 
-    fn verify(&self, request: &InboundRequest<'_>, secret: Option<&str>) -> Result<(), String> {
+    fn verify(
+        &self,
+        request: &SignedRequest<'_>,
+        secret: Option<&str>,
+    ) -> Result<(), SignatureError> {
         let Some(secret) = secret else { return Ok(()) };
         let header = request
             .header("x-hub-signature-256")
-            .ok_or("missing X-Hub-Signature-256 (configure the webhook's secret in GitHub)")?;
+            .ok_or(SignatureError::Missing(
+                "X-Hub-Signature-256 (configure the webhook's secret in GitHub)",
+            ))?;
         if verify_sha256_hex_signature(secret.as_bytes(), request.body, header) {
             Ok(())
         } else {
-            Err("X-Hub-Signature-256 does not match the body".into())
+            Err(SignatureError::Mismatch("X-Hub-Signature-256"))
         }
     }
 
-    fn delivery_id(&self, request: &InboundRequest<'_>) -> Option<String> {
+    fn delivery_id(&self, request: &SignedRequest<'_>) -> Option<String> {
         request.header("x-github-delivery").map(str::to_owned)
     }
 
-    fn interpret(&self, request: &InboundRequest<'_>) -> Result<Interpretation, ApiError> {
+    fn interpret(&self, request: &SignedRequest<'_>) -> Result<Interpretation, SourceError> {
         let event = request
             .header("x-github-event")
             .unwrap_or_default()
             .to_owned();
         if event.is_empty() {
-            return Err(ApiError::BadRequest {
+            return Err(SourceError::NotThisProvider {
                 field: Some("X-GitHub-Event".into()),
                 detail: "not a GitHub webhook: no X-GitHub-Event header".into(),
             });
@@ -74,7 +80,7 @@ impl WebhookSource for GithubSource {
         let body = Value::Object(super::json_object(request.body)?);
         match event.as_str() {
             "ping" => Ok(Interpretation::Reply {
-                status: http::StatusCode::OK,
+                status: super::ReplyStatus::Ok,
                 body: json!({"status": "pong", "zen": body["zen"], "hook_id": body["hook_id"]}),
             }),
             "pull_request" => pull_request_change(&body),

@@ -2,23 +2,27 @@
 //! interprets its payloads — into signals, a merged change, a command, or a direct reply — so the
 //! pipeline in `services::inbound` is the same for all of them.
 
+mod error;
 pub mod generic;
 pub mod github;
+mod headers;
 pub mod pagerduty;
 pub mod sentry;
 pub mod slack;
 
+pub use error::SourceError;
+pub use headers::Headers;
+
 use crate::domain::{Integration, Signal, Source};
-use crate::http::ApiError;
+use crate::signing::SignatureError;
 use chrono::{DateTime, Utc};
-use http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
-/// A verified-or-not request as the source sees it.
+/// A request as a source sees it, before and after verification.
 #[derive(Debug, Clone, Copy)]
-pub struct InboundRequest<'a> {
+pub struct SignedRequest<'a> {
     /// The request headers.
-    pub headers: &'a HeaderMap,
+    pub headers: &'a Headers,
     /// The exact body bytes.
     pub body: &'a [u8],
     /// Now (injectable for freshness windows).
@@ -27,13 +31,10 @@ pub struct InboundRequest<'a> {
     pub integration: &'a Integration,
 }
 
-impl InboundRequest<'_> {
-    /// A header as text.
+impl SignedRequest<'_> {
+    /// A header as text, trimmed.
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::trim)
+        self.headers.get(name)
     }
 }
 
@@ -56,13 +57,22 @@ pub struct ChangeDraft {
     pub merged_at: DateTime<Utc>,
 }
 
+/// How a direct reply is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyStatus {
+    /// Answered (a ping, a URL check, a command): 200.
+    Ok,
+    /// Taken and deliberately not used: 202.
+    Accepted,
+}
+
 /// What a source makes of a request.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Interpretation {
     /// Answer at once and change nothing (a ping, a URL check, an event we do not use).
     Reply {
-        /// Status to answer.
-        status: StatusCode,
+        /// How to answer.
+        status: ReplyStatus,
         /// JSON body.
         body: Value,
     },
@@ -78,7 +88,7 @@ impl Interpretation {
     /// A 202 saying why nothing was done.
     pub fn ignored(reason: impl Into<String>) -> Self {
         Self::Reply {
-            status: StatusCode::ACCEPTED,
+            status: ReplyStatus::Accepted,
             body: serde_json::json!({"status": "ignored", "reason": reason.into()}),
         }
     }
@@ -91,13 +101,17 @@ pub trait WebhookSource: Send + Sync {
 
     /// Verifies the request over its exact bytes; `secret` is the integration's, opened.
     /// The error text is shown to the caller (it names no secret).
-    fn verify(&self, request: &InboundRequest<'_>, secret: Option<&str>) -> Result<(), String>;
+    fn verify(
+        &self,
+        request: &SignedRequest<'_>,
+        secret: Option<&str>,
+    ) -> Result<(), SignatureError>;
 
     /// The provider's id for this delivery (for deduplication), if it sends one.
-    fn delivery_id(&self, request: &InboundRequest<'_>) -> Option<String>;
+    fn delivery_id(&self, request: &SignedRequest<'_>) -> Option<String>;
 
     /// What the request means. Only called on verified requests.
-    fn interpret(&self, request: &InboundRequest<'_>) -> Result<Interpretation, ApiError>;
+    fn interpret(&self, request: &SignedRequest<'_>) -> Result<Interpretation, SourceError>;
 }
 
 /// The source for a provider.
@@ -111,15 +125,15 @@ pub fn source_for(source: Source) -> &'static dyn WebhookSource {
     }
 }
 
-/// Parses a body as a JSON object: 400 when it is not JSON at all.
-pub fn json_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, ApiError> {
+/// Parses a body as a JSON object.
+pub fn json_object(body: &[u8]) -> Result<serde_json::Map<String, Value>, SourceError> {
     match serde_json::from_slice(body) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::BadRequest {
+        Ok(_) => Err(SourceError::NotThisProvider {
             field: None,
             detail: "the body must be a JSON object".into(),
         }),
-        Err(err) => Err(ApiError::MalformedJson(err.to_string())),
+        Err(err) => Err(SourceError::Malformed(err.to_string())),
     }
 }
 

@@ -2,12 +2,11 @@
 //! any may match) over the raw body; `X-Webhook-Id` identifies the delivery. Routed on
 //! `event.event_type`; incidents are keyed by the PagerDuty incident id.
 
-use super::{text, time, InboundRequest, Interpretation, WebhookSource};
+use super::SourceError;
+use super::{text, time, Interpretation, SignedRequest, WebhookSource};
 use crate::domain::{Fingerprint, Severity, Signal, SignalStatus, Source};
-use crate::http::ApiError;
-use hmac::{Hmac, Mac};
+use crate::signing::{verify_hmac_sha256, SignatureError};
 use serde_json::{json, Value};
-use sha2::Sha256;
 
 /// The PagerDuty source.
 #[derive(Debug, Clone, Copy)]
@@ -19,12 +18,7 @@ pub fn verify_pagerduty_signature(secret: &[u8], body: &[u8], header: &str) -> b
         .split(',')
         .filter_map(|entry| entry.trim().strip_prefix("v1="))
         .filter_map(|hex_sig| hex::decode(hex_sig).ok())
-        .any(|given| {
-            let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret)
-                .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
-            mac.update(body);
-            mac.verify_slice(&given).is_ok()
-        })
+        .any(|given| verify_hmac_sha256(secret, body, &given))
 }
 
 fn severity(urgency: Option<&str>) -> Severity {
@@ -44,12 +38,12 @@ fn status(data_status: Option<&str>) -> SignalStatus {
 }
 
 /// The signal for an incident payload (`data.type == "incident"`).
-fn incident_signal(event: &Value, event_type: &str) -> Result<Signal, ApiError> {
+fn incident_signal(event: &Value, event_type: &str) -> Result<Signal, SourceError> {
     let data = &event["data"];
     let id = text(data, "/id")
-        .ok_or_else(|| ApiError::validation("event.data.id", "incident id missing"))?;
+        .ok_or_else(|| SourceError::invalid("event.data.id", "incident id missing"))?;
     let occurred_at = time(event, "/occurred_at")
-        .ok_or_else(|| ApiError::validation("event.occurred_at", "missing or not RFC 3339"))?;
+        .ok_or_else(|| SourceError::invalid("event.occurred_at", "missing or not RFC 3339"))?;
     let title = text(data, "/title").unwrap_or_else(|| format!("PagerDuty incident {id}"));
     let mut signal = Signal::new(
         Source::Pagerduty,
@@ -96,12 +90,12 @@ fn incident_signal(event: &Value, event_type: &str) -> Result<Signal, ApiError> 
 }
 
 /// The signal for an annotation (`data.type == "incident_note"`): a timeline note.
-fn note_signal(event: &Value) -> Result<Signal, ApiError> {
+fn note_signal(event: &Value) -> Result<Signal, SourceError> {
     let data = &event["data"];
     let id = text(data, "/incident/id")
-        .ok_or_else(|| ApiError::validation("event.data.incident.id", "incident id missing"))?;
+        .ok_or_else(|| SourceError::invalid("event.data.incident.id", "incident id missing"))?;
     let occurred_at = time(event, "/occurred_at")
-        .ok_or_else(|| ApiError::validation("event.occurred_at", "missing or not RFC 3339"))?;
+        .ok_or_else(|| SourceError::invalid("event.occurred_at", "missing or not RFC 3339"))?;
     let title =
         text(data, "/incident/summary").unwrap_or_else(|| format!("PagerDuty incident {id}"));
     let mut signal = Signal::new(
@@ -124,32 +118,38 @@ impl WebhookSource for PagerdutySource {
         Source::Pagerduty
     }
 
-    fn verify(&self, request: &InboundRequest<'_>, secret: Option<&str>) -> Result<(), String> {
+    fn verify(
+        &self,
+        request: &SignedRequest<'_>,
+        secret: Option<&str>,
+    ) -> Result<(), SignatureError> {
         let Some(secret) = secret else { return Ok(()) };
         let header = request
             .header("x-pagerduty-signature")
-            .ok_or("missing X-PagerDuty-Signature")?;
+            .ok_or(SignatureError::Missing("X-PagerDuty-Signature"))?;
         if verify_pagerduty_signature(secret.as_bytes(), request.body, header) {
             Ok(())
         } else {
-            Err("no X-PagerDuty-Signature v1 entry matches the body".into())
+            Err(SignatureError::Mismatch("X-PagerDuty-Signature"))
         }
     }
 
-    fn delivery_id(&self, request: &InboundRequest<'_>) -> Option<String> {
+    fn delivery_id(&self, request: &SignedRequest<'_>) -> Option<String> {
         request.header("x-webhook-id").map(str::to_owned)
     }
 
-    fn interpret(&self, request: &InboundRequest<'_>) -> Result<Interpretation, ApiError> {
+    fn interpret(&self, request: &SignedRequest<'_>) -> Result<Interpretation, SourceError> {
         let body = Value::Object(super::json_object(request.body)?);
-        let event = body.get("event").ok_or_else(|| ApiError::BadRequest {
-            field: Some("event".into()),
-            detail: "not a PagerDuty v3 webhook: no `event`".into(),
-        })?;
+        let event = body
+            .get("event")
+            .ok_or_else(|| SourceError::NotThisProvider {
+                field: Some("event".into()),
+                detail: "not a PagerDuty v3 webhook: no `event`".into(),
+            })?;
         let event_type = event["event_type"].as_str().unwrap_or_default();
         if event_type == "pagey.ping" {
             return Ok(Interpretation::Reply {
-                status: http::StatusCode::OK,
+                status: super::ReplyStatus::Ok,
                 body: json!({"status": "pong"}),
             });
         }

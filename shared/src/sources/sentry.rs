@@ -5,10 +5,10 @@
 //! The legacy WebHooks plugin sends no signature: accepted only when the integration's config says
 //! `"allow_unsigned_legacy": true`.
 
-use super::{text, InboundRequest, Interpretation, WebhookSource};
+use super::SourceError;
+use super::{text, Interpretation, SignedRequest, WebhookSource};
 use crate::domain::{Fingerprint, Severity, Signal, SignalKind, SignalStatus, Source};
-use crate::http::ApiError;
-use crate::signing::verify_sha256_hex_signature;
+use crate::signing::{is_fresh, verify_sha256_hex_signature, SignatureError};
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Value};
 
@@ -66,9 +66,13 @@ fn keep(value: Value) -> serde_json::Map<String, Value> {
     value.as_object().cloned().unwrap_or_default()
 }
 
-fn issue_signals(action: &str, issue: &Value, now: DateTime<Utc>) -> Result<Vec<Signal>, ApiError> {
+fn issue_signals(
+    action: &str,
+    issue: &Value,
+    now: DateTime<Utc>,
+) -> Result<Vec<Signal>, SourceError> {
     let id = text(issue, "/id")
-        .ok_or_else(|| ApiError::validation("data.issue.id", "issue id missing"))?;
+        .ok_or_else(|| SourceError::invalid("data.issue.id", "issue id missing"))?;
     let title = text(issue, "/title").unwrap_or_else(|| format!("Sentry issue {id}"));
     let at = super::time(issue, "/lastSeen").unwrap_or(now);
     let mut signal = Signal::new(Source::Sentry, issue_fingerprint(&id), title, at);
@@ -99,7 +103,7 @@ fn issue_signals(action: &str, issue: &Value, now: DateTime<Utc>) -> Result<Vec<
         }
         "assigned" => signal.not_an_occurrence(),
         other => {
-            return Err(ApiError::validation(
+            return Err(SourceError::invalid(
                 "action",
                 format!("unknown issue action `{other}`"),
             ))
@@ -113,9 +117,9 @@ fn event_signal(
     kind: SignalKind,
     rule: Option<String>,
     now: DateTime<Utc>,
-) -> Result<Signal, ApiError> {
+) -> Result<Signal, SourceError> {
     let issue_id = text(event, "/issue_id")
-        .ok_or_else(|| ApiError::validation("data.event.issue_id", "issue id missing"))?;
+        .ok_or_else(|| SourceError::invalid("data.event.issue_id", "issue id missing"))?;
     let title = text(event, "/title")
         .or_else(|| text(event, "/message"))
         .unwrap_or_else(|| format!("Sentry issue {issue_id}"));
@@ -143,10 +147,14 @@ fn event_signal(
     Ok(signal)
 }
 
-fn metric_alert_signal(action: &str, data: &Value, now: DateTime<Utc>) -> Result<Signal, ApiError> {
+fn metric_alert_signal(
+    action: &str,
+    data: &Value,
+    now: DateTime<Utc>,
+) -> Result<Signal, SourceError> {
     let alert = &data["metric_alert"];
     let id = text(alert, "/id")
-        .ok_or_else(|| ApiError::validation("data.metric_alert.id", "metric alert id missing"))?;
+        .ok_or_else(|| SourceError::invalid("data.metric_alert.id", "metric alert id missing"))?;
     let title = text(data, "/description_title")
         .or_else(|| text(alert, "/alert_rule/name"))
         .unwrap_or_else(|| format!("Sentry metric alert {id}"));
@@ -164,7 +172,7 @@ fn metric_alert_signal(action: &str, data: &Value, now: DateTime<Utc>) -> Result
         "warning" => signal.severity = Severity::Medium,
         "resolved" => signal.status = SignalStatus::Resolved,
         other => {
-            return Err(ApiError::validation(
+            return Err(SourceError::invalid(
                 "action",
                 format!("unknown metric_alert action `{other}`"),
             ))
@@ -173,10 +181,10 @@ fn metric_alert_signal(action: &str, data: &Value, now: DateTime<Utc>) -> Result
     Ok(signal)
 }
 
-fn legacy_signal(body: &Value, now: DateTime<Utc>) -> Result<Signal, ApiError> {
+fn legacy_signal(body: &Value, now: DateTime<Utc>) -> Result<Signal, SourceError> {
     let event = &body["event"];
     let issue_id =
-        text(body, "/id").ok_or_else(|| ApiError::validation("id", "issue id missing"))?;
+        text(body, "/id").ok_or_else(|| SourceError::invalid("id", "issue id missing"))?;
     let title = text(event, "/title")
         .or_else(|| text(body, "/message"))
         .unwrap_or_else(|| format!("Sentry issue {issue_id}"));
@@ -203,7 +211,11 @@ impl WebhookSource for SentrySource {
         Source::Sentry
     }
 
-    fn verify(&self, request: &InboundRequest<'_>, secret: Option<&str>) -> Result<(), String> {
+    fn verify(
+        &self,
+        request: &SignedRequest<'_>,
+        secret: Option<&str>,
+    ) -> Result<(), SignatureError> {
         let signature = request
             .header("sentry-hook-signature")
             .or_else(|| request.header("sentry-app-signature"));
@@ -216,20 +228,20 @@ impl WebhookSource for SentrySource {
             return if allowed && legacy {
                 Ok(())
             } else if legacy {
-                Err("unsigned legacy WebHooks-plugin payloads need `allow_unsigned_legacy` in the integration config".into())
+                Err(SignatureError::Unsigned("unsigned legacy WebHooks-plugin payloads need `allow_unsigned_legacy` in the integration config"))
             } else {
-                Err("missing Sentry-Hook-Signature".into())
+                Err(SignatureError::Missing("Sentry-Hook-Signature"))
             };
         };
         let Some(secret) = secret else {
-            return Err("this Sentry integration has no client secret to verify with".into());
+            return Err(SignatureError::NoSecret);
         };
         if !verify_sha256_hex_signature(
             secret.as_bytes(),
             request.body,
             &format!("sha256={signature}"),
         ) {
-            return Err("Sentry-Hook-Signature does not match the body".into());
+            return Err(SignatureError::Mismatch("Sentry-Hook-Signature"));
         }
         if let Some(timestamp) = request.header("sentry-hook-timestamp") {
             let ts: i64 = timestamp
@@ -237,21 +249,22 @@ impl WebhookSource for SentrySource {
                 .next()
                 .unwrap_or_default()
                 .parse()
-                .map_err(|_| "Sentry-Hook-Timestamp is not a unix time".to_owned())?;
-            if (request.now.timestamp() - ts).abs() > FRESHNESS_SECS {
-                return Err(format!(
-                    "Sentry-Hook-Timestamp is outside the {FRESHNESS_SECS} s freshness window"
-                ));
+                .map_err(|_| SignatureError::BadTimestamp("Sentry-Hook-Timestamp"))?;
+            if !is_fresh(ts, request.now.timestamp(), FRESHNESS_SECS) {
+                return Err(SignatureError::Stale {
+                    header: "Sentry-Hook-Timestamp",
+                    window_secs: FRESHNESS_SECS,
+                });
             }
         }
         Ok(())
     }
 
-    fn delivery_id(&self, request: &InboundRequest<'_>) -> Option<String> {
+    fn delivery_id(&self, request: &SignedRequest<'_>) -> Option<String> {
         request.header("request-id").map(str::to_owned)
     }
 
-    fn interpret(&self, request: &InboundRequest<'_>) -> Result<Interpretation, ApiError> {
+    fn interpret(&self, request: &SignedRequest<'_>) -> Result<Interpretation, SourceError> {
         let body = Value::Object(super::json_object(request.body)?);
         let now = request.now;
         if is_legacy(&body) {
@@ -272,12 +285,12 @@ impl WebhookSource for SentrySource {
             "metric_alert" => vec![metric_alert_signal(action, data, now)?],
             "installation" => {
                 return Ok(Interpretation::Reply {
-                    status: http::StatusCode::OK,
+                    status: super::ReplyStatus::Ok,
                     body: json!({"status": "ok", "installation": body.pointer("/installation/uuid")}),
                 })
             }
             "" => {
-                return Err(ApiError::BadRequest {
+                return Err(SourceError::NotThisProvider {
                     field: Some("Sentry-Hook-Resource".into()),
                     detail: "not a Sentry webhook: no Sentry-Hook-Resource header".into(),
                 })
@@ -333,10 +346,10 @@ mod tests {
             secret: None,
             created_at: chrono::Utc::now(),
         };
-        let mut headers = http::HeaderMap::new();
-        headers.insert("sentry-hook-resource", resource.parse().expect("header"));
+        let mut headers = crate::sources::Headers::new();
+        headers.insert("sentry-hook-resource", resource);
         let bytes = serde_json::to_vec(body).expect("JSON");
-        let request = super::InboundRequest {
+        let request = super::SignedRequest {
             headers: &headers,
             body: &bytes,
             now: chrono::Utc::now(),
@@ -383,7 +396,7 @@ mod tests {
             &serde_json::json!({"action": "created", "data": {}}),
         ) {
             super::Interpretation::Reply { status, body } => {
-                assert_eq!(status, http::StatusCode::ACCEPTED);
+                assert_eq!(status, crate::sources::ReplyStatus::Accepted);
                 assert_eq!(body["status"], "ignored");
             }
             other => panic!("{other:?}"),

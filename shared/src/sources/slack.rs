@@ -4,10 +4,10 @@
 //! configured patterns become alerts (retries, `X-Slack-Retry-Num`, are deduplicated on the event
 //! id); the `/faultline` slash command is answered in Slack's response format.
 
-use super::{InboundRequest, Interpretation, WebhookSource};
+use super::SourceError;
+use super::{Interpretation, SignedRequest, WebhookSource};
 use crate::domain::{Fingerprint, Severity, Signal, Source};
-use crate::http::ApiError;
-use crate::signing::hmac_sha256::hmac_sha256;
+use crate::signing::{hmac_sha256, is_fresh, SignatureError};
 use chrono::{TimeZone, Utc};
 use serde_json::{json, Value};
 use subtle::ConstantTimeEq;
@@ -43,14 +43,15 @@ pub fn verify_slack_signature(
     body: &[u8],
     signature: &str,
     now: i64,
-) -> Result<(), String> {
+) -> Result<(), SignatureError> {
     let ts: i64 = timestamp
         .parse()
-        .map_err(|_| "X-Slack-Request-Timestamp is not a unix time".to_owned())?;
-    if (now - ts).abs() > WINDOW_SECS {
-        return Err(format!(
-            "X-Slack-Request-Timestamp is outside the {WINDOW_SECS} s window"
-        ));
+        .map_err(|_| SignatureError::BadTimestamp(TIMESTAMP_HEADER))?;
+    if !is_fresh(ts, now, WINDOW_SECS) {
+        return Err(SignatureError::Stale {
+            header: TIMESTAMP_HEADER,
+            window_secs: WINDOW_SECS,
+        });
     }
     let mut base = format!("v0:{timestamp}:").into_bytes();
     base.extend_from_slice(body);
@@ -58,9 +59,11 @@ pub fn verify_slack_signature(
     if bool::from(expected.as_bytes().ct_eq(signature.as_bytes())) {
         Ok(())
     } else {
-        Err("X-Slack-Signature does not match".into())
+        Err(SignatureError::Mismatch("X-Slack-Signature"))
     }
 }
+
+const TIMESTAMP_HEADER: &str = "X-Slack-Request-Timestamp";
 
 fn form_field(body: &[u8], name: &str) -> Option<String> {
     url::form_urlencoded::parse(body)
@@ -68,14 +71,14 @@ fn form_field(body: &[u8], name: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-fn is_form(request: &InboundRequest<'_>) -> bool {
+fn is_form(request: &SignedRequest<'_>) -> bool {
     request
         .header("content-type")
         .map(|ct| ct.starts_with("application/x-www-form-urlencoded"))
         .unwrap_or_else(|| !request.body.starts_with(b"{"))
 }
 
-fn configured(request: &InboundRequest<'_>, key: &str) -> Vec<String> {
+fn configured(request: &SignedRequest<'_>, key: &str) -> Vec<String> {
     request
         .integration
         .config
@@ -92,9 +95,9 @@ fn configured(request: &InboundRequest<'_>, key: &str) -> Vec<String> {
 }
 
 fn message_signal(
-    request: &InboundRequest<'_>,
+    request: &SignedRequest<'_>,
     envelope: &Value,
-) -> Result<Interpretation, ApiError> {
+) -> Result<Interpretation, SourceError> {
     let event = &envelope["event"];
     let kind = event["type"].as_str().unwrap_or_default();
     if !matches!(kind, "message" | "app_mention")
@@ -161,16 +164,20 @@ impl WebhookSource for SlackSource {
         Source::Slack
     }
 
-    fn verify(&self, request: &InboundRequest<'_>, secret: Option<&str>) -> Result<(), String> {
+    fn verify(
+        &self,
+        request: &SignedRequest<'_>,
+        secret: Option<&str>,
+    ) -> Result<(), SignatureError> {
         let Some(secret) = secret else {
-            return Err("this Slack integration has no signing secret to verify with".into());
+            return Err(SignatureError::NoSecret);
         };
         let timestamp = request
             .header("x-slack-request-timestamp")
-            .ok_or("missing X-Slack-Request-Timestamp")?;
+            .ok_or(SignatureError::Missing(TIMESTAMP_HEADER))?;
         let signature = request
             .header("x-slack-signature")
-            .ok_or("missing X-Slack-Signature")?;
+            .ok_or(SignatureError::Missing("X-Slack-Signature"))?;
         verify_slack_signature(
             secret,
             timestamp,
@@ -180,7 +187,7 @@ impl WebhookSource for SlackSource {
         )
     }
 
-    fn delivery_id(&self, request: &InboundRequest<'_>) -> Option<String> {
+    fn delivery_id(&self, request: &SignedRequest<'_>) -> Option<String> {
         if is_form(request) {
             // Slash commands are not retried by Slack; each trigger is its own request.
             return form_field(request.body, "trigger_id");
@@ -190,11 +197,11 @@ impl WebhookSource for SlackSource {
             .map(str::to_owned)
     }
 
-    fn interpret(&self, request: &InboundRequest<'_>) -> Result<Interpretation, ApiError> {
+    fn interpret(&self, request: &SignedRequest<'_>) -> Result<Interpretation, SourceError> {
         if is_form(request) {
             let command = form_field(request.body, "command").unwrap_or_default();
             if command.is_empty() {
-                return Err(ApiError::BadRequest {
+                return Err(SourceError::NotThisProvider {
                     field: Some("command".into()),
                     detail: "not a slash command: no `command` field".into(),
                 });
@@ -211,7 +218,7 @@ impl WebhookSource for SlackSource {
         let envelope = Value::Object(super::json_object(request.body)?);
         match envelope["type"].as_str().unwrap_or_default() {
             "url_verification" => Ok(Interpretation::Reply {
-                status: http::StatusCode::OK,
+                status: super::ReplyStatus::Ok,
                 body: json!({"challenge": envelope["challenge"]}),
             }),
             "event_callback" => message_signal(request, &envelope),

@@ -6,8 +6,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64URL;
 use base64::Engine;
 use std::collections::{BTreeMap, HashMap};
 
-/// A page of results and where the next one starts.
-#[derive(Clone, Debug, PartialEq)]
+/// A page of results and where the next one starts: `{"items": [...], "next_cursor": ...}`.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Page<T> {
     /// This page's items.
     pub items: Vec<T>,

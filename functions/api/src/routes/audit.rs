@@ -1,13 +1,20 @@
+use axum::extract::State;
+use chrono::{DateTime, Utc};
 use faultline::auth::{Principal, Scope};
-use faultline::domain::audit::verify_chain;
-use faultline::http::{
-    json_response, page_request, page_response, query_param, require_scope, time_param, ApiError,
-};
-use faultline::store::{AuditChain, AuditFilters};
+use faultline::domain::audit::{verify_chain, AuditEntry, ChainReport};
+use faultline::http::{require_scope, ApiError, Json, Page, Query};
+use faultline::store::{AuditChain, AuditFilters, Page as Listed};
 use faultline::AppState;
-use http::StatusCode;
-use lambda_http::{Body, Request, Response};
-use serde_json::json;
+use serde::Deserialize;
+
+/// The filters of `GET /v1/audit`.
+#[derive(Debug, Deserialize)]
+pub struct AuditQuery {
+    action: Option<String>,
+    actor: Option<String>,
+    resource_id: Option<String>,
+    since: Option<DateTime<Utc>>,
+}
 
 /// The caller's chain: its tenant's (with `audit:read`), or the platform's for the platform admin.
 fn chain(principal: &Principal) -> Result<AuditChain, ApiError> {
@@ -39,23 +46,20 @@ fn chain(principal: &Principal) -> Result<AuditChain, ApiError> {
     responses((status = 200, description = "A page of audit entries", body = faultline::http::openapi::ItemList)),
 )]
 pub async fn list(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let chain = chain(principal)?;
-    let since = time_param(req, "since")?;
+    State(state): State<AppState>,
+    principal: Principal,
+    Query(query): Query<AuditQuery>,
+    Page(page): Page,
+) -> Result<Json<Listed<AuditEntry>>, ApiError> {
+    let chain = chain(&principal)?;
     let filters = AuditFilters {
-        action: query_param(req, "action"),
-        actor: query_param(req, "actor"),
-        resource_id: query_param(req, "resource_id"),
-        since,
+        action: query.action,
+        actor: query.actor,
+        resource_id: query.resource_id,
+        since: query.since,
     };
-    let page = state
-        .store
-        .list_audit(&chain, &filters, &page_request(req)?)
-        .await?;
-    Ok(page_response(page.map(|entry| json!(entry))))
+    let page = state.store.list_audit(&chain, &filters, &page).await?;
+    Ok(Json(page))
 }
 
 /// Verify the audit chain.
@@ -71,15 +75,14 @@ pub async fn list(
     responses((status = 200, description = "`{entries, valid, broken_at, reason}`", body = Object)),
 )]
 pub async fn verify(
-    state: &AppState,
-    principal: &Principal,
-    _req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let chain = chain(principal)?;
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<Json<ChainReport>, ApiError> {
+    let chain = chain(&principal)?;
     let (entries, head) = state.store.audit_chain(&chain).await?;
     let report = verify_chain(
         &entries,
         head.as_ref().map(|(seq, hash)| (*seq, hash.as_str())),
     );
-    Ok(json_response(StatusCode::OK, &json!(report)))
+    Ok(Json(report))
 }

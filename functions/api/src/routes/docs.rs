@@ -1,8 +1,7 @@
 //! The API's own description: the OpenAPI document and a readable page rendered from it.
 
-use faultline::http::json_response;
-use http::StatusCode;
-use lambda_http::{Body, Response};
+use axum::response::{Html, IntoResponse, Response};
+use faultline::http::Json;
 use serde_json::Value;
 
 /// The generated document, as committed (a test fails when it differs from the code).
@@ -23,8 +22,8 @@ fn document() -> Value {
     operation_id = "get_openapi",
     responses((status = 200, description = "The OpenAPI 3.1 document", body = Object)),
 )]
-pub fn openapi_json() -> Response<Body> {
-    json_response(StatusCode::OK, &document())
+pub async fn openapi_json() -> Json<Value> {
+    Json(document())
 }
 
 /// API documentation.
@@ -38,12 +37,8 @@ pub fn openapi_json() -> Response<Body> {
     operation_id = "get_docs",
     responses((status = 200, description = "An HTML page", content_type = "text/html")),
 )]
-pub fn page() -> Response<Body> {
-    Response::builder()
-        .status(StatusCode::OK)
-        .header(http::header::CONTENT_TYPE, "text/html; charset=utf-8")
-        .body(Body::Text(render(&document())))
-        .unwrap_or_else(|_| Response::new(Body::Empty))
+pub async fn page() -> Response {
+    Html(render(&document())).into_response()
 }
 
 fn escape(text: &str) -> String {

@@ -2,19 +2,19 @@
 //! delivery statistics.
 
 use super::endpoints::{find, save};
-use faultline::auth::{Principal, Scope};
-use faultline::domain::Endpoint;
-use faultline::http::{decode_body, json_response, ApiError};
+use axum::extract::State;
+use faultline::domain::{Endpoint, EndpointId};
+use faultline::http::scopes::{EndpointsRead, EndpointsWrite};
+use faultline::http::{ApiError, Audited, Authorized, Json, OptionalJson, Path, Query};
 use faultline::signing::WebhookSecret;
 use faultline::AppState;
 use http::StatusCode;
-use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RotateSecret {
+pub struct RotateSecret {
     #[serde(default)]
     grace_period_seconds: Option<i64>,
 }
@@ -37,12 +37,13 @@ struct RotateSecret {
     ),
 )]
 pub async fn rotate_secret(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let mut endpoint = find(state, principal, req, Scope::EndpointsWrite).await?;
-    let body: RotateSecret = faultline::http::decode_optional_body(req)?;
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<EndpointsWrite>,
+    Path(id): Path<EndpointId>,
+    OptionalJson(body): OptionalJson<RotateSecret>,
+) -> Result<Audited, ApiError> {
+    let mut endpoint = find(&state, &tenant, &id).await?;
+    let before = endpoint.to_json();
     let grace = match body.grace_period_seconds {
         None => Endpoint::DEFAULT_GRACE,
         Some(secs) if (0..=Endpoint::MAX_GRACE.num_seconds()).contains(&secs) => {
@@ -66,13 +67,18 @@ pub async fn rotate_secret(
         grace,
         now,
     );
-    save(state, &endpoint).await?;
-    Ok(json_response(
+    save(&state, &endpoint).await?;
+    let answer = json!({
+        "secret": secret.expose(),
+        "previous_secrets_valid_until": endpoint.previous_secrets.iter().map(|s| s.expires_at).collect::<Vec<_>>(),
+    });
+    Ok(Audited::action(
         StatusCode::OK,
-        &json!({
-            "secret": secret.expose(),
-            "previous_secrets_valid_until": endpoint.previous_secrets.iter().map(|s| s.expires_at).collect::<Vec<_>>(),
-        }),
+        &answer,
+        "endpoints",
+        &endpoint.id,
+        &before,
+        &endpoint.to_json(),
     ))
 }
 
@@ -92,16 +98,16 @@ pub async fn rotate_secret(
     ),
 )]
 pub async fn secret(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let endpoint = find(state, principal, req, Scope::EndpointsWrite).await?;
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<EndpointsWrite>,
+    Path(id): Path<EndpointId>,
+) -> Result<Json<Value>, ApiError> {
+    let endpoint = find(&state, &tenant, &id).await?;
     let cipher = state.cipher().await?;
     let secret = cipher
         .open(&endpoint.secret, &endpoint.secret_context())
         .map_err(ApiError::internal)?;
-    Ok(json_response(StatusCode::OK, &json!({"secret": secret})))
+    Ok(Json(json!({"secret": secret})))
 }
 
 /// Send a test ping.
@@ -121,21 +127,26 @@ pub async fn secret(
     ),
 )]
 pub async fn test(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let endpoint = find(state, principal, req, Scope::EndpointsWrite).await?;
-    let message_id = faultline::services::ledger::send_test(state, &endpoint).await?;
-    Ok(json_response(
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<EndpointsWrite>,
+    Path(id): Path<EndpointId>,
+) -> Result<Audited, ApiError> {
+    let endpoint = find(&state, &tenant, &id).await?;
+    let message_id = faultline::services::ledger::send_test(&state, &endpoint).await?;
+    let shown = endpoint.to_json();
+    Ok(Audited::action(
         StatusCode::ACCEPTED,
         &json!({"message_id": message_id}),
+        "endpoints",
+        &endpoint.id,
+        &shown,
+        &shown,
     ))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Recover {
+pub struct Recover {
     since: String,
 }
 
@@ -157,12 +168,12 @@ struct Recover {
     ),
 )]
 pub async fn recover(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let endpoint = find(state, principal, req, Scope::EndpointsWrite).await?;
-    let body: Recover = decode_body(req)?;
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<EndpointsWrite>,
+    Path(id): Path<EndpointId>,
+    Json(body): Json<Recover>,
+) -> Result<Audited, ApiError> {
+    let endpoint = find(&state, &tenant, &id).await?;
     let since = chrono::DateTime::parse_from_rfc3339(&body.since)
         .map(|t| t.with_timezone(&chrono::Utc))
         .map_err(|_| ApiError::validation("since", "`since` must be an RFC 3339 time"))?;
@@ -172,10 +183,15 @@ pub async fn recover(
             "`since` must be within the last 14 days",
         ));
     }
-    let queued = faultline::services::ledger::recover_endpoint(state, &endpoint, since).await?;
-    Ok(json_response(
+    let queued = faultline::services::ledger::recover_endpoint(&state, &endpoint, since).await?;
+    let shown = endpoint.to_json();
+    Ok(Audited::action(
         StatusCode::ACCEPTED,
         &json!({"queued": queued}),
+        "endpoints",
+        &endpoint.id,
+        &shown,
+        &shown,
     ))
 }
 
@@ -196,12 +212,13 @@ pub async fn recover(
     ),
 )]
 pub async fn stats(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let endpoint = find(state, principal, req, Scope::EndpointsRead).await?;
-    let hours = match faultline::http::query_param(req, "window_hours") {
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<EndpointsRead>,
+    Path(id): Path<EndpointId>,
+    Query(query): Query<StatsQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let endpoint = find(&state, &tenant, &id).await?;
+    let hours = match query.window_hours {
         None => 24,
         Some(text) => text
             .parse::<i64>()
@@ -212,11 +229,17 @@ pub async fn stats(
             })?,
     };
     let stats = faultline::services::ledger::endpoint_stats(
-        state,
+        &state,
         &endpoint,
         chrono::Duration::hours(hours),
     )
     .await
     .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    Ok(json_response(StatusCode::OK, &stats))
+    Ok(Json(stats))
+}
+
+/// `?window_hours=`.
+#[derive(Deserialize)]
+pub struct StatsQuery {
+    window_hours: Option<String>,
 }

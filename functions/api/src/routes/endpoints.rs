@@ -1,20 +1,19 @@
-use faultline::auth::{Principal, Scope};
+use axum::extract::State;
 use faultline::domain::endpoint::check_custom_headers;
-use faultline::domain::{Endpoint, EndpointId, EventType};
+use faultline::domain::{Endpoint, EndpointId, EventType, TenantId};
+use faultline::http::scopes::{EndpointsRead, EndpointsWrite};
 use faultline::http::{
-    checked_description, decode_body, json_response, no_content, nullable, page_request,
-    page_response, path_id, require_scope, ApiError,
+    checked_description, nullable, ApiError, Audited, Authorized, Json, Page, Path,
 };
 use faultline::signing::WebhookSecret;
+use faultline::store::Page as Listed;
 use faultline::AppState;
-use http::StatusCode;
-use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateEndpoint {
+pub struct CreateEndpoint {
     url: String,
     #[serde(default)]
     description: String,
@@ -34,7 +33,7 @@ fn enabled_by_default() -> bool {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct UpdateEndpoint {
+pub struct UpdateEndpoint {
     url: Option<String>,
     description: Option<String>,
     event_types: Option<Vec<String>>,
@@ -93,13 +92,12 @@ fn checked_event_types(names: &[String]) -> Result<Vec<EventType>, ApiError> {
     ),
 )]
 pub async fn create(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let tenant = require_scope(principal, Scope::EndpointsWrite)?;
-    let body: CreateEndpoint = decode_body(req)?;
-    let url = checked_url(state, &body.url)?;
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<EndpointsWrite>,
+    Json(body): Json<CreateEndpoint>,
+) -> Result<Audited, ApiError> {
+    let tenant = &tenant;
+    let url = checked_url(&state, &body.url)?;
     let event_types = checked_event_types(&body.event_types)?;
     let description = checked_description("description", &body.description)?;
     let headers =
@@ -128,20 +126,18 @@ pub async fn create(
     state.store.create_endpoint(&endpoint).await?;
     let mut shown = endpoint.to_json();
     shown["secret"] = json!(secret.expose());
-    Ok(json_response(StatusCode::CREATED, &shown))
+    Ok(Audited::created("endpoints", &endpoint.id, &shown))
 }
 
+/// The tenant's endpoint `id`, or 404.
 pub(super) async fn find(
     state: &AppState,
-    principal: &Principal,
-    req: &Request,
-    scope: Scope,
+    tenant: &TenantId,
+    id: &EndpointId,
 ) -> Result<Endpoint, ApiError> {
-    let tenant = require_scope(principal, scope)?;
-    let id = path_id(req, "id", "endpoint", EndpointId::parse)?;
     state
         .store
-        .get_endpoint(tenant, &id)
+        .get_endpoint(tenant, id)
         .await?
         .ok_or_else(|| ApiError::not_found("endpoint", id.as_str()))
 }
@@ -162,16 +158,12 @@ pub(super) async fn find(
     ),
 )]
 pub async fn list(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let tenant = require_scope(principal, Scope::EndpointsRead)?;
-    let page = state
-        .store
-        .list_endpoints(tenant, &page_request(req)?)
-        .await?;
-    Ok(page_response(page.map(|e| e.to_json())))
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<EndpointsRead>,
+    Page(page): Page,
+) -> Result<Json<Listed<Value>>, ApiError> {
+    let page = state.store.list_endpoints(&tenant, &page).await?;
+    Ok(Json(page.map(|e| e.to_json())))
 }
 
 /// Get an endpoint.
@@ -190,12 +182,12 @@ pub async fn list(
     ),
 )]
 pub async fn get(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let endpoint = find(state, principal, req, Scope::EndpointsRead).await?;
-    Ok(json_response(StatusCode::OK, &endpoint.to_json()))
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<EndpointsRead>,
+    Path(id): Path<EndpointId>,
+) -> Result<Json<Value>, ApiError> {
+    let endpoint = find(&state, &tenant, &id).await?;
+    Ok(Json(endpoint.to_json()))
 }
 
 /// Change an endpoint.
@@ -216,14 +208,15 @@ pub async fn get(
     ),
 )]
 pub async fn update(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let mut endpoint = find(state, principal, req, Scope::EndpointsWrite).await?;
-    let body: UpdateEndpoint = decode_body(req)?;
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<EndpointsWrite>,
+    Path(id): Path<EndpointId>,
+    Json(body): Json<UpdateEndpoint>,
+) -> Result<Audited, ApiError> {
+    let mut endpoint = find(&state, &tenant, &id).await?;
+    let before = endpoint.to_json();
     if let Some(url) = &body.url {
-        endpoint.url = checked_url(state, url)?;
+        endpoint.url = checked_url(&state, url)?;
     }
     if let Some(description) = &body.description {
         endpoint.description = checked_description("description", description)?;
@@ -247,8 +240,13 @@ pub async fn update(
         endpoint.enabled = enabled;
     }
     endpoint.updated_at = state.clock.now();
-    save(state, &endpoint).await?;
-    Ok(json_response(StatusCode::OK, &endpoint.to_json()))
+    save(&state, &endpoint).await?;
+    Ok(Audited::updated(
+        "endpoints",
+        &endpoint.id,
+        &before,
+        &endpoint.to_json(),
+    ))
 }
 
 /// Writes a changed endpoint back; one deleted meanwhile is "not found".
@@ -278,14 +276,13 @@ pub(super) async fn save(state: &AppState, endpoint: &Endpoint) -> Result<(), Ap
     ),
 )]
 pub async fn delete(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let tenant = require_scope(principal, Scope::EndpointsWrite)?;
-    let id = path_id(req, "id", "endpoint", EndpointId::parse)?;
-    if state.store.delete_endpoint(tenant, &id).await? {
-        Ok(no_content())
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<EndpointsWrite>,
+    Path(id): Path<EndpointId>,
+) -> Result<Audited, ApiError> {
+    let endpoint = find(&state, &tenant, &id).await?;
+    if state.store.delete_endpoint(&tenant, &id).await? {
+        Ok(Audited::deleted("endpoints", &id, &endpoint.to_json()))
     } else {
         Err(ApiError::not_found("endpoint", id.as_str()))
     }

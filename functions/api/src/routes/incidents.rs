@@ -1,62 +1,73 @@
-use faultline::auth::{Principal, Scope};
-use faultline::domain::{IncidentId, ManualStatus, Severity, SignalKind, Source};
+use axum::extract::State;
+use chrono::{DateTime, Utc};
+use faultline::auth::Principal;
+use faultline::domain::{
+    Incident, IncidentId, IncidentStatus, ManualStatus, ProjectId, Severity, SignalKind, Source,
+    TenantId,
+};
+use faultline::http::scopes::{IncidentsRead, IncidentsWrite};
 use faultline::http::{
-    checked_name, decode_body, json_response, nullable, page_request, page_response, path_id,
-    query_param, require_scope, time_param, ApiError,
+    checked_name, nullable, ApiError, Audited, Authorized, Json, Page, Path, Query,
 };
 use faultline::services::incidents::{change_incident, ChangeError};
-use faultline::store::IncidentFilters;
+use faultline::store::{IncidentFilters, Page as Listed, PageRequest};
 use faultline::AppState;
 use http::StatusCode;
-use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
+use serde_json::Value;
 
-/// One of `allowed`, or a 400 naming them.
-fn choice(req: &Request, name: &str, allowed: &[&str]) -> Result<Option<String>, ApiError> {
-    match query_param(req, name) {
-        Some(value) if !allowed.contains(&value.as_str()) => Err(ApiError::bad_parameter(
-            name,
-            format!("`{name}` must be one of {}", allowed.join(", ")),
-        )),
-        other => Ok(other),
-    }
+/// A value's name as stored and shown (its serde name).
+fn wire_name(value: impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
-fn filters(req: &Request, kind: Option<SignalKind>) -> Result<IncidentFilters, ApiError> {
-    let severity = query_param(req, "severity");
-    if let Some(name) = &severity {
-        Severity::parse(name).ok_or_else(|| {
-            ApiError::bad_parameter(
-                "severity",
-                format!("`severity` must be one of {}", Severity::NAMES),
-            )
-        })?;
+/// The order of a list: newest first (the default) or oldest first.
+#[derive(Clone, Copy, Debug, Default, Deserialize)]
+pub enum Sort {
+    /// Newest first.
+    #[default]
+    #[serde(rename = "-created_at")]
+    NewestFirst,
+    /// Oldest first.
+    #[serde(rename = "created_at")]
+    OldestFirst,
+}
+
+/// The filters of `GET /v1/incidents` and `GET /v1/issues`.
+#[derive(Debug, Deserialize)]
+pub struct IncidentQuery {
+    status: Option<IncidentStatus>,
+    severity: Option<Severity>,
+    source: Option<Source>,
+    kind: Option<SignalKind>,
+    project_id: Option<ProjectId>,
+    service: Option<String>,
+    since: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+    q: Option<String>,
+    #[serde(default)]
+    sort: Sort,
+}
+
+impl IncidentQuery {
+    /// The store's filters; `kind` fixed for the issue routes.
+    fn filters(self, kind: Option<SignalKind>) -> IncidentFilters {
+        IncidentFilters {
+            status: self.status.map(wire_name),
+            severity: self.severity.map(wire_name),
+            source: self.source.map(|s| s.as_str().to_owned()),
+            project_id: self.project_id.map(|p| p.to_string()),
+            service: self.service,
+            kind: kind.or(self.kind).map(wire_name),
+            since: self.since,
+            until: self.until,
+            text: self.q.filter(|q| !q.trim().is_empty()),
+            oldest_first: matches!(self.sort, Sort::OldestFirst),
+        }
     }
-    let source = query_param(req, "source");
-    if let Some(name) = &source {
-        Source::parse(name)
-            .ok_or_else(|| ApiError::bad_parameter("source", format!("unknown source `{name}`")))?;
-    }
-    let oldest_first = matches!(
-        choice(req, "sort", &["-created_at", "created_at"])?.as_deref(),
-        Some("created_at")
-    );
-    Ok(IncidentFilters {
-        status: choice(req, "status", &["open", "acknowledged", "resolved"])?,
-        severity,
-        source,
-        project_id: query_param(req, "project_id"),
-        service: query_param(req, "service"),
-        kind: match kind {
-            Some(SignalKind::Issue) => Some("issue".into()),
-            Some(SignalKind::Alert) => Some("alert".into()),
-            None => choice(req, "kind", &["alert", "issue"])?,
-        },
-        since: time_param(req, "since")?,
-        until: time_param(req, "until")?,
-        text: query_param(req, "q").filter(|q| !q.trim().is_empty()),
-        oldest_first,
-    })
 }
 
 /// List incidents.
@@ -85,11 +96,12 @@ fn filters(req: &Request, kind: Option<SignalKind>) -> Result<IncidentFilters, A
     responses((status = 200, description = "A page of incidents", body = faultline::http::openapi::ItemList)),
 )]
 pub async fn list(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    list_kind(state, principal, req, None).await
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<IncidentsRead>,
+    Query(query): Query<IncidentQuery>,
+    Page(page): Page,
+) -> Result<Json<Listed<Value>>, ApiError> {
+    list_filtered(&state, &tenant, query.filters(None), &page).await
 }
 
 /// List issues.
@@ -114,44 +126,42 @@ pub async fn list(
     responses((status = 200, description = "A page of issues", body = faultline::http::openapi::ItemList)),
 )]
 pub async fn list_issues(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    list_kind(state, principal, req, Some(SignalKind::Issue)).await
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<IncidentsRead>,
+    Query(query): Query<IncidentQuery>,
+    Page(page): Page,
+) -> Result<Json<Listed<Value>>, ApiError> {
+    let filters = query.filters(Some(SignalKind::Issue));
+    list_filtered(&state, &tenant, filters, &page).await
 }
 
-async fn list_kind(
+async fn list_filtered(
     state: &AppState,
-    principal: &Principal,
-    req: &Request,
-    kind: Option<SignalKind>,
-) -> Result<Response<Body>, ApiError> {
-    let tenant = require_scope(principal, Scope::IncidentsRead)?;
-    let filters = filters(req, kind)?;
+    tenant: &TenantId,
+    filters: IncidentFilters,
+    page: &PageRequest,
+) -> Result<Json<Listed<Value>>, ApiError> {
     let page = state
         .store
-        .list_incidents_filtered(tenant, &filters, &page_request(req)?)
+        .list_incidents_filtered(tenant, &filters, page)
         .await?;
-    Ok(page_response(page.map(|i| i.to_json())))
+    Ok(Json(page.map(|i| i.to_json())))
 }
 
 async fn find(
     state: &AppState,
-    principal: &Principal,
-    req: &Request,
+    tenant: &TenantId,
+    id: &IncidentId,
     kind: Option<SignalKind>,
-) -> Result<faultline::domain::Incident, ApiError> {
-    let tenant = require_scope(principal, Scope::IncidentsRead)?;
+) -> Result<Incident, ApiError> {
     let what = if kind == Some(SignalKind::Issue) {
         "issue"
     } else {
         "incident"
     };
-    let id = path_id(req, "id", what, IncidentId::parse)?;
     state
         .store
-        .get_incident(tenant, &id)
+        .get_incident(tenant, id)
         .await?
         .filter(|i| kind.is_none_or(|k| i.kind == k))
         .ok_or_else(|| ApiError::not_found(what, id.as_str()))
@@ -169,12 +179,12 @@ async fn find(
     responses((status = 200, description = "The incident", body = Object)),
 )]
 pub async fn get(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let incident = find(state, principal, req, None).await?;
-    Ok(json_response(StatusCode::OK, &incident.to_json()))
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<IncidentsRead>,
+    Path(id): Path<IncidentId>,
+) -> Result<Json<Value>, ApiError> {
+    let incident = find(&state, &tenant, &id, None).await?;
+    Ok(Json(incident.to_json()))
 }
 
 /// Get an issue.
@@ -190,12 +200,12 @@ pub async fn get(
     responses((status = 200, description = "The issue", body = Object)),
 )]
 pub async fn get_issue(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let incident = find(state, principal, req, Some(SignalKind::Issue)).await?;
-    Ok(json_response(StatusCode::OK, &incident.to_json()))
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<IncidentsRead>,
+    Path(id): Path<IncidentId>,
+) -> Result<Json<Value>, ApiError> {
+    let incident = find(&state, &tenant, &id, Some(SignalKind::Issue)).await?;
+    Ok(Json(incident.to_json()))
 }
 
 /// An incident's timeline.
@@ -213,22 +223,23 @@ pub async fn get_issue(
     responses((status = 200, description = "A page of timeline entries", body = faultline::http::openapi::ItemList)),
 )]
 pub async fn timeline(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let incident = find(state, principal, req, None).await?;
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<IncidentsRead>,
+    Path(id): Path<IncidentId>,
+    Page(page): Page,
+) -> Result<Json<Listed<Value>>, ApiError> {
+    let incident = find(&state, &tenant, &id, None).await?;
     let page = state
         .store
-        .incident_timeline(&incident.tenant_id, &incident.id, &page_request(req)?)
+        .incident_timeline(&incident.tenant_id, &incident.id, &page)
         .await?;
-    Ok(page_response(page.map(|entry| serde_json::json!(entry))))
+    Ok(Json(page.map(|entry| serde_json::json!(entry))))
 }
 
 /// A person's change to an incident.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct UpdateIncident {
+pub struct UpdateIncident {
     /// `acknowledged`, `resolved` or `reopened`.
     #[schema(value_type = Option<String>)]
     status: Option<ManualStatus>,
@@ -252,13 +263,14 @@ struct UpdateIncident {
     responses((status = 200, description = "The incident after the change, and what changed", body = Object)),
 )]
 pub async fn update(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let tenant = require_scope(principal, Scope::IncidentsWrite)?;
-    let id = path_id(req, "id", "incident", IncidentId::parse)?;
-    let body: UpdateIncident = decode_body(req)?;
+    State(state): State<AppState>,
+    Authorized {
+        tenant, principal, ..
+    }: Authorized<IncidentsWrite>,
+    Path(id): Path<IncidentId>,
+    Json(body): Json<UpdateIncident>,
+) -> Result<Audited, ApiError> {
+    let before = find(&state, &tenant, &id, None).await?.to_json();
     let assignee = match body.assignee {
         Some(Some(who)) => Some(Some(checked_name("assignee", &who)?)),
         other => other,
@@ -267,19 +279,27 @@ pub async fn update(
         Principal::Tenant { subject, .. } => subject.to_string(),
         Principal::PlatformAdmin => "the platform admin".into(),
     };
-    let (incident, changes) = change_incident(state, tenant, &id, body.status, assignee, &actor)
+    let (incident, changes) = change_incident(&state, &tenant, &id, body.status, assignee, &actor)
         .await
         .map_err(|err| match err {
             ChangeError::Refused(refused) => ApiError::validation("status", refused.to_string()),
             ChangeError::Store(store) => store.into(),
         })?
         .ok_or_else(|| ApiError::not_found("incident", id.as_str()))?;
-    let mut body = incident.to_json();
+    let after = incident.to_json();
+    let mut body = after.clone();
     body["changes"] = serde_json::json!(changes
         .iter()
         .map(|c| faultline::services::ingest::IngestChange::Applied(*c).as_str())
         .collect::<Vec<_>>());
-    Ok(json_response(StatusCode::OK, &body))
+    Ok(Audited::action(
+        StatusCode::OK,
+        &body,
+        "incidents",
+        &incident.id,
+        &before,
+        &after,
+    ))
 }
 
 /// Get an error event.
@@ -296,21 +316,19 @@ pub async fn update(
     responses((status = 200, description = "The event", body = Object)),
 )]
 pub async fn get_event(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let tenant = require_scope(principal, Scope::IncidentsRead)?;
-    let id = path_id(req, "id", "event", |raw| {
-        (!raw.is_empty()
-            && raw.len() <= 64
-            && raw.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
-        .then(|| raw.to_ascii_lowercase())
-    })?;
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<IncidentsRead>,
+    Path(raw): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = (!raw.is_empty()
+        && raw.len() <= 64
+        && raw.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
+    .then(|| raw.to_ascii_lowercase())
+    .ok_or_else(|| ApiError::not_found("event", &raw))?;
     let event = state
         .store
-        .get_error_event(tenant, &id)
+        .get_error_event(&tenant, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("event", &id))?;
-    Ok(json_response(StatusCode::OK, &event.to_json()))
+    Ok(Json(event.to_json()))
 }

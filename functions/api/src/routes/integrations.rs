@@ -1,19 +1,17 @@
-use faultline::auth::{Principal, Scope};
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use faultline::domain::{DeliveryId, Integration, IntegrationId, ProjectId, Source};
-use faultline::http::{
-    checked_name, decode_body, json_response, page_request, page_response, path_id, require_scope,
-    ApiError,
-};
+use faultline::http::scopes::{IntegrationsRead, IntegrationsWrite};
+use faultline::http::{checked_name, ApiError, Audited, Authorized, Json, Page, Path};
 use faultline::services::inbound::replay;
+use faultline::store::Page as Listed;
 use faultline::AppState;
-use http::StatusCode;
-use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateIntegration {
+pub struct CreateIntegration {
     source: String,
     name: String,
     #[serde(default)]
@@ -104,12 +102,11 @@ fn secret_required(source: Source, config: &Map<String, Value>) -> bool {
     ),
 )]
 pub async fn create(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let tenant = require_scope(principal, Scope::IntegrationsWrite)?;
-    let body: CreateIntegration = decode_body(req)?;
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<IntegrationsWrite>,
+    Json(body): Json<CreateIntegration>,
+) -> Result<Audited, ApiError> {
+    let tenant = &tenant;
     let source = parse_source(&body.source)?;
     let name = checked_name("name", &body.name)?;
     check_config(source, &body.config)?;
@@ -158,7 +155,11 @@ pub async fn create(
         integration.secret = Some(cipher.seal(secret, &integration.secret_context()));
     }
     state.store.create_integration(&integration).await?;
-    Ok(json_response(StatusCode::CREATED, &integration.to_json()))
+    Ok(Audited::created(
+        "integrations",
+        &integration.id,
+        &integration.to_json(),
+    ))
 }
 
 /// List integrations.
@@ -177,16 +178,12 @@ pub async fn create(
     ),
 )]
 pub async fn list(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let tenant = require_scope(principal, Scope::IntegrationsRead)?;
-    let page = state
-        .store
-        .list_integrations(tenant, &page_request(req)?)
-        .await?;
-    Ok(page_response(page.map(|i| i.to_json())))
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<IntegrationsRead>,
+    Page(page): Page,
+) -> Result<Json<Listed<Value>>, ApiError> {
+    let page = state.store.list_integrations(&tenant, &page).await?;
+    Ok(Json(page.map(|i| i.to_json())))
 }
 
 /// Replay an inbound delivery.
@@ -206,11 +203,24 @@ pub async fn list(
     ),
 )]
 pub async fn replay_delivery(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let tenant = require_scope(principal, Scope::IntegrationsWrite)?;
-    let id = path_id(req, "id", "delivery", DeliveryId::parse)?;
-    replay(state, tenant, &id).await
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<IntegrationsWrite>,
+    Path(id): Path<DeliveryId>,
+) -> Result<Response, ApiError> {
+    let outcome = replay(&state, &tenant, &id).await.map_err(ApiError::from)?;
+    let (status, body) = faultline::http::outcome_parts(outcome);
+    // What a replay changes is what the pipeline did again: recorded as the replay's outcome.
+    let mut response = Audited::action(
+        status,
+        &body,
+        "deliveries",
+        &id,
+        &json!({}),
+        &json!({"replayed": body}),
+    )
+    .into_response();
+    response
+        .headers_mut()
+        .insert("x-faultline-replay", http::HeaderValue::from_static("true"));
+    Ok(response)
 }

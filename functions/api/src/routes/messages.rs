@@ -1,17 +1,24 @@
-use faultline::auth::{Principal, Scope};
+use axum::extract::State;
+use chrono::{DateTime, Utc};
 use faultline::domain::{DeliveryStatus, EndpointId, EventType, MessageId};
-use faultline::http::{
-    json_response, page_request, page_response, path_id, query_param, require_scope, time_param,
-    ApiError,
-};
+use faultline::http::scopes::{EndpointsRead, EndpointsWrite};
+use faultline::http::{ApiError, Audited, Authorized, Json, OptionalJson, Page, Path, Query};
 use faultline::services::ledger::retry_message;
 use faultline::services::messages::load_message;
-use faultline::store::MessageFilters;
+use faultline::store::{MessageFilters, Page as Listed};
 use faultline::AppState;
 use http::StatusCode;
-use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
+
+/// The filters of `GET /v1/messages`.
+#[derive(Debug, Deserialize)]
+pub struct MessageQuery {
+    event_type: Option<EventType>,
+    status: Option<DeliveryStatus>,
+    endpoint_id: Option<EndpointId>,
+    since: Option<DateTime<Utc>>,
+}
 
 /// List messages.
 ///
@@ -34,44 +41,27 @@ use serde_json::json;
     ),
 )]
 pub async fn list(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let tenant = require_scope(principal, Scope::EndpointsRead)?;
-    let event_type = match query_param(req, "event_type") {
-        None => None,
-        Some(name) => Some(EventType::parse(&name).ok_or_else(|| {
-            ApiError::bad_parameter("event_type", format!("unknown event type `{name}`"))
-        })?),
-    };
-    let since = time_param(req, "since")?;
-    let status = match query_param(req, "status") {
-        None => None,
-        Some(name) => Some(DeliveryStatus::parse(&name).ok_or_else(|| {
-            ApiError::bad_parameter(
-                "status",
-                "`status` must be pending, succeeded, failed or exhausted",
-            )
-        })?),
-    };
-    let endpoint = match query_param(req, "endpoint_id") {
-        None => None,
-        Some(raw) => Some(EndpointId::parse(&raw).ok_or_else(|| {
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<EndpointsRead>,
+    Query(query): Query<MessageQuery>,
+    Page(page): Page,
+) -> Result<Json<Listed<Value>>, ApiError> {
+    if let Some(raw) = &query.endpoint_id {
+        EndpointId::parse(raw.as_str()).ok_or_else(|| {
             ApiError::bad_parameter("endpoint_id", "`endpoint_id` is not an endpoint id")
-        })?),
-    };
+        })?;
+    }
     let filters = MessageFilters {
-        event_type,
-        since,
-        status,
-        endpoint,
+        event_type: query.event_type,
+        since: query.since,
+        status: query.status,
+        endpoint: query.endpoint_id,
     };
     let page = state
         .store
-        .list_messages_filtered(tenant, &filters, &page_request(req)?)
+        .list_messages_filtered(&tenant, &filters, &page)
         .await?;
-    Ok(page_response(page.map(|m| m.to_json())))
+    Ok(Json(page.map(|m| m.to_json())))
 }
 
 /// Get a message.
@@ -90,16 +80,14 @@ pub async fn list(
     ),
 )]
 pub async fn get(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let tenant = require_scope(principal, Scope::EndpointsRead)?;
-    let id = path_id(req, "id", "message", MessageId::parse)?;
-    let message = load_message(state, tenant, &id)
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<EndpointsRead>,
+    Path(id): Path<MessageId>,
+) -> Result<Json<Value>, ApiError> {
+    let message = load_message(&state, &tenant, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("message", id.as_str()))?;
-    let deliveries = state.store.list_deliveries(tenant, &id).await?;
+    let deliveries = state.store.list_deliveries(&tenant, &id).await?;
     let mut body = message.to_json();
     body["deliveries"] = json!(deliveries
         .iter()
@@ -108,7 +96,7 @@ pub async fn get(
             "next_attempt_at": d.next_attempt_at, "updated_at": d.updated_at,
         }))
         .collect::<Vec<_>>());
-    Ok(json_response(StatusCode::OK, &body))
+    Ok(Json(body))
 }
 
 /// A message's attempts.
@@ -129,25 +117,21 @@ pub async fn get(
     ),
 )]
 pub async fn attempts(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let tenant = require_scope(principal, Scope::EndpointsRead)?;
-    let id = path_id(req, "id", "message", MessageId::parse)?;
-    if state.store.get_message(tenant, &id).await?.is_none() {
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<EndpointsRead>,
+    Path(id): Path<MessageId>,
+    Page(page): Page,
+) -> Result<Json<Listed<Value>>, ApiError> {
+    if state.store.get_message(&tenant, &id).await?.is_none() {
         return Err(ApiError::not_found("message", id.as_str()));
     }
-    let page = state
-        .store
-        .list_attempts(tenant, &id, &page_request(req)?)
-        .await?;
-    Ok(page_response(page.map(|a| a.to_json())))
+    let page = state.store.list_attempts(&tenant, &id, &page).await?;
+    Ok(Json(page.map(|a| a.to_json())))
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Retry {
+pub struct Retry {
     #[serde(default)]
     endpoint_id: Option<String>,
 }
@@ -170,13 +154,11 @@ struct Retry {
     ),
 )]
 pub async fn retry(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let tenant = require_scope(principal, Scope::EndpointsWrite)?;
-    let id = path_id(req, "id", "message", MessageId::parse)?;
-    let body: Retry = faultline::http::decode_optional_body(req)?;
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<EndpointsWrite>,
+    Path(id): Path<MessageId>,
+    OptionalJson(body): OptionalJson<Retry>,
+) -> Result<Audited, ApiError> {
     let endpoint = match body.endpoint_id.as_deref() {
         None => None,
         Some(raw) => Some(
@@ -184,7 +166,8 @@ pub async fn retry(
                 .ok_or_else(|| ApiError::validation("endpoint_id", "not an endpoint id"))?,
         ),
     };
-    let queued = retry_message(state, tenant, &id, endpoint.as_ref())
+    let before = message_state(&state, &tenant, &id).await?;
+    let queued = retry_message(&state, &tenant, &id, endpoint.as_ref())
         .await?
         .ok_or_else(|| ApiError::not_found("message", id.as_str()))?;
     if endpoint.is_some() && queued.is_empty() {
@@ -193,9 +176,29 @@ pub async fn retry(
             "this message was never sent to that endpoint",
         ));
     }
-    Ok(json_response(
+    let after = message_state(&state, &tenant, &id).await?;
+    Ok(Audited::action(
         StatusCode::ACCEPTED,
         &json!({"queued_endpoints": queued}),
+        "messages",
+        &id,
+        &before,
+        &after,
+    ))
+}
+
+/// A message's deliveries by endpoint (`{"ep_…": "failed"}`), what a retry changes.
+async fn message_state(
+    state: &AppState,
+    tenant: &faultline::domain::TenantId,
+    id: &MessageId,
+) -> Result<Value, ApiError> {
+    let deliveries = state.store.list_deliveries(tenant, id).await?;
+    Ok(Value::Object(
+        deliveries
+            .iter()
+            .map(|d| (d.endpoint_id.to_string(), json!(d.status)))
+            .collect(),
     ))
 }
 
@@ -212,20 +215,15 @@ pub async fn retry(
     ),
 )]
 pub async fn dead_letters(
-    state: &AppState,
-    principal: &Principal,
-    _req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let tenant = require_scope(principal, Scope::EndpointsRead)?;
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<EndpointsRead>,
+) -> Result<Json<Value>, ApiError> {
     let items = state
         .dead_letters
-        .peek(tenant)
+        .peek(&tenant)
         .await
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({"items": items, "next_cursor": null}),
-    ))
+    Ok(Json(json!({"items": items, "next_cursor": null})))
 }
 
 /// Redrive dead letters.
@@ -241,18 +239,20 @@ pub async fn dead_letters(
     ),
 )]
 pub async fn redrive(
-    state: &AppState,
-    principal: &Principal,
-    _req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let tenant = require_scope(principal, Scope::EndpointsWrite)?;
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<EndpointsWrite>,
+) -> Result<Audited, ApiError> {
     let moved = state
         .dead_letters
-        .redrive(tenant)
+        .redrive(&tenant)
         .await
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    Ok(json_response(
+    Ok(Audited::action(
         StatusCode::ACCEPTED,
+        &json!({"redriven": moved}),
+        "dead-letters",
+        &tenant,
+        &Value::Null,
         &json!({"redriven": moved}),
     ))
 }

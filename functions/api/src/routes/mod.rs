@@ -10,10 +10,8 @@ pub mod sentry;
 pub mod tenants;
 pub mod users;
 
-use faultline::http::json_response;
-use http::StatusCode;
-use lambda_http::{Body, Response};
-use serde_json::json;
+use faultline::http::Json;
+use serde_json::{json, Value};
 
 /// Liveness.
 ///
@@ -25,8 +23,8 @@ use serde_json::json;
     operation_id = "health",
     responses((status = 200, description = "`{\"status\": \"ok\"}`", body = Object)),
 )]
-pub fn health() -> Response<Body> {
-    json_response(StatusCode::OK, &json!({"status": "ok"}))
+pub async fn health() -> Json<Value> {
+    Json(json!({"status": "ok"}))
 }
 
 /// List event types.
@@ -39,9 +37,6 @@ pub fn health() -> Response<Body> {
     operation_id = "list_event_types",
     responses((status = 200, description = "The event catalogue", body = faultline::http::openapi::ItemList)),
 )]
-pub fn event_types() -> Response<Body> {
-    json_response(
-        StatusCode::OK,
-        &faultline::domain::event_catalog::catalogue(),
-    )
+pub async fn event_types() -> Json<Value> {
+    Json(faultline::domain::event_catalog::catalogue())
 }

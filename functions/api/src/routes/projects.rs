@@ -1,20 +1,20 @@
-use faultline::auth::{Principal, Scope};
+use axum::extract::State;
 use faultline::domain::project::{is_valid_slug, slugify};
-use faultline::domain::{Project, ProjectId};
+use faultline::domain::{Project, ProjectId, TenantId};
+use faultline::http::scopes::{ProjectsRead, ProjectsWrite};
 use faultline::http::{
-    checked_description, checked_environment, checked_name, decode_body, json_response, no_content,
-    page_request, page_response, path_id, require_scope, ApiError,
+    checked_description, checked_environment, checked_name, ApiError, Audited, Authorized, Json,
+    Page, Path,
 };
-use faultline::store::StoreError;
+use faultline::store::{Page as Listed, StoreError};
 use faultline::AppState;
-use http::StatusCode;
-use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
+use serde_json::Value;
 
 /// A new project.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateProject {
+pub struct CreateProject {
     /// Display name, 1–200 characters; the slug is generated from it.
     name: String,
     /// Free text, at most 1000 characters.
@@ -31,7 +31,7 @@ struct CreateProject {
 /// Changes to a project; absent fields stay as they are.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct UpdateProject {
+pub struct UpdateProject {
     name: Option<String>,
     /// A new slug (applications fetching configuration by slug must follow).
     slug: Option<String>,
@@ -53,12 +53,10 @@ struct UpdateProject {
     responses((status = 201, description = "The project", body = Object)),
 )]
 pub async fn create(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let tenant = require_scope(principal, Scope::ProjectsWrite)?;
-    let body: CreateProject = decode_body(req)?;
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<ProjectsWrite>,
+    Json(body): Json<CreateProject>,
+) -> Result<Audited, ApiError> {
     let name = checked_name("name", &body.name)?;
     let now = state.clock.now();
     let mut project = Project {
@@ -78,7 +76,13 @@ pub async fn create(
     let base = project.slug.clone();
     for n in 2..=50 {
         match state.store.create_project(&project).await {
-            Ok(()) => return Ok(json_response(StatusCode::CREATED, &project.to_json())),
+            Ok(()) => {
+                return Ok(Audited::created(
+                    "projects",
+                    &project.id,
+                    &project.to_json(),
+                ))
+            }
             // The slug is taken: try the next suffix.
             Err(StoreError::Conflict) => project.slug = format!("{base}-{n}"),
             Err(other) => return Err(other.into()),
@@ -102,29 +106,23 @@ pub async fn create(
     responses((status = 200, description = "A page of projects", body = faultline::http::openapi::ItemList)),
 )]
 pub async fn list(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let tenant = require_scope(principal, Scope::ProjectsRead)?;
-    let page = state
-        .store
-        .list_projects(tenant, &page_request(req)?)
-        .await?;
-    Ok(page_response(page.map(|p| p.to_json())))
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<ProjectsRead>,
+    Page(page): Page,
+) -> Result<Json<Listed<Value>>, ApiError> {
+    let page = state.store.list_projects(&tenant, &page).await?;
+    Ok(Json(page.map(|p| p.to_json())))
 }
 
-async fn find(
+/// The tenant's project `id`, or 404.
+pub(super) async fn find(
     state: &AppState,
-    principal: &Principal,
-    req: &Request,
-    scope: Scope,
+    tenant: &TenantId,
+    id: &ProjectId,
 ) -> Result<Project, ApiError> {
-    let tenant = require_scope(principal, scope)?;
-    let id = path_id(req, "id", "project", ProjectId::parse)?;
     state
         .store
-        .get_project(tenant, &id)
+        .get_project(tenant, id)
         .await?
         .ok_or_else(|| ApiError::not_found("project", id.as_str()))
 }
@@ -141,12 +139,12 @@ async fn find(
     responses((status = 200, description = "The project", body = Object)),
 )]
 pub async fn get(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let project = find(state, principal, req, Scope::ProjectsRead).await?;
-    Ok(json_response(StatusCode::OK, &project.to_json()))
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<ProjectsRead>,
+    Path(id): Path<ProjectId>,
+) -> Result<Json<Value>, ApiError> {
+    let project = find(&state, &tenant, &id).await?;
+    Ok(Json(project.to_json()))
 }
 
 /// Change a project.
@@ -163,12 +161,13 @@ pub async fn get(
     responses((status = 200, description = "The changed project", body = Object)),
 )]
 pub async fn update(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let mut project = find(state, principal, req, Scope::ProjectsWrite).await?;
-    let body: UpdateProject = decode_body(req)?;
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<ProjectsWrite>,
+    Path(id): Path<ProjectId>,
+    Json(body): Json<UpdateProject>,
+) -> Result<Audited, ApiError> {
+    let mut project = find(&state, &tenant, &id).await?;
+    let before = project.to_json();
     let old_slug = project.slug.clone();
     if let Some(name) = body.name {
         project.name = checked_name("name", &name)?;
@@ -193,7 +192,12 @@ pub async fn update(
     }
     project.updated_at = state.clock.now();
     match state.store.update_project(&project, &old_slug).await {
-        Ok(()) => Ok(json_response(StatusCode::OK, &project.to_json())),
+        Ok(()) => Ok(Audited::updated(
+            "projects",
+            &project.id,
+            &before,
+            &project.to_json(),
+        )),
         Err(StoreError::Conflict) if project.slug != old_slug => Err(ApiError::validation(
             "slug",
             format!("the slug `{}` is taken by another project", project.slug),
@@ -215,11 +219,11 @@ pub async fn update(
     responses((status = 204, description = "Deleted")),
 )]
 pub async fn delete(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let project = find(state, principal, req, Scope::ProjectsWrite).await?;
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<ProjectsWrite>,
+    Path(id): Path<ProjectId>,
+) -> Result<Audited, ApiError> {
+    let project = find(&state, &tenant, &id).await?;
     for config in state
         .store
         .project_sentry_configs(&project.tenant_id, &project.id)
@@ -228,7 +232,11 @@ pub async fn delete(
         state.store.delete_sentry_config(&config).await?;
     }
     match state.store.delete_project(&project).await {
-        Ok(()) | Err(StoreError::Conflict) => Ok(no_content()),
+        Ok(()) | Err(StoreError::Conflict) => Ok(Audited::deleted(
+            "projects",
+            &project.id,
+            &project.to_json(),
+        )),
         Err(other) => Err(other.into()),
     }
 }

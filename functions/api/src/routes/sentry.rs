@@ -1,24 +1,26 @@
 //! Sentry configuration per project and environment, and the endpoint applications fetch it from.
 
-use faultline::auth::{Principal, Scope};
+use super::projects::find as find_project;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use faultline::auth::Scope;
 use faultline::domain::sentry_config::{check_dsn, SampleRates};
-use faultline::domain::{Project, ProjectId, SentryConfig, SentryConfigId};
+use faultline::domain::{ProjectId, SentryConfig, SentryConfigId, TenantId};
+use faultline::http::scopes::{ProjectsRead, SentryConfigRead, SentryConfigWrite};
 use faultline::http::{
-    checked_environment, decode_body, json_response, no_content, nullable, path_id, query_param,
-    require_scope, ApiError,
+    checked_environment, nullable, require_scope, ApiError, Audited, Authorized, Json, Path, Query,
 };
 use faultline::store::StoreError;
 use faultline::AppState;
 use http::StatusCode;
-use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 /// A project's Sentry configuration for one environment.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateSentryConfig {
+pub struct CreateSentryConfig {
     /// The client key DSN: `https://<public key>@<host>/<project id>`.
     dsn: String,
     /// The Sentry organisation slug.
@@ -48,7 +50,7 @@ struct CreateSentryConfig {
 /// Changes to a configuration; absent fields stay as they are.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct UpdateSentryConfig {
+pub struct UpdateSentryConfig {
     dsn: Option<String>,
     org: Option<String>,
     project: Option<String>,
@@ -106,36 +108,17 @@ fn checked_token(token: &str) -> Result<&str, ApiError> {
     Ok(token.trim())
 }
 
-async fn project(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-    scope: Scope,
-) -> Result<Project, ApiError> {
-    let tenant = require_scope(principal, scope)?;
-    let id = path_id(req, "id", "project", ProjectId::parse)?;
-    state
-        .store
-        .get_project(tenant, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("project", id.as_str()))
-}
-
+/// The project's Sentry configuration `id` (the project must be the tenant's), or 404.
 async fn config(
     state: &AppState,
-    principal: &Principal,
-    req: &Request,
+    tenant: &TenantId,
+    project_id: &ProjectId,
+    id: &SentryConfigId,
 ) -> Result<SentryConfig, ApiError> {
-    let project = project(state, principal, req, Scope::SentryConfigWrite).await?;
-    let id = path_id(
-        req,
-        "integration_id",
-        "Sentry configuration",
-        SentryConfigId::parse,
-    )?;
+    let project = find_project(state, tenant, project_id).await?;
     state
         .store
-        .get_sentry_config(&project.tenant_id, &project.id, &id)
+        .get_sentry_config(&project.tenant_id, &project.id, id)
         .await?
         .ok_or_else(|| ApiError::not_found("Sentry configuration", id.as_str()))
 }
@@ -156,15 +139,18 @@ async fn config(
     responses((status = 200, description = "The configurations", body = faultline::http::openapi::ItemList)),
 )]
 pub async fn list(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let project = project(state, principal, req, Scope::ProjectsRead).await?;
-    let reveal = match query_param(req, "reveal").as_deref() {
+    State(state): State<AppState>,
+    Authorized {
+        tenant, principal, ..
+    }: Authorized<ProjectsRead>,
+    Path(id): Path<ProjectId>,
+    Query(query): Query<RevealQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let project = find_project(&state, &tenant, &id).await?;
+    let reveal = match query.reveal.as_deref() {
         None | Some("false") => false,
         Some("true") => {
-            require_scope(principal, Scope::SentryConfigRead)?;
+            require_scope(&principal, Scope::SentryConfigRead)?;
             true
         }
         Some(_) => {
@@ -179,10 +165,13 @@ pub async fn list(
         .project_sentry_configs(&project.tenant_id, &project.id)
         .await?;
     let items: Vec<_> = configs.iter().map(|c| c.to_json(reveal)).collect();
-    Ok(json_response(
-        StatusCode::OK,
-        &json!({"items": items, "next_cursor": null}),
-    ))
+    Ok(Json(json!({"items": items, "next_cursor": null})))
+}
+
+/// `?reveal=`.
+#[derive(Debug, Deserialize)]
+pub struct RevealQuery {
+    reveal: Option<String>,
 }
 
 /// Configure Sentry for a project environment.
@@ -199,12 +188,12 @@ pub async fn list(
     responses((status = 201, description = "The configuration (DSN masked)", body = Object)),
 )]
 pub async fn create(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let project = project(state, principal, req, Scope::SentryConfigWrite).await?;
-    let body: CreateSentryConfig = decode_body(req)?;
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<SentryConfigWrite>,
+    Path(id): Path<ProjectId>,
+    Json(body): Json<CreateSentryConfig>,
+) -> Result<Audited, ApiError> {
+    let project = find_project(&state, &tenant, &id).await?;
     let defaults = SampleRates::default();
     let now = state.clock.now();
     let mut config = SentryConfig {
@@ -245,7 +234,11 @@ pub async fn create(
         config.auth_token = Some(state.cipher().await?.seal(token, &config.token_context()));
     }
     match state.store.create_sentry_config(&config).await {
-        Ok(()) => Ok(json_response(StatusCode::CREATED, &config.to_json(false))),
+        Ok(()) => Ok(Audited::created(
+            "sentry-configs",
+            &config.id,
+            &config.to_json(false),
+        )),
         Err(StoreError::Conflict) => Err(ApiError::validation(
             "environment",
             format!(
@@ -274,12 +267,13 @@ pub async fn create(
     responses((status = 200, description = "The changed configuration (DSN masked)", body = Object)),
 )]
 pub async fn update(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let mut config = config(state, principal, req).await?;
-    let body: UpdateSentryConfig = decode_body(req)?;
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<SentryConfigWrite>,
+    Path((project_id, id)): Path<(ProjectId, SentryConfigId)>,
+    Json(body): Json<UpdateSentryConfig>,
+) -> Result<Audited, ApiError> {
+    let mut config = config(&state, &tenant, &project_id, &id).await?;
+    let before = config.to_json(false);
     let old_environment = config.environment.clone();
     if let Some(dsn) = body.dsn {
         config.dsn = checked_dsn(&dsn)?;
@@ -319,7 +313,12 @@ pub async fn update(
         .update_sentry_config(&config, &old_environment)
         .await
     {
-        Ok(()) => Ok(json_response(StatusCode::OK, &config.to_json(false))),
+        Ok(()) => Ok(Audited::updated(
+            "sentry-configs",
+            &config.id,
+            &before,
+            &config.to_json(false),
+        )),
         Err(StoreError::Conflict) if config.environment != old_environment => {
             Err(ApiError::validation(
                 "environment",
@@ -352,13 +351,17 @@ pub async fn update(
     responses((status = 204, description = "Removed")),
 )]
 pub async fn delete(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let config = config(state, principal, req).await?;
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<SentryConfigWrite>,
+    Path((project_id, id)): Path<(ProjectId, SentryConfigId)>,
+) -> Result<Audited, ApiError> {
+    let config = config(&state, &tenant, &project_id, &id).await?;
     state.store.delete_sentry_config(&config).await?;
-    Ok(no_content())
+    Ok(Audited::deleted(
+        "sentry-configs",
+        &config.id,
+        &config.to_json(false),
+    ))
 }
 
 /// Sentry configuration for an application.
@@ -384,16 +387,13 @@ pub async fn delete(
     ),
 )]
 pub async fn for_application(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let tenant = require_scope(principal, Scope::SentryConfigRead)?;
-    let slug = req
-        .path_parameters_ref()
-        .and_then(|p| p.first("project_slug"))
-        .unwrap_or_default()
-        .to_owned();
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<SentryConfigRead>,
+    Path(slug): Path<String>,
+    Query(query): Query<EnvironmentQuery>,
+    headers: http::HeaderMap,
+) -> Result<Response, ApiError> {
+    let tenant = &tenant;
     let not_found = || {
         ApiError::NotFound(format!(
             "no active Sentry configuration for project `{slug}`"
@@ -405,8 +405,9 @@ pub async fn for_application(
         .await?
         .filter(|p| p.active)
         .ok_or_else(not_found)?;
-    let environment =
-        query_param(req, "environment").unwrap_or_else(|| project.environment.clone());
+    let environment = query
+        .environment
+        .unwrap_or_else(|| project.environment.clone());
     let config = state
         .store
         .sentry_config_for(tenant, &project.id, &environment)
@@ -418,8 +419,7 @@ pub async fn for_application(
         "\"{}\"",
         &hex::encode(Sha256::digest(body.to_string().as_bytes()))[..32]
     );
-    let cached = req
-        .headers()
+    let cached = headers
         .get(http::header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| {
@@ -427,12 +427,9 @@ pub async fn for_application(
                 .any(|tag| tag.trim() == etag || tag.trim() == "*")
         });
     let mut response = if cached {
-        Response::builder()
-            .status(StatusCode::NOT_MODIFIED)
-            .body(Body::Empty)
-            .map_err(ApiError::internal)?
+        StatusCode::NOT_MODIFIED.into_response()
     } else {
-        json_response(StatusCode::OK, &body)
+        Json(body).into_response()
     };
     let headers = response.headers_mut();
     headers.insert(
@@ -444,4 +441,10 @@ pub async fn for_application(
         http::HeaderValue::from_static("private, max-age=300"),
     );
     Ok(response)
+}
+
+/// `?environment=`.
+#[derive(Debug, Deserialize)]
+pub struct EnvironmentQuery {
+    environment: Option<String>,
 }

@@ -1,19 +1,17 @@
+use axum::extract::State;
 use faultline::auth::{Principal, Scope};
 use faultline::domain::{RetrySchedule, Tenant, TenantId};
 use faultline::http::{
-    checked_name, decode_body, json_response, nullable, path_id, require_platform_admin,
-    require_scope, ApiError,
+    checked_name, nullable, require_platform_admin, require_scope, ApiError, Audited, Json, Path,
 };
 use faultline::services::api_keys::issue_api_key;
 use faultline::AppState;
-use http::StatusCode;
-use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateTenant {
+pub struct CreateTenant {
     name: String,
 }
 
@@ -32,12 +30,11 @@ struct CreateTenant {
     ),
 )]
 pub async fn create(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    require_platform_admin(principal)?;
-    let body: CreateTenant = decode_body(req)?;
+    State(state): State<AppState>,
+    principal: Principal,
+    Json(body): Json<CreateTenant>,
+) -> Result<Audited, ApiError> {
+    require_platform_admin(&principal)?;
     let tenant = Tenant {
         id: TenantId::generate(),
         name: checked_name("name", &body.name)?,
@@ -45,11 +42,12 @@ pub async fn create(
         settings: Default::default(),
     };
     state.store.create_tenant(&tenant).await?;
-    let (key, record) = issue_api_key(state, &tenant.id, "admin", Scope::ALL.to_vec()).await?;
+    let (key, record) = issue_api_key(&state, &tenant.id, "admin", Scope::ALL.to_vec()).await?;
     let mut api_key = record.to_json();
     api_key["key"] = json!(key.expose());
-    Ok(json_response(
-        StatusCode::CREATED,
+    Ok(Audited::created(
+        "tenants",
+        &tenant.id,
         &json!({
             "tenant": tenant.to_json(),
             "api_key": api_key,
@@ -62,9 +60,8 @@ pub async fn create(
 async fn visible_tenant(
     state: &AppState,
     principal: &Principal,
-    req: &Request,
+    id: TenantId,
 ) -> Result<Tenant, ApiError> {
-    let id = path_id(req, "id", "tenant", TenantId::parse)?;
     let visible = match principal {
         Principal::PlatformAdmin => true,
         Principal::Tenant { tenant_id, .. } => tenant_id == &id,
@@ -93,17 +90,17 @@ async fn visible_tenant(
     ),
 )]
 pub async fn get(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let tenant = visible_tenant(state, principal, req).await?;
-    Ok(json_response(StatusCode::OK, &tenant.to_json()))
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<TenantId>,
+) -> Result<Json<Value>, ApiError> {
+    let tenant = visible_tenant(&state, &principal, id).await?;
+    Ok(Json(tenant.to_json()))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct UpdateTenant {
+pub struct UpdateTenant {
     name: Option<String>,
     /// Seconds before each retry; `null` returns to the deployment's schedule.
     #[serde(default, deserialize_with = "nullable")]
@@ -131,15 +128,16 @@ struct UpdateTenant {
     ),
 )]
 pub async fn update(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let mut tenant = visible_tenant(state, principal, req).await?;
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(id): Path<TenantId>,
+    Json(body): Json<UpdateTenant>,
+) -> Result<Audited, ApiError> {
+    let mut tenant = visible_tenant(&state, &principal, id).await?;
     if let Principal::Tenant { .. } = principal {
-        require_scope(principal, Scope::TenantManage)?;
+        require_scope(&principal, Scope::TenantManage)?;
     }
-    let body: UpdateTenant = decode_body(req)?;
+    let before = tenant.to_json();
     if let Some(name) = body.name {
         tenant.name = checked_name("name", &name)?;
     }
@@ -161,5 +159,10 @@ pub async fn update(
         tenant.settings.api_rate_limit_per_minute = limit;
     }
     state.store.save_tenant(&tenant).await?;
-    Ok(json_response(StatusCode::OK, &tenant.to_json()))
+    Ok(Audited::updated(
+        "tenants",
+        &tenant.id,
+        &before,
+        &tenant.to_json(),
+    ))
 }

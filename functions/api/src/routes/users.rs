@@ -1,20 +1,19 @@
+use axum::extract::State;
 use faultline::auth::password::{hash_password, MIN_PASSWORD_CHARS};
 use faultline::auth::{Principal, Scope};
-use faultline::domain::{Role, User, UserId};
-use faultline::http::{
-    decode_body, json_response, no_content, page_request, page_response, path_id, require_scope,
-    ApiError,
-};
-use faultline::store::StoreError;
+use faultline::domain::{Role, TenantId, User, UserId};
+use faultline::http::scopes::UsersManage;
+use faultline::http::{ApiError, Audited, Authorized, Json, Page, Path};
+use faultline::store::{Page as Listed, StoreError};
 use faultline::AppState;
 use http::StatusCode;
-use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
+use serde_json::Value;
 
 /// A new user.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CreateUser {
+pub struct CreateUser {
     /// Sign-in name; unique across the hub.
     email: String,
     /// At least 12 characters; stored only as an argon2id hash.
@@ -29,7 +28,7 @@ struct CreateUser {
 /// Changes to a user; absent fields stay as they are.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct UpdateUser {
+pub struct UpdateUser {
     role: Option<String>,
     extra_scopes: Option<Vec<String>>,
     /// `false` signs the user out everywhere at once (its tokens stop working).
@@ -113,14 +112,14 @@ fn checked_grants(
     responses((status = 201, description = "The user (never the password)", body = Object)),
 )]
 pub async fn create(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let tenant = require_scope(principal, Scope::UsersManage)?;
-    let body: CreateUser = decode_body(req)?;
+    State(state): State<AppState>,
+    Authorized {
+        tenant, principal, ..
+    }: Authorized<UsersManage>,
+    Json(body): Json<CreateUser>,
+) -> Result<Audited, ApiError> {
     let email = checked_email(&body.email)?;
-    let (role, extra_scopes) = checked_grants(principal, &body.role, &body.extra_scopes)?;
+    let (role, extra_scopes) = checked_grants(&principal, &body.role, &body.extra_scopes)?;
     let password_hash = checked_password(&body.password)?;
     let now = state.clock.now();
     let user = User {
@@ -135,7 +134,7 @@ pub async fn create(
         updated_at: now,
     };
     match state.store.create_user(&user).await {
-        Ok(()) => Ok(json_response(StatusCode::CREATED, &user.to_json())),
+        Ok(()) => Ok(Audited::created("users", &user.id, &user.to_json())),
         Err(StoreError::Conflict) => Err(ApiError::validation(
             "email",
             "this email is already in use",
@@ -156,21 +155,18 @@ pub async fn create(
     responses((status = 200, description = "A page of users", body = faultline::http::openapi::ItemList)),
 )]
 pub async fn list(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let tenant = require_scope(principal, Scope::UsersManage)?;
-    let page = state.store.list_users(tenant, &page_request(req)?).await?;
-    Ok(page_response(page.map(|u| u.to_json())))
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<UsersManage>,
+    Page(page): Page,
+) -> Result<Json<Listed<Value>>, ApiError> {
+    let page = state.store.list_users(&tenant, &page).await?;
+    Ok(Json(page.map(|u| u.to_json())))
 }
 
-async fn find(state: &AppState, principal: &Principal, req: &Request) -> Result<User, ApiError> {
-    let tenant = require_scope(principal, Scope::UsersManage)?;
-    let id = path_id(req, "id", "user", UserId::parse)?;
+async fn find(state: &AppState, tenant: &TenantId, id: &UserId) -> Result<User, ApiError> {
     state
         .store
-        .get_user(tenant, &id)
+        .get_user(tenant, id)
         .await?
         .ok_or_else(|| ApiError::not_found("user", id.as_str()))
 }
@@ -187,12 +183,12 @@ async fn find(state: &AppState, principal: &Principal, req: &Request) -> Result<
     responses((status = 200, description = "The user", body = Object)),
 )]
 pub async fn get(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let user = find(state, principal, req).await?;
-    Ok(json_response(StatusCode::OK, &user.to_json()))
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<UsersManage>,
+    Path(id): Path<UserId>,
+) -> Result<Json<Value>, ApiError> {
+    let user = find(&state, &tenant, &id).await?;
+    Ok(Json(user.to_json()))
 }
 
 /// Change a user.
@@ -210,12 +206,15 @@ pub async fn get(
     responses((status = 200, description = "The changed user", body = Object)),
 )]
 pub async fn update(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let mut user = find(state, principal, req).await?;
-    let body: UpdateUser = decode_body(req)?;
+    State(state): State<AppState>,
+    Authorized {
+        tenant, principal, ..
+    }: Authorized<UsersManage>,
+    Path(id): Path<UserId>,
+    Json(body): Json<UpdateUser>,
+) -> Result<Audited, ApiError> {
+    let mut user = find(&state, &tenant, &id).await?;
+    let before = user.to_json();
     if body.role.is_some() || body.extra_scopes.is_some() {
         let role = body.role.unwrap_or_else(|| user.role.as_str().to_owned());
         let extra = body.extra_scopes.unwrap_or_else(|| {
@@ -224,17 +223,33 @@ pub async fn update(
                 .map(|s| s.as_str().to_owned())
                 .collect()
         });
-        (user.role, user.extra_scopes) = checked_grants(principal, &role, &extra)?;
+        (user.role, user.extra_scopes) = checked_grants(&principal, &role, &extra)?;
     }
     if let Some(active) = body.active {
         user.active = active;
     }
+    let password_changed = body.password.is_some();
     if let Some(password) = body.password {
         user.password_hash = checked_password(&password)?;
     }
     user.updated_at = state.clock.now();
     match state.store.save_user(&user).await {
-        Ok(()) => Ok(json_response(StatusCode::OK, &user.to_json())),
+        Ok(()) => {
+            let shown = user.to_json();
+            // The audit entry says a password was set (never what it is).
+            let mut audited = shown.clone();
+            if password_changed {
+                audited["password_changed"] = Value::Bool(true);
+            }
+            Ok(Audited::action(
+                StatusCode::OK,
+                &shown,
+                "users",
+                &user.id,
+                &before,
+                &audited,
+            ))
+        }
         Err(StoreError::Conflict) => Err(ApiError::not_found("user", user.id.as_str())),
         Err(other) => Err(other.into()),
     }
@@ -252,11 +267,11 @@ pub async fn update(
     responses((status = 204, description = "Deleted")),
 )]
 pub async fn delete(
-    state: &AppState,
-    principal: &Principal,
-    req: &Request,
-) -> Result<Response<Body>, ApiError> {
-    let user = find(state, principal, req).await?;
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<UsersManage>,
+    Path(id): Path<UserId>,
+) -> Result<Audited, ApiError> {
+    let user = find(&state, &tenant, &id).await?;
     state.store.delete_user(&user).await?;
-    Ok(no_content())
+    Ok(Audited::deleted("users", &user.id, &user.to_json()))
 }
