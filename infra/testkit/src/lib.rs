@@ -65,6 +65,16 @@ impl TestStack {
         Self::deploy_with("1,1,1", Clock::system()).await
     }
 
+    /// Calls an HTTP function's `handle` with a sample event, as API Gateway would: status and
+    /// JSON body.
+    pub async fn call<'a, F, Fut>(&'a self, handle: F, event: &HttpEvent) -> (u16, Value)
+    where
+        F: FnOnce(&'a AppState, Request) -> Fut,
+        Fut: std::future::Future<Output = Response<Body>>,
+    {
+        json_of(&handle(&self.state, event.request()).await)
+    }
+
     /// A new tenant and its admin key (holding every scope).
     pub async fn tenant(&self) -> (TenantId, ApiKey) {
         let tenant = Tenant {

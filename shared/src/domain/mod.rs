@@ -7,6 +7,7 @@ pub mod endpoint;
 pub mod error_event;
 pub mod event;
 pub mod event_catalog;
+pub mod failure;
 pub mod fingerprint;
 pub mod ids;
 pub mod incident;
@@ -24,6 +25,7 @@ pub use change::{rank_suspects, ChangeRecord, Suspect};
 pub use endpoint::{Endpoint, EndpointUrl, RetiredSecret, UrlPolicy};
 pub use error_event::ErrorEvent;
 pub use event::{DomainEvent, EventType};
+pub use failure::Failure;
 pub use fingerprint::Fingerprint;
 pub use ids::{
     ApiKeyId, ChangeId, DeliveryId, EndpointId, EventId, IncidentId, IntegrationId, MessageId,

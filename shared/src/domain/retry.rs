@@ -106,18 +106,6 @@ pub enum FailureClass {
     Permanent,
 }
 
-impl FailureClass {
-    /// Classifies an attempt by its status code (0 without a response) and whether it timed out.
-    pub fn of(status_code: u16, timed_out: bool) -> Self {
-        match status_code {
-            410 => Self::Gone,
-            429 | 502 | 503 | 504 => Self::Throttled,
-            _ if timed_out => Self::Throttled,
-            _ => Self::Other,
-        }
-    }
-}
-
 /// The least back-off after a throttled attempt.
 pub const THROTTLED_MIN_DELAY: Duration = Duration::from_secs(60);
 
@@ -198,18 +186,6 @@ mod tests {
             schedule.delay_after_failure(1, FailureClass::Other, Some(Duration::from_secs(999))),
             Some(Duration::from_secs(5))
         );
-    }
-
-    #[test]
-    fn failures_are_classified_by_status_and_timeouts() {
-        assert_eq!(FailureClass::of(410, false), FailureClass::Gone);
-        for code in [429, 502, 503, 504] {
-            assert_eq!(FailureClass::of(code, false), FailureClass::Throttled);
-        }
-        assert_eq!(FailureClass::of(0, true), FailureClass::Throttled);
-        assert_eq!(FailureClass::of(0, false), FailureClass::Other);
-        assert_eq!(FailureClass::of(500, false), FailureClass::Other);
-        assert_eq!(FailureClass::of(301, false), FailureClass::Other);
     }
 
     #[test]

@@ -7,8 +7,27 @@ use crate::domain::UrlPolicy;
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use std::net::SocketAddr;
 
-/// Marks refusals in error chains, so the ledger can say `refused` rather than `connect`.
-pub const REFUSED_MARKER: &str = "address refused";
+/// Why a host name was not connected to: it carries the refusal through the HTTP client's error
+/// chain as a type, so the ledger says `refused` rather than `connect`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ResolveError {
+    /// The name does not resolve.
+    #[error("could not resolve {host}: {cause}")]
+    Lookup {
+        /// The host name.
+        host: String,
+        /// The resolver's error.
+        cause: String,
+    },
+    /// Every address it resolves to is refused by the policy.
+    #[error("address refused: {host} resolves to {reasons}")]
+    Refused {
+        /// The host name.
+        host: String,
+        /// Why each address was refused.
+        reasons: String,
+    },
+}
 
 /// A resolver that drops refused addresses and fails when none is left.
 #[derive(Clone, Debug)]
@@ -23,10 +42,13 @@ impl GuardedResolver {
     }
 
     /// Resolves `host` and keeps the allowed addresses.
-    pub async fn resolve_checked(&self, host: &str) -> Result<Vec<SocketAddr>, String> {
+    pub async fn resolve_checked(&self, host: &str) -> Result<Vec<SocketAddr>, ResolveError> {
         let resolved: Vec<SocketAddr> = tokio::net::lookup_host((host, 0))
             .await
-            .map_err(|e| format!("could not resolve {host}: {e}"))?
+            .map_err(|e| ResolveError::Lookup {
+                host: host.to_owned(),
+                cause: e.to_string(),
+            })?
             .collect();
         let mut refused = Vec::new();
         let allowed: Vec<SocketAddr> = resolved
@@ -40,10 +62,10 @@ impl GuardedResolver {
             })
             .collect();
         if allowed.is_empty() {
-            return Err(format!(
-                "{REFUSED_MARKER}: {host} resolves to {}",
-                refused.join("; ")
-            ));
+            return Err(ResolveError::Refused {
+                host: host.to_owned(),
+                reasons: refused.join("; "),
+            });
         }
         Ok(allowed)
     }
@@ -77,8 +99,10 @@ mod tests {
             .resolve_checked("localhost")
             .await
             .expect_err("refused");
-        assert!(err.starts_with(REFUSED_MARKER), "{err}");
-        assert!(err.contains("loopback"), "{err}");
+        assert!(
+            matches!(&err, ResolveError::Refused { reasons, .. } if reasons.contains("loopback")),
+            "{err}"
+        );
     }
 
     #[tokio::test]
@@ -105,7 +129,7 @@ mod tests {
                 .resolve_checked(host)
                 .await
                 .expect_err(host);
-            assert!(err.starts_with(REFUSED_MARKER), "{host}: {err}");
+            assert!(matches!(err, ResolveError::Refused { .. }), "{host}: {err}");
         }
     }
 }

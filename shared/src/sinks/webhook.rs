@@ -1,7 +1,7 @@
 //! Standard-Webhooks-signed HTTP POSTs to customer endpoints.
 
-use super::ssrf::{GuardedResolver, REFUSED_MARKER};
-use crate::domain::UrlPolicy;
+use super::ssrf::{GuardedResolver, ResolveError};
+use crate::domain::{Failure, UrlPolicy};
 use crate::signing::WebhookSecret;
 use std::error::Error as _;
 use std::time::{Duration, Instant};
@@ -34,32 +34,26 @@ pub struct DeliveryResult {
     /// The start of the response body.
     pub response_excerpt: String,
     /// Why it failed, when it did.
-    pub error: Option<String>,
-    /// `timeout`, `connect`, `redirect`, `status`, `refused` or `request` when it failed.
-    pub error_kind: Option<&'static str>,
-    /// No response arrived in time.
-    pub timed_out: bool,
+    pub failure: Option<Failure>,
     /// The response's `Retry-After`, as sent.
     pub retry_after: Option<String>,
 }
 
 impl DeliveryResult {
     /// An attempt refused before any request was made.
-    pub fn not_sent(error: String, error_kind: &'static str) -> Self {
+    pub fn not_sent(failure: Failure) -> Self {
         Self {
             status_code: 0,
             latency_ms: 0,
             response_excerpt: String::new(),
-            error: Some(error),
-            error_kind: Some(error_kind),
-            timed_out: false,
+            failure: Some(failure),
             retry_after: None,
         }
     }
 
     /// 2xx and nothing else.
     pub fn succeeded(&self) -> bool {
-        self.error.is_none() && (200..300).contains(&self.status_code)
+        self.failure.is_none()
     }
 }
 
@@ -68,6 +62,7 @@ impl DeliveryResult {
 #[derive(Clone, Debug)]
 pub struct WebhookSender {
     client: reqwest::Client,
+    timeout_secs: u64,
 }
 
 impl WebhookSender {
@@ -85,6 +80,7 @@ impl WebhookSender {
 
     /// A sender with another timeout (tests of the timeout path use a short one).
     pub fn with_timeout(policy: UrlPolicy, timeout: Duration) -> Self {
+        let timeout_secs = timeout.as_secs().max(1);
         let client = reqwest::Client::builder()
             .dns_resolver(GuardedResolver::new(policy))
             .timeout(timeout)
@@ -94,7 +90,10 @@ impl WebhookSender {
             .pool_idle_timeout(Duration::from_secs(60))
             .build()
             .expect("the HTTP client's TLS backend initialises");
-        Self { client }
+        Self {
+            client,
+            timeout_secs,
+        }
     }
 
     /// POSTs one signed webhook and reports what happened; never errors, every failure is data.
@@ -123,21 +122,8 @@ impl WebhookSender {
             Ok(response) => response,
             Err(err) => {
                 return DeliveryResult {
-                    status_code: 0,
                     latency_ms,
-                    response_excerpt: String::new(),
-                    error: Some(describe_transport_error(&err)),
-                    error_kind: Some(if err.is_timeout() {
-                        "timeout"
-                    } else if refusal(&err).is_some() {
-                        "refused"
-                    } else if err.is_connect() {
-                        "connect"
-                    } else {
-                        "request"
-                    }),
-                    timed_out: err.is_timeout(),
-                    retry_after: None,
+                    ..DeliveryResult::not_sent(self.transport_failure(&err))
                 }
             }
         };
@@ -160,58 +146,39 @@ impl WebhookSender {
             }
         }
         excerpt.truncate(Self::EXCERPT_LIMIT);
-        let error = if status.is_success() {
-            None
-        } else if status.is_redirection() {
-            Some(format!(
-                "redirect {} not followed{}",
-                status.as_u16(),
-                location.map(|l| format!(" (to {l})")).unwrap_or_default()
-            ))
-        } else {
-            Some(format!("endpoint answered HTTP {}", status.as_u16()))
-        };
-        let error_kind = match () {
-            _ if status.is_success() => None,
-            _ if status.is_redirection() => Some("redirect"),
-            _ => Some("status"),
-        };
         DeliveryResult {
             status_code: status.as_u16(),
             latency_ms,
             response_excerpt: String::from_utf8_lossy(&excerpt).into_owned(),
-            error,
-            error_kind,
-            timed_out: false,
+            failure: Failure::of_status(status.as_u16(), location),
             retry_after,
+        }
+    }
+
+    /// What a request that got no response failed on.
+    fn transport_failure(&self, err: &reqwest::Error) -> Failure {
+        if let Some(refused) = refusal(err) {
+            Failure::Refused(refused.to_string())
+        } else if err.is_timeout() {
+            Failure::Timeout {
+                after_secs: self.timeout_secs,
+            }
+        } else if err.is_connect() {
+            Failure::Connect
+        } else {
+            Failure::Request(err.to_string())
         }
     }
 }
 
 /// The SSRF guard's refusal somewhere in an error's chain.
-fn refusal(err: &reqwest::Error) -> Option<String> {
+fn refusal(err: &reqwest::Error) -> Option<&ResolveError> {
     let mut source = err.source();
     while let Some(cause) = source {
-        let text = cause.to_string();
-        if text.starts_with(REFUSED_MARKER) {
-            return Some(text);
+        if let Some(refused @ ResolveError::Refused { .. }) = cause.downcast_ref::<ResolveError>() {
+            return Some(refused);
         }
         source = cause.source();
     }
     None
-}
-
-fn describe_transport_error(err: &reqwest::Error) -> String {
-    if let Some(refused) = refusal(err) {
-        refused
-    } else if err.is_timeout() {
-        format!(
-            "timeout: no response within {} s",
-            WebhookSender::TIMEOUT.as_secs()
-        )
-    } else if err.is_connect() {
-        "connection failed".to_owned()
-    } else {
-        format!("request failed: {err}")
-    }
 }

@@ -5,7 +5,7 @@ use super::outbox::publish_parked;
 use super::ServiceError;
 use crate::domain::{
     parse_retry_after, Attempt, AttemptOutcome, DeliveryStatus, DeliveryTask, DomainEvent,
-    Endpoint, EventType, FailureClass, Message, RetrySchedule,
+    Endpoint, EventType, Failure, FailureClass, Message, RetrySchedule,
 };
 use crate::signing::WebhookSecret;
 use crate::sinks::webhook::{DeliveryResult, OutgoingWebhook};
@@ -163,13 +163,10 @@ pub async fn dispatch_with(
     }
 
     let result = if message.body_bytes > state.config.max_payload_bytes {
-        DeliveryResult::not_sent(
-            format!(
-                "the message body is {} bytes, over the payload limit of {} bytes",
-                message.body_bytes, state.config.max_payload_bytes
-            ),
-            PAYLOAD_TOO_LARGE,
-        )
+        DeliveryResult::not_sent(Failure::PayloadTooLarge {
+            bytes: message.body_bytes,
+            limit: state.config.max_payload_bytes,
+        })
     } else {
         send(state, &endpoint, &message, now).await?
     };
@@ -185,10 +182,9 @@ async fn send(
 ) -> Result<DeliveryResult, ServiceError> {
     let policy = state.config.url_policy();
     if let Err(reason) = policy.check(&endpoint.url) {
-        return Ok(DeliveryResult::not_sent(
-            format!("endpoint URL refused: {reason}"),
-            "refused",
-        ));
+        return Ok(DeliveryResult::not_sent(Failure::Refused(format!(
+            "endpoint URL refused: {reason}"
+        ))));
     }
     let cipher = state
         .cipher()
@@ -218,9 +214,28 @@ async fn send(
         .await)
 }
 
-/// The `error_kind` of a message over the payload limit: exhausted at once (retrying cannot help);
-/// `POST /v1/messages/{id}/retry` sends it after the limit is raised.
-pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+pub use crate::domain::failure::PAYLOAD_TOO_LARGE;
+
+/// When to try again after `failure` on attempt number `attempt`, or `None` for no retry: the
+/// schedule's delay, `Retry-After` honoured for throttling (clamped), gone endpoints and messages
+/// over the payload limit not retried.
+pub fn next_attempt_at(
+    schedule: &RetrySchedule,
+    attempt: u32,
+    failure: &Failure,
+    retry_after: Option<&str>,
+    now: DateTime<Utc>,
+) -> Option<DateTime<Utc>> {
+    let retry_after = retry_after.and_then(|v| parse_retry_after(v, now));
+    schedule
+        .delay_after_failure(attempt, failure.class(), retry_after)
+        .map(|delay| {
+            Duration::from_std(delay)
+                .ok()
+                .and_then(|d| now.checked_add_signed(d))
+                .unwrap_or(DateTime::<Utc>::MAX_UTC)
+        })
+}
 
 /// Attempts after which a still-failing message is reported with `message.attempt.failing`.
 pub const FAILING_AFTER_ATTEMPTS: u32 = 4;
@@ -235,22 +250,16 @@ async fn record_result(
     now: DateTime<Utc>,
 ) -> Result<DispatchOutcome, ServiceError> {
     let succeeded = result.succeeded();
-    let class = if result.error_kind == Some(PAYLOAD_TOO_LARGE) {
-        FailureClass::Permanent
-    } else {
-        FailureClass::of(result.status_code, result.timed_out)
-    };
-    let next_at = if succeeded {
-        None
-    } else {
-        let retry_after = result
-            .retry_after
-            .as_deref()
-            .and_then(|v| parse_retry_after(v, now));
-        schedule
-            .delay_after_failure(task.attempt, class, retry_after)
-            .map(|delay| now + Duration::from_std(delay).unwrap_or(Duration::MAX))
-    };
+    let class = result.failure.as_ref().map(Failure::class);
+    let next_at = result.failure.as_ref().and_then(|failure| {
+        next_attempt_at(
+            schedule,
+            task.attempt,
+            failure,
+            result.retry_after.as_deref(),
+            now,
+        )
+    });
     attempt.outcome = if succeeded {
         AttemptOutcome::Succeeded
     } else {
@@ -259,8 +268,8 @@ async fn record_result(
     attempt.status_code = result.status_code;
     attempt.latency_ms = result.latency_ms;
     attempt.response_excerpt = result.response_excerpt;
-    attempt.error = result.error;
-    attempt.error_kind = result.error_kind.map(str::to_owned);
+    attempt.error = result.failure.as_ref().map(Failure::describe);
+    attempt.error_kind = result.failure.as_ref().map(|f| f.kind().to_owned());
     attempt.next_attempt_at = next_at;
 
     let (status, outcome) = match next_at {
@@ -312,7 +321,7 @@ async fn report(
     endpoint: &Endpoint,
     attempt: &Attempt,
     outcome: &DispatchOutcome,
-    class: FailureClass,
+    class: Option<FailureClass>,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let tenant = &task.tenant_id;
@@ -326,11 +335,11 @@ async fn report(
         } else {
             HealthChange::None
         }
-    } else if class == FailureClass::Permanent {
+    } else if class == Some(FailureClass::Permanent) {
         // Not the endpoint's fault: its health is left as it was.
         HealthChange::None
     } else {
-        let gone = (class == FailureClass::Gone).then_some("the endpoint answered 410 Gone");
+        let gone = (class == Some(FailureClass::Gone)).then_some("the endpoint answered 410 Gone");
         state
             .store
             .record_endpoint_failure(
@@ -384,4 +393,64 @@ async fn enqueue_attempt(
     let wait = (at - now).to_std().unwrap_or_default();
     state.deliveries.enqueue_after(&next, wait).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + secs, 0).expect("time")
+    }
+
+    /// The next attempt's delay from `now`, in seconds (jitter is ±20 %).
+    fn delay(
+        schedule: &RetrySchedule,
+        attempt: u32,
+        failure: Failure,
+        retry_after: Option<&str>,
+    ) -> Option<i64> {
+        next_attempt_at(schedule, attempt, &failure, retry_after, at(0))
+            .map(|t| (t - at(0)).num_seconds())
+    }
+
+    #[test]
+    fn the_retry_decision_follows_the_failure() {
+        let schedule = RetrySchedule::from_secs(&[100, 1000]);
+        let other = delay(&schedule, 1, Failure::Status(500), None).expect("retried");
+        assert!((80..=120).contains(&other), "{other}");
+        assert_eq!(
+            delay(&schedule, 1, Failure::Status(410), None),
+            None,
+            "gone: no retry"
+        );
+        assert_eq!(
+            delay(
+                &schedule,
+                1,
+                Failure::PayloadTooLarge { bytes: 2, limit: 1 },
+                None
+            ),
+            None,
+            "over the limit: exhausted at once"
+        );
+        assert_eq!(
+            delay(&schedule, 3, Failure::Connect, None),
+            None,
+            "schedule used up"
+        );
+        let throttled = delay(&schedule, 1, Failure::Status(429), Some("150")).expect("retried");
+        assert_eq!(throttled, 150, "Retry-After honoured");
+        let clamped = delay(&schedule, 1, Failure::Status(503), Some("99999")).expect("retried");
+        assert!(
+            (160..=240).contains(&clamped),
+            "clamped to twice the delay: {clamped}"
+        );
+        let timeout =
+            delay(&schedule, 1, Failure::Timeout { after_secs: 15 }, None).expect("retried");
+        assert!(
+            timeout >= 80,
+            "a timeout backs off like throttling: {timeout}"
+        );
+    }
 }

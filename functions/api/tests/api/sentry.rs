@@ -2,15 +2,12 @@
 //! 304, Cache-Control), and a scan of the whole table proving no credential is stored in
 //! plaintext.
 
+use crate::call;
 use faultline::auth::Scope;
 use faultline::services::api_keys::issue_api_key;
 use faultline_api::handle;
 use faultline_testkit::{json_of, HttpEvent, TestStack};
 use serde_json::{json, Value};
-
-async fn call(stack: &TestStack, event: &HttpEvent) -> (u16, Value) {
-    json_of(&handle(&stack.state, event.request()).await)
-}
 
 const DSN: &str = "https://a1b2c3d4e5f60718a1b2c3d4e5f60718@o123.ingest.sentry.io/4505";
 const TOKEN: &str = "sntrys_eyJpYXQiOjE3OTUyNTUyMDB9_plaintext-canary";

@@ -2,18 +2,14 @@
 //! shown, and tokens refused when expired, tampered, for another audience, or when their user
 //! is deactivated or their key revoked; a lowered role takes effect at once.
 
+use crate::call;
 use faultline::auth::jwt::{Claims, SigningKey, AUDIENCE, ISSUER};
 use faultline::auth::Scope;
 use faultline::clock::Clock;
 use faultline::services::api_keys::issue_api_key;
 use faultline::services::tokens::{client_credentials, password};
-use faultline_api::handle;
-use faultline_testkit::{json_of, HttpEvent, TestStack};
+use faultline_testkit::{HttpEvent, TestStack};
 use serde_json::{json, Value};
-
-async fn call(stack: &TestStack, event: &HttpEvent) -> (u16, Value) {
-    json_of(&handle(&stack.state, event.request()).await)
-}
 
 const PASSWORD: &str = "correct horse battery staple";
 

@@ -2,18 +2,14 @@
 //! missing, expired, revoked or under-scoped credential, and another tenant's key sees, changes
 //! and learns nothing of the first tenant (404 for its ids, exactly like ids that do not exist).
 
+use crate::call;
 use faultline::auth::Scope;
 use faultline::clock::Clock;
 use faultline::domain::{Severity, SignalKind};
 use faultline::services::api_keys::{issue_api_key, issue_api_key_for};
-use faultline_api::handle;
 use faultline_testkit::{json_of, HttpEvent, TestStack};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-
-async fn call(stack: &TestStack, event: &HttpEvent) -> (u16, Value) {
-    json_of(&handle(&stack.state, event.request()).await)
-}
 
 const PUBLIC: [&str; 3] = ["health.json", "get-openapi.json", "get-docs.json"];
 

@@ -1,16 +1,12 @@
 //! People changing incidents (acknowledge, resolve, reopen, assign: timeline lines and events)
 //! and finding them (filters, text, time range, order), against a stack on the emulator.
 
+use crate::call;
 use faultline::auth::Scope;
 use faultline::domain::{Severity, SignalKind};
 use faultline::services::api_keys::issue_api_key;
-use faultline_api::handle;
-use faultline_testkit::{json_of, HttpEvent, TestStack};
+use faultline_testkit::{HttpEvent, TestStack};
 use serde_json::{json, Value};
-
-async fn call(stack: &TestStack, event: &HttpEvent) -> (u16, Value) {
-    json_of(&handle(&stack.state, event.request()).await)
-}
 
 fn event_types(events: &[Value]) -> Vec<String> {
     events

@@ -1,14 +1,10 @@
 //! The tenant routes: who may see and change a tenant, and the per-tenant retry schedule.
 
+use crate::call;
 use faultline::auth::Scope;
 use faultline::services::api_keys::issue_api_key;
-use faultline_api::handle;
-use faultline_testkit::{json_of, HttpEvent, TestStack};
+use faultline_testkit::{HttpEvent, TestStack};
 use serde_json::{json, Value};
-
-async fn call(stack: &TestStack, event: &HttpEvent) -> (u16, Value) {
-    json_of(&handle(&stack.state, event.request()).await)
-}
 
 const PLATFORM_KEY: &str = "sk_platformadm1_correct-horse";
 

@@ -1,12 +1,9 @@
 //! The auth handler, fed the sample events in events/auth/, against a stack on the emulator.
 
+use crate::call;
 use faultline_auth::handle;
 use faultline_testkit::{json_of, HttpEvent, TestStack};
 use serde_json::{json, Value};
-
-async fn call(stack: &TestStack, event: &HttpEvent) -> (u16, Value) {
-    json_of(&handle(&stack.state, event.request()).await)
-}
 
 #[tokio::test]
 async fn keys_are_created_with_at_most_the_callers_scopes_listed_without_secrets_and_revoked() {

@@ -1,15 +1,11 @@
 //! Projects: unique slugs from names, validation, changes, deletion, and isolation between
 //! tenants and scopes.
 
+use crate::call;
 use faultline::auth::Scope;
 use faultline::services::api_keys::issue_api_key;
-use faultline_api::handle;
-use faultline_testkit::{json_of, HttpEvent, TestStack};
+use faultline_testkit::{HttpEvent, TestStack};
 use serde_json::{json, Value};
-
-async fn call(stack: &TestStack, event: &HttpEvent) -> (u16, Value) {
-    json_of(&handle(&stack.state, event.request()).await)
-}
 
 #[tokio::test]
 async fn projects_get_unique_slugs_change_and_are_deleted() {

@@ -1,16 +1,12 @@
 //! `POST /v1/auth/token`: both grants, scope narrowing, and every refusal in RFC 6749's terms,
 //! against a stack on the emulator (the signing key comes from its Secrets Manager).
 
+use crate::call;
 use base64::Engine;
 use faultline::auth::password::hash_password;
 use faultline::domain::{Role, TenantId, User, UserId};
 use faultline_auth::handle;
 use faultline_testkit::{json_of, HttpEvent, TestStack};
-use serde_json::Value;
-
-async fn call(stack: &TestStack, event: &HttpEvent) -> (u16, Value) {
-    json_of(&handle(&stack.state, event.request()).await)
-}
 
 fn form(body: &str) -> HttpEvent {
     HttpEvent::load("auth/issue-token.json").body_bytes(body.as_bytes())

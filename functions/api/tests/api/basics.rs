@@ -1,8 +1,9 @@
 //! The api handler, fed the sample events in events/api/, against a stack on the emulator.
 
+use crate::call;
 use faultline::domain::{Severity, SignalKind};
 use faultline_api::handle;
-use faultline_testkit::{json_of, HttpEvent, TestStack};
+use faultline_testkit::{HttpEvent, TestStack};
 use serde_json::{json, Value};
 
 fn events() -> Vec<(String, HttpEvent)> {
@@ -24,10 +25,6 @@ fn events() -> Vec<(String, HttpEvent)> {
             (name.clone(), HttpEvent::load(&format!("api/{name}")))
         })
         .collect()
-}
-
-async fn call(stack: &TestStack, event: &HttpEvent) -> (u16, Value) {
-    json_of(&handle(&stack.state, event.request()).await)
 }
 
 #[tokio::test]

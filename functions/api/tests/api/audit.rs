@@ -2,16 +2,12 @@
 //! credential, request id and source IP, filters, and a hash chain that exposes tampering done
 //! directly in DynamoDB.
 
+use crate::call;
 use aws_sdk_dynamodb::types::AttributeValue;
 use faultline::auth::Scope;
 use faultline::services::api_keys::issue_api_key;
-use faultline_api::handle;
-use faultline_testkit::{json_of, HttpEvent, TestStack};
+use faultline_testkit::{HttpEvent, TestStack};
 use serde_json::{json, Value};
-
-async fn call(stack: &TestStack, event: &HttpEvent) -> (u16, Value) {
-    json_of(&handle(&stack.state, event.request()).await)
-}
 
 #[tokio::test]
 async fn changes_and_refusals_are_audited_and_tampering_is_detected() {

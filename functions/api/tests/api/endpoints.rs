@@ -1,13 +1,9 @@
 //! The api handler's endpoint and delivery-engine routes, fed the sample events in events/api/,
 //! against a stack on the emulator.
 
-use faultline_api::handle;
-use faultline_testkit::{json_of, HttpEvent, TestStack};
+use crate::call;
+use faultline_testkit::{HttpEvent, TestStack};
 use serde_json::{json, Value};
-
-async fn call(stack: &TestStack, event: &HttpEvent) -> (u16, Value) {
-    json_of(&handle(&stack.state, event.request()).await)
-}
 
 #[tokio::test]
 async fn endpoints_show_their_secret_once_validate_input_and_can_be_changed_and_deleted() {

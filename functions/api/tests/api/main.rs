@@ -1,0 +1,20 @@
+//! The api function's tests: one binary, a module per area, each against its own stack on the emulator.
+
+mod audit;
+mod auth_matrix;
+mod basics;
+mod endpoints;
+mod incidents;
+mod ledger_filters;
+mod projects;
+mod sentry;
+mod tenants;
+mod users;
+
+use faultline_testkit::{HttpEvent, TestStack};
+use serde_json::Value;
+
+/// Calls the function with a sample event, as API Gateway would: status and JSON body.
+pub async fn call(stack: &TestStack, event: &HttpEvent) -> (u16, Value) {
+    stack.call(faultline_api::handle, event).await
+}

@@ -1,0 +1,5 @@
+//! The dispatch function's tests: one binary, a module per area.
+
+mod delivery;
+mod payloads;
+mod status_handling;

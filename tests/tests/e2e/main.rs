@@ -1,0 +1,10 @@
+//! End-to-end tests through the local stack: one binary, a module per journey.
+
+mod audited_changes;
+mod gateway;
+mod generic_alert_to_webhook;
+mod ledger;
+mod local_pollers;
+mod providers_end_to_end;
+mod rotation;
+mod template_contract;
