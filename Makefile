@@ -8,7 +8,6 @@ STAMP := $(VENV)/.installed
 DEPLOY_STAMP := $(VENV)/.installed-deploy
 CARGO_FLAGS := --locked
 
-export FAULTLINE_MOTO_SERVER := $(abspath $(VENV))/bin/moto_server
 export FAULTLINE_PYTHON := $(abspath $(VENV))/bin/python
 
 .PHONY: dev test lint fmt check bench build deploy clean openapi

@@ -34,16 +34,22 @@ pub struct Emulator {
     port: u16,
 }
 
-/// The moto server program: `FAULTLINE_MOTO_SERVER`, else the project's `.venv`, else `PATH`.
-fn moto_program() -> PathBuf {
-    if let Some(program) = std::env::var_os("FAULTLINE_MOTO_SERVER") {
+/// The Python that has moto: `FAULTLINE_PYTHON`, else the project's `.venv`, else `python3`.
+fn python() -> PathBuf {
+    if let Some(program) = std::env::var_os("FAULTLINE_PYTHON") {
         return program.into();
     }
-    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/moto_server");
+    let venv = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/python");
     if venv.exists() {
         return venv;
     }
-    "moto_server".into()
+    "python3".into()
+}
+
+/// The launcher that starts moto server with atomic DynamoDB requests and item-level
+/// transactions (see the script's own description).
+fn launcher() -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("moto_launcher.py")
 }
 
 /// A port nobody listens on right now.
@@ -55,9 +61,10 @@ pub fn free_port() -> Result<u16, EmulatorError> {
 impl Emulator {
     /// Starts moto server on 127.0.0.1:`port` and waits until it accepts connections.
     pub fn start(port: u16) -> Result<Self, EmulatorError> {
-        let program = moto_program();
+        let program = python();
         let mut command = Command::new(&program);
         command
+            .arg(launcher())
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""Starts moto server with two fixes to its DynamoDB, keeping moto's semantics otherwise.
+
+Written against moto 5.2.1 (pinned in infra/requirements.txt); the launcher refuses another
+version, since it replaces one of moto's methods.
+
+1. Every DynamoDB request runs under one lock. moto serves requests on threads, and its
+   conditional writes and transactions check and write in separate steps, so two racing writers
+   could both pass a version check, and a failed transaction restored whole tables from a copy
+   taken before it started, erasing writes other requests made meanwhile (lost updates under load).
+   DynamoDB makes each request atomic; the lock does the same here.
+2. `TransactWriteItems` no longer deep-copies every table it touches (once per item) to roll back:
+   it checks every condition first against the current items, answers
+   `TransactionCanceledException` with nothing changed when one fails, and otherwise applies the
+   writes, restoring only the items it touched if applying fails. Memory stays flat and a
+   transaction's cost no longer grows with the table.
+
+Usage: moto_launcher.py [moto_server arguments, e.g. -H 127.0.0.1 -p 5000]
+"""
+
+from __future__ import annotations
+
+import copy
+import sys
+import threading
+from typing import Any
+
+PINNED_MOTO = "5.2.1"
+
+
+def _check_version() -> None:
+    import moto
+
+    if moto.__version__ != PINNED_MOTO:
+        sys.exit(
+            f"moto_launcher: written against moto {PINNED_MOTO}, found {moto.__version__}; "
+            "install infra/requirements.txt"
+        )
+
+
+def _serialise_dynamodb() -> None:
+    from moto.dynamodb.responses import DynamoHandler
+
+    lock = threading.RLock()
+    call_action = DynamoHandler.call_action
+
+    def locked_call_action(self: Any) -> Any:
+        with lock:
+            return call_action(self)
+
+    DynamoHandler.call_action = locked_call_action
+
+
+def _item_key(backend: Any, table_name: str, op_type: str, op: dict[str, Any]) -> dict[str, Any]:
+    if op_type != "Put":
+        return op["Key"]
+    table = backend.get_table(table_name)
+    attrs = op["Item"]
+    key = {table.hash_key_attr: attrs[table.hash_key_attr]}
+    if table.range_key_attr is not None:
+        key[table.range_key_attr] = attrs[table.range_key_attr]
+    return key
+
+
+def _transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+    from moto.dynamodb.comparisons import get_filter_expression as condition_of
+    from moto.dynamodb.exceptions import (
+        ConditionalCheckFailed,
+        MockValidationException,
+        TooManyTransactionsException,
+        TransactionCanceledException,
+        TransactWriteSingleOpException,
+    )
+    from moto.dynamodb.exceptions import MultipleTransactionsException
+
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    seen: set[tuple[str, str]] = set()
+    planned: list[tuple[str, dict[str, Any], str, dict[str, Any]]] = []
+    errors: list[tuple[Any, Any, Any]] = []
+    # Phase 1: shape checks, then every condition against the items as they are now.
+    for item in transact_items:
+        if len(item) > 1:
+            raise TransactWriteSingleOpException
+        op_type, op = next(iter(item.items()))
+        original_item = None
+        try:
+            if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+                raise ValueError("Unsupported transaction operation")
+            table_name = op["TableName"]
+            key = _item_key(self, table_name, op_type, op)
+            identity = (str(table_name), str(dict(sorted(key.items()))))
+            if identity in seen:
+                raise MultipleTransactionsException()
+            seen.add(identity)
+            current = self.get_item(table_name, key)
+            condition = op.get("ConditionExpression")
+            if condition is not None:
+                check = condition_of(
+                    condition,
+                    op.get("ExpressionAttributeNames"),
+                    op.get("ExpressionAttributeValues"),
+                )
+                if not check.expr(current):
+                    if op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current:
+                        original_item = current.to_json()["Attributes"]
+                    raise ConditionalCheckFailed(item=original_item)
+            planned.append((op_type, op, table_name, key))
+            errors.append((None, None, None))
+        except MockValidationException:
+            raise  # nothing was written yet
+        except ConditionalCheckFailed as e:
+            errors.append(("ConditionalCheckFailed", str(e.message), original_item))
+        except Exception as e:  # noqa: BLE001 - moto reports any other failure per item
+            errors.append((type(e).__name__, str(e), original_item))
+    if any(code is not None for code, _, _ in errors):
+        raise TransactionCanceledException(errors)
+    # Phase 2: apply, snapshotting only the items touched, to restore them if applying fails.
+    snapshots: list[tuple[str, dict[str, Any], Any]] = []
+    try:
+        for op_type, op, table_name, key in planned:
+            if op_type == "ConditionCheck":
+                continue
+            before = self.get_item(table_name, key)
+            attrs = copy.deepcopy(before.to_json()["Attributes"]) if before else None
+            snapshots.append((table_name, key, attrs))
+            names = op.get("ExpressionAttributeNames")
+            values = op.get("ExpressionAttributeValues")
+            if op_type == "Put":
+                self.put_item(table_name, op["Item"])
+            elif op_type == "Delete":
+                self.delete_item(table_name, key)
+            else:
+                self.update_item(
+                    table_name,
+                    key,
+                    update_expression=op["UpdateExpression"],
+                    expression_attribute_names=names,
+                    expression_attribute_values=values,
+                )
+    except Exception:
+        for table_name, key, attrs in reversed(snapshots):
+            if attrs is None:
+                self.delete_item(table_name, key)
+            else:
+                self.put_item(table_name, attrs)
+        raise
+
+
+def _item_level_transactions() -> None:
+    from moto.dynamodb.models import DynamoDBBackend
+
+    DynamoDBBackend.transact_write_items = _transact_write_items
+
+
+def main() -> None:
+    _check_version()
+    _serialise_dynamodb()
+    _item_level_transactions()
+    from moto.server import main as moto_main
+
+    moto_main(sys.argv[1:])
+
+
+if __name__ == "__main__":
+    main()
