@@ -118,7 +118,8 @@ fn outbound(c: &mut Criterion) {
 /// the presented key, compare it in constant time, check the scope; and verifying an access token.
 fn auth(c: &mut Criterion) {
     use faultline::auth::jwt::{verify, Claims, SigningKey, AUDIENCE, ISSUER};
-    use faultline::auth::{key_digest, ApiKey, Scope};
+    use faultline::auth::{key_digest, ApiKey};
+    use faultline::domain::Scope;
     use subtle::ConstantTimeEq;
     let key = ApiKey::generate();
     let stored = key.digest();

@@ -8,7 +8,6 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod http;
-pub mod json_schema;
 pub mod queue;
 pub mod secrets;
 pub mod services;
@@ -18,6 +17,7 @@ pub mod sources;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod views;
 
 pub use config::Config;
 pub use state::AppState;

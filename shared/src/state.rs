@@ -10,6 +10,7 @@ use crate::queue::{DeadLetters, DeliveryQueue, EventPublisher};
 use crate::secrets::{SecretCipher, SecretsSource};
 use crate::sinks::webhook::WebhookSender;
 use crate::store::Store;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// Shared per-container state: configuration, clients and caches.
@@ -29,10 +30,11 @@ pub struct AppState {
     pub archive: RawArchive,
     /// Checks API keys and access tokens.
     pub authenticator: Authenticator,
-    /// Signs access tokens.
+    /// Signs access tokens (the same keys, and cache, the authenticator verifies with).
     pub tokens: TokenKeys,
-    /// Sends outgoing webhooks (one connection pool per container).
-    pub sender: WebhookSender,
+    /// Sends outgoing webhooks (one connection pool per container), built on first use so a
+    /// function that never sends builds no HTTP client.
+    sender: Arc<OnceLock<WebhookSender>>,
     /// Where "now" comes from.
     pub clock: Clock,
     data_key: SecretsSource,
@@ -54,6 +56,7 @@ impl AppState {
         let secret =
             |id: &str| SecretsSource::new(clients.secrets.clone(), id, Self::SECRET_REFRESH);
         let store = Store::new(clients.dynamodb.clone(), &config.table);
+        let tokens = TokenKeys::new(secret(&config.token_key_secret));
         Self {
             events: EventPublisher::new(clients.sqs.clone(), &config.events_queue_url),
             deliveries: DeliveryQueue::new(clients.sqs.clone(), &config.deliveries_queue_url),
@@ -62,16 +65,30 @@ impl AppState {
             authenticator: Authenticator::new(
                 store.clone(),
                 secret(&config.admin_key_secret),
-                TokenKeys::new(secret(&config.token_key_secret)),
+                tokens.clone(),
                 clock.clone(),
             ),
-            tokens: TokenKeys::new(secret(&config.token_key_secret)),
-            sender: WebhookSender::new(config.url_policy()),
+            tokens,
+            sender: Arc::new(OnceLock::new()),
             data_key: secret(&config.data_key_secret),
             store,
             config,
             clock,
         }
+    }
+
+    /// The webhook sender, built on first use.
+    pub fn sender(&self) -> &WebhookSender {
+        self.sender
+            .get_or_init(|| WebhookSender::new(self.config.url_policy()))
+    }
+
+    /// This state with another sender (tests of the timeout path use a short timeout).
+    pub fn with_sender(mut self, sender: WebhookSender) -> Self {
+        let cell = OnceLock::new();
+        let _ = cell.set(sender);
+        self.sender = Arc::new(cell);
+        self
     }
 
     /// The cipher for stored secrets, under the current data key.

@@ -3,9 +3,9 @@
 //! requests per second on one core for `GET /v1/incidents` over 1,000 incidents. Prints figures;
 //! asserts nothing. `cargo run --release -p faultline-e2e --bin api-figures` (part of `make bench`).
 
-use faultline::auth::Scope;
 use faultline::aws::AwsClients;
 use faultline::clock::Clock;
+use faultline::domain::Scope;
 use faultline::domain::{
     Fingerprint, Incident, IncidentId, IntegrationId, Severity, Signal, Source, Tenant, TenantId,
 };

@@ -4,12 +4,12 @@
 mod token;
 
 use axum::extract::State;
-use faultline::auth::{Principal, Scope, Subject};
 use faultline::domain::ApiKeyId;
+use faultline::domain::{Principal, Scope, Subject};
 use faultline::http::scopes::KeysManage;
 use faultline::http::{checked_name, ApiError, Audited, Authorized, Json, Page, Path, Routes};
 use faultline::services::api_keys::{issue_api_key_for, DEFAULT_KEY_LIFETIME_DAYS};
-use faultline::store::Page as Listed;
+use faultline::views::{ApiKeyPage, ApiKeyView};
 use faultline::AppState;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -63,7 +63,7 @@ pub struct CreateKey {
     tag = "api keys",
     operation_id = "create_api_key",
     request_body = CreateKey,
-    responses((status = 201, description = "The key record and, once, the key", body = Object)),
+    responses((status = 201, description = "The key record and, once, the key", body = ApiKeyView)),
 )]
 async fn create(
     State(state): State<AppState>,
@@ -104,8 +104,10 @@ async fn create(
         }
     };
     let (key, record) = issue_api_key_for(&state, &tenant, &name, scopes, lifetime).await?;
-    let mut shown = record.to_json();
-    shown["key"] = json!(key.expose());
+    let shown = ApiKeyView {
+        key: Some(key.expose().to_owned()),
+        ..ApiKeyView::from(&record)
+    };
     Ok(Audited::created("api-keys", &record.id, &shown))
 }
 
@@ -118,15 +120,15 @@ async fn create(
     tag = "api keys",
     operation_id = "list_api_keys",
     params(faultline::http::openapi::PageQuery),
-    responses((status = 200, description = "A page of key records", body = faultline::http::openapi::ItemList)),
+    responses((status = 200, description = "A page of key records", body = ApiKeyPage)),
 )]
 async fn list(
     State(state): State<AppState>,
     Authorized { tenant, .. }: Authorized<KeysManage>,
     Page(page): Page,
-) -> Result<Json<Listed<Value>>, ApiError> {
+) -> Result<Json<ApiKeyPage>, ApiError> {
     let page = state.store.list_api_keys(&tenant, &page).await?;
-    Ok(Json(page.map(|k| k.to_json())))
+    Ok(Json(page.map(|k| ApiKeyView::from(&k)).into()))
 }
 
 /// Revoke an API key.
@@ -165,8 +167,8 @@ async fn revoke(
         &Value::Null,
         "api-keys",
         &id,
-        &before.to_json(),
-        &after.to_json(),
+        &ApiKeyView::from(&before),
+        &ApiKeyView::from(&after),
     ))
 }
 

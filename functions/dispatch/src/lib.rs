@@ -3,7 +3,7 @@
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use faultline::domain::DeliveryTask;
-use faultline::queue::process_batch;
+use faultline::queue::{process_batch, DecodedBatch};
 use faultline::services::delivery::{dispatch_with, index_outcomes, BatchLookups, DispatchOutcome};
 use faultline::services::ServiceError;
 use faultline::AppState;
@@ -13,25 +13,19 @@ use std::sync::{Arc, Mutex};
 /// could not be recorded or its successor not queued; a failed POST is a recorded attempt, not a
 /// failed task.
 pub async fn handle(state: &AppState, event: SqsEvent) -> SqsBatchResponse {
-    let tasks: Vec<DeliveryTask> = event
-        .records
-        .iter()
-        .filter_map(|r| serde_json::from_str(r.body.as_deref()?).ok())
-        .collect();
+    let batch = DecodedBatch::<DeliveryTask>::decode(event);
+    let tasks: Vec<DeliveryTask> = batch.records.iter().map(|(_, t)| t.clone()).collect();
     // One read per endpoint and message of the batch; if that fails, each task reads its own.
     let lookups = Arc::new(BatchLookups::load(state, &tasks).await.unwrap_or_default());
     let outcomes = Arc::new(Mutex::new(Vec::new()));
-    let mut response = process_batch(event, |record| {
+    let mut response = process_batch(batch, |message_id, task| {
         let state = state.clone();
         let lookups = lookups.clone();
         let outcomes = outcomes.clone();
         async move {
-            let body = record.body.unwrap_or_default();
-            let task: DeliveryTask =
-                serde_json::from_str(&body).map_err(|e| ServiceError::Malformed(e.to_string()))?;
             let outcome = dispatch_with(&state, &task, &lookups).await?;
             if let Ok(mut outcomes) = outcomes.lock() {
-                outcomes.push((record.message_id.unwrap_or_default(), task, outcome));
+                outcomes.push((message_id, task, outcome));
             }
             Ok::<_, ServiceError>(())
         }

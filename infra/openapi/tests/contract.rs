@@ -161,27 +161,49 @@ async fn the_api_serves_the_document_and_a_page_without_a_key() {
 }
 
 #[test]
-fn incident_answers_are_typed_with_the_tested_incident_schema() {
+fn answers_are_typed_by_their_views_and_incidents_match_the_webhooks() {
     let doc = faultline_openapi::document();
-    assert_eq!(
-        doc["components"]["schemas"]["Incident"],
-        faultline::domain::event_catalog::incident_schema()
-    );
-    let schema = |path: &str, method: &str| {
-        doc["paths"][path][method]["responses"]["200"]["content"]["application/json"]["schema"]
+    let schema = |path: &str, method: &str, status: &str| {
+        doc["paths"][path][method]["responses"][status]["content"]["application/json"]["schema"]
             .clone()
     };
-    let incident = serde_json::json!({"$ref": "#/components/schemas/Incident"});
-    assert_eq!(schema("/v1/incidents/{id}", "get"), incident);
-    assert_eq!(schema("/v1/issues/{id}", "get"), incident);
+    let reference =
+        |name: &str| serde_json::json!({"$ref": format!("#/components/schemas/{name}")});
     assert_eq!(
-        schema("/v1/incidents", "get")["properties"]["items"]["items"],
-        incident
+        schema("/v1/incidents/{id}", "get", "200"),
+        reference("IncidentView")
     );
-    assert_eq!(schema("/v1/incidents/{id}", "patch")["allOf"][0], incident);
     assert_eq!(
-        schema("/v1/audit", "get")["properties"]["items"]["items"],
-        serde_json::json!({"$ref": "#/components/schemas/AuditEntry"})
+        schema("/v1/issues/{id}", "get", "200"),
+        reference("IncidentView")
+    );
+    assert_eq!(
+        schema("/v1/incidents", "get", "200"),
+        reference("IncidentPage")
+    );
+    assert_eq!(
+        schema("/v1/endpoints", "post", "201"),
+        reference("EndpointView")
+    );
+    assert_eq!(schema("/v1/audit", "get", "200"), reference("AuditPage"));
+    assert_eq!(
+        doc["components"]["schemas"]["IncidentPage"]["properties"]["items"]["items"],
+        reference("IncidentView")
+    );
+    // The API's incident and the webhooks' incident are one shape: the same fields.
+    let fields = |schema: &serde_json::Value| {
+        let mut names: Vec<String> = schema["properties"]
+            .as_object()
+            .expect("properties")
+            .keys()
+            .cloned()
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(
+        fields(&doc["components"]["schemas"]["IncidentView"]),
+        fields(&faultline::domain::event_catalog::incident_schema())
     );
     let audit = &doc["components"]["schemas"]["AuditEntry"]["properties"];
     for field in [
@@ -195,5 +217,39 @@ fn incident_answers_are_typed_with_the_tested_incident_schema() {
         "hash",
     ] {
         assert!(audit.get(field).is_some(), "AuditEntry documents {field}");
+    }
+    // No answer of a resource is left untyped.
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("operations") {
+            for status in ["200", "201", "202"] {
+                let documented =
+                    &operation["responses"][status]["content"]["application/json"]["schema"];
+                if documented.is_null() {
+                    continue;
+                }
+                let free_form = documented == &serde_json::json!({"type": "object"});
+                let allowed_free_form = [
+                    "/health",
+                    "/v1/openapi.json",
+                    "/v1/event-types",
+                    "/v1/dead-letters",
+                    "/v1/endpoints/{id}/stats",
+                    "/v1/auth/verify",
+                    "/v1/auth/token",
+                    "/v1/hooks/generic",
+                    "/v1/hooks/github",
+                    "/v1/hooks/pagerduty",
+                    "/v1/hooks/sentry",
+                    "/v1/hooks/slack",
+                    "/v1/hooks/deliveries",
+                ]
+                .iter()
+                .any(|p| path.starts_with(p));
+                assert!(
+                    !free_form || allowed_free_form,
+                    "{method} {path} {status} answers an untyped object"
+                );
+            }
+        }
     }
 }

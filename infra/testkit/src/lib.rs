@@ -5,9 +5,10 @@
 use aws_lambda_events::event::sqs::SqsEvent;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
-use faultline::auth::{ApiKey, Scope};
+use faultline::auth::ApiKey;
 use faultline::aws::AwsClients;
 use faultline::clock::Clock;
+use faultline::domain::Scope;
 use faultline::domain::{
     Endpoint, EndpointId, EventType, Integration, IntegrationId, Source, Tenant, TenantId,
 };
@@ -196,7 +197,10 @@ impl TestStack {
             .list_incidents(tenant, &faultline::store::PageRequest::default())
             .await
             .expect("list incidents");
-        page.items.iter().map(|i| i.to_json()).collect()
+        page.items
+            .iter()
+            .map(|i| faultline::views::event_data(&faultline::views::IncidentView::from(i)))
+            .collect()
     }
 
     /// Every item of the table, as text (to prove what is and is not stored).
@@ -439,4 +443,58 @@ pub fn sqs_event(path: &str, bodies: &[String]) -> SqsEvent {
         })
         .collect();
     serde_json::from_value(event).expect("an SQS event")
+}
+
+/// Checks an answer against a schema of the OpenAPI document `doc` (its `$ref`s resolve into the
+/// document's components) with a JSON Schema 2020-12 validator, strictly: an object the document
+/// describes may not carry a field the document does not name.
+pub fn conforms_to_documentation(doc: &Value, schema: &Value, body: &Value) -> Result<(), String> {
+    let mut components = doc["components"].clone();
+    // Schemas that are parts of an `allOf` describe only some of an object's fields; the others
+    // are closed.
+    let text = doc.to_string();
+    if let Some(schemas) = components["schemas"].as_object_mut() {
+        for (name, schema) in schemas.iter_mut() {
+            let in_all_of = text.contains(&format!(
+                "\"allOf\":[{{\"$ref\":\"#/components/schemas/{name}\""
+            ));
+            if !in_all_of {
+                close_objects(schema);
+            }
+        }
+    }
+    let mut root = schema.clone();
+    close_objects(&mut root);
+    let mut root = serde_json::json!({"allOf": [root]});
+    root["components"] = components;
+    root["$schema"] = Value::String("https://json-schema.org/draft/2020-12/schema".into());
+    let validator = jsonschema::validator_for(&root).map_err(|e| format!("schema: {e}"))?;
+    let errors: Vec<String> = validator
+        .iter_errors(body)
+        .map(|e| format!("{}: {e}", e.instance_path()))
+        .collect();
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors.join("; "))
+    }
+}
+
+/// Sets `additionalProperties: false` on every object schema with named properties and no rule of
+/// its own for other fields.
+fn close_objects(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            if map.contains_key("properties") && !map.contains_key("additionalProperties") {
+                map.insert("additionalProperties".into(), Value::Bool(false));
+            }
+            for (key, value) in map.iter_mut() {
+                if key != "allOf" {
+                    close_objects(value);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(close_objects),
+        _ => {}
+    }
 }

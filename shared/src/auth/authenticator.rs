@@ -1,6 +1,7 @@
-use super::{key_digest, ApiKey, Principal};
+use super::{key_digest, ApiKey};
 use crate::clock::Clock;
 use crate::domain::TenantId;
+use crate::domain::{Principal, Subject};
 use crate::secrets::SecretsSource;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -129,14 +130,13 @@ impl Authenticator {
         let now = self.clock.now();
         let claims = super::jwt::verify(token, &keys, now.timestamp())
             .map_err(|e| AuthError::Token(e.to_string()))?;
-        let (Some(tenant_id), Some(subject)) = (
-            TenantId::parse(&claims.tid),
-            super::Subject::parse(&claims.sub),
-        ) else {
+        let (Some(tenant_id), Some(subject)) =
+            (TenantId::parse(&claims.tid), Subject::parse(&claims.sub))
+        else {
             return Err(AuthError::Token("the token names no known subject".into()));
         };
         let held = match &subject {
-            super::Subject::Key(id) => {
+            Subject::Key(id) => {
                 let record = self
                     .store
                     .get_api_key(id)
@@ -152,7 +152,7 @@ impl Authenticator {
                 self.count_use(&record, now).await?;
                 record.scopes
             }
-            super::Subject::User(id) => {
+            Subject::User(id) => {
                 let user = self
                     .store
                     .get_user(&tenant_id, id)
@@ -165,7 +165,7 @@ impl Authenticator {
         let scopes = claims
             .scope
             .split_whitespace()
-            .filter_map(super::Scope::parse)
+            .filter_map(crate::domain::Scope::parse)
             .filter(|s| held.contains(s))
             .collect();
         Ok(Principal::Tenant {
@@ -219,7 +219,7 @@ impl Authenticator {
                 self.count_use(&record, now).await?;
                 return Ok(Principal::Tenant {
                     tenant_id: record.tenant_id,
-                    subject: super::Subject::Key(record.id),
+                    subject: Subject::Key(record.id),
                     scopes: record.scopes,
                     expires_at: record.expires_at,
                 });

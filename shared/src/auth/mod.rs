@@ -6,10 +6,6 @@ mod api_key;
 mod authenticator;
 pub mod jwt;
 pub mod password;
-mod principal;
-mod scope;
 
 pub use api_key::{key_digest, ApiKey};
 pub use authenticator::{presented_key, AuthError, Authenticator};
-pub use principal::{Principal, Subject};
-pub use scope::Scope;

@@ -3,7 +3,6 @@
 use super::{ChangeId, IntegrationId, TenantId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 /// One merged change (a GitHub pull request merged into its base branch).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -33,21 +32,6 @@ pub struct ChangeRecord {
 }
 
 impl ChangeRecord {
-    /// The public JSON form.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "project_id": self.project_id,
-            "repo": self.repo,
-            "number": self.number,
-            "title": self.title,
-            "author": self.author,
-            "merge_commit": self.merge_commit,
-            "url": self.url,
-            "merged_at": self.merged_at,
-        })
-    }
-
     /// Whether it belongs to the same scope as an incident: the same project, or the same tenant
     /// when the integration has no project.
     pub fn same_scope(&self, project_id: Option<&str>) -> bool {

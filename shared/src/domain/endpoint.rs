@@ -4,7 +4,6 @@ use super::{EndpointId, EventType, TenantId};
 use crate::secrets::SealedSecret;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use url::{Host, Url};
 
@@ -113,23 +112,6 @@ impl Endpoint {
     /// Whether an event of this type goes to this endpoint.
     pub fn subscribes_to(&self, event_type: EventType) -> bool {
         self.enabled && (self.event_types.is_empty() || self.event_types.contains(&event_type))
-    }
-
-    /// The public JSON form: never the secret.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "url": self.url,
-            "description": self.description,
-            "event_types": self.event_types,
-            "enabled": self.enabled,
-            "headers": self.headers,
-            "rate_limit": self.rate_limit,
-            "failing_since": self.failing_since,
-            "disabled_reason": self.disabled_reason,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        })
     }
 }
 

@@ -5,7 +5,7 @@
 use super::IncidentId;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 const MAX_EXCEPTIONS: usize = 5;
 const MAX_FRAMES: usize = 50;
@@ -14,7 +14,7 @@ const MAX_LINE_CHARS: usize = 256;
 const MAX_TAGS: usize = 50;
 
 /// One stack frame.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Frame {
     /// File or path.
     pub filename: Option<String>,
@@ -37,7 +37,7 @@ pub struct Frame {
 }
 
 /// One exception of the event (chained exceptions come as several).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Exception {
     /// Its type, e.g. `ReferenceError`.
     pub kind: Option<String>,
@@ -187,22 +187,12 @@ impl ErrorEvent {
             url: text(event, "/web_url"),
         })
     }
-
-    /// The public JSON form.
-    pub fn to_json(&self) -> Value {
-        let mut value = json!(self);
-        value["tags"] = json!(self
-            .tags
-            .iter()
-            .map(|(k, v)| json!({"key": k, "value": v}))
-            .collect::<Vec<_>>());
-        value
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn fixture(name: &str) -> Value {
         let path = format!(

@@ -4,7 +4,7 @@ use super::{IntegrationId, TenantId};
 use crate::secrets::SealedSecret;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 /// The kind of sender.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -76,19 +76,5 @@ impl Integration {
     /// The sealing context of this integration's secret (binds the ciphertext to this record).
     pub fn secret_context(&self) -> String {
         format!("integration/{}/{}", self.tenant_id, self.id)
-    }
-
-    /// The public JSON form: never the secret, only whether there is one.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "source": self.source,
-            "name": self.name,
-            "project_id": self.project_id,
-            "config": self.config,
-            "has_secret": self.secret.is_some(),
-            "webhook_path": format!("/v1/hooks/{}/{}", self.source.as_str(), self.id),
-            "created_at": self.created_at,
-        })
     }
 }

@@ -3,7 +3,6 @@
 use super::{EndpointId, EventId, EventType, MessageId, RetrySchedule, TenantId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 /// One domain event as sent to subscribers; the same `webhook-id` for every endpoint and retry.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -87,33 +86,6 @@ impl Message {
             Some(secs) => default.with_delays(secs),
             None => default.clone(),
         }
-    }
-
-    /// The public JSON form. A body kept in S3 and not loaded (message listings) shows as
-    /// `"payload": null` with `payload_stored: "s3"`; `GET /v1/messages/{id}` loads it.
-    pub fn to_json(&self) -> Value {
-        let loaded = self.body_ref.is_none() || !self.body.is_empty();
-        let payload: Value = if loaded {
-            serde_json::from_str(&self.body).unwrap_or(Value::Null)
-        } else {
-            Value::Null
-        };
-        json!({
-            "id": self.id,
-            "event_id": self.event_id,
-            "event_type": self.event_type,
-            "payload": payload,
-            "payload_bytes": self.body_bytes,
-            "payload_stored": if self.body_ref.is_some() { "s3" } else { "inline" },
-            "status": self.status(),
-            "endpoints_by_status": {
-                "pending": self.deliveries_pending.len(),
-                "succeeded": self.deliveries_succeeded.len(),
-                "failed": self.deliveries_failed.len(),
-                "exhausted": self.deliveries_exhausted.len(),
-            },
-            "created_at": self.created_at,
-        })
     }
 }
 
@@ -214,22 +186,4 @@ pub struct Attempt {
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
-impl Attempt {
-    /// The public JSON form.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "message_id": self.message_id,
-            "endpoint_id": self.endpoint_id,
-            "attempt": self.attempt,
-            "url": self.url,
-            "outcome": self.outcome,
-            "started_at": self.started_at,
-            "status_code": self.status_code,
-            "latency_ms": self.latency_ms,
-            "response_excerpt": self.response_excerpt,
-            "error": self.error,
-            "error_kind": self.error_kind,
-            "next_attempt_at": self.next_attempt_at,
-        })
-    }
-}
+impl Attempt {}

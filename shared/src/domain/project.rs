@@ -4,7 +4,6 @@
 use super::{ProjectId, TenantId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 /// A tenant's project.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -29,21 +28,7 @@ pub struct Project {
     pub updated_at: DateTime<Utc>,
 }
 
-impl Project {
-    /// The public JSON form.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "name": self.name,
-            "slug": self.slug,
-            "description": self.description,
-            "environment": self.environment,
-            "active": self.active,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        })
-    }
-}
+impl Project {}
 
 /// The slug of a name: lowercase ASCII letters and digits, words joined by single hyphens, at
 /// most 48 characters (`"Checkout API (EU)"` → `checkout-api-eu`); `project` when nothing is left.

@@ -6,7 +6,6 @@ use super::{ProjectId, SentryConfigId, TenantId};
 use crate::secrets::SealedSecret;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 /// SDK options applications receive.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -65,37 +64,6 @@ impl SentryConfig {
     /// What the sealed token is bound to: this configuration of this tenant.
     pub fn token_context(&self) -> String {
         format!("sentry-config:{}:{}", self.tenant_id, self.id)
-    }
-
-    /// The public JSON form: the auth token only as `has_auth_token`, the DSN masked unless
-    /// `reveal`.
-    pub fn to_json(&self, reveal: bool) -> Value {
-        json!({
-            "id": self.id,
-            "project_id": self.project_id,
-            "environment": self.environment,
-            "dsn": if reveal { self.dsn.clone() } else { mask_dsn(&self.dsn) },
-            "org": self.org,
-            "project": self.project,
-            "has_auth_token": self.auth_token.is_some(),
-            "tracesSampleRate": self.rates.traces_sample_rate,
-            "replaysSessionSampleRate": self.rates.replays_session_sample_rate,
-            "replaysOnErrorSampleRate": self.rates.replays_on_error_sample_rate,
-            "active": self.active,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        })
-    }
-
-    /// What applications receive from `GET /v1/integrations/sentry/{project_slug}`.
-    pub fn for_application(&self) -> Value {
-        json!({
-            "dsn": self.dsn,
-            "environment": self.environment,
-            "org": self.org,
-            "project": self.project,
-            "config": self.rates,
-        })
     }
 }
 

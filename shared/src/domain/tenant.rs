@@ -30,17 +30,4 @@ pub struct TenantSettings {
     pub api_rate_limit_per_minute: Option<u32>,
 }
 
-impl Tenant {
-    /// The public JSON form.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "id": self.id,
-            "name": self.name,
-            "created_at": self.created_at,
-            "settings": {
-                "retry_schedule": self.settings.retry_schedule,
-                "api_rate_limit_per_minute": self.settings.api_rate_limit_per_minute,
-            },
-        })
-    }
-}
+impl Tenant {}

@@ -2,10 +2,9 @@
 //! extra grants.
 
 use super::{TenantId, UserId};
-use crate::auth::Scope;
+use crate::domain::Scope;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 /// What a user may do, as a set of scopes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,20 +97,6 @@ impl User {
             }
         }
         scopes
-    }
-
-    /// The public JSON form: never the password hash.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "email": self.email,
-            "role": self.role,
-            "extra_scopes": self.extra_scopes,
-            "scopes": self.scopes(),
-            "active": self.active,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-        })
     }
 }
 

@@ -1,8 +1,8 @@
 //! Turning a verified principal into permission for one request.
 
 use super::ApiError;
-use crate::auth::{Principal, Scope};
 use crate::domain::TenantId;
+use crate::domain::{Principal, Scope};
 
 /// The caller's tenant, if the caller is a tenant key holding `scope`: 403 naming the scope
 /// otherwise.

@@ -5,8 +5,8 @@
 
 use super::request::{decode_json_bytes, MAX_BODY_BYTES};
 use super::ApiError;
-use crate::auth::{Principal, Scope};
 use crate::domain::TenantId;
+use crate::domain::{Principal, Scope};
 use crate::store::PageRequest;
 use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
 use axum::response::{IntoResponse, Response};

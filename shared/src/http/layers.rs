@@ -6,8 +6,9 @@
 
 use super::extract::RequestMeta;
 use super::ApiError;
-use crate::auth::{presented_key, ApiKey, Principal};
+use crate::auth::{presented_key, ApiKey};
 use crate::domain::audit::{diff, AuditDraft};
+use crate::domain::Principal;
 use crate::store::AuditChain;
 use crate::AppState;
 use axum::extract::{MatchedPath, RawPathParams, Request, State};

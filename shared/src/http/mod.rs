@@ -9,7 +9,6 @@ pub mod openapi;
 mod problem;
 mod request;
 mod response;
-pub mod responses;
 mod validate;
 mod webhook;
 

@@ -85,13 +85,6 @@ pub fn document(parts: Vec<OpenApi>, version: &str) -> Value {
     });
     components["schemas"]["Problem"] = schema_of::<Problem>();
     components["schemas"]["ItemList"] = schema_of::<ItemList>();
-    components["schemas"]["Incident"] = crate::domain::event_catalog::incident_schema();
-    for (name, schema) in super::responses::components() {
-        components["schemas"][name] = schema;
-    }
-    components["schemas"]["TimelineEntry"] = schema_of::<crate::domain::TimelineEntry>();
-    components["schemas"]["AuditEntry"] = schema_of::<crate::domain::audit::AuditEntry>();
-    components["schemas"]["ChainReport"] = schema_of::<crate::domain::audit::ChainReport>();
     doc["components"] = components;
     if let Some(paths) = doc["paths"].as_object_mut() {
         for (path, item) in paths.iter_mut() {
@@ -99,57 +92,12 @@ pub fn document(parts: Vec<OpenApi>, version: &str) -> Value {
                 continue;
             };
             for operation in operations.values_mut() {
-                type_known_responses(operation);
                 complete_operation(path, operation);
             }
         }
     }
     doc["webhooks"] = webhooks();
     doc
-}
-
-/// Responses whose shape is known exactly: incidents and issues answer `Incident::to_json()`, the
-/// schema the event catalogue documents and checks against real payloads; timeline and audit
-/// entries and the chain report are serialised structs whose schemas derive from them.
-fn type_known_responses(operation: &mut Value) {
-    let reference = |name: &str| json!({"$ref": format!("#/components/schemas/{name}")});
-    let page = |name: &str| {
-        json!({
-            "type": "object",
-            "required": ["items", "next_cursor"],
-            "properties": {
-                "items": {"type": "array", "items": reference(name)},
-                "next_cursor": {"type": ["string", "null"]},
-            },
-        })
-    };
-    let incident = reference("Incident");
-    let schema = match operation["operationId"].as_str() {
-        Some("list_incidents" | "list_issues") => page("Incident"),
-        Some("get_incident_timeline") => page("TimelineEntry"),
-        Some("list_audit") => page("AuditEntry"),
-        Some("verify_audit") => reference("ChainReport"),
-        Some("get_incident" | "get_issue") => incident,
-        Some("update_incident") => json!({"allOf": [incident, {
-            "type": "object",
-            "required": ["changes"],
-            "properties": {"changes": {"type": "array", "items": {"enum": ["acknowledged", "resolved", "reopened", "assigned"]}}},
-        }]}),
-        Some(other) => match super::responses::for_operation(other) {
-            Some(schema) => schema,
-            None => return,
-        },
-        None => return,
-    };
-    for status in ["200", "201", "202"] {
-        if let Some(content) = operation
-            .pointer_mut(&format!("/responses/{status}/content/application~1json"))
-            .and_then(Value::as_object_mut)
-        {
-            content.insert("schema".into(), schema);
-            return;
-        }
-    }
 }
 
 fn schema_of<T: ToSchema>() -> Value {

@@ -1,7 +1,8 @@
 //! Errors at the HTTP edge, as RFC 9457 `application/problem+json`. Internal causes are logged
 //! with the request id and never returned.
 
-use crate::auth::{AuthError, Scope};
+use crate::auth::AuthError;
+use crate::domain::Scope;
 use crate::store::StoreError;
 use http::StatusCode;
 use lambda_http::{Body, Response};

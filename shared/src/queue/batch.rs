@@ -1,5 +1,6 @@
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use futures::future::join_all;
+use serde::de::DeserializeOwned;
 use std::future::Future;
 
 /// Publishing or enqueuing failed.
@@ -13,18 +14,49 @@ pub enum QueueError {
     Codec(String),
 }
 
-/// Runs `handle` on every record of a batch concurrently and reports only the records that
-/// failed, by `messageId`, so SQS redelivers those alone (`ReportBatchItemFailures`).
-/// A record whose handler panics fails alone too.
-pub async fn process_batch<F, Fut, E>(event: SqsEvent, handle: F) -> SqsBatchResponse
+/// The records of an SQS batch, each decoded once: the decoded ones with their `messageId`, and
+/// the ids of those that do not decode (reported as failures, so SQS redelivers them and, in the
+/// end, moves them to the dead-letter queue).
+#[derive(Debug)]
+pub struct DecodedBatch<T> {
+    /// `(messageId, record)` for every record that decoded.
+    pub records: Vec<(String, T)>,
+    /// The ids of the records that did not.
+    pub malformed: Vec<String>,
+}
+
+impl<T: DeserializeOwned> DecodedBatch<T> {
+    /// Decodes every record's JSON body as a `T`.
+    pub fn decode(event: SqsEvent) -> Self {
+        let mut batch = Self {
+            records: Vec::with_capacity(event.records.len()),
+            malformed: Vec::new(),
+        };
+        for record in event.records {
+            let id = record.message_id.unwrap_or_default();
+            match serde_json::from_str(record.body.as_deref().unwrap_or_default()) {
+                Ok(decoded) => batch.records.push((id, decoded)),
+                Err(err) => {
+                    tracing::warn!(message_id = %id, error = %err, "record does not decode; left for redelivery");
+                    batch.malformed.push(id);
+                }
+            }
+        }
+        batch
+    }
+}
+
+/// Runs `handle` on every decoded record of a batch concurrently and reports only the records
+/// that failed (or did not decode), by `messageId`, so SQS redelivers those alone
+/// (`ReportBatchItemFailures`). A record whose handler panics fails alone too.
+pub async fn process_batch<T, F, Fut, E>(batch: DecodedBatch<T>, handle: F) -> SqsBatchResponse
 where
-    F: Fn(SqsMessage) -> Fut,
+    F: Fn(String, T) -> Fut,
     Fut: Future<Output = Result<(), E>> + Send + 'static,
     E: std::fmt::Display + Send + 'static,
 {
-    let work = event.records.into_iter().map(|record| {
-        let id = record.message_id.clone().unwrap_or_default();
-        let task = tokio::spawn(handle(record));
+    let work = batch.records.into_iter().map(|(id, record)| {
+        let task = tokio::spawn(handle(id.clone(), record));
         async move {
             match task.await {
                 Ok(Ok(())) => None,
@@ -39,11 +71,12 @@ where
             }
         }
     });
+    let failed = join_all(work).await.into_iter().flatten();
     let mut response = SqsBatchResponse::default();
-    response.batch_item_failures = join_all(work)
-        .await
+    response.batch_item_failures = batch
+        .malformed
         .into_iter()
-        .flatten()
+        .chain(failed)
         .map(|id| {
             let mut failure = BatchItemFailure::default();
             failure.item_identifier = id;

@@ -5,7 +5,7 @@ mod dead_letters;
 mod deliveries;
 mod events;
 
-pub use batch::{process_batch, QueueError};
+pub use batch::{process_batch, DecodedBatch, QueueError};
 pub use dead_letters::DeadLetters;
 pub use deliveries::DeliveryQueue;
 pub use events::EventPublisher;

@@ -1,6 +1,7 @@
 //! Issuing API keys: the key is returned once, only its digest is stored.
 
-use crate::auth::{ApiKey, Scope};
+use crate::auth::ApiKey;
+use crate::domain::Scope;
 use crate::domain::TenantId;
 use crate::store::{ApiKeyRecord, StoreError};
 use crate::AppState;

@@ -5,6 +5,7 @@ use super::outbox::publish_parked;
 use crate::domain::{ChangeId, ChangeRecord, DomainEvent, EventType, Integration, TimelineEntry};
 use crate::sources::ChangeDraft;
 use crate::store::StoreError;
+use crate::views::{event_data, ChangeView};
 use crate::AppState;
 use serde_json::json;
 
@@ -32,7 +33,7 @@ pub async fn record_merged_change(
     let recorded = [DomainEvent::new(
         change.tenant_id.clone(),
         EventType::DeployRecorded,
-        change.to_json(),
+        event_data(&ChangeView::from(&change)),
         now,
     )];
     state.store.record_change(&change, &recorded).await?;
@@ -50,7 +51,7 @@ pub async fn record_merged_change(
                 "deploy: {}#{} \"{}\" merged by {}",
                 change.repo, change.number, change.title, change.author
             ),
-            data: change.to_json(),
+            data: event_data(&ChangeView::from(&change)),
         };
         let events = [DomainEvent::new(
             change.tenant_id.clone(),

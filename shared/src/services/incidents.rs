@@ -6,6 +6,7 @@ use super::outbox::publish_parked;
 use crate::domain::incident::{Change, ManualChangeRefused};
 use crate::domain::{DomainEvent, Incident, IncidentId, ManualStatus, TenantId, TimelineEntry};
 use crate::store::{IncidentWrite, StoreError};
+use crate::views::{event_data, IncidentView};
 use crate::AppState;
 use serde_json::json;
 
@@ -69,7 +70,7 @@ pub async fn change_incident(
                 events.push(DomainEvent::new(
                     tenant.clone(),
                     event_type,
-                    incident.to_json(),
+                    event_data(&IncidentView::from(&incident)),
                     now,
                 ));
             }

@@ -9,6 +9,7 @@ use crate::domain::{
     SignalStatus, TimelineEntry,
 };
 use crate::store::{IncidentWrite, StoreError};
+use crate::views::{event_data, ChangeView, IncidentView};
 use crate::AppState;
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -136,6 +137,77 @@ fn timeline_line(
     }
 }
 
+/// What a signal does to the incident its fingerprint finds: the change, the incident after it,
+/// the closed incident a recurrence replaces, and why the signal joined (or opened) it.
+#[derive(Debug)]
+struct Plan {
+    change: IngestChange,
+    incident: Incident,
+    replaces: Option<IncidentId>,
+    reason: String,
+}
+
+/// A plan to write, or the answer when there is nothing to write.
+#[derive(Debug)]
+enum Planned {
+    Write(Box<Plan>),
+    Nothing(IngestResult),
+}
+
+/// Decides what `signal` does, given the incident `current` its fingerprint finds (the pure part
+/// of ingestion, tested without storage).
+fn plan(
+    current: Option<Incident>,
+    integration: &Integration,
+    signal: &Signal,
+    now: DateTime<Utc>,
+) -> Planned {
+    match current {
+        Some(mut incident) if !(incident.is_closed() && signal.status == SignalStatus::Firing) => {
+            let change = incident.apply(signal, now);
+            if matches!(change, Change::Duplicate | Change::Unchanged) {
+                return Planned::Nothing(IngestResult {
+                    incident_id: Some(incident.id),
+                    change: IngestChange::Applied(change),
+                });
+            }
+            Planned::Write(Box::new(Plan {
+                change: IngestChange::Applied(change),
+                incident,
+                replaces: None,
+                reason: merge_reason(signal),
+            }))
+        }
+        closed_or_none => {
+            if signal.status == SignalStatus::Resolved {
+                // A resolve for something never opened here: nothing to close.
+                return Planned::Nothing(IngestResult {
+                    incident_id: closed_or_none.map(|i| i.id),
+                    change: IngestChange::Applied(Change::Unchanged),
+                });
+            }
+            let reason = match &closed_or_none {
+                Some(closed) => format!("recurrence after {} was resolved", closed.id),
+                None => "new fingerprint".to_owned(),
+            };
+            let incident = Incident::open(
+                IncidentId::generate(),
+                integration.tenant_id.clone(),
+                integration.id.clone(),
+                integration.project_id.clone(),
+                signal,
+                now,
+            );
+            Planned::Write(Box::new(Plan {
+                change: IngestChange::Created,
+                incident,
+                replaces: closed_or_none.map(|c| c.id),
+                reason,
+            }))
+        }
+    }
+}
+
 /// Applies a signal from `integration` to its tenant's incidents, writes the change with its
 /// timeline lines and events atomically, then publishes the events.
 pub async fn ingest_signal(
@@ -152,61 +224,30 @@ pub async fn ingest_signal(
             .store
             .find_incident_by_fingerprint(tenant, &signal.fingerprint)
             .await?;
-        let (change, incident, replaces, mut timeline, reason) = match current {
-            Some(mut incident)
-                if !(incident.is_closed() && signal.status == SignalStatus::Firing) =>
-            {
-                let change = incident.apply(signal, now);
-                if matches!(change, Change::Duplicate | Change::Unchanged) {
-                    return Ok(IngestResult {
-                        incident_id: Some(incident.id),
-                        change: IngestChange::Applied(change),
-                    });
-                }
-                (
-                    IngestChange::Applied(change),
-                    incident,
-                    None,
-                    Vec::new(),
-                    merge_reason(signal),
-                )
-            }
-            closed_or_none => {
-                if signal.status == SignalStatus::Resolved {
-                    // A resolve for something never opened here: nothing to close.
-                    return Ok(IngestResult {
-                        incident_id: closed_or_none.map(|i| i.id),
-                        change: IngestChange::Applied(Change::Unchanged),
-                    });
-                }
-                let reason = match &closed_or_none {
-                    Some(closed) => format!("recurrence after {} was resolved", closed.id),
-                    None => "new fingerprint".to_owned(),
-                };
-                let incident = Incident::open(
-                    IncidentId::generate(),
-                    tenant.clone(),
-                    integration.id.clone(),
-                    integration.project_id.clone(),
-                    signal,
-                    now,
-                );
-                (
-                    IngestChange::Created,
-                    incident,
-                    closed_or_none.map(|c| c.id),
-                    Vec::new(),
-                    reason,
-                )
-            }
+        let Plan {
+            change,
+            incident,
+            replaces,
+            reason,
+        } = match plan(current, integration, signal, now) {
+            Planned::Write(plan) => *plan,
+            Planned::Nothing(result) => return Ok(result),
         };
+        let mut timeline = Vec::new();
         let (kind, message) = timeline_line(change, &incident, signal);
         timeline.push(TimelineEntry::for_signal(
             signal, kind, message, &reason, now,
         ));
         let mut events: Vec<DomainEvent> = events_for(change, &incident, signal)
             .into_iter()
-            .map(|event_type| DomainEvent::new(tenant.clone(), event_type, incident.to_json(), now))
+            .map(|event_type| {
+                DomainEvent::new(
+                    tenant.clone(),
+                    event_type,
+                    event_data(&IncidentView::from(&incident)),
+                    now,
+                )
+            })
             .collect();
         if change == IngestChange::Created && incident.kind == SignalKind::Alert {
             if let Some((entry, event)) = hypothesis(state, &incident, now).await? {
@@ -275,7 +316,7 @@ async fn hypothesis(
         .iter()
         .enumerate()
         .map(|(rank, s)| {
-            let mut change = s.change.to_json();
+            let mut change = event_data(&ChangeView::from(&s.change));
             change["rank"] = json!(rank + 1);
             change["minutes_before"] = json!(s.before.num_minutes());
             change["reason"] = json!(s.reason());
@@ -298,8 +339,156 @@ async fn hypothesis(
     let event = DomainEvent::new(
         incident.tenant_id.clone(),
         EventType::HypothesisGenerated,
-        json!({"incident": incident.to_json(), "suspects": ranked}),
+        json!({"incident": event_data(&IncidentView::from(incident)), "suspects": ranked}),
         now,
     );
     Ok(Some((entry, event)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::{Fingerprint, IntegrationId, Source, TenantId};
+
+    fn integration() -> Integration {
+        Integration {
+            id: IntegrationId::generate(),
+            tenant_id: TenantId::generate(),
+            source: Source::Generic,
+            name: "g".into(),
+            project_id: None,
+            config: Default::default(),
+            secret: None,
+            created_at: Utc::now(),
+        }
+    }
+
+    fn signal(status: SignalStatus) -> Signal {
+        let mut signal = Signal::new(
+            Source::Generic,
+            Fingerprint::from_key("generic", "disk-full"),
+            "Disk full".into(),
+            Utc::now(),
+        );
+        signal.status = status;
+        signal
+    }
+
+    fn written(planned: Planned) -> Plan {
+        match planned {
+            Planned::Write(plan) => *plan,
+            Planned::Nothing(result) => panic!("nothing written: {result:?}"),
+        }
+    }
+
+    #[test]
+    fn a_new_fingerprint_opens_an_incident_with_its_line_and_events() {
+        let integration = integration();
+        let firing = signal(SignalStatus::Firing);
+        let plan = written(plan(None, &integration, &firing, Utc::now()));
+        assert_eq!(plan.change, IngestChange::Created);
+        assert_eq!(plan.reason, "new fingerprint");
+        assert_eq!(plan.replaces, None);
+        let (kind, message) = timeline_line(plan.change, &plan.incident, &firing);
+        assert_eq!(kind, "opened");
+        assert_eq!(message, "opened by generic signal: Disk full");
+        assert_eq!(
+            events_for(plan.change, &plan.incident, &firing),
+            [EventType::IncidentCreated, EventType::AlertTriggered]
+        );
+    }
+
+    #[test]
+    fn a_resolve_closes_the_open_incident_and_says_so() {
+        let integration = integration();
+        let opened = written(plan(
+            None,
+            &integration,
+            &signal(SignalStatus::Firing),
+            Utc::now(),
+        ));
+        let resolved = signal(SignalStatus::Resolved);
+        let plan = written(plan(
+            Some(opened.incident),
+            &integration,
+            &resolved,
+            Utc::now(),
+        ));
+        assert_eq!(plan.change, IngestChange::Applied(Change::Resolved));
+        assert_eq!(plan.reason, "same fingerprint");
+        let (kind, _) = timeline_line(plan.change, &plan.incident, &resolved);
+        assert_eq!(kind, "resolved");
+        assert_eq!(
+            events_for(plan.change, &plan.incident, &resolved),
+            [EventType::IncidentResolved, EventType::AlertResolved]
+        );
+    }
+
+    #[test]
+    fn a_resolve_for_nothing_open_and_an_exact_duplicate_write_nothing() {
+        let integration = integration();
+        assert!(matches!(
+            plan(
+                None,
+                &integration,
+                &signal(SignalStatus::Resolved),
+                Utc::now()
+            ),
+            Planned::Nothing(IngestResult {
+                incident_id: None,
+                change: IngestChange::Applied(Change::Unchanged)
+            })
+        ));
+        let firing = signal(SignalStatus::Firing);
+        let opened = written(plan(None, &integration, &firing, Utc::now()));
+        assert!(matches!(
+            plan(Some(opened.incident), &integration, &firing, Utc::now()),
+            Planned::Nothing(IngestResult {
+                change: IngestChange::Applied(Change::Duplicate),
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn firing_again_after_a_resolve_opens_a_recurrence() {
+        let integration = integration();
+        let firing = signal(SignalStatus::Firing);
+        let opened = written(plan(None, &integration, &firing, Utc::now()));
+        let closed = written(plan(
+            Some(opened.incident),
+            &integration,
+            &signal(SignalStatus::Resolved),
+            Utc::now(),
+        ))
+        .incident;
+        let closed_id = closed.id.clone();
+        let recurrence = written(plan(Some(closed), &integration, &firing, Utc::now()));
+        assert_eq!(recurrence.change, IngestChange::Created);
+        assert_eq!(recurrence.replaces, Some(closed_id.clone()));
+        assert_eq!(
+            recurrence.reason,
+            format!("recurrence after {closed_id} was resolved")
+        );
+    }
+
+    #[test]
+    fn issues_have_their_own_lifecycle_events() {
+        assert_eq!(
+            lifecycle_event(SignalKind::Issue, IngestChange::Created),
+            EventType::IssueCreated
+        );
+        assert_eq!(
+            lifecycle_event(SignalKind::Issue, IngestChange::Applied(Change::Resolved)),
+            EventType::IssueResolved
+        );
+        assert_eq!(
+            lifecycle_event(SignalKind::Alert, IngestChange::Applied(Change::Annotated)),
+            EventType::TimelineUpdated
+        );
+        assert_eq!(
+            lifecycle_event(SignalKind::Alert, IngestChange::Applied(Change::Assigned)),
+            EventType::IncidentAssigned
+        );
+    }
 }

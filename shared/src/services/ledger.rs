@@ -83,31 +83,7 @@ pub async fn send_test(state: &AppState, endpoint: &Endpoint) -> Result<MessageI
         json!({"endpoint_id": endpoint.id, "message": "This is a test message from Faultline."}),
         now,
     );
-    let message = super::messages::message_for(state, &event, now).await?;
-    super::messages::store_message(state, &message, std::slice::from_ref(&endpoint.id)).await?;
-    let delivery = DeliveryRecord {
-        message_id: message.id.clone(),
-        endpoint_id: endpoint.id.clone(),
-        status: DeliveryStatus::Pending,
-        attempts: 0,
-        next_attempt_at: Some(now),
-        updated_at: now,
-    };
-    state
-        .store
-        .put_delivery_once(&endpoint.tenant_id, &delivery)
-        .await?;
-    state
-        .deliveries
-        .enqueue_now(&[DeliveryTask {
-            tenant_id: endpoint.tenant_id.clone(),
-            message_id: message.id.clone(),
-            endpoint_id: endpoint.id.clone(),
-            attempt: 1,
-            not_before: now,
-        }])
-        .await?;
-    Ok(message.id)
+    super::messages::send_first_attempts(state, &event, std::slice::from_ref(&endpoint.id)).await
 }
 
 /// How far back `recover` may reach.

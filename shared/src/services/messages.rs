@@ -4,7 +4,10 @@
 //! SQS's 256 KiB message limit is never in play.
 
 use super::ServiceError;
-use crate::domain::{EndpointId, Message, MessageId, TenantId};
+use crate::domain::{
+    DeliveryStatus, DeliveryTask, DomainEvent, EndpointId, Message, MessageId, TenantId,
+};
+use crate::store::DeliveryRecord;
 use crate::AppState;
 
 /// The largest body kept inside the message's table item.
@@ -72,4 +75,42 @@ pub async fn message_for(
         .await?
         .and_then(|tenant| tenant.settings.retry_schedule);
     Ok(message)
+}
+
+/// Stores the event's message once and queues its first attempt to each of `endpoints`: the one
+/// way a domain event becomes deliveries (fan-out, test pings). Safe to run twice for the same
+/// event: the message and delivery records are written once, and a duplicate task is absorbed by
+/// the attempt claim in `dispatch`.
+pub async fn send_first_attempts(
+    state: &AppState,
+    event: &DomainEvent,
+    endpoints: &[EndpointId],
+) -> Result<MessageId, ServiceError> {
+    let now = state.clock.now();
+    let message = message_for(state, event, now).await?;
+    store_message(state, &message, endpoints).await?;
+    let mut tasks = Vec::with_capacity(endpoints.len());
+    for endpoint_id in endpoints {
+        let record = DeliveryRecord {
+            message_id: message.id.clone(),
+            endpoint_id: endpoint_id.clone(),
+            status: DeliveryStatus::Pending,
+            attempts: 0,
+            next_attempt_at: Some(now),
+            updated_at: now,
+        };
+        state
+            .store
+            .put_delivery_once(&event.tenant_id, &record)
+            .await?;
+        tasks.push(DeliveryTask {
+            tenant_id: event.tenant_id.clone(),
+            message_id: message.id.clone(),
+            endpoint_id: endpoint_id.clone(),
+            attempt: 1,
+            not_before: now,
+        });
+    }
+    state.deliveries.enqueue_now(&tasks).await?;
+    Ok(message.id)
 }

@@ -4,8 +4,9 @@
 
 use crate::auth::jwt::{Claims, AUDIENCE, ISSUER};
 use crate::auth::password::{decoy_hash, verify_password};
-use crate::auth::{key_digest, ApiKey, Scope, Subject};
+use crate::auth::{key_digest, ApiKey};
 use crate::domain::TenantId;
+use crate::domain::{Scope, Subject};
 use crate::AppState;
 use subtle::ConstantTimeEq;
 

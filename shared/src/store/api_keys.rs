@@ -1,12 +1,11 @@
 use super::keys;
 use super::page::{Page, PageRequest};
 use super::table::{existed, to_item, Keys, Query, Store, StoreError};
-use crate::auth::Scope;
+use crate::domain::Scope;
 use crate::domain::{ApiKeyId, TenantId};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 /// A stored API key: only the SHA-256 digest of the key, never the key.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -40,21 +39,6 @@ pub struct ApiKeyRecord {
 }
 
 impl ApiKeyRecord {
-    /// The public JSON form: never the digest.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "name": self.name,
-            "scopes": self.scopes,
-            "prefix": format!("sk_{}_", self.id),
-            "created_at": self.created_at,
-            "expires_at": self.expires_at,
-            "revoked_at": self.revoked_at,
-            "last_used_at": self.last_used_at,
-            "usage_count": self.usage_count,
-        })
-    }
-
     fn keys(&self) -> Keys {
         Keys::new(keys::api_key(&self.id), "KEY").with_gsi1(
             keys::tenant_api_keys(&self.tenant_id),

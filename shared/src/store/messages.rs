@@ -180,24 +180,12 @@ impl Store {
         from: String,
         cap: usize,
     ) -> Result<Vec<T>, StoreError> {
-        let mut all = Vec::new();
-        let mut page = PageRequest {
-            limit: Some(PageRequest::MAX_LIMIT),
-            cursor: None,
+        let query = Query {
+            index: Some("gsi1"),
+            sort_from: Some(from),
+            ..Query::partition(partition)
         };
-        loop {
-            let query = Query {
-                index: Some("gsi1"),
-                sort_from: Some(from.clone()),
-                ..Query::partition(partition.clone())
-            };
-            let result: Page<T> = self.query_page(query, &page).await?;
-            all.extend(result.items);
-            match result.next_cursor {
-                Some(cursor) if all.len() < cap => page.cursor = Some(cursor),
-                _ => return Ok(all),
-            }
-        }
+        self.query_every(query, cap).await
     }
 
     /// An endpoint's deliveries last changed at or after `since` (at most 5,000).

@@ -126,6 +126,7 @@ pub(crate) fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError
 }
 
 /// Which items a query reads.
+#[derive(Clone)]
 pub(crate) struct Query {
     pub index: Option<&'static str>,
     pub partition: String,
@@ -141,7 +142,7 @@ pub(crate) struct Query {
 }
 
 /// Conditions on non-key attributes, all of which must hold.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Filter {
     conditions: Vec<String>,
     names: HashMap<String, String>,
@@ -370,12 +371,12 @@ impl Store {
         })
     }
 
-    /// Every item of a query, page after page (for small, bounded sets such as a tenant's
-    /// endpoints).
-    pub(crate) async fn query_all<T: DeserializeOwned>(
+    /// Every item of a query, page after page, up to about `cap` (the one paged loop: a tenant's
+    /// endpoints, an endpoint's recent deliveries).
+    pub(crate) async fn query_every<T: DeserializeOwned>(
         &self,
-        partition: String,
-        sort_prefix: &str,
+        query: Query,
+        cap: usize,
     ) -> Result<Vec<T>, StoreError> {
         let mut all = Vec::new();
         let mut page = PageRequest {
@@ -383,16 +384,25 @@ impl Store {
             cursor: None,
         };
         loop {
-            let query = Query {
-                sort_prefix: Some(sort_prefix.to_owned()),
-                ..Query::partition(partition.clone())
-            };
-            let result: Page<T> = self.query_page(query, &page).await?;
+            let result: Page<T> = self.query_page(query.clone(), &page).await?;
             all.extend(result.items);
             match result.next_cursor {
-                Some(cursor) => page.cursor = Some(cursor),
-                None => return Ok(all),
+                Some(cursor) if all.len() < cap => page.cursor = Some(cursor),
+                _ => return Ok(all),
             }
         }
+    }
+
+    /// Every item of a partition whose sort key starts with `sort_prefix` (small, bounded sets).
+    pub(crate) async fn query_all<T: DeserializeOwned>(
+        &self,
+        partition: String,
+        sort_prefix: &str,
+    ) -> Result<Vec<T>, StoreError> {
+        let query = Query {
+            sort_prefix: Some(sort_prefix.to_owned()),
+            ..Query::partition(partition)
+        };
+        self.query_every(query, usize::MAX).await
     }
 }

@@ -1,9 +1,10 @@
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use faultline::auth::{Principal, Scope};
-use faultline::domain::audit::{verify_chain, AuditEntry, ChainReport};
+use faultline::domain::audit::{verify_chain, ChainReport};
+use faultline::domain::{Principal, Scope};
 use faultline::http::{require_scope, ApiError, Json, Page, Query};
-use faultline::store::{AuditChain, AuditFilters, Page as Listed};
+use faultline::store::{AuditChain, AuditFilters};
+use faultline::views::AuditPage;
 use faultline::AppState;
 use serde::Deserialize;
 
@@ -43,14 +44,14 @@ fn chain(principal: &Principal) -> Result<AuditChain, ApiError> {
         ("since" = Option<String>, Query, description = "Only entries at or after this RFC 3339 time"),
         faultline::http::openapi::PageQuery,
     ),
-    responses((status = 200, description = "A page of audit entries", body = faultline::http::openapi::ItemList)),
+    responses((status = 200, description = "A page of audit entries", body = AuditPage)),
 )]
 pub async fn list(
     State(state): State<AppState>,
     principal: Principal,
     Query(query): Query<AuditQuery>,
     Page(page): Page,
-) -> Result<Json<Listed<AuditEntry>>, ApiError> {
+) -> Result<Json<AuditPage>, ApiError> {
     let chain = chain(&principal)?;
     let filters = AuditFilters {
         action: query.action,
@@ -59,7 +60,7 @@ pub async fn list(
         since: query.since,
     };
     let page = state.store.list_audit(&chain, &filters, &page).await?;
-    Ok(Json(page))
+    Ok(Json(page.into()))
 }
 
 /// Verify the audit chain.
@@ -72,7 +73,7 @@ pub async fn list(
     path = "/v1/audit/verify",
     tag = "audit",
     operation_id = "verify_audit",
-    responses((status = 200, description = "`{entries, valid, broken_at, reason}`", body = Object)),
+    responses((status = 200, description = "Whether the chain holds, and where it breaks", body = ChainReport)),
 )]
 pub async fn verify(
     State(state): State<AppState>,

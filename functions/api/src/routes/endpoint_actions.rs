@@ -7,10 +7,13 @@ use faultline::domain::{Endpoint, EndpointId};
 use faultline::http::scopes::{EndpointsRead, EndpointsWrite};
 use faultline::http::{ApiError, Audited, Authorized, Json, OptionalJson, Path, Query};
 use faultline::signing::WebhookSecret;
+use faultline::views::{
+    EndpointView, RecoveredView, RotatedSecretView, SecretView, TestMessageView,
+};
 use faultline::AppState;
 use http::StatusCode;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -33,7 +36,7 @@ pub struct RotateSecret {
     ),
     request_body = RotateSecret,
     responses(
-        (status = 200, description = "The new secret and when the old one stops signing", body = Object),
+        (status = 200, description = "The new secret and when the old one stops signing", body = RotatedSecretView),
     ),
 )]
 pub async fn rotate_secret(
@@ -43,7 +46,7 @@ pub async fn rotate_secret(
     OptionalJson(body): OptionalJson<RotateSecret>,
 ) -> Result<Audited, ApiError> {
     let mut endpoint = find(&state, &tenant, &id).await?;
-    let before = endpoint.to_json();
+    let before = EndpointView::from(&endpoint);
     let grace = match body.grace_period_seconds {
         None => Endpoint::DEFAULT_GRACE,
         Some(secs) if (0..=Endpoint::MAX_GRACE.num_seconds()).contains(&secs) => {
@@ -68,17 +71,21 @@ pub async fn rotate_secret(
         now,
     );
     save(&state, &endpoint).await?;
-    let answer = json!({
-        "secret": secret.expose(),
-        "previous_secrets_valid_until": endpoint.previous_secrets.iter().map(|s| s.expires_at).collect::<Vec<_>>(),
-    });
+    let answer = RotatedSecretView {
+        secret: secret.expose().to_owned(),
+        previous_secrets_valid_until: endpoint
+            .previous_secrets
+            .iter()
+            .map(|s| s.expires_at)
+            .collect(),
+    };
     Ok(Audited::action(
         StatusCode::OK,
         &answer,
         "endpoints",
         &endpoint.id,
         &before,
-        &endpoint.to_json(),
+        &EndpointView::from(&endpoint),
     ))
 }
 
@@ -94,20 +101,20 @@ pub async fn rotate_secret(
         ("id" = String, Path, description = "The endpoint (`ep_…`)"),
     ),
     responses(
-        (status = 200, description = "The current secret", body = Object),
+        (status = 200, description = "The current secret", body = SecretView),
     ),
 )]
 pub async fn secret(
     State(state): State<AppState>,
     Authorized { tenant, .. }: Authorized<EndpointsWrite>,
     Path(id): Path<EndpointId>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SecretView>, ApiError> {
     let endpoint = find(&state, &tenant, &id).await?;
     let cipher = state.cipher().await?;
     let secret = cipher
         .open(&endpoint.secret, &endpoint.secret_context())
         .map_err(ApiError::internal)?;
-    Ok(Json(json!({"secret": secret})))
+    Ok(Json(SecretView { secret }))
 }
 
 /// Send a test ping.
@@ -123,7 +130,7 @@ pub async fn secret(
         ("id" = String, Path, description = "The endpoint (`ep_…`)"),
     ),
     responses(
-        (status = 202, description = "The ping's message id", body = Object),
+        (status = 202, description = "The ping's message id", body = TestMessageView),
     ),
 )]
 pub async fn test(
@@ -133,10 +140,12 @@ pub async fn test(
 ) -> Result<Audited, ApiError> {
     let endpoint = find(&state, &tenant, &id).await?;
     let message_id = faultline::services::ledger::send_test(&state, &endpoint).await?;
-    let shown = endpoint.to_json();
+    let shown = EndpointView::from(&endpoint);
     Ok(Audited::action(
         StatusCode::ACCEPTED,
-        &json!({"message_id": message_id}),
+        &TestMessageView {
+            message_id: message_id.to_string(),
+        },
         "endpoints",
         &endpoint.id,
         &shown,
@@ -164,7 +173,7 @@ pub struct Recover {
     ),
     request_body = Recover,
     responses(
-        (status = 202, description = "How many messages were queued", body = Object),
+        (status = 202, description = "How many messages were queued", body = RecoveredView),
     ),
 )]
 pub async fn recover(
@@ -184,10 +193,10 @@ pub async fn recover(
         ));
     }
     let queued = faultline::services::ledger::recover_endpoint(&state, &endpoint, since).await?;
-    let shown = endpoint.to_json();
+    let shown = EndpointView::from(&endpoint);
     Ok(Audited::action(
         StatusCode::ACCEPTED,
-        &json!({"queued": queued}),
+        &RecoveredView { queued },
         "endpoints",
         &endpoint.id,
         &shown,

@@ -6,10 +6,9 @@ use faultline::http::{
     checked_description, nullable, ApiError, Audited, Authorized, Json, Page, Path,
 };
 use faultline::signing::WebhookSecret;
-use faultline::store::Page as Listed;
+use faultline::views::{EndpointPage, EndpointView};
 use faultline::AppState;
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -88,7 +87,7 @@ fn checked_event_types(names: &[String]) -> Result<Vec<EventType>, ApiError> {
     operation_id = "create_endpoint",
     request_body = CreateEndpoint,
     responses(
-        (status = 201, description = "The endpoint and its signing secret", body = Object),
+        (status = 201, description = "The endpoint and its signing secret", body = EndpointView),
     ),
 )]
 pub async fn create(
@@ -124,8 +123,10 @@ pub async fn create(
         previous_secrets: vec![],
     };
     state.store.create_endpoint(&endpoint).await?;
-    let mut shown = endpoint.to_json();
-    shown["secret"] = json!(secret.expose());
+    let shown = EndpointView {
+        secret: Some(secret.expose().to_owned()),
+        ..EndpointView::from(&endpoint)
+    };
     Ok(Audited::created("endpoints", &endpoint.id, &shown))
 }
 
@@ -154,16 +155,16 @@ pub(super) async fn find(
         faultline::http::openapi::PageQuery,
     ),
     responses(
-        (status = 200, description = "A page of endpoints", body = faultline::http::openapi::ItemList),
+        (status = 200, description = "A page of endpoints", body = EndpointPage),
     ),
 )]
 pub async fn list(
     State(state): State<AppState>,
     Authorized { tenant, .. }: Authorized<EndpointsRead>,
     Page(page): Page,
-) -> Result<Json<Listed<Value>>, ApiError> {
+) -> Result<Json<EndpointPage>, ApiError> {
     let page = state.store.list_endpoints(&tenant, &page).await?;
-    Ok(Json(page.map(|e| e.to_json())))
+    Ok(Json(page.map(|e| EndpointView::from(&e)).into()))
 }
 
 /// Get an endpoint.
@@ -178,16 +179,16 @@ pub async fn list(
         ("id" = String, Path, description = "The endpoint (`ep_…`)"),
     ),
     responses(
-        (status = 200, description = "The endpoint (never its secret)", body = Object),
+        (status = 200, description = "The endpoint (never its secret)", body = EndpointView),
     ),
 )]
 pub async fn get(
     State(state): State<AppState>,
     Authorized { tenant, .. }: Authorized<EndpointsRead>,
     Path(id): Path<EndpointId>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EndpointView>, ApiError> {
     let endpoint = find(&state, &tenant, &id).await?;
-    Ok(Json(endpoint.to_json()))
+    Ok(Json(EndpointView::from(&endpoint)))
 }
 
 /// Change an endpoint.
@@ -204,7 +205,7 @@ pub async fn get(
     ),
     request_body = UpdateEndpoint,
     responses(
-        (status = 200, description = "The changed endpoint", body = Object),
+        (status = 200, description = "The changed endpoint", body = EndpointView),
     ),
 )]
 pub async fn update(
@@ -214,7 +215,7 @@ pub async fn update(
     Json(body): Json<UpdateEndpoint>,
 ) -> Result<Audited, ApiError> {
     let mut endpoint = find(&state, &tenant, &id).await?;
-    let before = endpoint.to_json();
+    let before = EndpointView::from(&endpoint);
     if let Some(url) = &body.url {
         endpoint.url = checked_url(&state, url)?;
     }
@@ -245,7 +246,7 @@ pub async fn update(
         "endpoints",
         &endpoint.id,
         &before,
-        &endpoint.to_json(),
+        &EndpointView::from(&endpoint),
     ))
 }
 
@@ -282,7 +283,11 @@ pub async fn delete(
 ) -> Result<Audited, ApiError> {
     let endpoint = find(&state, &tenant, &id).await?;
     if state.store.delete_endpoint(&tenant, &id).await? {
-        Ok(Audited::deleted("endpoints", &id, &endpoint.to_json()))
+        Ok(Audited::deleted(
+            "endpoints",
+            &id,
+            &EndpointView::from(&endpoint),
+        ))
     } else {
         Err(ApiError::not_found("endpoint", id.as_str()))
     }

@@ -1,6 +1,6 @@
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use faultline::auth::Principal;
+use faultline::domain::Principal;
 use faultline::domain::{
     Incident, IncidentId, IncidentStatus, ManualStatus, ProjectId, Severity, SignalKind, Source,
     TenantId,
@@ -10,11 +10,13 @@ use faultline::http::{
     checked_name, nullable, ApiError, Audited, Authorized, Json, Page, Path, Query,
 };
 use faultline::services::incidents::{change_incident, ChangeError};
-use faultline::store::{IncidentFilters, Page as Listed, PageRequest};
+use faultline::store::{IncidentFilters, PageRequest};
+use faultline::views::{
+    ChangedIncidentView, ErrorEventView, IncidentPage, IncidentView, TimelinePage,
+};
 use faultline::AppState;
 use http::StatusCode;
 use serde::Deserialize;
-use serde_json::Value;
 
 /// A value's name as stored and shown (its serde name).
 fn wire_name(value: impl serde::Serialize) -> String {
@@ -93,14 +95,14 @@ impl IncidentQuery {
         ("sort" = Option<String>, Query, description = "`-created_at` (default, newest first) or `created_at`"),
         faultline::http::openapi::PageQuery,
     ),
-    responses((status = 200, description = "A page of incidents", body = faultline::http::openapi::ItemList)),
+    responses((status = 200, description = "A page of incidents", body = IncidentPage)),
 )]
 pub async fn list(
     State(state): State<AppState>,
     Authorized { tenant, .. }: Authorized<IncidentsRead>,
     Query(query): Query<IncidentQuery>,
     Page(page): Page,
-) -> Result<Json<Listed<Value>>, ApiError> {
+) -> Result<Json<IncidentPage>, ApiError> {
     list_filtered(&state, &tenant, query.filters(None), &page).await
 }
 
@@ -123,14 +125,14 @@ pub async fn list(
         ("sort" = Option<String>, Query, description = "`-created_at` (default) or `created_at`"),
         faultline::http::openapi::PageQuery,
     ),
-    responses((status = 200, description = "A page of issues", body = faultline::http::openapi::ItemList)),
+    responses((status = 200, description = "A page of issues", body = IncidentPage)),
 )]
 pub async fn list_issues(
     State(state): State<AppState>,
     Authorized { tenant, .. }: Authorized<IncidentsRead>,
     Query(query): Query<IncidentQuery>,
     Page(page): Page,
-) -> Result<Json<Listed<Value>>, ApiError> {
+) -> Result<Json<IncidentPage>, ApiError> {
     let filters = query.filters(Some(SignalKind::Issue));
     list_filtered(&state, &tenant, filters, &page).await
 }
@@ -140,12 +142,12 @@ async fn list_filtered(
     tenant: &TenantId,
     filters: IncidentFilters,
     page: &PageRequest,
-) -> Result<Json<Listed<Value>>, ApiError> {
+) -> Result<Json<IncidentPage>, ApiError> {
     let page = state
         .store
         .list_incidents_filtered(tenant, &filters, page)
         .await?;
-    Ok(Json(page.map(|i| i.to_json())))
+    Ok(Json(page.map(|i| IncidentView::from(&i)).into()))
 }
 
 async fn find(
@@ -176,15 +178,15 @@ async fn find(
     tag = "incidents",
     operation_id = "get_incident",
     params(("id" = String, Path, description = "The incident (`inc_…`)")),
-    responses((status = 200, description = "The incident", body = Object)),
+    responses((status = 200, description = "The incident", body = IncidentView)),
 )]
 pub async fn get(
     State(state): State<AppState>,
     Authorized { tenant, .. }: Authorized<IncidentsRead>,
     Path(id): Path<IncidentId>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<IncidentView>, ApiError> {
     let incident = find(&state, &tenant, &id, None).await?;
-    Ok(Json(incident.to_json()))
+    Ok(Json(IncidentView::from(&incident)))
 }
 
 /// Get an issue.
@@ -197,15 +199,15 @@ pub async fn get(
     tag = "incidents",
     operation_id = "get_issue",
     params(("id" = String, Path, description = "The issue (`inc_…`)")),
-    responses((status = 200, description = "The issue", body = Object)),
+    responses((status = 200, description = "The issue", body = IncidentView)),
 )]
 pub async fn get_issue(
     State(state): State<AppState>,
     Authorized { tenant, .. }: Authorized<IncidentsRead>,
     Path(id): Path<IncidentId>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<IncidentView>, ApiError> {
     let incident = find(&state, &tenant, &id, Some(SignalKind::Issue)).await?;
-    Ok(Json(incident.to_json()))
+    Ok(Json(IncidentView::from(&incident)))
 }
 
 /// An incident's timeline.
@@ -220,20 +222,20 @@ pub async fn get_issue(
         ("id" = String, Path, description = "The incident (`inc_…`)"),
         faultline::http::openapi::PageQuery,
     ),
-    responses((status = 200, description = "A page of timeline entries", body = faultline::http::openapi::ItemList)),
+    responses((status = 200, description = "A page of timeline entries", body = TimelinePage)),
 )]
 pub async fn timeline(
     State(state): State<AppState>,
     Authorized { tenant, .. }: Authorized<IncidentsRead>,
     Path(id): Path<IncidentId>,
     Page(page): Page,
-) -> Result<Json<Listed<Value>>, ApiError> {
+) -> Result<Json<TimelinePage>, ApiError> {
     let incident = find(&state, &tenant, &id, None).await?;
     let page = state
         .store
         .incident_timeline(&incident.tenant_id, &incident.id, &page)
         .await?;
-    Ok(Json(page.map(|entry| serde_json::json!(entry))))
+    Ok(Json(page.into()))
 }
 
 /// A person's change to an incident.
@@ -260,7 +262,7 @@ pub struct UpdateIncident {
     operation_id = "update_incident",
     params(("id" = String, Path, description = "The incident (`inc_…`)")),
     request_body = UpdateIncident,
-    responses((status = 200, description = "The incident after the change, and what changed", body = Object)),
+    responses((status = 200, description = "The incident after the change, and what changed", body = ChangedIncidentView)),
 )]
 pub async fn update(
     State(state): State<AppState>,
@@ -270,7 +272,7 @@ pub async fn update(
     Path(id): Path<IncidentId>,
     Json(body): Json<UpdateIncident>,
 ) -> Result<Audited, ApiError> {
-    let before = find(&state, &tenant, &id, None).await?.to_json();
+    let before = IncidentView::from(&find(&state, &tenant, &id, None).await?);
     let assignee = match body.assignee {
         Some(Some(who)) => Some(Some(checked_name("assignee", &who)?)),
         other => other,
@@ -286,12 +288,18 @@ pub async fn update(
             ChangeError::Store(store) => store.into(),
         })?
         .ok_or_else(|| ApiError::not_found("incident", id.as_str()))?;
-    let after = incident.to_json();
-    let mut body = after.clone();
-    body["changes"] = serde_json::json!(changes
-        .iter()
-        .map(|c| faultline::services::ingest::IngestChange::Applied(*c).as_str())
-        .collect::<Vec<_>>());
+    let after = IncidentView::from(&incident);
+    let body = ChangedIncidentView {
+        incident: after.clone(),
+        changes: changes
+            .iter()
+            .map(|c| {
+                faultline::services::ingest::IngestChange::Applied(*c)
+                    .as_str()
+                    .to_owned()
+            })
+            .collect(),
+    };
     Ok(Audited::action(
         StatusCode::OK,
         &body,
@@ -313,13 +321,13 @@ pub async fn update(
     tag = "incidents",
     operation_id = "get_error_event",
     params(("id" = String, Path, description = "The tracker's event id (32 hex digits for Sentry)")),
-    responses((status = 200, description = "The event", body = Object)),
+    responses((status = 200, description = "The event", body = ErrorEventView)),
 )]
 pub async fn get_event(
     State(state): State<AppState>,
     Authorized { tenant, .. }: Authorized<IncidentsRead>,
     Path(raw): Path<String>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ErrorEventView>, ApiError> {
     let id = (!raw.is_empty()
         && raw.len() <= 64
         && raw.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
@@ -330,5 +338,5 @@ pub async fn get_event(
         .get_error_event(&tenant, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("event", &id))?;
-    Ok(Json(event.to_json()))
+    Ok(Json(ErrorEventView::from(&event)))
 }

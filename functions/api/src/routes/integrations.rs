@@ -4,7 +4,7 @@ use faultline::domain::{DeliveryId, Integration, IntegrationId, ProjectId, Sourc
 use faultline::http::scopes::{IntegrationsRead, IntegrationsWrite};
 use faultline::http::{checked_name, ApiError, Audited, Authorized, Json, Page, Path};
 use faultline::services::inbound::replay;
-use faultline::store::Page as Listed;
+use faultline::views::{IntegrationPage, IntegrationView};
 use faultline::AppState;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -98,7 +98,7 @@ fn secret_required(source: Source, config: &Map<String, Value>) -> bool {
     operation_id = "create_integration",
     request_body = CreateIntegration,
     responses(
-        (status = 201, description = "The integration and its webhook path", body = Object),
+        (status = 201, description = "The integration and its webhook path", body = IntegrationView),
     ),
 )]
 pub async fn create(
@@ -158,7 +158,7 @@ pub async fn create(
     Ok(Audited::created(
         "integrations",
         &integration.id,
-        &integration.to_json(),
+        &IntegrationView::from(&integration),
     ))
 }
 
@@ -174,16 +174,16 @@ pub async fn create(
         faultline::http::openapi::PageQuery,
     ),
     responses(
-        (status = 200, description = "A page of integrations", body = faultline::http::openapi::ItemList),
+        (status = 200, description = "A page of integrations", body = IntegrationPage),
     ),
 )]
 pub async fn list(
     State(state): State<AppState>,
     Authorized { tenant, .. }: Authorized<IntegrationsRead>,
     Page(page): Page,
-) -> Result<Json<Listed<Value>>, ApiError> {
+) -> Result<Json<IntegrationPage>, ApiError> {
     let page = state.store.list_integrations(&tenant, &page).await?;
-    Ok(Json(page.map(|i| i.to_json())))
+    Ok(Json(page.map(|i| IntegrationView::from(&i)).into()))
 }
 
 /// Replay an inbound delivery.

@@ -5,7 +5,10 @@ use faultline::http::scopes::{EndpointsRead, EndpointsWrite};
 use faultline::http::{ApiError, Audited, Authorized, Json, OptionalJson, Page, Path, Query};
 use faultline::services::ledger::retry_message;
 use faultline::services::messages::load_message;
-use faultline::store::{MessageFilters, Page as Listed};
+use faultline::store::MessageFilters;
+use faultline::views::{
+    AttemptPage, AttemptView, MessagePage, MessageView, RedrivenView, RetriedView,
+};
 use faultline::AppState;
 use http::StatusCode;
 use serde::Deserialize;
@@ -37,7 +40,7 @@ pub struct MessageQuery {
         faultline::http::openapi::PageQuery,
     ),
     responses(
-        (status = 200, description = "A page of messages", body = faultline::http::openapi::ItemList),
+        (status = 200, description = "A page of messages", body = MessagePage),
     ),
 )]
 pub async fn list(
@@ -45,7 +48,7 @@ pub async fn list(
     Authorized { tenant, .. }: Authorized<EndpointsRead>,
     Query(query): Query<MessageQuery>,
     Page(page): Page,
-) -> Result<Json<Listed<Value>>, ApiError> {
+) -> Result<Json<MessagePage>, ApiError> {
     if let Some(raw) = &query.endpoint_id {
         EndpointId::parse(raw.as_str()).ok_or_else(|| {
             ApiError::bad_parameter("endpoint_id", "`endpoint_id` is not an endpoint id")
@@ -61,7 +64,7 @@ pub async fn list(
         .store
         .list_messages_filtered(&tenant, &filters, &page)
         .await?;
-    Ok(Json(page.map(|m| m.to_json())))
+    Ok(Json(page.map(|m| MessageView::from(&m)).into()))
 }
 
 /// Get a message.
@@ -76,27 +79,21 @@ pub async fn list(
         ("id" = String, Path, description = "The message (`msg_…`)"),
     ),
     responses(
-        (status = 200, description = "The message", body = Object),
+        (status = 200, description = "The message", body = MessageView),
     ),
 )]
 pub async fn get(
     State(state): State<AppState>,
     Authorized { tenant, .. }: Authorized<EndpointsRead>,
     Path(id): Path<MessageId>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<MessageView>, ApiError> {
     let message = load_message(&state, &tenant, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("message", id.as_str()))?;
     let deliveries = state.store.list_deliveries(&tenant, &id).await?;
-    let mut body = message.to_json();
-    body["deliveries"] = json!(deliveries
-        .iter()
-        .map(|d| json!({
-            "endpoint_id": d.endpoint_id, "status": d.status, "attempts": d.attempts,
-            "next_attempt_at": d.next_attempt_at, "updated_at": d.updated_at,
-        }))
-        .collect::<Vec<_>>());
-    Ok(Json(body))
+    Ok(Json(
+        MessageView::from(&message).with_deliveries(&deliveries),
+    ))
 }
 
 /// A message's attempts.
@@ -113,7 +110,7 @@ pub async fn get(
         faultline::http::openapi::PageQuery,
     ),
     responses(
-        (status = 200, description = "A page of attempts", body = faultline::http::openapi::ItemList),
+        (status = 200, description = "A page of attempts", body = AttemptPage),
     ),
 )]
 pub async fn attempts(
@@ -121,12 +118,12 @@ pub async fn attempts(
     Authorized { tenant, .. }: Authorized<EndpointsRead>,
     Path(id): Path<MessageId>,
     Page(page): Page,
-) -> Result<Json<Listed<Value>>, ApiError> {
+) -> Result<Json<AttemptPage>, ApiError> {
     if state.store.get_message(&tenant, &id).await?.is_none() {
         return Err(ApiError::not_found("message", id.as_str()));
     }
     let page = state.store.list_attempts(&tenant, &id, &page).await?;
-    Ok(Json(page.map(|a| a.to_json())))
+    Ok(Json(page.map(|a| AttemptView::from(&a)).into()))
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -150,7 +147,7 @@ pub struct Retry {
     ),
     request_body = Retry,
     responses(
-        (status = 202, description = "The endpoints queued", body = Object),
+        (status = 202, description = "The endpoints queued", body = RetriedView),
     ),
 )]
 pub async fn retry(
@@ -179,7 +176,9 @@ pub async fn retry(
     let after = message_state(&state, &tenant, &id).await?;
     Ok(Audited::action(
         StatusCode::ACCEPTED,
-        &json!({"queued_endpoints": queued}),
+        &RetriedView {
+            queued_endpoints: queued.iter().map(ToString::to_string).collect(),
+        },
         "messages",
         &id,
         &before,
@@ -235,7 +234,7 @@ pub async fn dead_letters(
     tag = "messages",
     operation_id = "redrive_dead_letters",
     responses(
-        (status = 202, description = "How many were moved", body = Object),
+        (status = 202, description = "How many were moved", body = RedrivenView),
     ),
 )]
 pub async fn redrive(
@@ -249,7 +248,7 @@ pub async fn redrive(
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
     Ok(Audited::action(
         StatusCode::ACCEPTED,
-        &json!({"redriven": moved}),
+        &RedrivenView { redriven: moved },
         "dead-letters",
         &tenant,
         &Value::Null,

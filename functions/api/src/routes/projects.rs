@@ -6,10 +6,10 @@ use faultline::http::{
     checked_description, checked_environment, checked_name, ApiError, Audited, Authorized, Json,
     Page, Path,
 };
-use faultline::store::{Page as Listed, StoreError};
+use faultline::store::StoreError;
+use faultline::views::{ProjectPage, ProjectView};
 use faultline::AppState;
 use serde::Deserialize;
-use serde_json::Value;
 
 /// A new project.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -50,7 +50,7 @@ pub struct UpdateProject {
     tag = "projects",
     operation_id = "create_project",
     request_body = CreateProject,
-    responses((status = 201, description = "The project", body = Object)),
+    responses((status = 201, description = "The project", body = ProjectView)),
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -80,7 +80,7 @@ pub async fn create(
                 return Ok(Audited::created(
                     "projects",
                     &project.id,
-                    &project.to_json(),
+                    &ProjectView::from(&project),
                 ))
             }
             // The slug is taken: try the next suffix.
@@ -103,15 +103,15 @@ pub async fn create(
     tag = "projects",
     operation_id = "list_projects",
     params(faultline::http::openapi::PageQuery),
-    responses((status = 200, description = "A page of projects", body = faultline::http::openapi::ItemList)),
+    responses((status = 200, description = "A page of projects", body = ProjectPage)),
 )]
 pub async fn list(
     State(state): State<AppState>,
     Authorized { tenant, .. }: Authorized<ProjectsRead>,
     Page(page): Page,
-) -> Result<Json<Listed<Value>>, ApiError> {
+) -> Result<Json<ProjectPage>, ApiError> {
     let page = state.store.list_projects(&tenant, &page).await?;
-    Ok(Json(page.map(|p| p.to_json())))
+    Ok(Json(page.map(|p| ProjectView::from(&p)).into()))
 }
 
 /// The tenant's project `id`, or 404.
@@ -136,15 +136,15 @@ pub(super) async fn find(
     tag = "projects",
     operation_id = "get_project",
     params(("id" = String, Path, description = "The project (`prj_…`)")),
-    responses((status = 200, description = "The project", body = Object)),
+    responses((status = 200, description = "The project", body = ProjectView)),
 )]
 pub async fn get(
     State(state): State<AppState>,
     Authorized { tenant, .. }: Authorized<ProjectsRead>,
     Path(id): Path<ProjectId>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ProjectView>, ApiError> {
     let project = find(&state, &tenant, &id).await?;
-    Ok(Json(project.to_json()))
+    Ok(Json(ProjectView::from(&project)))
 }
 
 /// Change a project.
@@ -158,7 +158,7 @@ pub async fn get(
     operation_id = "update_project",
     params(("id" = String, Path, description = "The project (`prj_…`)")),
     request_body = UpdateProject,
-    responses((status = 200, description = "The changed project", body = Object)),
+    responses((status = 200, description = "The changed project", body = ProjectView)),
 )]
 pub async fn update(
     State(state): State<AppState>,
@@ -167,7 +167,7 @@ pub async fn update(
     Json(body): Json<UpdateProject>,
 ) -> Result<Audited, ApiError> {
     let mut project = find(&state, &tenant, &id).await?;
-    let before = project.to_json();
+    let before = ProjectView::from(&project);
     let old_slug = project.slug.clone();
     if let Some(name) = body.name {
         project.name = checked_name("name", &name)?;
@@ -196,7 +196,7 @@ pub async fn update(
             "projects",
             &project.id,
             &before,
-            &project.to_json(),
+            &ProjectView::from(&project),
         )),
         Err(StoreError::Conflict) if project.slug != old_slug => Err(ApiError::validation(
             "slug",
@@ -235,7 +235,7 @@ pub async fn delete(
         Ok(()) | Err(StoreError::Conflict) => Ok(Audited::deleted(
             "projects",
             &project.id,
-            &project.to_json(),
+            &ProjectView::from(&project),
         )),
         Err(other) => Err(other.into()),
     }

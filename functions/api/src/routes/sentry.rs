@@ -3,18 +3,18 @@
 use super::projects::find as find_project;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use faultline::auth::Scope;
 use faultline::domain::sentry_config::{check_dsn, SampleRates};
+use faultline::domain::Scope;
 use faultline::domain::{ProjectId, SentryConfig, SentryConfigId, TenantId};
 use faultline::http::scopes::{ProjectsRead, SentryConfigRead, SentryConfigWrite};
 use faultline::http::{
     checked_environment, nullable, require_scope, ApiError, Audited, Authorized, Json, Path, Query,
 };
 use faultline::store::StoreError;
+use faultline::views::{ApplicationSentryConfigView, SentryConfigPage, SentryConfigView};
 use faultline::AppState;
 use http::StatusCode;
 use serde::Deserialize;
-use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
 /// A project's Sentry configuration for one environment.
@@ -136,7 +136,7 @@ async fn config(
         ("id" = String, Path, description = "The project (`prj_…`)"),
         ("reveal" = Option<bool>, Query, description = "Show whole DSNs (needs `sentry-config:read`)"),
     ),
-    responses((status = 200, description = "The configurations", body = faultline::http::openapi::ItemList)),
+    responses((status = 200, description = "The configurations", body = SentryConfigPage)),
 )]
 pub async fn list(
     State(state): State<AppState>,
@@ -145,7 +145,7 @@ pub async fn list(
     }: Authorized<ProjectsRead>,
     Path(id): Path<ProjectId>,
     Query(query): Query<RevealQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<SentryConfigPage>, ApiError> {
     let project = find_project(&state, &tenant, &id).await?;
     let reveal = match query.reveal.as_deref() {
         None | Some("false") => false,
@@ -164,8 +164,13 @@ pub async fn list(
         .store
         .project_sentry_configs(&project.tenant_id, &project.id)
         .await?;
-    let items: Vec<_> = configs.iter().map(|c| c.to_json(reveal)).collect();
-    Ok(Json(json!({"items": items, "next_cursor": null})))
+    Ok(Json(SentryConfigPage {
+        items: configs
+            .iter()
+            .map(|c| SentryConfigView::of(c, reveal))
+            .collect(),
+        next_cursor: None,
+    }))
 }
 
 /// `?reveal=`.
@@ -185,7 +190,7 @@ pub struct RevealQuery {
     operation_id = "create_sentry_config",
     params(("id" = String, Path, description = "The project (`prj_…`)")),
     request_body = CreateSentryConfig,
-    responses((status = 201, description = "The configuration (DSN masked)", body = Object)),
+    responses((status = 201, description = "The configuration (DSN masked)", body = SentryConfigView)),
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -237,7 +242,7 @@ pub async fn create(
         Ok(()) => Ok(Audited::created(
             "sentry-configs",
             &config.id,
-            &config.to_json(false),
+            &SentryConfigView::of(&config, false),
         )),
         Err(StoreError::Conflict) => Err(ApiError::validation(
             "environment",
@@ -264,7 +269,7 @@ pub async fn create(
         ("integration_id" = String, Path, description = "The configuration (`scfg_…`)"),
     ),
     request_body = UpdateSentryConfig,
-    responses((status = 200, description = "The changed configuration (DSN masked)", body = Object)),
+    responses((status = 200, description = "The changed configuration (DSN masked)", body = SentryConfigView)),
 )]
 pub async fn update(
     State(state): State<AppState>,
@@ -273,7 +278,7 @@ pub async fn update(
     Json(body): Json<UpdateSentryConfig>,
 ) -> Result<Audited, ApiError> {
     let mut config = config(&state, &tenant, &project_id, &id).await?;
-    let before = config.to_json(false);
+    let before = SentryConfigView::of(&config, false);
     let old_environment = config.environment.clone();
     if let Some(dsn) = body.dsn {
         config.dsn = checked_dsn(&dsn)?;
@@ -317,7 +322,7 @@ pub async fn update(
             "sentry-configs",
             &config.id,
             &before,
-            &config.to_json(false),
+            &SentryConfigView::of(&config, false),
         )),
         Err(StoreError::Conflict) if config.environment != old_environment => {
             Err(ApiError::validation(
@@ -360,7 +365,7 @@ pub async fn delete(
     Ok(Audited::deleted(
         "sentry-configs",
         &config.id,
-        &config.to_json(false),
+        &SentryConfigView::of(&config, false),
     ))
 }
 
@@ -382,7 +387,7 @@ pub async fn delete(
         ("If-None-Match" = Option<String>, Header, description = "An ETag from an earlier answer"),
     ),
     responses(
-        (status = 200, description = "The configuration", body = Object),
+        (status = 200, description = "The configuration", body = ApplicationSentryConfigView),
         (status = 304, description = "Unchanged since the ETag given"),
     ),
 )]
@@ -414,10 +419,12 @@ pub async fn for_application(
         .await?
         .filter(|c| c.active)
         .ok_or_else(not_found)?;
-    let body = config.for_application();
+    let body = ApplicationSentryConfigView::from(&config);
     let etag = format!(
         "\"{}\"",
-        &hex::encode(Sha256::digest(body.to_string().as_bytes()))[..32]
+        &hex::encode(Sha256::digest(
+            serde_json::to_vec(&body).map_err(ApiError::internal)?
+        ))[..32]
     );
     let cached = headers
         .get(http::header::IF_NONE_MATCH)

@@ -1,13 +1,13 @@
 use axum::extract::State;
-use faultline::auth::{Principal, Scope};
+use faultline::domain::{Principal, Scope};
 use faultline::domain::{RetrySchedule, Tenant, TenantId};
 use faultline::http::{
     checked_name, nullable, require_platform_admin, require_scope, ApiError, Audited, Json, Path,
 };
 use faultline::services::api_keys::issue_api_key;
+use faultline::views::{ApiKeyView, CreatedTenantView, TenantView};
 use faultline::AppState;
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -26,7 +26,7 @@ pub struct CreateTenant {
     operation_id = "create_tenant",
     request_body = CreateTenant,
     responses(
-        (status = 201, description = "The tenant and its first API key", body = Object),
+        (status = 201, description = "The tenant and its first API key", body = CreatedTenantView),
     ),
 )]
 pub async fn create(
@@ -43,15 +43,17 @@ pub async fn create(
     };
     state.store.create_tenant(&tenant).await?;
     let (key, record) = issue_api_key(&state, &tenant.id, "admin", Scope::ALL.to_vec()).await?;
-    let mut api_key = record.to_json();
-    api_key["key"] = json!(key.expose());
+    let api_key = ApiKeyView {
+        key: Some(key.expose().to_owned()),
+        ..ApiKeyView::from(&record)
+    };
     Ok(Audited::created(
         "tenants",
         &tenant.id,
-        &json!({
-            "tenant": tenant.to_json(),
-            "api_key": api_key,
-        }),
+        &CreatedTenantView {
+            tenant: TenantView::from(&tenant),
+            api_key,
+        },
     ))
 }
 
@@ -86,16 +88,16 @@ async fn visible_tenant(
         ("id" = String, Path, description = "The tenant (`ten_…`)"),
     ),
     responses(
-        (status = 200, description = "The tenant", body = Object),
+        (status = 200, description = "The tenant", body = TenantView),
     ),
 )]
 pub async fn get(
     State(state): State<AppState>,
     principal: Principal,
     Path(id): Path<TenantId>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<TenantView>, ApiError> {
     let tenant = visible_tenant(&state, &principal, id).await?;
-    Ok(Json(tenant.to_json()))
+    Ok(Json(TenantView::from(&tenant)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -124,7 +126,7 @@ pub struct UpdateTenant {
     ),
     request_body = UpdateTenant,
     responses(
-        (status = 200, description = "The changed tenant", body = Object),
+        (status = 200, description = "The changed tenant", body = TenantView),
     ),
 )]
 pub async fn update(
@@ -137,7 +139,7 @@ pub async fn update(
     if let Principal::Tenant { .. } = principal {
         require_scope(&principal, Scope::TenantManage)?;
     }
-    let before = tenant.to_json();
+    let before = TenantView::from(&tenant);
     if let Some(name) = body.name {
         tenant.name = checked_name("name", &name)?;
     }
@@ -163,6 +165,6 @@ pub async fn update(
         "tenants",
         &tenant.id,
         &before,
-        &tenant.to_json(),
+        &TenantView::from(&tenant),
     ))
 }

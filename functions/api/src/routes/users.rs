@@ -1,10 +1,11 @@
 use axum::extract::State;
 use faultline::auth::password::{hash_password, MIN_PASSWORD_CHARS};
-use faultline::auth::{Principal, Scope};
+use faultline::domain::{Principal, Scope};
 use faultline::domain::{Role, TenantId, User, UserId};
 use faultline::http::scopes::UsersManage;
 use faultline::http::{ApiError, Audited, Authorized, Json, Page, Path};
-use faultline::store::{Page as Listed, StoreError};
+use faultline::store::StoreError;
+use faultline::views::{UserPage, UserView};
 use faultline::AppState;
 use http::StatusCode;
 use serde::Deserialize;
@@ -109,7 +110,7 @@ fn checked_grants(
     tag = "users",
     operation_id = "create_user",
     request_body = CreateUser,
-    responses((status = 201, description = "The user (never the password)", body = Object)),
+    responses((status = 201, description = "The user (never the password)", body = UserView)),
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -134,7 +135,7 @@ pub async fn create(
         updated_at: now,
     };
     match state.store.create_user(&user).await {
-        Ok(()) => Ok(Audited::created("users", &user.id, &user.to_json())),
+        Ok(()) => Ok(Audited::created("users", &user.id, &UserView::from(&user))),
         Err(StoreError::Conflict) => Err(ApiError::validation(
             "email",
             "this email is already in use",
@@ -152,15 +153,15 @@ pub async fn create(
     tag = "users",
     operation_id = "list_users",
     params(faultline::http::openapi::PageQuery),
-    responses((status = 200, description = "A page of users", body = faultline::http::openapi::ItemList)),
+    responses((status = 200, description = "A page of users", body = UserPage)),
 )]
 pub async fn list(
     State(state): State<AppState>,
     Authorized { tenant, .. }: Authorized<UsersManage>,
     Page(page): Page,
-) -> Result<Json<Listed<Value>>, ApiError> {
+) -> Result<Json<UserPage>, ApiError> {
     let page = state.store.list_users(&tenant, &page).await?;
-    Ok(Json(page.map(|u| u.to_json())))
+    Ok(Json(page.map(|u| UserView::from(&u)).into()))
 }
 
 async fn find(state: &AppState, tenant: &TenantId, id: &UserId) -> Result<User, ApiError> {
@@ -180,15 +181,15 @@ async fn find(state: &AppState, tenant: &TenantId, id: &UserId) -> Result<User, 
     tag = "users",
     operation_id = "get_user",
     params(("id" = String, Path, description = "The user (`usr_…`)")),
-    responses((status = 200, description = "The user", body = Object)),
+    responses((status = 200, description = "The user", body = UserView)),
 )]
 pub async fn get(
     State(state): State<AppState>,
     Authorized { tenant, .. }: Authorized<UsersManage>,
     Path(id): Path<UserId>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<UserView>, ApiError> {
     let user = find(&state, &tenant, &id).await?;
-    Ok(Json(user.to_json()))
+    Ok(Json(UserView::from(&user)))
 }
 
 /// Change a user.
@@ -203,7 +204,7 @@ pub async fn get(
     operation_id = "update_user",
     params(("id" = String, Path, description = "The user (`usr_…`)")),
     request_body = UpdateUser,
-    responses((status = 200, description = "The changed user", body = Object)),
+    responses((status = 200, description = "The changed user", body = UserView)),
 )]
 pub async fn update(
     State(state): State<AppState>,
@@ -214,7 +215,7 @@ pub async fn update(
     Json(body): Json<UpdateUser>,
 ) -> Result<Audited, ApiError> {
     let mut user = find(&state, &tenant, &id).await?;
-    let before = user.to_json();
+    let before = serde_json::to_value(UserView::from(&user)).unwrap_or_default();
     if body.role.is_some() || body.extra_scopes.is_some() {
         let role = body.role.unwrap_or_else(|| user.role.as_str().to_owned());
         let extra = body.extra_scopes.unwrap_or_else(|| {
@@ -235,9 +236,9 @@ pub async fn update(
     user.updated_at = state.clock.now();
     match state.store.save_user(&user).await {
         Ok(()) => {
-            let shown = user.to_json();
+            let shown = UserView::from(&user);
             // The audit entry says a password was set (never what it is).
-            let mut audited = shown.clone();
+            let mut audited = serde_json::to_value(&shown).unwrap_or_default();
             if password_changed {
                 audited["password_changed"] = Value::Bool(true);
             }
@@ -273,5 +274,5 @@ pub async fn delete(
 ) -> Result<Audited, ApiError> {
     let user = find(&state, &tenant, &id).await?;
     state.store.delete_user(&user).await?;
-    Ok(Audited::deleted("users", &user.id, &user.to_json()))
+    Ok(Audited::deleted("users", &user.id, &UserView::from(&user)))
 }

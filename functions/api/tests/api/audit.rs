@@ -4,7 +4,7 @@
 
 use crate::call;
 use aws_sdk_dynamodb::types::AttributeValue;
-use faultline::auth::Scope;
+use faultline::domain::Scope;
 use faultline::services::api_keys::issue_api_key;
 use faultline_testkit::{HttpEvent, TestStack};
 use serde_json::{json, Value};

@@ -3,8 +3,8 @@
 //! and learns nothing of the first tenant (404 for its ids, exactly like ids that do not exist).
 
 use crate::call;
-use faultline::auth::Scope;
 use faultline::clock::Clock;
+use faultline::domain::Scope;
 use faultline::domain::{Severity, SignalKind};
 use faultline::services::api_keys::{issue_api_key, issue_api_key_for};
 use faultline_testkit::{json_of, HttpEvent, TestStack};
@@ -104,7 +104,7 @@ fn matches_documentation(doc: &Value, name: &str, event: &HttpEvent, status: u16
         !schema.is_null(),
         "{name}: no schema documented for {status}"
     );
-    if let Err(mismatch) = faultline::json_schema::conforms(body, schema, doc, "$") {
+    if let Err(mismatch) = faultline_testkit::conforms_to_documentation(doc, schema, body) {
         panic!("{name} answers what its documentation does not say: {mismatch}\n{body}");
     }
 }

@@ -2,7 +2,7 @@
 //! and finding them (filters, text, time range, order), against a stack on the emulator.
 
 use crate::call;
-use faultline::auth::Scope;
+use faultline::domain::Scope;
 use faultline::domain::{Severity, SignalKind};
 use faultline::services::api_keys::issue_api_key;
 use faultline_testkit::{HttpEvent, TestStack};

@@ -2,7 +2,7 @@
 //! tenants and scopes.
 
 use crate::call;
-use faultline::auth::Scope;
+use faultline::domain::Scope;
 use faultline::services::api_keys::issue_api_key;
 use faultline_testkit::{HttpEvent, TestStack};
 use serde_json::{json, Value};

@@ -3,7 +3,7 @@
 //! plaintext.
 
 use crate::call;
-use faultline::auth::Scope;
+use faultline::domain::Scope;
 use faultline::services::api_keys::issue_api_key;
 use faultline_api::handle;
 use faultline_testkit::{json_of, HttpEvent, TestStack};

@@ -1,7 +1,7 @@
 //! The tenant routes: who may see and change a tenant, and the per-tenant retry schedule.
 
 use crate::call;
-use faultline::auth::Scope;
+use faultline::domain::Scope;
 use faultline::services::api_keys::issue_api_key;
 use faultline_testkit::{HttpEvent, TestStack};
 use serde_json::{json, Value};

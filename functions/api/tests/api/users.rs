@@ -4,8 +4,8 @@
 
 use crate::call;
 use faultline::auth::jwt::{Claims, SigningKey, AUDIENCE, ISSUER};
-use faultline::auth::Scope;
 use faultline::clock::Clock;
+use faultline::domain::Scope;
 use faultline::services::api_keys::issue_api_key;
 use faultline::services::tokens::{client_credentials, password};
 use faultline_testkit::{HttpEvent, TestStack};

@@ -187,7 +187,7 @@ async fn keys_expire_record_their_use_and_say_who_they_are() {
     ] {
         let schema = &doc["paths"][path][method]["responses"][status]["content"]
             ["application/json"]["schema"];
-        faultline::json_schema::conforms(body, schema, &doc, "$")
+        faultline_testkit::conforms_to_documentation(&doc, schema, body)
             .unwrap_or_else(|mismatch| panic!("{method} {path}: {mismatch}"));
     }
 
@@ -243,7 +243,7 @@ async fn each_key_is_held_to_its_tenants_per_minute_limit() {
         &stack.state,
         &tenant,
         "other",
-        vec![faultline::auth::Scope::IncidentsRead],
+        vec![faultline::domain::Scope::IncidentsRead],
     )
     .await
     .expect("key");

@@ -213,12 +213,15 @@ async fn a_hanging_receiver_times_out_and_is_treated_as_throttling() {
         .mount(&receiver)
         .await;
     let c = case("5", &receiver).await;
-    let mut state = c.stack.state.clone();
     // The production timeout is 15 s; the behaviour is the same with a short one.
-    state.sender = faultline::sinks::webhook::WebhookSender::with_timeout(
-        state.config.url_policy(),
-        Duration::from_millis(300),
-    );
+    let state =
+        c.stack
+            .state
+            .clone()
+            .with_sender(faultline::sinks::webhook::WebhookSender::with_timeout(
+                c.stack.state.config.url_policy(),
+                Duration::from_millis(300),
+            ));
 
     let attempt = c.attempt(&state, 1).await;
 

@@ -4,7 +4,7 @@ use super::signal::SignalKind;
 use super::{Fingerprint, IncidentId, IntegrationId, Signal, SignalStatus, Source, TenantId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 mod manual;
 pub use manual::{ManualChangeRefused, ManualStatus};
@@ -281,36 +281,6 @@ impl Incident {
     fn touch(&mut self, now: DateTime<Utc>) {
         self.updated_at = now;
         self.version += 1;
-    }
-
-    /// The public JSON form, used in API responses and event payloads.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "id": self.id,
-            "kind": self.kind,
-            "title": self.title,
-            "description": self.description,
-            "severity": self.severity,
-            "status": self.status,
-            "fingerprint": self.fingerprint,
-            "upstream_id": self.upstream_id,
-            "project_id": self.project_id,
-            "assignee": self.assignee,
-            "priority": self.priority,
-            "source": self.source,
-            "integration_id": self.integration_id,
-            "service": self.service,
-            "environment": self.environment,
-            "url": self.url,
-            "attributes": self.attributes,
-            "occurrences": self.occurrences,
-            "first_seen_at": self.first_seen_at,
-            "last_seen_at": self.last_seen_at,
-            "created_at": self.created_at,
-            "updated_at": self.updated_at,
-            "acknowledged_at": self.acknowledged_at,
-            "resolved_at": self.resolved_at,
-        })
     }
 }
 

@@ -10,6 +10,7 @@ use crate::domain::{
 use crate::signing::WebhookSecret;
 use crate::sinks::webhook::{DeliveryResult, OutgoingWebhook};
 use crate::store::{AttemptClaim, DeliveryRecord, HealthChange};
+use crate::views::{event_data, AttemptView};
 use crate::AppState;
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
@@ -202,7 +203,7 @@ async fn send(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ServiceError::Secrets(e.to_string()))?;
     Ok(state
-        .sender
+        .sender()
         .send(OutgoingWebhook {
             url: &endpoint.url,
             msg_id: message.id.as_str(),
@@ -351,14 +352,14 @@ async fn report(
             )
             .await?
     };
-    let about = json!({"message_id": task.message_id, "endpoint_id": task.endpoint_id, "attempt": attempt.to_json()});
+    let about = json!({"message_id": task.message_id, "endpoint_id": task.endpoint_id, "attempt": event_data(&AttemptView::from(attempt))});
     let mut events = Vec::new();
     let mut emit =
         |event_type, data| events.push(DomainEvent::new(tenant.clone(), event_type, data, now));
     match health {
         HealthChange::Disabled(reason) => emit(
             EventType::EndpointDisabled,
-            json!({"endpoint_id": task.endpoint_id, "reason": reason, "last_attempt": attempt.to_json()}),
+            json!({"endpoint_id": task.endpoint_id, "reason": reason, "last_attempt": event_data(&AttemptView::from(attempt))}),
         ),
         HealthChange::Recovered => emit(
             EventType::EndpointRecovered,

@@ -1,5 +1,7 @@
-use super::Scope;
-use crate::domain::{ApiKeyId, TenantId, UserId};
+//! Who is calling: the vocabulary every layer shares (authentication produces it, the edge guards
+//! routes with it, services record it).
+
+use super::{ApiKeyId, Scope, TenantId, UserId};
 use std::fmt;
 
 /// Who is calling, as proven by a verified credential. The tenant of every repository call comes

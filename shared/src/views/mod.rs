@@ -1,0 +1,62 @@
+//! What the API answers: one `*View` per resource, built from the domain type, serialised as the
+//! answer and described by its own derived schema in the OpenAPI document — so an answer and its
+//! documentation cannot drift apart. Fields a view leaves out (digests, sealed secrets, internal
+//! counters) are never answered.
+
+mod delivery;
+mod incidents;
+mod tenancy;
+
+pub use delivery::{
+    AttemptView, DeliveryStateView, EndpointCountsView, EndpointView, MessageView, RecoveredView,
+    RedrivenView, RetriedView, RotatedSecretView, SecretView, TestMessageView,
+};
+pub use incidents::{
+    event_data, ChangeView, ChangedIncidentView, ErrorEventView, IncidentPage, IncidentView,
+    TagView,
+};
+pub use tenancy::{
+    ApiKeyView, ApplicationSentryConfigView, CreatedTenantView, IntegrationView, ProjectView,
+    SampleRatesView, SentryConfigView, TenantSettingsView, TenantView, UserView,
+};
+
+use crate::store::Page;
+use serde::Serialize;
+
+/// Declares the page type of a view: `{"items": [...], "next_cursor": ...}`.
+macro_rules! page_views {
+    ($($page:ident => $view:ty),* $(,)?) => {
+        $(
+            #[doc = concat!("A page of [`", stringify!($view), "`]: follow `next_cursor` until it is `null`.")]
+            #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+            pub struct $page {
+                /// This page's items.
+                pub items: Vec<$view>,
+                /// Where the next page starts; `null` on the last page.
+                pub next_cursor: Option<String>,
+            }
+
+            impl From<Page<$view>> for $page {
+                fn from(page: Page<$view>) -> Self {
+                    Self {
+                        items: page.items,
+                        next_cursor: page.next_cursor,
+                    }
+                }
+            }
+        )*
+    };
+}
+
+page_views!(
+    ApiKeyPage => ApiKeyView,
+    EndpointPage => EndpointView,
+    IntegrationPage => IntegrationView,
+    ProjectPage => ProjectView,
+    UserPage => UserView,
+    SentryConfigPage => SentryConfigView,
+    MessagePage => MessageView,
+    AttemptPage => AttemptView,
+    TimelinePage => crate::domain::TimelineEntry,
+    AuditPage => crate::domain::audit::AuditEntry,
+);
