@@ -498,3 +498,36 @@ fn close_objects(schema: &mut Value) {
         _ => {}
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::conforms_to_documentation;
+    use serde_json::json;
+
+    #[test]
+    fn an_undocumented_field_or_a_wrong_type_fails_the_documentation_check() {
+        let doc = json!({"components": {"schemas": {
+            "ThingView": {"type": "object", "required": ["id"], "properties": {
+                "id": {"type": "string"},
+                "inner": {"$ref": "#/components/schemas/InnerView"},
+            }},
+            "InnerView": {"type": "object", "properties": {"n": {"type": "integer"}}},
+        }}});
+        let schema = json!({"$ref": "#/components/schemas/ThingView"});
+        assert_eq!(
+            conforms_to_documentation(&doc, &schema, &json!({"id": "t", "inner": {"n": 1}})),
+            Ok(())
+        );
+        for wrong in [
+            json!({"id": "t", "surprise": 1}),
+            json!({"id": "t", "inner": {"n": 1, "surprise": true}}),
+            json!({"id": 7}),
+            json!({"inner": {"n": 1}}),
+        ] {
+            assert!(
+                conforms_to_documentation(&doc, &schema, &wrong).is_err(),
+                "{wrong} passed"
+            );
+        }
+    }
+}
