@@ -45,6 +45,9 @@ pub enum ApiError {
     /// No such resource (for this tenant).
     #[error("{0}")]
     NotFound(String),
+    /// The change would break a rule about the resource's state (e.g. the last active admin).
+    #[error("{0}")]
+    Conflict(String),
     /// The body is over the limit.
     #[error("the request body is larger than {limit} bytes")]
     PayloadTooLarge {
@@ -123,6 +126,7 @@ impl ApiError {
             Self::MissingScope(_) => (StatusCode::FORBIDDEN, "missing-scope", "Missing scope"),
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
             Self::PayloadTooLarge { .. } => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload-too-large",

@@ -80,6 +80,12 @@ impl Store {
         }
     }
 
+    /// Every user of a tenant (a tenant has few; used to keep an admin).
+    pub async fn tenant_users(&self, tenant: &TenantId) -> Result<Vec<User>, StoreError> {
+        self.query_all(keys::tenant(tenant), keys::USER_PREFIX)
+            .await
+    }
+
     /// One page of a tenant's users.
     pub async fn list_users(
         &self,

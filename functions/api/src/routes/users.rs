@@ -164,6 +164,50 @@ pub async fn list(
     Ok(Json(page.map(|u| UserView::from(&u)).into()))
 }
 
+/// Refuses a change to a user who holds a scope the caller does not: otherwise anyone with
+/// `users:manage` could set an admin's password and sign in as them, or demote and delete them.
+fn check_may_manage(principal: &Principal, user: &User) -> Result<(), ApiError> {
+    let held = principal.scopes();
+    match user.scopes().into_iter().find(|s| !held.contains(s)) {
+        Some(beyond) => Err(ApiError::Forbidden(format!(
+            "this user holds `{}`, which the caller does not: only a caller holding every scope \
+             of a user may change or delete them",
+            beyond.as_str()
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn is_active_admin(user: &User) -> bool {
+    user.active && user.role == Role::Admin
+}
+
+/// Refuses a change (`after`: `None` for a deletion) that would leave the tenant without an
+/// active admin.
+async fn keep_an_admin(
+    state: &AppState,
+    tenant: &TenantId,
+    before: &User,
+    after: Option<&User>,
+) -> Result<(), ApiError> {
+    if !is_active_admin(before) || after.is_some_and(is_active_admin) {
+        return Ok(());
+    }
+    let others = state
+        .store
+        .tenant_users(tenant)
+        .await?
+        .iter()
+        .filter(|u| u.id != before.id && is_active_admin(u))
+        .count();
+    if others == 0 {
+        return Err(ApiError::Conflict(
+            "this is the tenant's last active admin: make another user admin first".into(),
+        ));
+    }
+    Ok(())
+}
+
 async fn find(state: &AppState, tenant: &TenantId, id: &UserId) -> Result<User, ApiError> {
     state
         .store
@@ -204,7 +248,10 @@ pub async fn get(
     operation_id = "update_user",
     params(("id" = String, Path, description = "The user (`usr_…`)")),
     request_body = UpdateUser,
-    responses((status = 200, description = "The changed user", body = UserView)),
+    responses(
+        (status = 200, description = "The changed user", body = UserView),
+        (status = 409, description = "The change would leave the tenant without an active admin", body = faultline::http::openapi::Problem, content_type = "application/problem+json"),
+    ),
 )]
 pub async fn update(
     State(state): State<AppState>,
@@ -215,6 +262,8 @@ pub async fn update(
     Json(body): Json<UpdateUser>,
 ) -> Result<Audited, ApiError> {
     let mut user = find(&state, &tenant, &id).await?;
+    check_may_manage(&principal, &user)?;
+    let unchanged = user.clone();
     let before = serde_json::to_value(UserView::from(&user)).unwrap_or_default();
     if body.role.is_some() || body.extra_scopes.is_some() {
         let role = body.role.unwrap_or_else(|| user.role.as_str().to_owned());
@@ -233,6 +282,7 @@ pub async fn update(
     if let Some(password) = body.password {
         user.password_hash = checked_password(&password)?;
     }
+    keep_an_admin(&state, &tenant, &unchanged, Some(&user)).await?;
     user.updated_at = state.clock.now();
     match state.store.save_user(&user).await {
         Ok(()) => {
@@ -265,14 +315,21 @@ pub async fn update(
     tag = "users",
     operation_id = "delete_user",
     params(("id" = String, Path, description = "The user (`usr_…`)")),
-    responses((status = 204, description = "Deleted")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 409, description = "The tenant's last active admin cannot be deleted", body = faultline::http::openapi::Problem, content_type = "application/problem+json"),
+    ),
 )]
 pub async fn delete(
     State(state): State<AppState>,
-    Authorized { tenant, .. }: Authorized<UsersManage>,
+    Authorized {
+        tenant, principal, ..
+    }: Authorized<UsersManage>,
     Path(id): Path<UserId>,
 ) -> Result<Audited, ApiError> {
     let user = find(&state, &tenant, &id).await?;
+    check_may_manage(&principal, &user)?;
+    keep_an_admin(&state, &tenant, &user, None).await?;
     state.store.delete_user(&user).await?;
     Ok(Audited::deleted("users", &user.id, &UserView::from(&user)))
 }

@@ -248,3 +248,132 @@ async fn tokens_work_until_expired_tampered_foreign_deactivated_or_revoked() {
     let (status, _) = call(&stack, &incidents(&fresh)).await;
     assert_eq!(status, 401, "revoked key, dead token");
 }
+
+#[tokio::test]
+async fn users_manage_cannot_take_over_a_more_privileged_user_nor_remove_the_last_admin() {
+    let stack = TestStack::deploy().await;
+    let (tenant, admin_key) = stack.tenant().await;
+    let all = Some(admin_key.expose());
+    let create = |email: &str, role: &str| {
+        HttpEvent::load("api/create-user.json")
+            .key(all)
+            .body_json(&json!({"email": email, "password": PASSWORD, "role": role}))
+    };
+    let (status, boss) = call(&stack, &create("boss@example.com", "admin")).await;
+    assert_eq!(status, 201, "{boss}");
+    let boss_id = boss["id"].as_str().expect("id").to_owned();
+    let patch = |key: &str, id: &str, body: Value| {
+        HttpEvent::load("api/update-user.json")
+            .path_param("id", id)
+            .key(Some(key))
+            .body_json(&body)
+    };
+    let delete = |key: &str, id: &str| {
+        HttpEvent::load("api/delete-user.json")
+            .path_param("id", id)
+            .key(Some(key))
+    };
+
+    // A provisioning key: users:manage, and little else.
+    let (provisioning, _) = issue_api_key(
+        &stack.state,
+        &tenant,
+        "provisioning",
+        vec![Scope::UsersManage, Scope::IncidentsRead],
+    )
+    .await
+    .expect("key");
+    let p = provisioning.expose();
+    for (what, event) in [
+        (
+            "set the admin's password",
+            patch(p, &boss_id, json!({"password": "a brand new password!"})),
+        ),
+        (
+            "demote the admin",
+            patch(p, &boss_id, json!({"role": "viewer"})),
+        ),
+        (
+            "deactivate the admin",
+            patch(p, &boss_id, json!({"active": false})),
+        ),
+        ("delete the admin", delete(p, &boss_id)),
+    ] {
+        let (status, problem) = call(&stack, &event).await;
+        assert_eq!(status, 403, "{what}: {problem}");
+        assert!(problem["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("holds"));
+    }
+    assert!(
+        password(&stack.state, "boss@example.com", PASSWORD, None)
+            .await
+            .is_ok(),
+        "the admin's password is unchanged"
+    );
+    let (_, unchanged) = call(
+        &stack,
+        &HttpEvent::load("api/get-user.json")
+            .path_param("id", &boss_id)
+            .key(all),
+    )
+    .await;
+    assert_eq!(
+        (unchanged["role"].as_str(), unchanged["active"].as_bool()),
+        (Some("admin"), Some(true))
+    );
+
+    // The last active admin stays, whoever asks.
+    for (what, event) in [
+        (
+            "deactivate",
+            patch(admin_key.expose(), &boss_id, json!({"active": false})),
+        ),
+        (
+            "demote",
+            patch(admin_key.expose(), &boss_id, json!({"role": "developer"})),
+        ),
+        ("delete", delete(admin_key.expose(), &boss_id)),
+    ] {
+        let (status, problem) = call(&stack, &event).await;
+        assert_eq!(
+            (status, problem["type"].as_str()),
+            (409, Some("https://faultline.dev/problems/conflict")),
+            "{what}: {problem}"
+        );
+    }
+    // With a second admin, the first may go; a password change is in the audit entry.
+    let (_, deputy) = call(&stack, &create("deputy@example.com", "admin")).await;
+    let deputy_id = deputy["id"].as_str().expect("id").to_owned();
+    let (status, _) = call(
+        &stack,
+        &patch(admin_key.expose(), &boss_id, json!({"role": "developer"})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _) = call(
+        &stack,
+        &patch(
+            admin_key.expose(),
+            &deputy_id,
+            json!({"password": "another long password"}),
+        ),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, log) = call(
+        &stack,
+        &HttpEvent::load("api/list-audit.json")
+            .key(all)
+            .query(&format!("resource_id={deputy_id}")),
+    )
+    .await;
+    let changed = &log["items"][0];
+    assert_eq!(changed["action"], "PATCH /v1/users/{id}");
+    assert_eq!(
+        changed["diff"]["password_changed"]["after"], true,
+        "{changed}"
+    );
+    assert!(!log.to_string().contains("another long password"));
+}
