@@ -173,6 +173,7 @@ impl Signal {
             cut(note, MAX_DESCRIPTION_BYTES);
         }
         self.attributes = bound_attributes(std::mem::take(&mut self.attributes));
+        self.url = self.url.filter(|url| is_web_link(url));
         self
     }
 
@@ -259,5 +260,43 @@ mod tests {
         let mut attributes = Map::new();
         attributes.insert("host".into(), Value::String("db-1".into()));
         assert_eq!(bound_attributes(attributes.clone()), attributes);
+    }
+}
+
+/// Whether `url` is a link people may follow: absolute `http` or `https` only (never
+/// `javascript:`, `data:` or anything a console or chat message would run or render).
+pub fn is_web_link(url: &str) -> bool {
+    url::Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
+}
+
+#[cfg(test)]
+mod link_tests {
+    use super::*;
+
+    #[test]
+    fn only_http_and_https_links_are_kept() {
+        assert!(is_web_link("https://sentry.io/issues/1"));
+        assert!(is_web_link("http://grafana.local:3000/d/1"));
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,<b>x</b>",
+            "file:///etc/passwd",
+            "ftp://x/y",
+            "not a url",
+        ] {
+            assert!(!is_web_link(bad), "{bad}");
+        }
+        let mut signal = Signal::new(
+            crate::domain::Source::Sentry,
+            crate::domain::Fingerprint::from_key("sentry", "1"),
+            "t".into(),
+            chrono::Utc::now(),
+        );
+        signal.url = Some("javascript:alert(document.cookie)".into());
+        assert_eq!(
+            signal.bounded().url,
+            None,
+            "a provider's bad link is dropped"
+        );
     }
 }

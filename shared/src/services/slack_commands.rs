@@ -69,7 +69,7 @@ pub async fn run_slash_command(
                         "• `{}` [{}] {} — {}",
                         i.id,
                         wire_name(i.severity),
-                        i.title,
+                        escape_mrkdwn(&i.title),
                         wire_name(i.status)
                     )
                 })
@@ -110,9 +110,30 @@ pub async fn run_slash_command(
             Ok(reply(format!(
                 "`{id}` {}: {}",
                 result.change.as_str(),
-                incident.title
+                escape_mrkdwn(&incident.title)
             )))
         }
         _ => Ok(reply(HELP)),
+    }
+}
+
+/// Text shown as-is in Slack's mrkdwn: `&`, `<` and `>` escaped as Slack asks, so a title cannot
+/// ping `<!channel>`, mention a user or forge a link.
+pub fn escape_mrkdwn(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::escape_mrkdwn;
+
+    #[test]
+    fn titles_cannot_mention_or_link_in_slack() {
+        assert_eq!(
+            escape_mrkdwn("<!channel> disk & <https://evil.example|click>"),
+            "&lt;!channel&gt; disk &amp; &lt;https://evil.example|click&gt;"
+        );
     }
 }

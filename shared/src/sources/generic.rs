@@ -158,8 +158,12 @@ pub fn parse_generic_alert(
     let environment = optional_string(&mut body, "environment")?;
     let url = optional_string(&mut body, "url")?;
     if let Some(link) = &url {
-        url::Url::parse(link)
-            .map_err(|_| SourceError::invalid("url", "`url` must be an absolute URL"))?;
+        if !crate::domain::signal::is_web_link(link) {
+            return Err(SourceError::invalid(
+                "url",
+                "`url` must be an absolute http or https URL",
+            ));
+        }
     }
     let fingerprint = match optional_string(&mut body, "fingerprint")? {
         Some(key) => Fingerprint::from_key(Source::Generic.as_str(), &key),
@@ -262,6 +266,10 @@ mod tests {
         );
         assert_eq!(
             field_of(parse(json!({"title": "x", "url": "not a url"})).expect_err("bad")),
+            "url"
+        );
+        assert_eq!(
+            field_of(parse(json!({"title": "x", "url": "javascript:alert(1)"})).expect_err("bad")),
             "url"
         );
     }
