@@ -233,3 +233,24 @@ async fn bad_signatures_are_refused_and_redeliveries_change_nothing() {
     );
     assert_eq!(status, 400);
 }
+
+#[tokio::test]
+async fn a_record_without_a_secret_accepts_nothing() {
+    let stack = TestStack::deploy().await;
+    let (tenant, _) = stack.tenant().await;
+    let unsecured = stack
+        .integration(&tenant, Source::Github, None, Value::Null)
+        .await;
+    for event in [
+        HttpEvent::load("webhook-github/receive.json"),
+        HttpEvent::load("webhook-github/receive.json").without_header("x-hub-signature-256"),
+    ] {
+        let request = event
+            .path_param("integration_id", unsecured.id.as_str())
+            .request();
+        let (status, problem) = json_of(&handle(&stack.state, request).await);
+        assert_eq!(status, 401, "{problem}");
+    }
+    assert!(stack.incidents(&tenant).await.is_empty());
+    assert_eq!(stack.archived_objects().await, 0, "nothing archived");
+}

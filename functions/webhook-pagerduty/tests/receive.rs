@@ -257,3 +257,18 @@ async fn redeliveries_rotation_and_tampering() {
     assert_eq!(stack.incidents(&tenant).await.len(), 1);
     assert_eq!(stack.archived_objects().await, 1);
 }
+
+#[tokio::test]
+async fn a_record_without_a_secret_accepts_nothing() {
+    let stack = TestStack::deploy().await;
+    let (tenant, _) = stack.tenant().await;
+    let unsecured = stack
+        .integration(&tenant, Source::Pagerduty, None, Value::Null)
+        .await;
+    let request = HttpEvent::load("webhook-pagerduty/receive.json")
+        .path_param("integration_id", unsecured.id.as_str())
+        .request();
+    let (status, problem) = json_of(&handle(&stack.state, request).await);
+    assert_eq!(status, 401, "{problem}");
+    assert!(stack.incidents(&tenant).await.is_empty());
+}

@@ -239,6 +239,18 @@ async fn the_legacy_plugin_is_accepted_only_when_the_integration_allows_it() {
     assert_eq!(incident["upstream_id"], "1385042923");
     assert_eq!(incident["service"], "meow");
 
+    // With a client secret set, the legacy exemption is off: unsigned is refused.
+    let both = stack
+        .integration(
+            &tenant,
+            Source::Sentry,
+            Some("test-client-secret"),
+            json!({"allow_unsigned_legacy": true}),
+        )
+        .await;
+    let (status, _) = json_of(&handle(&stack.state, unsigned(&both).request()).await);
+    assert_eq!(status, 401, "a secret means every request is verified");
+
     // A signed-looking payload that is not the legacy shape still needs its signature.
     let modern = provider_fixture("sentry_issue_created_wire.json");
     let event = unsigned(&lenient)

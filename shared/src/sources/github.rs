@@ -49,7 +49,10 @@ impl WebhookSource for GithubSource {
         request: &SignedRequest<'_>,
         secret: Option<&str>,
     ) -> Result<(), SignatureError> {
-        let Some(secret) = secret else { return Ok(()) };
+        // These providers always sign: a record without a secret accepts nothing.
+        let Some(secret) = secret else {
+            return Err(SignatureError::NoSecret);
+        };
         let header = request
             .header("x-hub-signature-256")
             .ok_or(SignatureError::Missing(

@@ -123,7 +123,10 @@ impl WebhookSource for PagerdutySource {
         request: &SignedRequest<'_>,
         secret: Option<&str>,
     ) -> Result<(), SignatureError> {
-        let Some(secret) = secret else { return Ok(()) };
+        // These providers always sign: a record without a secret accepts nothing.
+        let Some(secret) = secret else {
+            return Err(SignatureError::NoSecret);
+        };
         let header = request
             .header("x-pagerduty-signature")
             .ok_or(SignatureError::Missing("X-PagerDuty-Signature"))?;

@@ -225,7 +225,8 @@ impl WebhookSource for SentrySource {
             let legacy = serde_json::from_slice::<Value>(request.body)
                 .map(|b| is_legacy(&b))
                 .unwrap_or(false);
-            return if allowed && legacy {
+            // With a client secret set, everything must be signed: the legacy exemption is off.
+            return if allowed && legacy && secret.is_none() {
                 Ok(())
             } else if legacy {
                 Err(SignatureError::Unsigned("unsigned legacy WebHooks-plugin payloads need `allow_unsigned_legacy` in the integration config"))

@@ -117,6 +117,12 @@ pub async fn create(
                 "`secret` must be 16 to 1024 characters",
             ))
         }
+        Some(_) if source == Source::Sentry && !secret_required(source, &body.config) => {
+            return Err(ApiError::validation(
+                "config.allow_unsigned_legacy",
+                "an integration with a secret verifies every request: drop `allow_unsigned_legacy` or the secret",
+            ))
+        }
         None if secret_required(source, &body.config) => {
             return Err(ApiError::validation(
                 "secret",

@@ -308,6 +308,12 @@ async fn provider_integrations_need_their_signing_secret_and_valid_options() {
         .contains("8f742231b10e8888abcd99yyyzzz85a5"));
     let (status, legacy) = call(&stack, &create(json!({"source": "sentry", "name": "legacy", "config": {"allow_unsigned_legacy": true}}))).await;
     assert_eq!((status, legacy["has_secret"].as_bool()), (201, Some(false)));
+    let (status, problem) = call(&stack, &create(json!({"source": "sentry", "name": "both", "secret": "0123456789abcdef", "config": {"allow_unsigned_legacy": true}}))).await;
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (422, Some("config.allow_unsigned_legacy")),
+        "a secret and the unsigned exemption exclude each other"
+    );
 }
 
 #[tokio::test]
