@@ -310,3 +310,26 @@ async fn a_large_alert_is_accepted_with_its_bulk_kept_in_the_archive() {
     assert_eq!(stack.archived_objects().await, 1);
     assert_eq!(stack.drain_queue("EventsQueue").await.len(), 2);
 }
+
+#[tokio::test]
+async fn a_body_signed_without_a_timestamp_is_not_replayed_under_a_new_delivery_id() {
+    let stack = TestStack::deploy().await;
+    let (tenant, _) = stack.tenant().await;
+    let integration = integration(&stack, &tenant, Some(SECRET)).await;
+    let captured = signed(alert(&integration), SECRET).header("idempotency-key", "first");
+    let (status, _) = json_of(&handle(&stack.state, captured.clone().request()).await);
+    assert_eq!(status, 202);
+    let replayed = captured.header("idempotency-key", "second");
+    let (status, dup) = json_of(&handle(&stack.state, replayed.request()).await);
+    assert_eq!(
+        (status, dup["reason"].as_str()),
+        (200, Some("same signed body")),
+        "{dup}"
+    );
+    assert_eq!(stack.incidents(&tenant).await[0]["occurrences"], 1);
+    assert_eq!(
+        stack.archived_objects().await,
+        1,
+        "the replay is not archived"
+    );
+}

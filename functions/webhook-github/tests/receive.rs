@@ -216,6 +216,15 @@ async fn bad_signatures_are_refused_and_redeliveries_change_nothing() {
         (first, again, dup["status"].as_str()),
         (202, 200, Some("duplicate"))
     );
+    // A captured delivery replayed under a new (unsigned) delivery id is still the same signed
+    // body: refused as a duplicate too.
+    let replayed = signed.clone().header("x-github-delivery", "a-fresh-guid");
+    let (status, dup) = json_of(&handle(&stack.state, replayed.request()).await);
+    assert_eq!(
+        (status, dup["reason"].as_str()),
+        (200, Some("same signed body")),
+        "{dup}"
+    );
     let now = chrono::Utc::now();
     let changes = stack
         .state

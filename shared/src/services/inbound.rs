@@ -16,6 +16,7 @@ use crate::store::{DedupOutcome, InboundDelivery, StoreError};
 use crate::AppState;
 use chrono::Duration;
 use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
 
 /// How long a provider's delivery id is remembered.
 pub const DEDUP_WINDOW: Duration = Duration::days(7);
@@ -132,17 +133,33 @@ pub async fn receive(
 
     let provider_id = source.delivery_id(&inbound);
     let dedup_scope = integration.id.to_string();
-    if let Some(id) = &provider_id {
+    // Where the signature covers the body but no timestamp, a captured delivery stays valid: the
+    // signed body itself is remembered too, so a changed (unsigned) delivery id replays nothing.
+    let body_key = (secret.is_some() && !source.signs_timestamp(&inbound))
+        .then(|| format!("sha256:{}", hex::encode(Sha256::digest(body))));
+    let mut remembered: Vec<&String> = Vec::new();
+    for key in [provider_id.as_ref(), body_key.as_ref()]
+        .into_iter()
+        .flatten()
+    {
         if state
             .store
-            .record_delivery(&dedup_scope, id, now, DEDUP_WINDOW)
+            .record_delivery(&dedup_scope, key, now, DEDUP_WINDOW)
             .await?
             == DedupOutcome::Duplicate
         {
-            return Ok(InboundOutcome::Duplicate(
-                json!({"status": "duplicate", "provider_delivery_id": id}),
-            ));
+            forget(state, &dedup_scope, &remembered).await;
+            return Ok(InboundOutcome::Duplicate(json!({
+                "status": "duplicate",
+                "provider_delivery_id": provider_id,
+                "reason": if Some(key) == provider_id.as_ref() {
+                    "same delivery id"
+                } else {
+                    "same signed body"
+                },
+            })));
         }
+        remembered.push(key);
     }
     let processed = async {
         let delivery = archive(
@@ -158,14 +175,19 @@ pub async fn receive(
     }
     .await;
     if processed.is_err() {
-        // Not processed: forget the delivery id so the provider's retry is processed.
-        if let Some(id) = &provider_id {
-            if let Err(err) = state.store.forget_delivery(&dedup_scope, id).await {
-                tracing::error!(provider_delivery_id = %id, error = %err, "could not forget a failed delivery id");
-            }
-        }
+        // Not processed: forget the delivery id (and body) so the provider's retry is processed.
+        forget(state, &dedup_scope, &remembered).await;
     }
     processed
+}
+
+/// Forgets remembered delivery keys, logging (never failing) when that does not work.
+async fn forget(state: &AppState, scope: &str, keys: &[&String]) {
+    for key in keys {
+        if let Err(err) = state.store.forget_delivery(scope, key).await {
+            tracing::error!(delivery_key = %key, error = %err, "could not forget a delivery key");
+        }
+    }
 }
 
 async fn archive(

@@ -30,6 +30,11 @@ impl super::WebhookSource for GenericSource {
         }
     }
 
+    fn signs_timestamp(&self, request: &super::SignedRequest<'_>) -> bool {
+        // Standard Webhooks signs `id.timestamp.body`; `X-Signature-256` signs the body alone.
+        request.header("webhook-signature").is_some()
+    }
+
     fn delivery_id(&self, request: &super::SignedRequest<'_>) -> Option<String> {
         request
             .header("webhook-id")

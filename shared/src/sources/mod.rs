@@ -107,6 +107,12 @@ pub trait WebhookSource: Send + Sync {
         secret: Option<&str>,
     ) -> Result<(), SignatureError>;
 
+    /// Whether this request's signature covers a timestamp (so a captured request goes stale).
+    /// Where it does not, the pipeline also remembers the signed body for the dedup window.
+    fn signs_timestamp(&self, _request: &SignedRequest<'_>) -> bool {
+        false
+    }
+
     /// The provider's id for this delivery (for deduplication), if it sends one.
     fn delivery_id(&self, request: &SignedRequest<'_>) -> Option<String>;
 

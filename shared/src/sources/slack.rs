@@ -187,6 +187,10 @@ impl WebhookSource for SlackSource {
         )
     }
 
+    fn signs_timestamp(&self, _request: &SignedRequest<'_>) -> bool {
+        true // v0:<timestamp>:<body>, within five minutes
+    }
+
     fn delivery_id(&self, request: &SignedRequest<'_>) -> Option<String> {
         if is_form(request) {
             // Slash commands are not retried by Slack; each trigger is its own request.
