@@ -5,15 +5,15 @@ mod token;
 
 use axum::extract::State;
 use faultline::domain::ApiKeyId;
-use faultline::domain::{Principal, Scope, Subject};
+use faultline::domain::{Principal, Scope};
 use faultline::http::scopes::KeysManage;
 use faultline::http::{checked_name, ApiError, Audited, Authorized, Json, Page, Path, Routes};
 use faultline::services::api_keys::{issue_api_key_for, DEFAULT_KEY_LIFETIME_DAYS};
-use faultline::views::{ApiKeyPage, ApiKeyView};
+use faultline::views::{ApiKeyPage, ApiKeyView, CallerView};
 use faultline::AppState;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -180,27 +180,10 @@ async fn revoke(
     path = "/v1/auth/verify",
     tag = "api keys",
     operation_id = "verify_credential",
-    responses((status = 200, description = "The caller", body = Object)),
+    responses((status = 200, description = "The caller", body = CallerView)),
 )]
-async fn verify(principal: Principal) -> Json<Value> {
-    let body = match principal {
-        Principal::PlatformAdmin => {
-            json!({"kind": "platform_admin", "tenant_id": null, "scopes": [], "expires_at": null})
-        }
-        Principal::Tenant {
-            tenant_id,
-            subject,
-            scopes,
-            expires_at,
-        } => json!({
-            "kind": match subject { Subject::Key(_) => "api_key", Subject::User(_) => "user" },
-            "tenant_id": tenant_id,
-            "subject": subject.to_string(),
-            "scopes": scopes,
-            "expires_at": expires_at,
-        }),
-    };
-    Json(body)
+async fn verify(principal: Principal) -> Json<CallerView> {
+    Json(CallerView::from(&principal))
 }
 
 /// This function's part of the OpenAPI document.

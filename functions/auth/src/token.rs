@@ -7,9 +7,9 @@ use faultline::http::{
 };
 use faultline::services::tokens::{client_credentials, password, GrantError, IssuedToken};
 use faultline::store::AuditChain;
+use faultline::views::TokenView;
 use faultline::AppState;
 use http::{HeaderMap, StatusCode};
-use serde_json::json;
 use std::collections::HashMap;
 
 /// The largest token request accepted: 64 KiB.
@@ -66,7 +66,7 @@ fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> Result<&'a str, A
     operation_id = "issue_token",
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 200, description = "`{access_token, token_type, expires_in, scope}`", body = Object),
+        (status = 200, description = "The token", body = TokenView),
         (status = 400, description = "`invalid_request`, `invalid_grant`, `invalid_scope` or `unsupported_grant_type`", body = faultline::http::openapi::Problem, content_type = "application/problem+json"),
         (status = 401, description = "`invalid_client`", body = faultline::http::openapi::Problem, content_type = "application/problem+json"),
     ),
@@ -79,12 +79,12 @@ pub async fn handle(
 ) -> Response {
     match grant(&state, &headers, &body).await {
         Ok(token) => {
-            let mut response = Json(json!({
-                "access_token": token.access_token,
-                "token_type": "Bearer",
-                "expires_in": token.expires_in,
-                "scope": token.scope,
-            }))
+            let mut response = Json(TokenView {
+                access_token: token.access_token,
+                token_type: "Bearer",
+                expires_in: token.expires_in,
+                scope: token.scope,
+            })
             .into_response();
             let headers = response.headers_mut();
             headers.insert(

@@ -51,7 +51,7 @@ async fn the_sample_merged_pull_request_with_its_signature_records_a_deploy() {
     let changes = stack
         .state
         .store
-        .changes_between(&tenant, merged_at - chrono::Duration::minutes(1), merged_at)
+        .deploys_between(&tenant, merged_at - chrono::Duration::minutes(1), merged_at)
         .await
         .expect("changes");
     assert_eq!(changes.len(), 1);
@@ -175,7 +175,7 @@ async fn closed_unmerged_pings_and_other_events_change_nothing() {
     let changes = stack
         .state
         .store
-        .changes_between(&tenant, now - chrono::Duration::days(20000), now)
+        .deploys_between(&tenant, now - chrono::Duration::days(20000), now)
         .await
         .expect("changes");
     assert!(changes.is_empty());
@@ -229,7 +229,7 @@ async fn bad_signatures_are_refused_and_redeliveries_change_nothing() {
     let changes = stack
         .state
         .store
-        .changes_between(&tenant, now - chrono::Duration::days(20000), now)
+        .deploys_between(&tenant, now - chrono::Duration::days(20000), now)
         .await
         .expect("changes");
     assert_eq!(changes.len(), 1);

@@ -157,18 +157,6 @@ pub fn describe(event_type: EventType) -> (&'static str, Value) {
     }
 }
 
-/// The whole catalogue, as `GET /v1/event-types` answers it.
-pub fn catalogue() -> Value {
-    let items: Vec<Value> = EventType::ALL
-        .iter()
-        .map(|t| {
-            let (description, schema) = describe(*t);
-            json!({"type": t.as_str(), "description": description, "schema": schema})
-        })
-        .collect();
-    json!({"items": items, "next_cursor": null})
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,8 +196,8 @@ mod tests {
         crate::views::event_data(&crate::views::IncidentView::from(incident))
     }
 
-    fn change_data(change: &ChangeRecord) -> Value {
-        crate::views::event_data(&crate::views::ChangeView::from(change))
+    fn change_data(change: &DeployRecord) -> Value {
+        crate::views::event_data(&crate::views::DeployView::from(change))
     }
 
     fn incident() -> Incident {
@@ -229,9 +217,9 @@ mod tests {
         )
     }
 
-    fn change() -> ChangeRecord {
-        ChangeRecord {
-            id: ChangeId::generate(),
+    fn change() -> DeployRecord {
+        DeployRecord {
+            id: DeployId::generate(),
             tenant_id: TenantId::generate(),
             project_id: None,
             integration_id: IntegrationId::generate(),
@@ -280,14 +268,5 @@ mod tests {
         let mut incident = incident_data(&self::incident());
         incident["severity"] = json!("urgent");
         assert!(conforms(&incident, &incident_schema(), "incident").is_err());
-    }
-
-    #[test]
-    fn every_event_type_is_in_the_catalogue() {
-        let catalogue = catalogue();
-        assert_eq!(
-            catalogue["items"].as_array().map(Vec::len),
-            Some(EventType::ALL.len())
-        );
     }
 }

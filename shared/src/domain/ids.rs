@@ -79,7 +79,7 @@ define_id!(
 );
 define_id!(
     /// A merged change in the tenant's change log.
-    ChangeId,
+    DeployId,
     "chg"
 );
 define_id!(

@@ -2,7 +2,7 @@
 //! Pure types and rules; no I/O.
 
 pub mod audit;
-pub mod change;
+pub mod deploy;
 pub mod endpoint;
 pub mod error_event;
 pub mod event;
@@ -23,14 +23,14 @@ pub mod tenant;
 pub mod timeline;
 pub mod user;
 
-pub use change::{rank_suspects, ChangeRecord, Suspect};
+pub use deploy::{rank_suspects, DeployRecord, Suspect};
 pub use endpoint::{Endpoint, EndpointUrl, RetiredSecret, UrlPolicy};
 pub use error_event::ErrorEvent;
 pub use event::{DomainEvent, EventType};
 pub use failure::Failure;
 pub use fingerprint::Fingerprint;
 pub use ids::{
-    ApiKeyId, ChangeId, DeliveryId, EndpointId, EventId, IncidentId, IntegrationId, MessageId,
+    ApiKeyId, DeliveryId, DeployId, EndpointId, EventId, IncidentId, IntegrationId, MessageId,
     ProjectId, SentryConfigId, TenantId, UserId,
 };
 pub use incident::{Incident, IncidentStatus, ManualStatus, Severity};

@@ -21,7 +21,7 @@ use serde_json::Value;
 /// What a mutating call changed, carried from the handler to the audit layer in the response's
 /// extensions.
 #[derive(Clone, Debug)]
-pub struct AuditedChange {
+pub struct AuditedMutation {
     /// The kind of resource, e.g. `endpoints`.
     pub resource_type: &'static str,
     /// Its id.
@@ -37,7 +37,7 @@ pub struct AuditedChange {
 pub struct Audited {
     status: StatusCode,
     body: Option<Value>,
-    change: AuditedChange,
+    change: AuditedMutation,
 }
 
 fn to_value(value: &impl Serialize) -> Value {
@@ -55,7 +55,7 @@ impl Audited {
         Self {
             status: StatusCode::CREATED,
             body: Some(after.clone()),
-            change: AuditedChange {
+            change: AuditedMutation {
                 resource_type,
                 resource_id: resource_id.to_string(),
                 before: Value::Null,
@@ -75,7 +75,7 @@ impl Audited {
         Self {
             status: StatusCode::OK,
             body: Some(after.clone()),
-            change: AuditedChange {
+            change: AuditedMutation {
                 resource_type,
                 resource_id: resource_id.to_string(),
                 before: to_value(before),
@@ -93,7 +93,7 @@ impl Audited {
         Self {
             status: StatusCode::NO_CONTENT,
             body: None,
-            change: AuditedChange {
+            change: AuditedMutation {
                 resource_type,
                 resource_id: resource_id.to_string(),
                 before: to_value(before),
@@ -115,7 +115,7 @@ impl Audited {
         Self {
             status,
             body: Some(to_value(body)),
-            change: AuditedChange {
+            change: AuditedMutation {
                 resource_type,
                 resource_id: resource_id.to_string(),
                 before: to_value(before),
@@ -220,7 +220,7 @@ pub async fn authenticate_and_audit(
     if !(mutating || status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN) {
         return response;
     }
-    let change = response.extensions().get::<AuditedChange>().cloned();
+    let change = response.extensions().get::<AuditedMutation>().cloned();
     let detail = response
         .extensions()
         .get::<ApiError>()

@@ -18,7 +18,7 @@ pub use extract::{
     scopes, Authorized, FromPathParams, Json, OptionalJson, Page, Path, PathId, Query, RawBody,
     RequestMeta, RequiredScope,
 };
-pub use layers::{record_refusal, Audited, AuditedChange, Refusal};
+pub use layers::{record_refusal, Audited, AuditedMutation, Refusal};
 pub use problem::{ApiError, PROBLEM_CONTENT_TYPE};
 pub use request::{
     basic_credentials, body_bytes, decode_json_bytes, nullable, path_id, request_id, MAX_BODY_BYTES,

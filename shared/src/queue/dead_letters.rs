@@ -5,9 +5,10 @@
 use super::QueueError;
 use crate::config::DeadLetterQueue;
 use crate::domain::TenantId;
+use crate::views::DeadLetterView;
 use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
 use aws_sdk_sqs::Client;
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::HashSet;
 
 /// Receives at most this many rounds of 10 per queue per call.
@@ -69,7 +70,7 @@ impl DeadLetters {
     }
 
     /// The tenant's dead letters, left where they are.
-    pub async fn peek(&self, tenant: &TenantId) -> Result<Vec<Value>, QueueError> {
+    pub async fn peek(&self, tenant: &TenantId) -> Result<Vec<DeadLetterView>, QueueError> {
         let mut found = Vec::new();
         for queue in &self.queues {
             let mut seen = HashSet::new();
@@ -86,13 +87,17 @@ impl DeadLetters {
                             let attribute = |name: MessageSystemAttributeName| {
                                 message.attributes().and_then(|a| a.get(&name)).cloned()
                             };
-                            found.push(json!({
-                                "queue": queue.name,
-                                "message_id": id,
-                                "receive_count": attribute(MessageSystemAttributeName::ApproximateReceiveCount),
-                                "sent_timestamp_ms": attribute(MessageSystemAttributeName::SentTimestamp),
-                                "body": body,
-                            }));
+                            found.push(DeadLetterView {
+                                queue: queue.name.to_owned(),
+                                message_id: id.clone(),
+                                receive_count: attribute(
+                                    MessageSystemAttributeName::ApproximateReceiveCount,
+                                ),
+                                sent_timestamp_ms: attribute(
+                                    MessageSystemAttributeName::SentTimestamp,
+                                ),
+                                body,
+                            });
                         }
                     }
                     held.push(message);

@@ -3,7 +3,7 @@
 //! changes nothing, a redelivery changes nothing, and anything accepted is on record (and
 //! replayable) before it is processed.
 
-use super::changes::record_merged_change;
+use super::deploys::record_deploy;
 use super::ingest::ingest_signal;
 use super::slack_commands::run_slash_command;
 use crate::archive::RawRequest;
@@ -271,8 +271,8 @@ async fn apply(
             }
             Ok(InboundOutcome::Accepted(body))
         }
-        Interpretation::Change(draft) => {
-            let (change, attached) = record_merged_change(state, integration, draft)
+        Interpretation::Deploy(draft) => {
+            let (change, attached) = record_deploy(state, integration, draft)
                 .await
                 .map_err(unavailable)?;
             Ok(InboundOutcome::Accepted(

@@ -9,7 +9,7 @@ use crate::domain::{
     SignalStatus, TimelineEntry,
 };
 use crate::store::{IncidentWrite, StoreError};
-use crate::views::{event_data, ChangeView, IncidentView};
+use crate::views::{event_data, DeployView, IncidentView};
 use crate::AppState;
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -297,7 +297,7 @@ async fn hypothesis(
     let window = state.config.suspect_window;
     let changes = state
         .store
-        .changes_between(
+        .deploys_between(
             &incident.tenant_id,
             incident.first_seen_at - window,
             incident.first_seen_at,
@@ -316,7 +316,7 @@ async fn hypothesis(
         .iter()
         .enumerate()
         .map(|(rank, s)| {
-            let mut change = event_data(&ChangeView::from(&s.change));
+            let mut change = event_data(&DeployView::from(&s.change));
             change["rank"] = json!(rank + 1);
             change["minutes_before"] = json!(s.before.num_minutes());
             change["reason"] = json!(s.reason());

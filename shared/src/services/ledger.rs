@@ -116,7 +116,7 @@ pub async fn endpoint_stats(
     state: &AppState,
     endpoint: &Endpoint,
     window: chrono::Duration,
-) -> Result<serde_json::Value, ServiceError> {
+) -> Result<crate::views::EndpointStatsView, ServiceError> {
     use crate::domain::AttemptOutcome;
     let now = state.clock.now();
     let attempts = state
@@ -148,14 +148,17 @@ pub async fn endpoint_stats(
         let rank = ((p / 100.0) * last as f64).round() as usize;
         latencies.get(rank.min(last)).copied()
     };
-    Ok(json!({
-        "endpoint_id": endpoint.id,
-        "window_hours": window.num_hours(),
-        "attempts": finished.len(),
-        "succeeded": succeeded,
-        "failed": finished.len() - succeeded,
-        "success_rate": if finished.is_empty() { None } else { Some(succeeded as f64 / finished.len() as f64) },
-        "latency_ms": {"p50": percentile(50.0), "p99": percentile(99.0)},
-        "by_status_code": by_status,
-    }))
+    Ok(crate::views::EndpointStatsView {
+        endpoint_id: endpoint.id.to_string(),
+        window_hours: window.num_hours(),
+        attempts: finished.len(),
+        succeeded,
+        failed: finished.len() - succeeded,
+        success_rate: (!finished.is_empty()).then(|| succeeded as f64 / finished.len() as f64),
+        latency_ms: crate::views::LatencyView {
+            p50: percentile(50.0),
+            p99: percentile(99.0),
+        },
+        by_status_code: by_status,
+    })
 }

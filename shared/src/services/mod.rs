@@ -1,8 +1,8 @@
 //! The business flows, composed from the store, queues and sinks. Handlers call these.
 
 pub mod api_keys;
-pub mod changes;
 pub mod delivery;
+pub mod deploys;
 pub mod fanout;
 pub mod inbound;
 pub mod incidents;

@@ -4,7 +4,7 @@
 //! ignored, saying so.
 
 use super::SourceError;
-use super::{text, time, ChangeDraft, Interpretation, SignedRequest, WebhookSource};
+use super::{text, time, DeployDraft, Interpretation, SignedRequest, WebhookSource};
 use crate::domain::Source;
 use crate::signing::{verify_sha256_hex_signature, SignatureError};
 use serde_json::{json, Value};
@@ -25,7 +25,7 @@ fn pull_request_change(body: &Value) -> Result<Interpretation, SourceError> {
         return Ok(Interpretation::ignored("pull request closed without merge"));
     }
     let field = |name: &str| SourceError::invalid(name, format!("`{name}` is missing"));
-    Ok(Interpretation::Change(ChangeDraft {
+    Ok(Interpretation::Deploy(DeployDraft {
         repo: text(body, "/repository/full_name").ok_or_else(|| field("repository.full_name"))?,
         number: pr["number"]
             .as_u64()

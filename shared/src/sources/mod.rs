@@ -40,7 +40,7 @@ impl SignedRequest<'_> {
 
 /// A merged change a source reported (GitHub), before it is stored.
 #[derive(Debug, Clone, PartialEq)]
-pub struct ChangeDraft {
+pub struct DeployDraft {
     /// `owner/name`.
     pub repo: String,
     /// Pull request number.
@@ -79,7 +79,7 @@ pub enum Interpretation {
     /// Apply these signals.
     Signals(Vec<Signal>),
     /// Record a merged change.
-    Change(ChangeDraft),
+    Deploy(DeployDraft),
     /// Run a Slack slash command.
     Command(slack::SlashCommand),
 }

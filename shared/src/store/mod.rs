@@ -3,8 +3,8 @@
 
 mod api_keys;
 mod audit;
-mod changes;
 mod dedup;
+mod deploys;
 mod endpoints;
 mod error_events;
 mod inbound;

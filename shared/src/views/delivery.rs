@@ -259,3 +259,58 @@ pub struct RedrivenView {
     /// How many were moved.
     pub redriven: usize,
 }
+
+/// An endpoint's delivery statistics over a window.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct EndpointStatsView {
+    /// The endpoint.
+    pub endpoint_id: String,
+    /// The window, in hours.
+    pub window_hours: i64,
+    /// Finished attempts in the window.
+    pub attempts: usize,
+    /// Of which succeeded.
+    pub succeeded: usize,
+    /// Of which failed.
+    pub failed: usize,
+    /// `succeeded / attempts` (`null` without attempts).
+    pub success_rate: Option<f64>,
+    /// Latency percentiles of attempts that got a response.
+    pub latency_ms: LatencyView,
+    /// Attempts per HTTP status (`"0"`: no response).
+    pub by_status_code: BTreeMap<String, usize>,
+}
+
+/// Latency percentiles, in milliseconds (`null` without responses).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct LatencyView {
+    /// The median.
+    pub p50: Option<u64>,
+    /// The 99th percentile.
+    pub p99: Option<u64>,
+}
+
+/// A message in a dead-letter queue, left where it is.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DeadLetterView {
+    /// Which queue (`events` or `deliveries`).
+    pub queue: String,
+    /// The SQS message id.
+    pub message_id: String,
+    /// How often it was received before it was parked.
+    pub receive_count: Option<String>,
+    /// When it was first sent, unix milliseconds.
+    pub sent_timestamp_ms: Option<String>,
+    /// The message as queued (a domain event or a delivery task).
+    #[schema(value_type = Object)]
+    pub body: Value,
+}
+
+/// The tenant's dead letters (one page: the queues are read whole).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DeadLetterPage {
+    /// The dead letters.
+    pub items: Vec<DeadLetterView>,
+    /// Always `null`.
+    pub next_cursor: Option<String>,
+}

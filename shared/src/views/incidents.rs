@@ -196,7 +196,7 @@ impl From<&ErrorEvent> for ErrorEventView {
 
 /// A merged change (a deploy), as `deploy.recorded` and the suspects of a hypothesis carry it.
 #[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct ChangeView {
+pub struct DeployView {
     /// `chg_…`.
     pub id: String,
     /// Its project.
@@ -217,8 +217,8 @@ pub struct ChangeView {
     pub merged_at: DateTime<Utc>,
 }
 
-impl From<&crate::domain::ChangeRecord> for ChangeView {
-    fn from(change: &crate::domain::ChangeRecord) -> Self {
+impl From<&crate::domain::DeployRecord> for DeployView {
+    fn from(change: &crate::domain::DeployRecord) -> Self {
         Self {
             id: change.id.to_string(),
             project_id: change.project_id.clone(),

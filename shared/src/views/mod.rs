@@ -8,16 +8,18 @@ mod incidents;
 mod tenancy;
 
 pub use delivery::{
-    AttemptView, DeliveryStateView, EndpointCountsView, EndpointView, MessageView, RecoveredView,
-    RedrivenView, RetriedView, RotatedSecretView, SecretView, TestMessageView,
+    AttemptView, DeadLetterPage, DeadLetterView, DeliveryStateView, EndpointCountsView,
+    EndpointStatsView, EndpointView, LatencyView, MessageView, RecoveredView, RedrivenView,
+    RetriedView, RotatedSecretView, SecretView, TestMessageView,
 };
 pub use incidents::{
-    event_data, ChangeView, ChangedIncidentView, ErrorEventView, IncidentPage, IncidentView,
+    event_data, ChangedIncidentView, DeployView, ErrorEventView, IncidentPage, IncidentView,
     TagView,
 };
 pub use tenancy::{
-    ApiKeyView, ApplicationSentryConfigView, CreatedTenantView, IntegrationView, ProjectView,
-    SampleRatesView, SentryConfigView, TenantSettingsView, TenantView, UserView,
+    ApiKeyView, ApplicationSentryConfigView, CallerView, CreatedTenantView, EventTypeList,
+    EventTypeView, HealthView, IntegrationView, ProjectView, SampleRatesView, SentryConfigView,
+    TenantSettingsView, TenantView, TokenView, UserView,
 };
 
 use crate::store::Page;

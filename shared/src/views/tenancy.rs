@@ -322,3 +322,91 @@ impl From<&SentryConfig> for ApplicationSentryConfigView {
         }
     }
 }
+
+/// The calling credential.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct CallerView {
+    /// `api_key`, `user` or `platform_admin`.
+    pub kind: &'static str,
+    /// Its tenant (`null` for the platform admin).
+    pub tenant_id: Option<String>,
+    /// `key:<id>` or `user:<id>` (absent for the platform admin).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// What it may do.
+    pub scopes: Vec<String>,
+    /// When it stops working.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl From<&crate::domain::Principal> for CallerView {
+    fn from(principal: &crate::domain::Principal) -> Self {
+        use crate::domain::{Principal, Subject};
+        match principal {
+            Principal::PlatformAdmin => Self {
+                kind: "platform_admin",
+                tenant_id: None,
+                subject: None,
+                scopes: vec![],
+                expires_at: None,
+            },
+            Principal::Tenant {
+                tenant_id,
+                subject,
+                scopes,
+                expires_at,
+            } => Self {
+                kind: match subject {
+                    Subject::Key(_) => "api_key",
+                    Subject::User(_) => "user",
+                },
+                tenant_id: Some(tenant_id.to_string()),
+                subject: Some(subject.to_string()),
+                scopes: scopes.iter().map(|s| s.as_str().to_owned()).collect(),
+                expires_at: *expires_at,
+            },
+        }
+    }
+}
+
+/// An issued access token (RFC 6749 §5.1).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct TokenView {
+    /// The JWT.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until it expires.
+    pub expires_in: i64,
+    /// Space-separated scopes it carries.
+    pub scope: String,
+}
+
+/// Liveness.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct HealthView {
+    /// Always `ok`.
+    pub status: &'static str,
+}
+
+/// One event type of the catalogue.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct EventTypeView {
+    /// The type, e.g. `incident.created`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// What it means.
+    pub description: String,
+    /// A JSON Schema (2020-12) of its `data`.
+    #[schema(value_type = Object)]
+    pub schema: Value,
+}
+
+/// The event catalogue.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct EventTypeList {
+    /// Every event type.
+    pub items: Vec<EventTypeView>,
+    /// Always `null`.
+    pub next_cursor: Option<String>,
+}

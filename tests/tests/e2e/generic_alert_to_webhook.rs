@@ -44,9 +44,9 @@ async fn a_signed_alert_is_delivered_signed_after_two_failures_and_a_duplicate_u
     assert_eq!(status, 201, "{endpoint}");
     let endpoint_secret = WebhookSecret::parse(endpoint["secret"].as_str().expect("secret"));
 
-    let alert = json!({"title": "Payment API 5xx", "severity": "critical", "fingerprint": "pay-5xx", "service": "payments"});
-    let post_alert = || {
-        let body = alert.to_string();
+    let alert = |at: &str| json!({"title": "Payment API 5xx", "severity": "critical", "fingerprint": "pay-5xx", "service": "payments", "occurred_at": at});
+    let post_alert_at = |at: &str| {
+        let body = alert(at).to_string();
         let signature = hex::encode(hmac_sha256(INTEGRATION_SECRET.as_bytes(), body.as_bytes()));
         hub.http
             .post(hub.url(integration["webhook_path"].as_str().expect("path")))
@@ -54,6 +54,7 @@ async fn a_signed_alert_is_delivered_signed_after_two_failures_and_a_duplicate_u
             .header("x-signature-256", format!("sha256={signature}"))
             .body(body)
     };
+    let post_alert = || post_alert_at("2026-12-01T10:00:00Z");
     let (status, accepted) = hub.send(post_alert()).await;
     assert_eq!(status, 202, "{accepted}");
     assert_eq!(accepted["change"], "created");
@@ -109,9 +110,16 @@ async fn a_signed_alert_is_delivered_signed_after_two_failures_and_a_duplicate_u
     assert_eq!(attempts[0]["response_excerpt"], "try later");
     assert!(attempts.iter().all(|a| a["latency_ms"].is_u64()));
 
-    // The same alert again: the incident is updated, not duplicated.
-    let (status, again) = hub.send(post_alert()).await;
-    assert_eq!(status, 202);
+    // The very same signed request again is a replay (X-Signature-256 signs no timestamp): a
+    // duplicate that changes nothing.
+    let (status, replayed) = hub.send(post_alert()).await;
+    assert_eq!(
+        (status, replayed["reason"].as_str()),
+        (200, Some("same signed body"))
+    );
+    // The same alert, fired again later: the incident is updated, not duplicated.
+    let (status, again) = hub.send(post_alert_at("2026-12-01T10:05:00Z")).await;
+    assert_eq!(status, 202, "{again}");
     assert_eq!(again["change"], "updated");
     assert_eq!(again["incident_id"], accepted["incident_id"]);
     let (_, incidents) = hub.get("/v1/incidents", &key).await;

@@ -8,12 +8,11 @@ use faultline::http::scopes::{EndpointsRead, EndpointsWrite};
 use faultline::http::{ApiError, Audited, Authorized, Json, OptionalJson, Path, Query};
 use faultline::signing::WebhookSecret;
 use faultline::views::{
-    EndpointView, RecoveredView, RotatedSecretView, SecretView, TestMessageView,
+    EndpointStatsView, EndpointView, RecoveredView, RotatedSecretView, SecretView, TestMessageView,
 };
 use faultline::AppState;
 use http::StatusCode;
 use serde::Deserialize;
-use serde_json::Value;
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -217,7 +216,7 @@ pub async fn recover(
         ("window_hours" = Option<u32>, Query, description = "The window, 1 to 720 hours (default 24)"),
     ),
     responses(
-        (status = 200, description = "The statistics", body = Object),
+        (status = 200, description = "The statistics", body = EndpointStatsView),
     ),
 )]
 pub async fn stats(
@@ -225,7 +224,7 @@ pub async fn stats(
     Authorized { tenant, .. }: Authorized<EndpointsRead>,
     Path(id): Path<EndpointId>,
     Query(query): Query<StatsQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<EndpointStatsView>, ApiError> {
     let endpoint = find(&state, &tenant, &id).await?;
     let hours = match query.window_hours {
         None => 24,

@@ -7,7 +7,7 @@ use faultline::services::ledger::retry_message;
 use faultline::services::messages::load_message;
 use faultline::store::MessageFilters;
 use faultline::views::{
-    AttemptPage, AttemptView, MessagePage, MessageView, RedrivenView, RetriedView,
+    AttemptPage, AttemptView, DeadLetterPage, MessagePage, MessageView, RedrivenView, RetriedView,
 };
 use faultline::AppState;
 use http::StatusCode;
@@ -210,19 +210,22 @@ async fn message_state(
     tag = "messages",
     operation_id = "list_dead_letters",
     responses(
-        (status = 200, description = "The dead letters", body = faultline::http::openapi::ItemList),
+        (status = 200, description = "The dead letters", body = DeadLetterPage),
     ),
 )]
 pub async fn dead_letters(
     State(state): State<AppState>,
     Authorized { tenant, .. }: Authorized<EndpointsRead>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<DeadLetterPage>, ApiError> {
     let items = state
         .dead_letters
         .peek(&tenant)
         .await
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    Ok(Json(json!({"items": items, "next_cursor": null})))
+    Ok(Json(DeadLetterPage {
+        items,
+        next_cursor: None,
+    }))
 }
 
 /// Redrive dead letters.
@@ -252,6 +255,6 @@ pub async fn redrive(
         "dead-letters",
         &tenant,
         &Value::Null,
-        &json!({"redriven": moved}),
+        &RedrivenView { redriven: moved },
     ))
 }

@@ -10,8 +10,10 @@ pub mod sentry;
 pub mod tenants;
 pub mod users;
 
+use faultline::domain::event_catalog::describe;
+use faultline::domain::EventType;
 use faultline::http::Json;
-use serde_json::{json, Value};
+use faultline::views::{EventTypeList, EventTypeView, HealthView};
 
 /// Liveness.
 ///
@@ -21,10 +23,10 @@ use serde_json::{json, Value};
     path = "/health",
     tag = "meta",
     operation_id = "health",
-    responses((status = 200, description = "`{\"status\": \"ok\"}`", body = Object)),
+    responses((status = 200, description = "`{\"status\": \"ok\"}`", body = HealthView)),
 )]
-pub async fn health() -> Json<Value> {
-    Json(json!({"status": "ok"}))
+pub async fn health() -> Json<HealthView> {
+    Json(HealthView { status: "ok" })
 }
 
 /// List event types.
@@ -35,8 +37,22 @@ pub async fn health() -> Json<Value> {
     path = "/v1/event-types",
     tag = "meta",
     operation_id = "list_event_types",
-    responses((status = 200, description = "The event catalogue", body = faultline::http::openapi::ItemList)),
+    responses((status = 200, description = "The event catalogue", body = EventTypeList)),
 )]
-pub async fn event_types() -> Json<Value> {
-    Json(faultline::domain::event_catalog::catalogue())
+pub async fn event_types() -> Json<EventTypeList> {
+    let items = EventType::ALL
+        .iter()
+        .map(|t| {
+            let (description, schema) = describe(*t);
+            EventTypeView {
+                event_type: t.as_str().to_owned(),
+                description: description.to_owned(),
+                schema,
+            }
+        })
+        .collect();
+    Json(EventTypeList {
+        items,
+        next_cursor: None,
+    })
 }

@@ -1,14 +1,14 @@
 //! The tenant's change log: deploys and merged changes, kept to correlate with incidents.
 
-use super::{ChangeId, IntegrationId, TenantId};
+use super::{DeployId, IntegrationId, TenantId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// One merged change (a GitHub pull request merged into its base branch).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ChangeRecord {
+pub struct DeployRecord {
     /// Its id.
-    pub id: ChangeId,
+    pub id: DeployId,
     /// Its owner.
     pub tenant_id: TenantId,
     /// The project of the integration that reported it, if any.
@@ -31,7 +31,7 @@ pub struct ChangeRecord {
     pub merged_at: DateTime<Utc>,
 }
 
-impl ChangeRecord {
+impl DeployRecord {
     /// Whether it belongs to the same scope as an incident: the same project, or the same tenant
     /// when the integration has no project.
     pub fn same_scope(&self, project_id: Option<&str>) -> bool {
@@ -47,7 +47,7 @@ impl ChangeRecord {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Suspect {
     /// The change.
-    pub change: ChangeRecord,
+    pub change: DeployRecord,
     /// How long before the incident's first occurrence it was merged.
     pub before: chrono::Duration,
 }
@@ -69,7 +69,7 @@ impl Suspect {
 
 /// Changes in scope merged within `window` before `first_seen`, closest first.
 pub fn rank_suspects(
-    changes: Vec<ChangeRecord>,
+    changes: Vec<DeployRecord>,
     project_id: Option<&str>,
     first_seen: DateTime<Utc>,
     window: chrono::Duration,
@@ -91,9 +91,9 @@ pub fn rank_suspects(
 mod tests {
     use super::*;
 
-    fn change(project: Option<&str>, merged_at: DateTime<Utc>) -> ChangeRecord {
-        ChangeRecord {
-            id: ChangeId::generate(),
+    fn change(project: Option<&str>, merged_at: DateTime<Utc>) -> DeployRecord {
+        DeployRecord {
+            id: DeployId::generate(),
             tenant_id: TenantId::generate(),
             project_id: project.map(str::to_owned),
             integration_id: IntegrationId::generate(),

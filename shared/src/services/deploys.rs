@@ -2,23 +2,23 @@
 //! the same scope (so responders see what shipped while it burns).
 
 use super::outbox::publish_parked;
-use crate::domain::{ChangeId, ChangeRecord, DomainEvent, EventType, Integration, TimelineEntry};
-use crate::sources::ChangeDraft;
+use crate::domain::{DeployId, DeployRecord, DomainEvent, EventType, Integration, TimelineEntry};
+use crate::sources::DeployDraft;
 use crate::store::StoreError;
-use crate::views::{event_data, ChangeView};
+use crate::views::{event_data, DeployView};
 use crate::AppState;
 use serde_json::json;
 
 /// Records a merged change and attaches it to open incidents in scope; returns the change and how
 /// many incidents it was attached to.
-pub async fn record_merged_change(
+pub async fn record_deploy(
     state: &AppState,
     integration: &Integration,
-    draft: ChangeDraft,
-) -> Result<(ChangeRecord, usize), StoreError> {
+    draft: DeployDraft,
+) -> Result<(DeployRecord, usize), StoreError> {
     let now = state.clock.now();
-    let change = ChangeRecord {
-        id: ChangeId::generate(),
+    let change = DeployRecord {
+        id: DeployId::generate(),
         tenant_id: integration.tenant_id.clone(),
         project_id: integration.project_id.clone(),
         integration_id: integration.id.clone(),
@@ -33,7 +33,7 @@ pub async fn record_merged_change(
     let recorded = [DomainEvent::new(
         change.tenant_id.clone(),
         EventType::DeployRecorded,
-        event_data(&ChangeView::from(&change)),
+        event_data(&DeployView::from(&change)),
         now,
     )];
     state.store.record_change(&change, &recorded).await?;
@@ -51,7 +51,7 @@ pub async fn record_merged_change(
                 "deploy: {}#{} \"{}\" merged by {}",
                 change.repo, change.number, change.title, change.author
             ),
-            data: event_data(&ChangeView::from(&change)),
+            data: event_data(&DeployView::from(&change)),
         };
         let events = [DomainEvent::new(
             change.tenant_id.clone(),

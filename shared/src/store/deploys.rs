@@ -1,6 +1,6 @@
 use super::keys;
 use super::table::{from_item, to_item, Keys, Store, StoreError};
-use crate::domain::{ChangeRecord, DomainEvent, Incident, IncidentStatus, TenantId, TimelineEntry};
+use crate::domain::{DeployRecord, DomainEvent, Incident, IncidentStatus, TenantId, TimelineEntry};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
@@ -8,7 +8,7 @@ impl Store {
     /// Adds a change to the tenant's change log with its events, atomically.
     pub async fn record_change(
         &self,
-        change: &ChangeRecord,
+        change: &DeployRecord,
         events: &[DomainEvent],
     ) -> Result<(), StoreError> {
         let keys = Keys::new(
@@ -26,12 +26,12 @@ impl Store {
     }
 
     /// Changes merged in `[from, to]`, oldest first.
-    pub async fn changes_between(
+    pub async fn deploys_between(
         &self,
         tenant: &TenantId,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
-    ) -> Result<Vec<ChangeRecord>, StoreError> {
+    ) -> Result<Vec<DeployRecord>, StoreError> {
         let output = self
             .client
             .query()
