@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Fails when a file of the repository refers to a path outside it.
 
-A clone of this repository alone must build, test and bench: nothing may read `../shared/…` or an
+A clone of this repository alone must build, test and bench: nothing may read a folder beside it (`../<elsewhere>/…`) or an
 absolute path on the machine it was written on. Every relative path (`../x/y`) found in a tracked
 text file is resolved against the places such a path can be relative to — the file's folder (as
 `include_str!` and shell `dirname "$0"` do), its crate's folder (`CARGO_MANIFEST_DIR`) and the
@@ -96,19 +96,19 @@ def self_test() -> None:
         (repo / "crate" / "Cargo.toml").write_text("[package]\n")
         (repo / "data").mkdir()
         (repo / "data" / "x.json").write_text("{}")
-        (outer / "shared" / "fixtures").mkdir(parents=True)
+        (outer / "elsewhere" / "data").mkdir(parents=True)
         (repo / "crate" / "src" / "ok.rs").write_text(
             'include_str!("../../data/x.json"); env!("CARGO_MANIFEST_DIR").join("../..");\n'
         )
         assert problems(repo) == [], problems(repo)
         (repo / "crate" / "src" / "bad.rs").write_text(
-            'concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/fixtures/a.json")\n'
+            'concat!(env!("CARGO_MANIFEST_DIR"), "/../../elsewhere/data/a.json")\n'
         )
-        (repo / "Makefile").write_text("test:\n\tcat ../shared/fixtures/a.json /work/x/y\n")
+        (repo / "Makefile").write_text("test:\n\tcat ../elsewhere/data/a.json /work/x/y\n")
         found = problems(repo)
         assert len(found) == 3, found
         assert any("bad.rs:1" in f for f in found), found
-        assert any("Makefile:2: `../shared/fixtures/a.json`" in f for f in found), found
+        assert any("Makefile:2: `../elsewhere/data/a.json`" in f for f in found), found
         assert any("`/work/x/y`" in f for f in found), found
     print("check_paths self-test: 2 passed, 0 failed")
 

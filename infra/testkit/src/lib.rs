@@ -2,9 +2,6 @@
 //! emulator (real DynamoDB, SQS, S3 and Secrets Manager APIs, never a fake), tenants with keys,
 //! and the sample events from `events/`.
 
-use aws_lambda_events::event::sqs::SqsEvent;
-use base64::engine::general_purpose::STANDARD as BASE64;
-use base64::Engine;
 use faultline::auth::ApiKey;
 use faultline::aws::AwsClients;
 use faultline::clock::Clock;
@@ -19,6 +16,12 @@ use faultline_emulator::{deploy, shared_emulator, Deployment, Template};
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
+
+mod documentation;
+mod events;
+
+pub use documentation::conforms_to_documentation;
+pub use events::{json_of, load_event, sqs_event, HttpEvent};
 
 /// A stack deployed for one test.
 #[derive(Debug)]
@@ -318,216 +321,4 @@ pub async fn store_integration(
 pub fn provider_fixture(name: &str) -> Vec<u8> {
     let file = workspace_root().join("tests/fixtures/providers").join(name);
     std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
-}
-
-/// A sample event from `events/`, e.g. `api/get-incident.json`.
-pub fn load_event(path: &str) -> Value {
-    let file = workspace_root().join("events").join(path);
-    let text = std::fs::read_to_string(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
-    serde_json::from_str(&text).expect("event is JSON")
-}
-
-/// Edits a sample HTTP API event before use.
-#[derive(Debug, Clone)]
-pub struct HttpEvent(pub Value);
-
-impl HttpEvent {
-    /// Loads `events/<path>`.
-    pub fn load(path: &str) -> Self {
-        Self(load_event(path))
-    }
-
-    /// Authenticates with `Authorization: Bearer <key>` (or removes the header for `None`).
-    pub fn key(mut self, key: Option<&str>) -> Self {
-        let headers = self.0["headers"].as_object_mut().expect("headers");
-        match key {
-            Some(key) => headers.insert(
-                "authorization".into(),
-                Value::String(format!("Bearer {key}")),
-            ),
-            None => headers.remove("authorization"),
-        };
-        self
-    }
-
-    /// Sets a header.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.0["headers"][name] = Value::String(value.to_owned());
-        self
-    }
-
-    /// Removes a header.
-    pub fn without_header(mut self, name: &str) -> Self {
-        if let Some(headers) = self.0["headers"].as_object_mut() {
-            headers.remove(name);
-        }
-        self
-    }
-
-    /// Sets a path parameter (and rewrites the raw path to match).
-    pub fn path_param(mut self, name: &str, value: &str) -> Self {
-        let old = self.0["pathParameters"][name]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        self.0["pathParameters"][name] = Value::String(value.to_owned());
-        for pointer in ["/rawPath", "/requestContext/http/path"] {
-            if let Some(Value::String(path)) = self.0.pointer_mut(pointer) {
-                *path = path.replace(&old, value);
-            }
-        }
-        self
-    }
-
-    /// Sets the raw query string.
-    pub fn query(mut self, query: &str) -> Self {
-        self.0["rawQueryString"] = Value::String(query.to_owned());
-        self
-    }
-
-    /// Replaces the body with exact bytes (sent base64-encoded, as API Gateway does for binary).
-    pub fn body_bytes(mut self, body: &[u8]) -> Self {
-        self.0["body"] = Value::String(BASE64.encode(body));
-        self.0["isBase64Encoded"] = Value::Bool(true);
-        self
-    }
-
-    /// Replaces the body with a JSON value.
-    pub fn body_json(mut self, body: &Value) -> Self {
-        self.0["body"] = Value::String(body.to_string());
-        self.0["isBase64Encoded"] = Value::Bool(false);
-        self
-    }
-
-    /// The body as sent (decoded), for signing.
-    pub fn body(&self) -> Vec<u8> {
-        let text = self.0["body"].as_str().unwrap_or_default();
-        if self.0["isBase64Encoded"].as_bool().unwrap_or(false) {
-            BASE64.decode(text).expect("base64 body")
-        } else {
-            text.as_bytes().to_vec()
-        }
-    }
-
-    /// The request lambda_http builds from this event, exactly as in Lambda.
-    pub fn request(&self) -> Request {
-        lambda_http::request::from_str(&self.0.to_string()).expect("a valid HTTP API event")
-    }
-}
-
-/// Status and JSON body of a response (`Value::Null` when empty, a string when not JSON).
-pub fn json_of(response: &Response<Body>) -> (u16, Value) {
-    let body = match response.body() {
-        Body::Text(text) => {
-            serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.clone()))
-        }
-        Body::Binary(bytes) => serde_json::from_slice(bytes).expect("JSON response"),
-        _ => Value::Null,
-    };
-    (response.status().as_u16(), body)
-}
-
-/// A sample SQS event whose first record's body is replaced by each of `bodies`, with distinct
-/// message ids `m0`, `m1`, ….
-pub fn sqs_event(path: &str, bodies: &[String]) -> SqsEvent {
-    let mut event = load_event(path);
-    let template = event["Records"][0].clone();
-    event["Records"] = bodies
-        .iter()
-        .enumerate()
-        .map(|(i, body)| {
-            let mut record = template.clone();
-            record["messageId"] = Value::String(format!("m{i}"));
-            record["body"] = Value::String(body.clone());
-            record
-        })
-        .collect();
-    serde_json::from_value(event).expect("an SQS event")
-}
-
-/// Checks an answer against a schema of the OpenAPI document `doc` (its `$ref`s resolve into the
-/// document's components) with a JSON Schema 2020-12 validator, strictly: an object the document
-/// describes may not carry a field the document does not name.
-pub fn conforms_to_documentation(doc: &Value, schema: &Value, body: &Value) -> Result<(), String> {
-    let mut components = doc["components"].clone();
-    // Schemas that are parts of an `allOf` describe only some of an object's fields; the others
-    // are closed.
-    let text = doc.to_string();
-    if let Some(schemas) = components["schemas"].as_object_mut() {
-        for (name, schema) in schemas.iter_mut() {
-            let in_all_of = text.contains(&format!(
-                "\"allOf\":[{{\"$ref\":\"#/components/schemas/{name}\""
-            ));
-            if !in_all_of {
-                close_objects(schema);
-            }
-        }
-    }
-    let mut root = schema.clone();
-    close_objects(&mut root);
-    let mut root = serde_json::json!({"allOf": [root]});
-    root["components"] = components;
-    root["$schema"] = Value::String("https://json-schema.org/draft/2020-12/schema".into());
-    let validator = jsonschema::validator_for(&root).map_err(|e| format!("schema: {e}"))?;
-    let errors: Vec<String> = validator
-        .iter_errors(body)
-        .map(|e| format!("{}: {e}", e.instance_path()))
-        .collect();
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(errors.join("; "))
-    }
-}
-
-/// Sets `additionalProperties: false` on every object schema with named properties and no rule of
-/// its own for other fields.
-fn close_objects(schema: &mut Value) {
-    match schema {
-        Value::Object(map) => {
-            if map.contains_key("properties") && !map.contains_key("additionalProperties") {
-                map.insert("additionalProperties".into(), Value::Bool(false));
-            }
-            for (key, value) in map.iter_mut() {
-                if key != "allOf" {
-                    close_objects(value);
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(close_objects),
-        _ => {}
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::conforms_to_documentation;
-    use serde_json::json;
-
-    #[test]
-    fn an_undocumented_field_or_a_wrong_type_fails_the_documentation_check() {
-        let doc = json!({"components": {"schemas": {
-            "ThingView": {"type": "object", "required": ["id"], "properties": {
-                "id": {"type": "string"},
-                "inner": {"$ref": "#/components/schemas/InnerView"},
-            }},
-            "InnerView": {"type": "object", "properties": {"n": {"type": "integer"}}},
-        }}});
-        let schema = json!({"$ref": "#/components/schemas/ThingView"});
-        assert_eq!(
-            conforms_to_documentation(&doc, &schema, &json!({"id": "t", "inner": {"n": 1}})),
-            Ok(())
-        );
-        for wrong in [
-            json!({"id": "t", "surprise": 1}),
-            json!({"id": "t", "inner": {"n": 1, "surprise": true}}),
-            json!({"id": 7}),
-            json!({"inner": {"n": 1}}),
-        ] {
-            assert!(
-                conforms_to_documentation(&doc, &schema, &wrong).is_err(),
-                "{wrong} passed"
-            );
-        }
-    }
 }

@@ -3,7 +3,6 @@
 
 use super::ApiError;
 use http::HeaderMap;
-use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -13,11 +12,7 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// API Gateway's request id (also in its access logs), or a fresh one when absent.
 pub fn request_id(req: &Request) -> String {
-    match req.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.request_id.clone(),
-        _ => None,
-    }
-    .unwrap_or_else(|| ulid::Ulid::new().to_string())
+    super::RequestMeta::of(req.extensions()).request_id
 }
 
 /// A path parameter parsed as an id; a malformed id is "not found", not a 400, so ids leak no
