@@ -74,7 +74,8 @@ fn inbound(c: &mut Criterion) {
 fn secrets(c: &mut Criterion) {
     let cipher = SecretCipher::from_key_material(
         b"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-    );
+    )
+    .expect("64 bytes is a key");
     let sealed = cipher.seal("whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "endpoint/t/e");
     c.bench_function("open a sealed endpoint secret (AES-256-GCM)", |b| {
         b.iter(|| {
@@ -140,7 +141,8 @@ fn auth(c: &mut Criterion) {
     );
     let signing = SigningKey::from_material(
         b"a-64-character-secret-from-secrets-manager-0123456789abcdefghij",
-    );
+    )
+    .expect("a key");
     let now = Utc::now().timestamp();
     let token = signing.sign(&Claims {
         iss: ISSUER.into(),
@@ -156,6 +158,7 @@ fn auth(c: &mut Criterion) {
         nbf: now,
         exp: now + 86_400,
         jti: "01JD0000000000000000000000".into(),
+        gen: Some(0),
     });
     let keys = [signing];
     c.bench_function("auth: access token verify (HS256 + claims)", |b| {

@@ -22,7 +22,7 @@ pub struct Config {
     pub admin_key_secret: String,
     /// Secrets Manager id of the access-token signing key.
     pub token_key_secret: String,
-    /// How long an access token works (`FAULTLINE_TOKEN_LIFETIME_MINUTES`, default 24 h).
+    /// How long an access token works (`FAULTLINE_TOKEN_LIFETIME_MINUTES`, default 60, at most 1,440).
     pub token_lifetime: chrono::Duration,
     /// Retry delays for outgoing webhooks (a tenant may set its own).
     pub retry_schedule: RetrySchedule,
@@ -117,10 +117,15 @@ impl Config {
         };
         let suspect_window = hours("FAULTLINE_SUSPECT_WINDOW_HOURS", 24)?;
         let disable_failing_after = hours("FAULTLINE_DISABLE_FAILING_AFTER_HOURS", 5 * 24)?;
-        let token_lifetime = chrono::Duration::minutes(i64::from(whole_number(
-            "FAULTLINE_TOKEN_LIFETIME_MINUTES",
-            24 * 60,
-        )?));
+        let token_minutes = whole_number("FAULTLINE_TOKEN_LIFETIME_MINUTES", 60)?;
+        if !(1..=crate::auth::jwt::MAX_TOKEN_LIFETIME_SECS / 60).contains(&i64::from(token_minutes))
+        {
+            return Err(ConfigError::Invalid {
+                name: "FAULTLINE_TOKEN_LIFETIME_MINUTES",
+                reason: format!("{token_minutes} is outside 1 to 1440 minutes (24 hours)"),
+            });
+        }
+        let token_lifetime = chrono::Duration::minutes(i64::from(token_minutes));
         let max_payload_bytes = whole_number("FAULTLINE_MAX_PAYLOAD_BYTES", 256 * 1024)? as usize;
         let allowed_subnets = get("FAULTLINE_ALLOWED_SUBNETS")
             .unwrap_or_default()
@@ -178,5 +183,39 @@ impl Config {
             allowed_subnets,
             aws_endpoint_url: get("AWS_ENDPOINT_URL").filter(|v| !v.is_empty()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with(name: &str, value: &str) -> Result<Config, ConfigError> {
+        let mut vars: BTreeMap<String, String> = [
+            "FAULTLINE_EVENTS_QUEUE_URL",
+            "FAULTLINE_DELIVERIES_QUEUE_URL",
+            "FAULTLINE_TABLE",
+            "FAULTLINE_ARCHIVE_BUCKET",
+            "FAULTLINE_DATA_KEY_SECRET",
+            "FAULTLINE_ADMIN_KEY_SECRET",
+            "FAULTLINE_TOKEN_KEY_SECRET",
+        ]
+        .into_iter()
+        .map(|name| (name.to_owned(), "x".to_owned()))
+        .collect();
+        vars.insert(name.to_owned(), value.to_owned());
+        Config::from_map(&vars)
+    }
+
+    #[test]
+    fn token_lifetime_defaults_to_an_hour_and_has_a_24_hour_ceiling() {
+        let default = with("UNRELATED", "").expect("valid");
+        assert_eq!(default.token_lifetime, chrono::Duration::minutes(60));
+        let longest = with("FAULTLINE_TOKEN_LIFETIME_MINUTES", "1440").expect("valid");
+        assert_eq!(longest.token_lifetime, chrono::Duration::hours(24));
+        for refused in ["1441", "0", "10080"] {
+            let err = with("FAULTLINE_TOKEN_LIFETIME_MINUTES", refused).expect_err(refused);
+            assert!(err.to_string().contains("24 hours"), "{err}");
+        }
     }
 }

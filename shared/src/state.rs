@@ -44,11 +44,36 @@ impl AppState {
     /// How long a secret read from Secrets Manager is trusted before it is read again.
     pub const SECRET_REFRESH: Duration = Duration::from_secs(300);
 
-    /// Builds the state from the process environment (what `main` does in Lambda).
+    /// Builds the state from the process environment (what `main` does in Lambda). Refuses to
+    /// start when the data key or the token signing key is too short to be a key (or cannot be
+    /// read), naming the secret, rather than sealing or signing with it.
     pub async fn from_env() -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
         let clients = AwsClients::load(config.aws_endpoint_url.as_deref()).await;
-        Ok(Self::new(config, &clients, Clock::system()))
+        let state = Self::new(config, &clients, Clock::system());
+        state.check_keys().await?;
+        Ok(state)
+    }
+
+    /// Reads the data key and the token signing key once, refusing material that is not a key.
+    pub async fn check_keys(&self) -> Result<(), ConfigError> {
+        let refused = |name: &'static str, secret: &str, err: crate::secrets::KeyError| {
+            ConfigError::Invalid {
+                name,
+                reason: format!("secret `{secret}`: {err}"),
+            }
+        };
+        self.cipher()
+            .await
+            .map_err(|e| refused("FAULTLINE_DATA_KEY_SECRET", &self.config.data_key_secret, e))?;
+        self.tokens.signing_key().await.map_err(|e| {
+            refused(
+                "FAULTLINE_TOKEN_KEY_SECRET",
+                &self.config.token_key_secret,
+                e,
+            )
+        })?;
+        Ok(())
     }
 
     /// Builds the state from explicit parts (the local stack and tests).
@@ -56,7 +81,9 @@ impl AppState {
         let secret =
             |id: &str| SecretsSource::new(clients.secrets.clone(), id, Self::SECRET_REFRESH);
         let store = Store::new(clients.dynamodb.clone(), &config.table);
-        let tokens = TokenKeys::new(secret(&config.token_key_secret));
+        let rotation_grace =
+            config.token_lifetime.to_std().unwrap_or_default() + Self::SECRET_REFRESH;
+        let tokens = TokenKeys::new(secret(&config.token_key_secret), rotation_grace);
         Self {
             events: EventPublisher::new(clients.sqs.clone(), &config.events_queue_url),
             deliveries: DeliveryQueue::new(clients.sqs.clone(), &config.deliveries_queue_url),
@@ -92,10 +119,8 @@ impl AppState {
     }
 
     /// The cipher for stored secrets, under the current data key.
-    pub async fn cipher(&self) -> Result<SecretCipher, aws_sdk_secretsmanager::Error> {
+    pub async fn cipher(&self) -> Result<SecretCipher, crate::secrets::KeyError> {
         let material = self.data_key.get().await?;
-        Ok(SecretCipher::from_key_material(
-            material.expose().as_bytes(),
-        ))
+        SecretCipher::from_key_material(material.expose().as_bytes())
     }
 }

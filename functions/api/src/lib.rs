@@ -29,6 +29,7 @@ pub fn routes() -> Routes {
             .routes(routes!(tenants::get, tenants::update))
             .routes(routes!(users::create, users::list))
             .routes(routes!(users::get, users::update, users::delete))
+            .routes(routes!(users::keys))
             .routes(routes!(projects::create, projects::list))
             .routes(routes!(projects::get, projects::update, projects::delete))
             .routes(routes!(sentry::list, sentry::create))

@@ -103,7 +103,15 @@ async fn create(
             ))
         }
     };
-    let (key, record) = issue_api_key_for(&state, &tenant, &name, scopes, lifetime).await?;
+    let (key, record) = issue_api_key_for(
+        &state,
+        &tenant,
+        &name,
+        scopes,
+        lifetime,
+        principal.subject(),
+    )
+    .await?;
     let shown = ApiKeyView {
         key: Some(key.expose().to_owned()),
         ..ApiKeyView::from(&record)

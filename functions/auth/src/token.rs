@@ -5,7 +5,9 @@ use axum::response::{IntoResponse, Response};
 use faultline::http::{
     basic_credentials, record_refusal, ApiError, Json, RawBody, Refusal, RequestMeta,
 };
-use faultline::services::tokens::{client_credentials, password, GrantError, IssuedToken};
+use faultline::services::tokens::{
+    client_credentials, password, GrantError, IssuedToken, SignIn, MAX_FAILED_SIGN_INS,
+};
 use faultline::store::AuditChain;
 use faultline::views::TokenView;
 use faultline::AppState;
@@ -25,6 +27,8 @@ struct TokenRequest {
     client_id: Option<String>,
     /// `client_credentials`: the whole API key (`sk_…`).
     client_secret: Option<String>,
+    /// `password`: the tenant's id (`ten_…`); emails are unique per tenant.
+    tenant: Option<String>,
     /// `password`: the user's email.
     username: Option<String>,
     /// `password`: the user's password.
@@ -55,10 +59,13 @@ fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> Result<&'a str, A
 /// Issue an access token.
 ///
 /// OAuth 2.0 token endpoint (form-encoded). `client_credentials`: `client_id` = API key id,
-/// `client_secret` = the key (or HTTP Basic). `password`: `username` = email, `password`. Answers
-/// a JWT (`token_type: Bearer`, 24 h by default, never outliving its key) accepted as
-/// `Authorization: Bearer`. Refusals are problems that also carry RFC 6749's `error` and
-/// `error_description`. Public: the client authenticates in the request.
+/// `client_secret` = the key (or HTTP Basic). `password`: `tenant` = the tenant's id, `username` =
+/// email, `password`; 10 failed sign-ins per account, or per address, in a 15-minute window answer
+/// `429` with `Retry-After` until the window ends (unknown accounts count alike, so the limit
+/// tells nothing about which exist). Answers a JWT (`token_type: Bearer`, 1 h by default, at most
+/// 24 h, never outliving its key) accepted as `Authorization: Bearer`. Refusals are problems that
+/// also carry RFC 6749's `error` and `error_description`. Public: the client authenticates in the
+/// request.
 #[utoipa::path(
     post,
     path = "/v1/auth/token",
@@ -69,6 +76,7 @@ fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> Result<&'a str, A
         (status = 200, description = "The token", body = TokenView),
         (status = 400, description = "`invalid_request`, `invalid_grant`, `invalid_scope` or `unsupported_grant_type`", body = faultline::http::openapi::Problem, content_type = "application/problem+json"),
         (status = 401, description = "`invalid_client`", body = faultline::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed sign-ins for the account or from the address; `Retry-After` says when to try again", body = faultline::http::openapi::Problem, content_type = "application/problem+json"),
     ),
 )]
 pub async fn handle(
@@ -77,7 +85,7 @@ pub async fn handle(
     headers: HeaderMap,
     RawBody(body): RawBody<MAX_FORM_BYTES>,
 ) -> Response {
-    match grant(&state, &headers, &body).await {
+    match grant(&state, &meta, &headers, &body).await {
         Ok(token) => {
             let mut response = Json(TokenView {
                 access_token: token.access_token,
@@ -109,6 +117,7 @@ pub async fn handle(
 
 async fn grant(
     state: &AppState,
+    meta: &RequestMeta,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<IssuedToken, ApiError> {
@@ -127,9 +136,13 @@ async fn grant(
             client_credentials(state, &id, &secret, scope).await
         }
         "password" => {
-            let username = field(&form, "username")?;
-            let secret = field(&form, "password")?;
-            password(state, username, secret, scope).await
+            let attempt = SignIn {
+                tenant: field(&form, "tenant")?,
+                username: field(&form, "username")?,
+                password: field(&form, "password")?,
+                source_ip: &meta.source_ip,
+            };
+            password(state, attempt, scope).await
         }
         other => {
             return Err(oauth(
@@ -142,6 +155,12 @@ async fn grant(
     };
     result.map_err(|err| match err {
         GrantError::Unavailable(cause) => ApiError::Unavailable(cause),
+        GrantError::TooManyAttempts { retry_after } => ApiError::RateLimited {
+            limit: "failed_sign_ins_per_15_minutes",
+            value: u32::try_from(MAX_FAILED_SIGN_INS).unwrap_or(u32::MAX),
+            retry_after,
+            detail: err.to_string(),
+        },
         other => oauth(other.code(), other.to_string()),
     })
 }

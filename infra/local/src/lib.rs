@@ -132,6 +132,7 @@ pub async fn start(options: HubOptions) -> anyhow::Result<RunningHub> {
         .context("installing the platform admin key")?;
 
     let state = AppState::new(config, &clients, Clock::system());
+    state.check_keys().await?;
     let (stop, stopped) = watch::channel(false);
     let mut tasks = Vec::new();
     let mut routes = Vec::new();

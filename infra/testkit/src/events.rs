@@ -65,6 +65,12 @@ impl HttpEvent {
         self
     }
 
+    /// Sets the caller's address (`requestContext.http.sourceIp`).
+    pub fn source_ip(mut self, address: &str) -> Self {
+        self.0["requestContext"]["http"]["sourceIp"] = Value::String(address.to_owned());
+        self
+    }
+
     /// Sets the raw query string.
     pub fn query(mut self, query: &str) -> Self {
         self.0["rawQueryString"] = Value::String(query.to_owned());

@@ -30,8 +30,11 @@ pub enum AuthError {
     /// An access token that does not verify, or whose key or user is gone.
     #[error("{0}")]
     Token(String),
-    /// The key made its tenant's allowance of requests this minute.
-    #[error("this API key made its {limit} requests of this minute (the tenant's per-key limit)")]
+    /// The key or user made its tenant's allowance of requests this minute.
+    #[error(
+        "this API key or user made its {limit} requests of this minute (the tenant's per-key \
+         limit, which user tokens share)"
+    )]
     RateLimited {
         /// Requests per minute per key.
         limit: u32,
@@ -41,8 +44,8 @@ pub enum AuthError {
     /// Key lookup failed.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// The platform admin key could not be read.
-    #[error("secrets manager: {0}")]
+    /// The platform admin key or the token keys could not be read.
+    #[error("{0}")]
     Secrets(String),
 }
 
@@ -119,6 +122,29 @@ impl Authenticator {
         Err(AuthError::RateLimited { limit, retry_after })
     }
 
+    /// Counts a request of a user's token against its tenant's per-key limit: the same
+    /// allowance each key has, counted per user.
+    async fn count_user_use(
+        &self,
+        tenant: &TenantId,
+        subject: &Subject,
+        now: DateTime<Utc>,
+    ) -> Result<(), AuthError> {
+        let limit = self.key_rate_limit(tenant).await?;
+        let window = crate::store::Window::containing(now.timestamp(), 60);
+        let counted = self
+            .store
+            .count(&format!("requests#{tenant}#{subject}"), window)
+            .await?;
+        if counted <= u64::from(limit) {
+            return Ok(());
+        }
+        Err(AuthError::RateLimited {
+            limit,
+            retry_after: window.seconds_left(now.timestamp()),
+        })
+    }
+
     /// An access token: a valid signature and claims, and a key or user that still exists, is
     /// still allowed in, and still holds the scopes (a role lowered since takes effect at once).
     async fn authenticate_token(&self, token: &str) -> Result<Principal, AuthError> {
@@ -159,6 +185,13 @@ impl Authenticator {
                     .await?
                     .filter(|u| u.active)
                     .ok_or_else(|| AuthError::Token("the user is deactivated".into()))?;
+                if claims.gen.unwrap_or(0) != user.token_generation {
+                    return Err(AuthError::Token(
+                        "the token was ended by a password change or deactivation; sign in again"
+                            .into(),
+                    ));
+                }
+                self.count_user_use(&tenant_id, &subject, now).await?;
                 user.scopes()
             }
         };
@@ -229,7 +262,7 @@ impl Authenticator {
             .admin_key
             .get()
             .await
-            .map_err(|e| AuthError::Secrets(e.to_string()))?;
+            .map_err(|e| AuthError::Secrets(format!("secrets manager: {e}")))?;
         let admin_digest = key_digest(admin.expose());
         if !admin.expose().is_empty()
             && bool::from(admin_digest.as_bytes().ct_eq(digest.as_bytes()))

@@ -14,6 +14,9 @@ use sha2::{Digest, Sha256};
 pub const ISSUER: &str = "faultline";
 /// Whom tokens are for.
 pub const AUDIENCE: &str = "faultline-api";
+/// The longest a token may live (`exp - iat`, seconds): configuration may not ask for more, and
+/// a token that claims more is refused.
+pub const MAX_TOKEN_LIFETIME_SECS: i64 = 24 * 3600;
 
 /// The claims of a Faultline access token.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +39,10 @@ pub struct Claims {
     pub exp: i64,
     /// Token id.
     pub jti: String,
+    /// For a user's token, the user's token generation when it was issued: a password change or
+    /// deactivation moves the user's on, which ends this token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gen: Option<u32>,
 }
 
 /// Why a token was refused.
@@ -56,6 +63,12 @@ pub enum TokenError {
     /// Past `exp` (or before `nbf`).
     #[error("the token has expired")]
     Expired,
+    /// It claims to live longer than any token may.
+    #[error("the token's lifetime exceeds the 24-hour ceiling")]
+    TooLong,
+    /// Signed with the previous key after that key's grace period ended.
+    #[error("the token was signed with a retired key; request a new token")]
+    RetiredKey,
 }
 
 /// A signing key and its id.
@@ -63,6 +76,9 @@ pub enum TokenError {
 pub struct SigningKey {
     kid: String,
     key: Vec<u8>,
+    /// When set, tokens signed with this key stop verifying at this unix time (the previous key
+    /// after a rotation).
+    retires_at: Option<i64>,
 }
 
 impl std::fmt::Debug for SigningKey {
@@ -79,13 +95,24 @@ struct Header {
 }
 
 impl SigningKey {
-    /// A key from secret material; its id is derived from it (the first 16 hex digits of its
-    /// SHA-256), so a rotated secret gets a new id by itself.
-    pub fn from_material(material: &[u8]) -> Self {
+    /// A key from secret material (at least [`MIN_KEY_BYTES`](crate::secrets::MIN_KEY_BYTES));
+    /// its id is derived from it (the first 16 hex digits of its SHA-256), so a rotated secret
+    /// gets a new id by itself.
+    pub fn from_material(material: &[u8]) -> Result<Self, crate::secrets::KeyError> {
+        let material = crate::secrets::checked_key_material(material)?;
         let kid = hex::encode(Sha256::digest(material))[..16].to_owned();
-        Self {
+        Ok(Self {
             kid,
             key: material.to_vec(),
+            retires_at: None,
+        })
+    }
+
+    /// This key, verifying only until unix time `at`.
+    pub fn retiring_at(self, at: i64) -> Self {
+        Self {
+            retires_at: Some(at),
+            ..self
         }
     }
 
@@ -146,8 +173,14 @@ pub fn verify(token: &str, keys: &[SigningKey], now: i64) -> Result<Claims, Toke
     if claims.iss != ISSUER || claims.aud != AUDIENCE {
         return Err(TokenError::WrongAudience);
     }
+    if claims.exp.saturating_sub(claims.iat) > MAX_TOKEN_LIFETIME_SECS {
+        return Err(TokenError::TooLong);
+    }
     if now >= claims.exp || now < claims.nbf {
         return Err(TokenError::Expired);
+    }
+    if key.retires_at.is_some_and(|at| now >= at) {
+        return Err(TokenError::RetiredKey);
     }
     Ok(claims)
 }
@@ -167,14 +200,15 @@ mod tests {
             nbf: now,
             exp: now + 3600,
             jti: "j1".into(),
+            gen: None,
         }
     }
 
     #[test]
     fn a_signed_token_verifies_and_every_kind_of_tampering_is_refused() {
-        let key = SigningKey::from_material(b"current key material");
+        let key = SigningKey::from_material(b"current key material, 32 bytes..").expect("key");
         let only = std::slice::from_ref(&key);
-        let old = SigningKey::from_material(b"previous key material");
+        let old = SigningKey::from_material(b"previous key material, 32 bytes.").expect("key");
         let now = 1_800_000_000;
         let token = key.sign(&claims(now));
         assert!(looks_like_jwt(&token));
@@ -209,38 +243,80 @@ mod tests {
         );
         assert_eq!(verify("a.b", only, now), Err(TokenError::Malformed));
     }
+
+    #[test]
+    fn the_previous_key_verifies_only_until_it_retires() {
+        let key = SigningKey::from_material(&[1; 32]).expect("key");
+        let now = 1_800_000_000;
+        let token = key.sign(&claims(now));
+        let retiring = [key.retiring_at(now + 600)];
+        assert_eq!(verify(&token, &retiring, now + 599), Ok(claims(now)));
+        assert_eq!(
+            verify(&token, &retiring, now + 600),
+            Err(TokenError::RetiredKey)
+        );
+    }
+
+    #[test]
+    fn lifetimes_past_the_ceiling_and_short_keys_are_refused() {
+        let key = SigningKey::from_material(&[1; 32]).expect("key");
+        let now = 1_800_000_000;
+        let mut forever = claims(now);
+        forever.exp = now + MAX_TOKEN_LIFETIME_SECS + 1;
+        assert_eq!(
+            verify(&key.sign(&forever), std::slice::from_ref(&key), now),
+            Err(TokenError::TooLong)
+        );
+        forever.exp = now + MAX_TOKEN_LIFETIME_SECS;
+        assert!(verify(&key.sign(&forever), &[key], now).is_ok());
+        let short = SigningKey::from_material(b"short").expect_err("5 bytes");
+        assert!(short.to_string().contains("at least 32 bytes"), "{short}");
+    }
 }
 
-/// The signing key from Secrets Manager: the current version signs; the current and previous
-/// versions verify, so rotating the secret does not cut off tokens already issued.
+/// The signing key from Secrets Manager: the current version signs; the previous version
+/// (`AWSPREVIOUS`) still verifies for one grace period after the rotation (a token lifetime plus
+/// the time a container may keep signing with its cached key), so rotating the secret neither
+/// cuts off tokens already issued nor leaves a replaced key working indefinitely.
 #[derive(Clone, Debug)]
 pub struct TokenKeys {
     current: crate::secrets::SecretsSource,
     previous: crate::secrets::SecretsSource,
+    grace_secs: i64,
 }
 
 impl TokenKeys {
-    /// Keys read from `source` (and its previous version).
-    pub fn new(source: crate::secrets::SecretsSource) -> Self {
+    /// Keys read from `source` (and its previous version, verifying for `grace` after the
+    /// current version was created).
+    pub fn new(source: crate::secrets::SecretsSource, grace: std::time::Duration) -> Self {
         Self {
             previous: source.previous(),
             current: source,
+            grace_secs: i64::try_from(grace.as_secs()).unwrap_or(MAX_TOKEN_LIFETIME_SECS),
         }
     }
 
     /// The key that signs new tokens.
-    pub async fn signing_key(&self) -> Result<SigningKey, aws_sdk_secretsmanager::Error> {
+    pub async fn signing_key(&self) -> Result<SigningKey, crate::secrets::KeyError> {
         let material = self.current.get().await?;
-        Ok(SigningKey::from_material(material.expose().as_bytes()))
+        SigningKey::from_material(material.expose().as_bytes())
     }
 
-    /// Every key a token may be signed with.
-    pub async fn verification_keys(
-        &self,
-    ) -> Result<Vec<SigningKey>, aws_sdk_secretsmanager::Error> {
-        let mut keys = vec![self.signing_key().await?];
+    /// Every key a token may be signed with: the current one, and the previous one until its
+    /// grace period ends.
+    pub async fn verification_keys(&self) -> Result<Vec<SigningKey>, crate::secrets::KeyError> {
+        let current = self.current.version().await?;
+        let mut keys = vec![SigningKey::from_material(
+            current.value.expose().as_bytes(),
+        )?];
         if let Some(previous) = self.previous.get_optional().await? {
-            keys.push(SigningKey::from_material(previous.expose().as_bytes()));
+            // A previous version too short to be a key is simply not one.
+            if let Ok(key) = SigningKey::from_material(previous.value.expose().as_bytes()) {
+                keys.push(match current.created_at {
+                    Some(rotated_at) => key.retiring_at(rotated_at.saturating_add(self.grace_secs)),
+                    None => key,
+                });
+            }
         }
         Ok(keys)
     }

@@ -286,7 +286,7 @@ mod tests {
     use super::*;
 
     fn endpoint() -> Endpoint {
-        let cipher = crate::secrets::SecretCipher::from_key_material(b"k");
+        let cipher = crate::secrets::SecretCipher::from_key_material(&[7; 32]).expect("key");
         Endpoint {
             id: EndpointId::generate(),
             tenant_id: TenantId::generate(),
@@ -307,7 +307,7 @@ mod tests {
 
     #[test]
     fn during_the_grace_period_old_and_new_secrets_sign_then_only_the_new() {
-        let cipher = crate::secrets::SecretCipher::from_key_material(b"k");
+        let cipher = crate::secrets::SecretCipher::from_key_material(&[7; 32]).expect("key");
         let mut endpoint = endpoint();
         let now = Utc::now();
         endpoint.rotate_secret(
@@ -342,7 +342,7 @@ mod tests {
 
     #[test]
     fn at_most_ten_old_secrets_are_kept() {
-        let cipher = crate::secrets::SecretCipher::from_key_material(b"k");
+        let cipher = crate::secrets::SecretCipher::from_key_material(&[7; 32]).expect("key");
         let mut endpoint = endpoint();
         let now = Utc::now();
         for i in 0..15 {

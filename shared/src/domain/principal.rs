@@ -31,6 +31,14 @@ impl Principal {
             Self::PlatformAdmin => &[],
         }
     }
+
+    /// The key or user behind a tenant credential.
+    pub fn subject(&self) -> Option<&Subject> {
+        match self {
+            Self::Tenant { subject, .. } => Some(subject),
+            Self::PlatformAdmin => None,
+        }
+    }
 }
 
 /// The key or user a tenant credential stands for.

@@ -85,9 +85,20 @@ pub struct User {
     pub created_at: DateTime<Utc>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// Counts the events that end every token the user holds (a password change, a
+    /// deactivation): a token carries the generation it was issued under and stops verifying once
+    /// this moves on.
+    #[serde(default)]
+    pub token_generation: u32,
 }
 
 impl User {
+    /// Ends every token issued so far (called when the password changes or the user is
+    /// deactivated).
+    pub fn end_tokens(&mut self) {
+        self.token_generation = self.token_generation.wrapping_add(1);
+    }
+
     /// Everything the user may do: the role's scopes and the extra grants.
     pub fn scopes(&self) -> Vec<Scope> {
         let mut scopes = self.role.scopes();

@@ -263,10 +263,14 @@ impl From<crate::services::ServiceError> for ApiError {
     }
 }
 
-impl From<aws_sdk_secretsmanager::Error> for ApiError {
-    /// The data key could not be read: a dependency is down, the caller may retry.
-    fn from(err: aws_sdk_secretsmanager::Error) -> Self {
-        Self::Unavailable(format!("secrets manager: {err}"))
+impl From<crate::secrets::KeyError> for ApiError {
+    /// The data key could not be read (a dependency is down, the caller may retry), or is not a
+    /// key (the deployment is misconfigured).
+    fn from(err: crate::secrets::KeyError) -> Self {
+        match err {
+            crate::secrets::KeyError::Unavailable(_) => Self::Unavailable(err.to_string()),
+            crate::secrets::KeyError::TooShort { .. } => Self::Internal(err.to_string()),
+        }
     }
 }
 

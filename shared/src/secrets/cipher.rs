@@ -46,14 +46,16 @@ impl SecretCipher {
     const VERSION: &'static str = "v1:";
     const NONCE_LEN: usize = 12;
 
-    /// Derives the 256-bit key from the Secrets Manager value (any length of high-entropy text)
-    /// with HMAC-SHA256, so the stored material need not be exactly 32 bytes.
-    pub fn from_key_material(material: &[u8]) -> Self {
+    /// Derives the 256-bit key from the Secrets Manager value (at least
+    /// [`MIN_KEY_BYTES`](super::MIN_KEY_BYTES) of high-entropy text) with HMAC-SHA256, so the
+    /// stored material need not be exactly 32 bytes; shorter material is refused.
+    pub fn from_key_material(material: &[u8]) -> Result<Self, super::KeyError> {
+        let material = super::checked_key_material(material)?;
         let key_bytes = crate::signing::hmac_sha256(material, b"faultline/data-key/v1");
         let key = Key::<Aes256Gcm>::from_slice(&key_bytes);
-        Self {
+        Ok(Self {
             cipher: Aes256Gcm::new(key),
-        }
+        })
     }
 
     /// Seals `plaintext` for `context`.
@@ -103,9 +105,24 @@ impl SecretCipher {
 mod tests {
     use super::*;
 
+    /// A cipher under 32 bytes of material made from `seed`.
+    fn cipher_from(seed: &str) -> SecretCipher {
+        SecretCipher::from_key_material(format!("{seed:-<32}").as_bytes()).expect("long enough")
+    }
+
+    #[test]
+    fn material_shorter_than_32_bytes_is_refused() {
+        assert!(
+            SecretCipher::from_key_material(&[7; 32]).is_ok(),
+            "32 bytes is enough"
+        );
+        let refused = SecretCipher::from_key_material(&[7; 31]).expect_err("31 bytes is too few");
+        assert!(refused.to_string().contains("31 bytes"), "{refused}");
+    }
+
     #[test]
     fn seals_and_opens_in_the_same_context() {
-        let cipher = SecretCipher::from_key_material(b"some high entropy material");
+        let cipher = cipher_from("some high entropy material");
         let sealed = cipher.seal("whsec_abc", "endpoint/t/e");
         assert!(!format!("{sealed:?}").contains("abc"));
         assert_eq!(
@@ -116,12 +133,10 @@ mod tests {
 
     #[test]
     fn refuses_another_context_another_key_or_tampering() {
-        let cipher = SecretCipher::from_key_material(b"key one");
+        let cipher = cipher_from("key one");
         let sealed = cipher.seal("secret", "ctx");
         assert!(cipher.open(&sealed, "other").is_err());
-        assert!(SecretCipher::from_key_material(b"key two")
-            .open(&sealed, "ctx")
-            .is_err());
+        assert!(cipher_from("key two").open(&sealed, "ctx").is_err());
         let mut tampered = sealed.0.clone();
         tampered.replace_range(10..11, if &tampered[10..11] == "A" { "B" } else { "A" });
         assert!(cipher.open(&SealedSecret(tampered), "ctx").is_err());
@@ -130,7 +145,7 @@ mod tests {
 
     #[test]
     fn the_same_plaintext_seals_differently_each_time() {
-        let cipher = SecretCipher::from_key_material(b"k");
+        let cipher = cipher_from("k");
         assert_ne!(cipher.seal("x", "c"), cipher.seal("x", "c"));
     }
 }

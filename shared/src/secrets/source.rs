@@ -34,7 +34,16 @@ pub struct SecretsSource {
     secret_id: String,
     stage: Option<&'static str>,
     refresh: Duration,
-    cached: Arc<Mutex<Option<(Instant, SecretValue)>>>,
+    cached: Arc<Mutex<Option<(Instant, SecretVersion)>>>,
+}
+
+/// A secret's value and when that version was created.
+#[derive(Clone, Debug)]
+pub struct SecretVersion {
+    /// The value.
+    pub value: SecretValue,
+    /// When Secrets Manager created this version (unix seconds), when it says.
+    pub created_at: Option<i64>,
 }
 
 impl fmt::Debug for SecretsSource {
@@ -67,9 +76,11 @@ impl SecretsSource {
     }
 
     /// The previous version, or `None` when the secret was never rotated.
-    pub async fn get_optional(&self) -> Result<Option<SecretValue>, aws_sdk_secretsmanager::Error> {
-        match self.get().await {
-            Ok(value) => Ok(Some(value)),
+    pub async fn get_optional(
+        &self,
+    ) -> Result<Option<SecretVersion>, aws_sdk_secretsmanager::Error> {
+        match self.version().await {
+            Ok(version) => Ok(Some(version)),
             Err(aws_sdk_secretsmanager::Error::ResourceNotFoundException(_)) => Ok(None),
             Err(other) => Err(other),
         }
@@ -77,10 +88,15 @@ impl SecretsSource {
 
     /// The current value, from cache when fresh.
     pub async fn get(&self) -> Result<SecretValue, aws_sdk_secretsmanager::Error> {
+        Ok(self.version().await?.value)
+    }
+
+    /// The current value and its creation time, from cache when fresh.
+    pub async fn version(&self) -> Result<SecretVersion, aws_sdk_secretsmanager::Error> {
         let mut cached = self.cached.lock().await;
-        if let Some((read_at, value)) = cached.as_ref() {
+        if let Some((read_at, version)) = cached.as_ref() {
             if read_at.elapsed() < self.refresh {
-                return Ok(value.clone());
+                return Ok(version.clone());
             }
         }
         let output = self
@@ -91,8 +107,11 @@ impl SecretsSource {
             .send()
             .await
             .map_err(aws_sdk_secretsmanager::Error::from)?;
-        let value = SecretValue::new(output.secret_string().unwrap_or_default());
-        *cached = Some((Instant::now(), value.clone()));
-        Ok(value)
+        let version = SecretVersion {
+            value: SecretValue::new(output.secret_string().unwrap_or_default()),
+            created_at: output.created_date().map(|at| at.secs()),
+        };
+        *cached = Some((Instant::now(), version.clone()));
+        Ok(version)
     }
 }

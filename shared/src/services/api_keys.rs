@@ -1,8 +1,8 @@
 //! Issuing API keys: the key is returned once, only its digest is stored.
 
 use crate::auth::ApiKey;
-use crate::domain::Scope;
 use crate::domain::TenantId;
+use crate::domain::{Scope, Subject};
 use crate::store::{ApiKeyRecord, StoreError};
 use crate::AppState;
 
@@ -17,16 +17,18 @@ pub async fn issue_api_key(
     name: &str,
     scopes: Vec<Scope>,
 ) -> Result<(ApiKey, ApiKeyRecord), StoreError> {
-    issue_api_key_for(state, tenant, name, scopes, DEFAULT_KEY_LIFETIME_DAYS).await
+    issue_api_key_for(state, tenant, name, scopes, DEFAULT_KEY_LIFETIME_DAYS, None).await
 }
 
-/// [`issue_api_key`] with an explicit lifetime in days.
+/// [`issue_api_key`] with an explicit lifetime in days, and who created it (a user's keys are
+/// revoked with the user).
 pub async fn issue_api_key_for(
     state: &AppState,
     tenant: &TenantId,
     name: &str,
     scopes: Vec<Scope>,
     lifetime_days: u32,
+    created_by: Option<&Subject>,
 ) -> Result<(ApiKey, ApiKeyRecord), StoreError> {
     let key = ApiKey::generate();
     let now = state.clock.now();
@@ -42,6 +44,7 @@ pub async fn issue_api_key_for(
         last_used_at: None,
         usage_count: 0,
         rate_window: 0,
+        created_by: created_by.map(Subject::to_string),
     };
     state.store.create_api_key(&record).await?;
     Ok((key, record))

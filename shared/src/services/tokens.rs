@@ -7,6 +7,7 @@ use crate::auth::password::{decoy_hash, verify_password};
 use crate::auth::{key_digest, ApiKey};
 use crate::domain::TenantId;
 use crate::domain::{Scope, Subject};
+use crate::store::Window;
 use crate::AppState;
 use subtle::ConstantTimeEq;
 
@@ -40,7 +41,22 @@ pub enum GrantError {
     /// Storage or Secrets Manager failed.
     #[error("{0}")]
     Unavailable(String),
+    /// Too many failed sign-ins for this account or from this address in the current window.
+    #[error(
+        "too many failed sign-ins for this account or from this address: \
+         {MAX_FAILED_SIGN_INS} per {} minutes; try again in {retry_after} s",
+        SIGN_IN_WINDOW_SECS / 60
+    )]
+    TooManyAttempts {
+        /// Seconds until the window ends.
+        retry_after: u64,
+    },
 }
+
+/// Failed password sign-ins allowed per account, and per source address, in one window.
+pub const MAX_FAILED_SIGN_INS: u64 = 10;
+/// The failed sign-in window: 15 minutes, fixed (counted from the epoch).
+pub const SIGN_IN_WINDOW_SECS: i64 = 15 * 60;
 
 impl GrantError {
     /// The RFC 6749 error code.
@@ -50,6 +66,7 @@ impl GrantError {
             Self::InvalidGrant(_) => "invalid_grant",
             Self::InvalidScope(_) => "invalid_scope",
             Self::Unavailable(_) => "temporarily_unavailable",
+            Self::TooManyAttempts { .. } => "slow_down",
         }
     }
 }
@@ -77,6 +94,7 @@ async fn sign(
     subject: Subject,
     scopes: &[Scope],
     lifetime_cap: Option<chrono::DateTime<chrono::Utc>>,
+    generation: Option<u32>,
 ) -> Result<IssuedToken, GrantError> {
     let now = state.clock.now();
     let mut expires = now + state.config.token_lifetime;
@@ -98,6 +116,7 @@ async fn sign(
         nbf: now.timestamp(),
         exp: expires.timestamp(),
         jti: ulid::Ulid::new().to_string(),
+        gen: generation,
     };
     let key = state
         .tokens
@@ -153,35 +172,95 @@ pub async fn client_credentials(
         Subject::Key(record.id),
         &scopes,
         record.expires_at,
+        None,
     )
     .await
 }
 
-/// `password`: `username` is the user's email. An unknown email costs as much time as a wrong
-/// password.
+/// Where a password sign-in comes from.
+#[derive(Clone, Copy, Debug)]
+pub struct SignIn<'a> {
+    /// The tenant's id (`ten_…`): emails are unique per tenant.
+    pub tenant: &'a str,
+    /// The user's email.
+    pub username: &'a str,
+    /// The password.
+    pub password: &'a str,
+    /// The caller's address, counted for failed sign-ins.
+    pub source_ip: &'a str,
+}
+
+/// The failed sign-in counters of an attempt: its account (a digest of tenant and email, so an
+/// unknown email counts exactly like a known one) and its address.
+fn failure_counters(attempt: &SignIn<'_>, email: &str) -> [String; 2] {
+    use sha2::{Digest, Sha256};
+    let account = Sha256::digest(format!("{}\n{email}", attempt.tenant.trim()));
+    [
+        format!("signin-account#{}", &hex::encode(account)[..32]),
+        format!("signin-address#{}", attempt.source_ip),
+    ]
+}
+
+/// `password`: `username` is the user's email within `tenant`. An unknown tenant or email costs
+/// as much time, and counts towards the failure limit, exactly like a wrong password, so neither
+/// the answer nor the limit tells whether an account exists. After [`MAX_FAILED_SIGN_INS`]
+/// failures for the account or from the address in one window, every attempt is refused with
+/// [`GrantError::TooManyAttempts`] until the window ends; a success clears the account's count.
 pub async fn password(
     state: &AppState,
-    username: &str,
-    password: &str,
+    attempt: SignIn<'_>,
     scope: Option<&str>,
 ) -> Result<IssuedToken, GrantError> {
-    let user = state
-        .store
-        .find_user_by_email(&username.trim().to_lowercase())
-        .await
-        .map_err(|e| GrantError::Unavailable(e.to_string()))?;
+    let unavailable = |e: crate::store::StoreError| GrantError::Unavailable(e.to_string());
+    let now = state.clock.now().timestamp();
+    let window = Window::containing(now, SIGN_IN_WINDOW_SECS);
+    let email = attempt.username.trim().to_lowercase();
+    let counters = failure_counters(&attempt, &email);
+    for counter in &counters {
+        if state
+            .store
+            .counted(counter, window)
+            .await
+            .map_err(unavailable)?
+            >= MAX_FAILED_SIGN_INS
+        {
+            return Err(GrantError::TooManyAttempts {
+                retry_after: window.seconds_left(now),
+            });
+        }
+    }
+    let user = match TenantId::parse(attempt.tenant.trim()) {
+        Some(tenant) => state
+            .store
+            .find_user_by_email(&tenant, &email)
+            .await
+            .map_err(unavailable)?,
+        None => None,
+    };
     let stored = user
         .as_ref()
         .map_or(decoy_hash(), |u| u.password_hash.as_str());
-    let matches = verify_password(password, stored);
+    let matches = verify_password(attempt.password, stored);
     let user = match user {
         Some(user) if matches && user.active => user,
         _ => {
+            for counter in &counters {
+                state
+                    .store
+                    .count(counter, window)
+                    .await
+                    .map_err(unavailable)?;
+            }
             return Err(GrantError::InvalidGrant(
-                "wrong username or password".into(),
-            ))
+                "wrong tenant, username or password".into(),
+            ));
         }
     };
+    state
+        .store
+        .reset_count(&counters[0], window)
+        .await
+        .map_err(unavailable)?;
     let scopes = granted(&user.scopes(), scope)?;
     sign(
         state,
@@ -189,6 +268,7 @@ pub async fn password(
         Subject::User(user.id),
         &scopes,
         None,
+        Some(user.token_generation),
     )
     .await
 }

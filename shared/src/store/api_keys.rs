@@ -36,6 +36,10 @@ pub struct ApiKeyRecord {
     /// The minute (unix minutes) the request counter counts.
     #[serde(default)]
     pub rate_window: i64,
+    /// Who created it (`user:<id>` or `key:<id>`): a user's keys are listed with the user and
+    /// revoked when the user is deactivated or deleted.
+    #[serde(default)]
+    pub created_by: Option<String>,
 }
 
 impl ApiKeyRecord {
@@ -69,6 +73,20 @@ impl Store {
             ..Query::partition(keys::tenant_api_keys(tenant))
         };
         self.query_page(query, page).await
+    }
+
+    /// The tenant's keys created by `subject` (`user:<id>`), revoked or not.
+    pub async fn api_keys_created_by(
+        &self,
+        tenant: &TenantId,
+        subject: &str,
+    ) -> Result<Vec<ApiKeyRecord>, StoreError> {
+        let query = Query {
+            index: Some("gsi1"),
+            filter: Some(super::table::Filter::default().equals("created_by", subject)),
+            ..Query::partition(keys::tenant_api_keys(tenant))
+        };
+        self.query_every(query, usize::MAX).await
     }
 
     /// Counts one request of key `id` in the current minute `window` (unix minutes) and records

@@ -71,9 +71,20 @@ pub fn user_sk(id: &UserId) -> String {
 
 pub const USER_PREFIX: &str = "USER#";
 
-/// Emails are unique across the hub: the password grant names no tenant.
-pub fn user_email(email: &str) -> String {
+/// Emails are unique within a tenant (the password grant names the tenant).
+pub fn user_email(t: &TenantId, email: &str) -> String {
+    format!("TENANT#{t}#USEREMAIL#{email}")
+}
+
+/// Before emails were per tenant, one claim per email across the hub; still read so users made
+/// then can sign in.
+pub fn legacy_user_email(email: &str) -> String {
     format!("USEREMAIL#{email}")
+}
+
+/// A fixed-window counter (rate limits, failed sign-ins).
+pub fn counter(name: &str, window: i64) -> String {
+    format!("COUNTER#{name}#{window}")
 }
 
 pub fn project_slug(t: &TenantId, slug: &str) -> String {

@@ -3,6 +3,7 @@
 
 mod api_keys;
 mod audit;
+mod counters;
 mod dedup;
 mod deploys;
 mod endpoints;
@@ -22,6 +23,7 @@ mod users;
 
 pub use api_keys::ApiKeyRecord;
 pub use audit::{AuditChain, AuditFilters};
+pub use counters::Window;
 pub use dedup::DedupOutcome;
 pub use endpoints::HealthChange;
 pub use inbound::InboundDelivery;

@@ -303,6 +303,9 @@ impl Store {
         Ok(())
     }
 
+    /// How many reads one page of a filtered query may take to fill itself.
+    const FILTERED_READS: usize = 8;
+
     /// One page of a query.
     pub(crate) async fn query_page<T: DeserializeOwned>(
         &self,
@@ -326,8 +329,6 @@ impl Store {
             .expression_attribute_names("#pk", pk_attr)
             .expression_attribute_values(":pk", AttributeValue::S(query.partition))
             .scan_index_forward(!query.newest_first)
-            .limit(page.limit())
-            .set_exclusive_start_key(start_key)
             .consistent_read(query.index.is_none());
         request = match (query.sort_prefix, query.sort_from, query.sort_to) {
             (Some(prefix), _, _) => request
@@ -349,6 +350,7 @@ impl Store {
                 .expression_attribute_values(":to", AttributeValue::S(to)),
             (None, None, None) => request.key_condition_expression("#pk = :pk"),
         };
+        let filtered = query.filter.as_ref().is_some_and(|f| !f.is_empty());
         if let Some(filter) = query.filter.filter(|f| !f.is_empty()) {
             request = request.filter_expression(filter.conditions.join(" AND "));
             for (placeholder, name) in filter.names {
@@ -358,16 +360,35 @@ impl Store {
                 request = request.expression_attribute_values(placeholder, value);
             }
         }
-        let output = request.send().await?;
-        let items = output
-            .items
-            .unwrap_or_default()
-            .into_iter()
-            .map(from_item)
-            .collect::<Result<Vec<T>, _>>()?;
+        // DynamoDB applies `Limit` before the filter, so one read of a filtered query can come
+        // back short, even empty, with more to read: keep reading (a bounded number of times)
+        // until the page is full or the partition ends, so a search does not answer an empty page
+        // with a cursor.
+        let limit = page.limit();
+        let mut items = Vec::new();
+        let mut start_key = start_key;
+        for _ in 0..Self::FILTERED_READS {
+            let wanted = limit - i32::try_from(items.len()).unwrap_or(limit);
+            let output = request
+                .clone()
+                .limit(wanted)
+                .set_exclusive_start_key(start_key)
+                .send()
+                .await?;
+            for item in output.items.unwrap_or_default() {
+                items.push(from_item(item)?);
+            }
+            start_key = output.last_evaluated_key;
+            if !filtered
+                || start_key.is_none()
+                || items.len() >= usize::try_from(limit).unwrap_or(0)
+            {
+                break;
+            }
+        }
         Ok(Page {
             items,
-            next_cursor: output.last_evaluated_key.as_ref().map(encode_cursor),
+            next_cursor: start_key.as_ref().map(encode_cursor),
         })
     }
 

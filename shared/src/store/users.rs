@@ -9,9 +9,14 @@ fn user_keys(tenant: &TenantId, id: &UserId) -> Keys {
     Keys::new(keys::tenant(tenant), keys::user_sk(id))
 }
 
-/// The hub-wide claim on an email: which tenant and user own it.
-fn email_keys(email: &str) -> Keys {
-    Keys::new(keys::user_email(email), "EMAIL")
+/// A tenant's claim on an email: which user owns it.
+fn email_keys(tenant: &TenantId, email: &str) -> Keys {
+    Keys::new(keys::user_email(tenant, email), "EMAIL")
+}
+
+/// The hub-wide claim of users created before emails were per tenant.
+fn legacy_email_keys(email: &str) -> Keys {
+    Keys::new(keys::legacy_user_email(email), "EMAIL")
 }
 
 #[derive(Deserialize)]
@@ -21,9 +26,17 @@ struct EmailClaim {
 }
 
 impl Store {
-    /// Stores a new user and claims its email, together; `Conflict` when the email is taken.
+    /// Stores a new user and claims its email in its tenant, together; `Conflict` when the tenant
+    /// already has a user with that email (another tenant's users never matter).
     pub async fn create_user(&self, user: &User) -> Result<(), StoreError> {
-        let mut claim = email_keys(&user.email).key();
+        if self
+            .find_user_by_email(&user.tenant_id, &user.email)
+            .await?
+            .is_some()
+        {
+            return Err(StoreError::Conflict);
+        }
+        let mut claim = email_keys(&user.tenant_id, &user.email).key();
         claim.insert(
             "tenant_id".into(),
             AttributeValue::S(user.tenant_id.to_string()),
@@ -55,11 +68,15 @@ impl Store {
                 .map(|d| TransactWriteItem::builder().delete(d).build())
                 .map_err(|e| StoreError::Codec(e.to_string()))
         };
-        self.transact(vec![
+        let mut deletes = vec![
             delete(user_keys(&user.tenant_id, &user.id))?,
-            delete(email_keys(&user.email))?,
-        ])
-        .await
+            delete(email_keys(&user.tenant_id, &user.email))?,
+        ];
+        let legacy: Option<EmailClaim> = self.get(&legacy_email_keys(&user.email)).await?;
+        if legacy.is_some_and(|claim| claim.user_id == user.id) {
+            deletes.push(delete(legacy_email_keys(&user.email))?);
+        }
+        self.transact(deletes).await
     }
 
     /// A tenant's user.
@@ -71,9 +88,19 @@ impl Store {
         self.get(&user_keys(tenant, id)).await
     }
 
-    /// The user who signs in as `email` (any tenant: the token grant names no tenant).
-    pub async fn find_user_by_email(&self, email: &str) -> Result<Option<User>, StoreError> {
-        let claim: Option<EmailClaim> = self.get(&email_keys(email)).await?;
+    /// The tenant's user who signs in as `email`.
+    pub async fn find_user_by_email(
+        &self,
+        tenant: &TenantId,
+        email: &str,
+    ) -> Result<Option<User>, StoreError> {
+        let claim: Option<EmailClaim> = match self.get(&email_keys(tenant, email)).await? {
+            Some(claim) => Some(claim),
+            None => self
+                .get::<EmailClaim>(&legacy_email_keys(email))
+                .await?
+                .filter(|claim| &claim.tenant_id == tenant),
+        };
         match claim {
             Some(claim) => self.get_user(&claim.tenant_id, &claim.user_id).await,
             None => Ok(None),

@@ -74,6 +74,8 @@ pub struct ApiKeyView {
     pub last_used_at: Option<DateTime<Utc>>,
     /// Requests made with it.
     pub usage_count: u64,
+    /// Who created it (`user:<id>` or `key:<id>`), when known.
+    pub created_by: Option<String>,
     /// The key itself: only in the answer that creates it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
@@ -95,6 +97,7 @@ impl From<&ApiKeyRecord> for ApiKeyView {
             revoked_at: record.revoked_at,
             last_used_at: record.last_used_at,
             usage_count: record.usage_count,
+            created_by: record.created_by.clone(),
             key: None,
         }
     }

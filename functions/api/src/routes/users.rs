@@ -1,11 +1,11 @@
 use axum::extract::State;
 use faultline::auth::password::{hash_password, MIN_PASSWORD_CHARS};
-use faultline::domain::{Principal, Scope};
+use faultline::domain::{Principal, Scope, Subject};
 use faultline::domain::{Role, TenantId, User, UserId};
 use faultline::http::scopes::UsersManage;
 use faultline::http::{ApiError, Audited, Authorized, Json, Page, Path};
 use faultline::store::StoreError;
-use faultline::views::{UserPage, UserView};
+use faultline::views::{ApiKeyPage, ApiKeyView, UserPage, UserView};
 use faultline::AppState;
 use http::StatusCode;
 use serde::Deserialize;
@@ -15,7 +15,7 @@ use serde_json::Value;
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
-    /// Sign-in name; unique across the hub.
+    /// Sign-in name; unique within the tenant (the password grant names the tenant).
     email: String,
     /// At least 12 characters; stored only as an argon2id hash.
     password: String,
@@ -133,12 +133,13 @@ pub async fn create(
         active: true,
         created_at: now,
         updated_at: now,
+        token_generation: 0,
     };
     match state.store.create_user(&user).await {
         Ok(()) => Ok(Audited::created("users", &user.id, &UserView::from(&user))),
         Err(StoreError::Conflict) => Err(ApiError::validation(
             "email",
-            "this email is already in use",
+            "this tenant already has a user with this email",
         )),
         Err(other) => Err(other.into()),
     }
@@ -282,15 +283,31 @@ pub async fn update(
     if let Some(password) = body.password {
         user.password_hash = checked_password(&password)?;
     }
+    let deactivated = unchanged.active && !user.active;
+    if password_changed || deactivated {
+        user.end_tokens();
+    }
     keep_an_admin(&state, &tenant, &unchanged, Some(&user)).await?;
     user.updated_at = state.clock.now();
     match state.store.save_user(&user).await {
         Ok(()) => {
+            let revoked = if deactivated {
+                revoke_keys_of(&state, &user).await?
+            } else {
+                Vec::new()
+            };
             let shown = UserView::from(&user);
-            // The audit entry says a password was set (never what it is).
+            // The audit entry says a password was set (never what it is), that the user's
+            // tokens ended, and which of its keys were revoked with it.
             let mut audited = serde_json::to_value(&shown).unwrap_or_default();
             if password_changed {
                 audited["password_changed"] = Value::Bool(true);
+            }
+            if password_changed || deactivated {
+                audited["tokens_ended"] = Value::Bool(true);
+            }
+            if !revoked.is_empty() {
+                audited["revoked_keys"] = serde_json::json!(revoked);
             }
             Ok(Audited::action(
                 StatusCode::OK,
@@ -331,5 +348,60 @@ pub async fn delete(
     check_may_manage(&principal, &user)?;
     keep_an_admin(&state, &tenant, &user, None).await?;
     state.store.delete_user(&user).await?;
+    revoke_keys_of(&state, &user).await?;
     Ok(Audited::deleted("users", &user.id, &UserView::from(&user)))
+}
+
+/// Revokes every working key `user` created; answers their ids.
+async fn revoke_keys_of(state: &AppState, user: &User) -> Result<Vec<String>, ApiError> {
+    let creator = Subject::User(user.id.clone()).to_string();
+    let now = state.clock.now();
+    let mut revoked = Vec::new();
+    for key in state
+        .store
+        .api_keys_created_by(&user.tenant_id, &creator)
+        .await?
+    {
+        if key.revoked_at.is_none()
+            && state
+                .store
+                .revoke_api_key(&user.tenant_id, &key.id, now)
+                .await?
+        {
+            revoked.push(key.id.to_string());
+        }
+    }
+    Ok(revoked)
+}
+
+/// List a user's API keys.
+///
+/// The keys the user created (revoked ones too), never their secrets. They are revoked when the
+/// user is deactivated or deleted. Scope: `users:manage`.
+#[utoipa::path(
+    get,
+    path = "/v1/users/{id}/keys",
+    tag = "users",
+    operation_id = "list_user_api_keys",
+    params(("id" = String, Path, description = "The user (`usr_…`)")),
+    responses((status = 200, description = "The user's key records", body = ApiKeyPage)),
+)]
+pub async fn keys(
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<UsersManage>,
+    Path(id): Path<UserId>,
+) -> Result<Json<ApiKeyPage>, ApiError> {
+    let user = find(&state, &tenant, &id).await?;
+    let creator = Subject::User(user.id).to_string();
+    let items = state
+        .store
+        .api_keys_created_by(&tenant, &creator)
+        .await?
+        .iter()
+        .map(ApiKeyView::from)
+        .collect();
+    Ok(Json(ApiKeyPage {
+        items,
+        next_cursor: None,
+    }))
 }

@@ -33,10 +33,16 @@ async fn every_route_refuses_missing_expired_revoked_and_underscoped_credentials
     let clock = Clock::fixed(chrono::Utc::now());
     let stack = TestStack::deploy_with("1,1,1", clock.clone()).await;
     let (tenant, _) = stack.tenant().await;
-    let (expired, _) =
-        issue_api_key_for(&stack.state, &tenant, "short-lived", Scope::ALL.to_vec(), 1)
-            .await
-            .expect("key");
+    let (expired, _) = issue_api_key_for(
+        &stack.state,
+        &tenant,
+        "short-lived",
+        Scope::ALL.to_vec(),
+        1,
+        None,
+    )
+    .await
+    .expect("key");
     clock.advance(chrono::Duration::days(2));
     let (revoked, _) = issue_api_key(&stack.state, &tenant, "revoked", Scope::ALL.to_vec())
         .await

@@ -9,6 +9,7 @@ mod ledger_filters;
 mod projects;
 mod sentry;
 mod tenants;
+mod token_lifecycle;
 mod users;
 
 use faultline_testkit::{HttpEvent, TestStack};

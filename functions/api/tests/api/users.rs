@@ -7,11 +7,27 @@ use faultline::auth::jwt::{Claims, SigningKey, AUDIENCE, ISSUER};
 use faultline::clock::Clock;
 use faultline::domain::Scope;
 use faultline::services::api_keys::issue_api_key;
-use faultline::services::tokens::{client_credentials, password};
+use faultline::services::tokens::{client_credentials, password, GrantError, IssuedToken, SignIn};
 use faultline_testkit::{HttpEvent, TestStack};
 use serde_json::{json, Value};
 
 const PASSWORD: &str = "correct horse battery staple";
+
+/// The password grant for `email` in `tenant`.
+pub async fn sign_in(
+    stack: &TestStack,
+    tenant: &faultline::domain::TenantId,
+    email: &str,
+    secret: &str,
+) -> Result<IssuedToken, GrantError> {
+    let attempt = SignIn {
+        tenant: tenant.as_str(),
+        username: email,
+        password: secret,
+        source_ip: "203.0.113.5",
+    };
+    password(&stack.state, attempt, None).await
+}
 
 #[tokio::test]
 async fn users_are_created_within_the_callers_scopes_and_never_show_their_password() {
@@ -95,6 +111,18 @@ async fn users_are_created_within_the_callers_scopes_and_never_show_their_passwo
     )
     .await;
     assert_eq!(status, 404);
+    let (status, theirs) = call(
+        &stack,
+        &create(
+            stranger.expose(),
+            json!({"email": "ana@example.com", "password": PASSWORD, "role": "viewer"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        status, 201,
+        "emails are per tenant: another tenant's are neither visible nor blocked: {theirs}"
+    );
     let (_, listed) = call(
         &stack,
         &HttpEvent::load("api/list-users.json").key(Some(admin.expose())),
@@ -133,7 +161,7 @@ async fn tokens_work_until_expired_tampered_foreign_deactivated_or_revoked() {
     )
     .await;
     let user_id = created["id"].as_str().expect("id").to_owned();
-    let token = password(&stack.state, "ana@example.com", PASSWORD, None)
+    let token = sign_in(&stack, &tenant, "ana@example.com", PASSWORD)
         .await
         .expect("token")
         .access_token;
@@ -169,7 +197,7 @@ async fn tokens_work_until_expired_tampered_foreign_deactivated_or_revoked() {
         .secret_string()
         .expect("text")
         .to_owned();
-    let key = SigningKey::from_material(material.as_bytes());
+    let key = SigningKey::from_material(material.as_bytes()).expect("a key");
     let now = clock.now().timestamp();
     let foreign = Claims {
         iss: ISSUER.into(),
@@ -181,6 +209,7 @@ async fn tokens_work_until_expired_tampered_foreign_deactivated_or_revoked() {
         nbf: now,
         exp: now + 60,
         jti: "x".into(),
+        gen: None,
     };
     let (status, _) = call(&stack, &incidents(&key.sign(&foreign))).await;
     assert_eq!(status, 401, "wrong audience");
@@ -307,7 +336,7 @@ async fn users_manage_cannot_take_over_a_more_privileged_user_nor_remove_the_las
             .contains("holds"));
     }
     assert!(
-        password(&stack.state, "boss@example.com", PASSWORD, None)
+        sign_in(&stack, &tenant, "boss@example.com", PASSWORD)
             .await
             .is_ok(),
         "the admin's password is unchanged"
