@@ -124,6 +124,7 @@ fn sources(c: &mut Criterion) {
                 .cloned()
                 .unwrap_or_default(),
             secret: None,
+            unsigned: true,
             created_at: Utc::now(),
         };
         let now = Utc.timestamp_opt(case.now, 0).single().expect("time");

@@ -61,7 +61,7 @@ async fn main() -> anyhow::Result<()> {
         .post(
             "/v1/integrations",
             &key,
-            &json!({"source": "generic", "name": "probe"}),
+            &json!({"source": "generic", "name": "probe", "unsigned": true}),
         )
         .await;
     let path = integration["webhook_path"]

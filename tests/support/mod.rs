@@ -89,7 +89,7 @@ impl Hub {
             .post(
                 "/v1/integrations",
                 key,
-                &json!({"source": "generic", "name": "test"}),
+                &json!({"source": "generic", "name": "test", "unsigned": true}),
             )
             .await;
         assert_eq!(status, 201, "{integration}");

@@ -51,6 +51,7 @@ pub fn routes() -> Routes {
             ))
             .routes(routes!(endpoint_actions::rotate_secret))
             .routes(routes!(endpoint_actions::secret))
+            .routes(routes!(endpoint_actions::headers))
             .routes(routes!(endpoint_actions::test))
             .routes(routes!(endpoint_actions::recover))
             .routes(routes!(endpoint_actions::stats))

@@ -22,6 +22,7 @@ async fn events_left_in_the_outbox_are_published_by_the_next_run() {
         project_id: None,
         config: Default::default(),
         secret: None,
+        unsigned: true,
         created_at: clock.now(),
     };
 

@@ -183,6 +183,18 @@ async fn bad_input_is_refused_with_problem_json_and_no_side_effects() {
     let (tenant, _) = stack.tenant().await;
     let open = integration(&stack, &tenant, None).await;
     let guarded = integration(&stack, &tenant, Some(SECRET)).await;
+    // A record with neither a secret nor the explicit `unsigned` choice (made before the flag).
+    let silent = Integration {
+        id: IntegrationId::generate(),
+        unsigned: false,
+        ..open.clone()
+    };
+    stack
+        .state
+        .store
+        .create_integration(&silent)
+        .await
+        .expect("stored");
     let huge = vec![b' '; 1024 * 1024 + 1];
     let cases: Vec<(&str, HttpEvent, u16, Option<&str>)> = vec![
         (
@@ -223,6 +235,7 @@ async fn bad_input_is_refused_with_problem_json_and_no_side_effects() {
             None,
         ),
         ("missing signature", alert(&guarded), 401, None),
+        ("neither a secret nor unsigned", alert(&silent), 401, None),
         (
             "bad signature",
             signed(alert(&guarded), "another-secret-entirely"),

@@ -306,6 +306,7 @@ pub async fn store_integration(
         project_id: None,
         config: config.as_object().cloned().unwrap_or_default(),
         secret: None,
+        unsigned: secret.is_none(),
         created_at: state.clock.now(),
     };
     integration.secret = secret.map(|s| cipher.seal(s, &integration.secret_context()));

@@ -25,9 +25,10 @@ pub struct Endpoint {
     /// The most messages per second it receives; excess waits (is deferred), never dropped.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<u32>,
-    /// Extra headers sent with every delivery (never the signature or framing headers).
+    /// Extra headers sent with every delivery (never the signature or framing headers). They
+    /// often carry the receiver's credentials, so their values are sealed like secrets.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
-    pub headers: std::collections::BTreeMap<String, String>,
+    pub headers: std::collections::BTreeMap<String, CustomHeader>,
     /// The `whsec_…` signing secret, sealed.
     pub secret: SealedSecret,
     /// Secrets replaced by a rotation that still sign until their grace period ends (newest
@@ -45,6 +46,31 @@ pub struct Endpoint {
     /// Why it was disabled automatically, if it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub disabled_reason: Option<String>,
+}
+
+/// A custom header's value as stored.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum CustomHeader {
+    /// Sealed under the data key, with the masked form shown to people.
+    Sealed {
+        /// The value, sealed for [`Endpoint::header_context`].
+        sealed: SealedSecret,
+        /// The value masked, e.g. `Bear****`.
+        masked: String,
+    },
+    /// A value stored before header values were sealed (sealed on the endpoint's next change).
+    Plain(String),
+}
+
+/// How a header value is shown: its first four characters and `****` when it is long enough
+/// that four characters give little away (12 or more), otherwise only `****`.
+pub fn mask_header_value(value: &str) -> String {
+    if value.chars().count() >= 12 {
+        format!("{}****", value.chars().take(4).collect::<String>())
+    } else {
+        "****".into()
+    }
 }
 
 /// A rotated-out secret that still signs until `expires_at`.
@@ -107,6 +133,59 @@ impl Endpoint {
     /// The sealing context of this endpoint's signing secret.
     pub fn secret_context(&self) -> String {
         Self::secret_context_for(&self.tenant_id, &self.id)
+    }
+
+    /// The sealing context of custom header `name` of this endpoint.
+    pub fn header_context(&self, name: &str) -> String {
+        format!("{}/header/{name}", self.secret_context())
+    }
+
+    /// Replaces the custom headers with `headers` (checked), each value sealed.
+    pub fn set_headers(
+        &mut self,
+        headers: std::collections::BTreeMap<String, String>,
+        cipher: &crate::secrets::SecretCipher,
+    ) {
+        self.headers = headers
+            .into_iter()
+            .map(|(name, value)| {
+                let sealed = CustomHeader::Sealed {
+                    sealed: cipher.seal(&value, &self.header_context(&name)),
+                    masked: mask_header_value(&value),
+                };
+                (name, sealed)
+            })
+            .collect();
+    }
+
+    /// The custom headers as sent: every value opened.
+    pub fn open_headers(
+        &self,
+        cipher: &crate::secrets::SecretCipher,
+    ) -> Result<std::collections::BTreeMap<String, String>, crate::secrets::CipherError> {
+        self.headers
+            .iter()
+            .map(|(name, header)| match header {
+                CustomHeader::Sealed { sealed, .. } => cipher
+                    .open(sealed, &self.header_context(name))
+                    .map(|value| (name.clone(), value)),
+                CustomHeader::Plain(value) => Ok((name.clone(), value.clone())),
+            })
+            .collect()
+    }
+
+    /// The custom headers as people see them: every value masked.
+    pub fn masked_headers(&self) -> std::collections::BTreeMap<String, String> {
+        self.headers
+            .iter()
+            .map(|(name, header)| {
+                let masked = match header {
+                    CustomHeader::Sealed { masked, .. } => masked.clone(),
+                    CustomHeader::Plain(value) => mask_header_value(value),
+                };
+                (name.clone(), masked)
+            })
+            .collect()
     }
 
     /// Whether an event of this type goes to this endpoint.

@@ -66,8 +66,12 @@ pub struct Integration {
     /// Source options (Slack channels and patterns, Sentry legacy unsigned payloads).
     #[serde(default)]
     pub config: serde_json::Map<String, Value>,
-    /// The signing secret, sealed; `None` accepts unsigned requests.
+    /// The signing secret, sealed.
     pub secret: Option<SealedSecret>,
+    /// A generic integration created without a secret on purpose (`"unsigned": true`): it
+    /// accepts anyone's requests. Without a secret and without this, it accepts nothing.
+    #[serde(default)]
+    pub unsigned: bool,
     /// When it was created.
     pub created_at: DateTime<Utc>,
 }

@@ -359,6 +359,7 @@ mod tests {
             project_id: None,
             config: Default::default(),
             secret: None,
+            unsigned: true,
             created_at: Utc::now(),
         }
     }

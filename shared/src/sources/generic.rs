@@ -23,7 +23,11 @@ impl super::WebhookSource for GenericSource {
         secret: Option<&str>,
     ) -> Result<(), SignatureError> {
         match secret {
-            None => Ok(()),
+            None if request.integration.unsigned => Ok(()),
+            None => Err(SignatureError::Unsigned(
+                "this integration has no secret and was not created with `\"unsigned\": true`: \
+                 it accepts nothing (create one with a secret, or explicitly unsigned)",
+            )),
             Some(secret) => {
                 verify_generic_signature(secret, request.headers, request.body, request.now)
             }

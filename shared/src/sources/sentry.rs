@@ -345,6 +345,7 @@ mod tests {
             project_id: None,
             config: Default::default(),
             secret: None,
+            unsigned: true,
             created_at: chrono::Utc::now(),
         };
         let mut headers = crate::sources::Headers::new();

@@ -22,7 +22,8 @@ pub struct EndpointView {
     pub event_types: Vec<EventType>,
     /// Whether it receives messages.
     pub enabled: bool,
-    /// Headers sent with every message.
+    /// Headers sent with every message, values masked (`Bear****`): `GET
+    /// /v1/endpoints/{id}/headers` reveals them.
     pub headers: BTreeMap<String, String>,
     /// Messages per second at most (`null`: no limit).
     pub rate_limit: Option<u32>,
@@ -47,7 +48,7 @@ impl From<&Endpoint> for EndpointView {
             description: endpoint.description.clone(),
             event_types: endpoint.event_types.clone(),
             enabled: endpoint.enabled,
-            headers: endpoint.headers.clone(),
+            headers: endpoint.masked_headers(),
             rate_limit: endpoint.rate_limit,
             failing_since: endpoint.failing_since,
             disabled_reason: endpoint.disabled_reason.clone(),
@@ -63,6 +64,13 @@ impl From<&Endpoint> for EndpointView {
 pub struct SecretView {
     /// The `whsec_` secret.
     pub secret: String,
+}
+
+/// An endpoint's custom headers in clear.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct HeadersView {
+    /// Name (lower case) to value, as sent with every message.
+    pub headers: BTreeMap<String, String>,
 }
 
 /// A rotation's new secret, and until when the old ones still sign.

@@ -9,8 +9,8 @@ mod tenancy;
 
 pub use delivery::{
     AttemptView, DeadLetterPage, DeadLetterView, DeliveryStateView, EndpointCountsView,
-    EndpointStatsView, EndpointView, LatencyView, MessageView, RecoveredView, RedrivenView,
-    RetriedView, RotatedSecretView, SecretView, TestMessageView,
+    EndpointStatsView, EndpointView, HeadersView, LatencyView, MessageView, RecoveredView,
+    RedrivenView, RetriedView, RotatedSecretView, SecretView, TestMessageView,
 };
 pub use incidents::{
     event_data, ChangedIncidentView, DeployView, ErrorEventView, IncidentPage, IncidentView,

@@ -199,6 +199,9 @@ pub struct IntegrationView {
     pub config: Map<String, Value>,
     /// Whether a signing secret is set.
     pub has_secret: bool,
+    /// Whether it accepts unsigned requests from anyone: a generic integration created with
+    /// `"unsigned": true`, or Sentry's legacy unsigned option.
+    pub unsigned: bool,
     /// Where the provider sends its webhooks.
     pub webhook_path: String,
     /// When it was created.
@@ -214,6 +217,9 @@ impl From<&Integration> for IntegrationView {
             project_id: integration.project_id.clone(),
             config: integration.config.clone(),
             has_secret: integration.secret.is_some(),
+            unsigned: integration.secret.is_none()
+                && (integration.unsigned
+                    || integration.config.get("allow_unsigned_legacy") == Some(&Value::Bool(true))),
             webhook_path: format!(
                 "/v1/hooks/{}/{}",
                 integration.source.as_str(),

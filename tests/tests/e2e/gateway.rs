@@ -50,7 +50,7 @@ async fn oversized_bodies_and_unknown_routes_are_refused() {
         .post(
             "/v1/integrations",
             &key,
-            &json!({"source": "generic", "name": "big"}),
+            &json!({"source": "generic", "name": "big", "unsigned": true}),
         )
         .await;
     let path = integration["webhook_path"]

@@ -196,7 +196,12 @@ async fn a_merged_pull_request_before_a_sentry_alert_is_named_as_the_suspect() {
 async fn an_archived_delivery_can_be_replayed() {
     let hub = Hub::start("1").await;
     let key = hub.tenant().await;
-    let path = integration(&hub, &key, json!({"source": "generic", "name": "g"})).await;
+    let path = integration(
+        &hub,
+        &key,
+        json!({"source": "generic", "name": "g", "unsigned": true}),
+    )
+    .await;
     let (_, accepted) = hub
         .send(hub.http.post(hub.url(&path)).json(&json!({"title": "Replay me", "fingerprint": "r", "occurred_at": "2026-11-21T10:00:00Z"})))
         .await;

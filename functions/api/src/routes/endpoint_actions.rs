@@ -8,7 +8,8 @@ use faultline::http::scopes::{EndpointsRead, EndpointsWrite};
 use faultline::http::{ApiError, Audited, Authorized, Json, OptionalJson, Path, Query};
 use faultline::signing::WebhookSecret;
 use faultline::views::{
-    EndpointStatsView, EndpointView, RecoveredView, RotatedSecretView, SecretView, TestMessageView,
+    EndpointStatsView, EndpointView, HeadersView, RecoveredView, RotatedSecretView, SecretView,
+    TestMessageView,
 };
 use faultline::AppState;
 use http::StatusCode;
@@ -114,6 +115,34 @@ pub async fn secret(
         .open(&endpoint.secret, &endpoint.secret_context())
         .map_err(ApiError::internal)?;
     Ok(Json(SecretView { secret }))
+}
+
+/// Reveal the custom headers.
+///
+/// The endpoint's custom headers with their values in clear (listings and the audit log show
+/// them masked, e.g. `Bear****`). Scope: `endpoints:write`.
+#[utoipa::path(
+    get,
+    path = "/v1/endpoints/{id}/headers",
+    tag = "endpoints",
+    operation_id = "get_endpoint_headers",
+    params(
+        ("id" = String, Path, description = "The endpoint (`ep_…`)"),
+    ),
+    responses(
+        (status = 200, description = "The headers as sent", body = HeadersView),
+    ),
+)]
+pub async fn headers(
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<EndpointsWrite>,
+    Path(id): Path<EndpointId>,
+) -> Result<Json<HeadersView>, ApiError> {
+    let endpoint = find(&state, &tenant, &id).await?;
+    let headers = endpoint
+        .open_headers(&state.cipher().await?)
+        .map_err(ApiError::internal)?;
+    Ok(Json(HeadersView { headers }))
 }
 
 /// Send a test ping.

@@ -106,7 +106,7 @@ pub async fn create(
     let secret = WebhookSecret::generate();
     let now = state.clock.now();
     let id = EndpointId::generate();
-    let endpoint = Endpoint {
+    let mut endpoint = Endpoint {
         secret: cipher.seal(secret.expose(), &Endpoint::secret_context_for(tenant, &id)),
         id,
         tenant_id: tenant.clone(),
@@ -114,7 +114,7 @@ pub async fn create(
         description,
         event_types,
         enabled: body.enabled,
-        headers,
+        headers: Default::default(),
         rate_limit,
         created_at: now,
         updated_at: now,
@@ -122,6 +122,7 @@ pub async fn create(
         disabled_reason: None,
         previous_secrets: vec![],
     };
+    endpoint.set_headers(headers, &cipher);
     state.store.create_endpoint(&endpoint).await?;
     let shown = EndpointView {
         secret: Some(secret.expose().to_owned()),
@@ -229,8 +230,9 @@ pub async fn update(
         endpoint.rate_limit = checked_rate_limit(limit)?;
     }
     if let Some(headers) = &body.headers {
-        endpoint.headers =
+        let headers =
             check_custom_headers(headers).map_err(|e| ApiError::validation("headers", e))?;
+        endpoint.set_headers(headers, &state.cipher().await?);
     }
     if let Some(enabled) = body.enabled {
         if enabled && !endpoint.enabled {

@@ -16,6 +16,10 @@ pub struct CreateIntegration {
     name: String,
     #[serde(default)]
     secret: Option<String>,
+    /// `true` makes a generic integration without a secret, which accepts anyone's requests:
+    /// an explicit choice, shown in listings.
+    #[serde(default)]
+    unsigned: bool,
     #[serde(default)]
     project_id: Option<String>,
     #[serde(default)]
@@ -110,6 +114,34 @@ pub async fn create(
     let source = parse_source(&body.source)?;
     let name = checked_name("name", &body.name)?;
     check_config(source, &body.config)?;
+    match (&body.secret, body.unsigned) {
+        (_, true) if source != Source::Generic => {
+            return Err(ApiError::validation(
+                "unsigned",
+                format!(
+                    "only generic integrations may be unsigned; {} needs its signing secret{}",
+                    source.as_str(),
+                    if source == Source::Sentry {
+                        " (or `config.allow_unsigned_legacy` for legacy integrations)"
+                    } else {
+                        ""
+                    }
+                ),
+            ))
+        }
+        (Some(_), true) => return Err(ApiError::validation(
+            "unsigned",
+            "an integration with a secret verifies every request: drop `unsigned` or the secret",
+        )),
+        (None, false) if source == Source::Generic => {
+            return Err(ApiError::validation(
+                "secret",
+                "give a `secret` (requests are then verified), or `\"unsigned\": true` to accept \
+                 anyone's requests knowingly",
+            ))
+        }
+        _ => {}
+    }
     match &body.secret {
         Some(secret) if secret.len() < 16 || secret.len() > 1024 => {
             return Err(ApiError::validation(
@@ -154,6 +186,7 @@ pub async fn create(
         project_id: body.project_id,
         config: body.config,
         secret: None,
+        unsigned: body.unsigned,
         created_at: state.clock.now(),
     };
     if let Some(secret) = &body.secret {

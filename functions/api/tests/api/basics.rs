@@ -268,12 +268,21 @@ async fn provider_integrations_need_their_signing_secret_and_valid_options() {
             json!({"source": "sentry", "name": "s", "config": {"allow_unsigned_legacy": "yes"}}),
             "config.allow_unsigned_legacy",
         ),
+        (json!({"source": "generic", "name": "g"}), "secret"),
         (
-            json!({"source": "generic", "name": "g", "project_id": "prj_01JD0000000000000000000000"}),
+            json!({"source": "generic", "name": "g", "secret": "0123456789abcdef", "unsigned": true}),
+            "unsigned",
+        ),
+        (
+            json!({"source": "github", "name": "g", "unsigned": true}),
+            "unsigned",
+        ),
+        (
+            json!({"source": "generic", "name": "g", "unsigned": true, "project_id": "prj_01JD0000000000000000000000"}),
             "project_id",
         ),
         (
-            json!({"source": "generic", "name": "g", "project_id": "checkout"}),
+            json!({"source": "generic", "name": "g", "unsigned": true, "project_id": "checkout"}),
             "project_id",
         ),
     ] {
@@ -308,6 +317,30 @@ async fn provider_integrations_need_their_signing_secret_and_valid_options() {
         .contains("8f742231b10e8888abcd99yyyzzz85a5"));
     let (status, legacy) = call(&stack, &create(json!({"source": "sentry", "name": "legacy", "config": {"allow_unsigned_legacy": true}}))).await;
     assert_eq!((status, legacy["has_secret"].as_bool()), (201, Some(false)));
+    assert_eq!(legacy["unsigned"], true);
+    assert_eq!(slack["unsigned"], false);
+    let (status, open) = call(
+        &stack,
+        &create(json!({"source": "generic", "name": "open", "unsigned": true})),
+    )
+    .await;
+    assert_eq!(
+        (status, open["unsigned"].as_bool()),
+        (201, Some(true)),
+        "{open}"
+    );
+    let (_, listed) = call(
+        &stack,
+        &HttpEvent::load("api/list-integrations.json").key(Some(key.expose())),
+    )
+    .await;
+    let shown = listed["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|i| i["id"] == open["id"])
+        .expect("listed");
+    assert_eq!(shown["unsigned"], true, "listings show the choice");
     let (status, problem) = call(&stack, &create(json!({"source": "sentry", "name": "both", "secret": "0123456789abcdef", "config": {"allow_unsigned_legacy": true}}))).await;
     assert_eq!(
         (status, problem["field"].as_str()),

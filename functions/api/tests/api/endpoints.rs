@@ -204,3 +204,95 @@ async fn dead_letters_are_visible_and_redriven_per_tenant() {
     .await;
     assert_eq!(mine["items"].as_array().map(Vec::len), Some(0));
 }
+
+#[tokio::test]
+async fn custom_header_values_are_sealed_masked_revealed_only_to_writers_and_never_audited() {
+    let stack = TestStack::deploy().await;
+    let (tenant, admin) = stack.tenant().await;
+    let admin = Some(admin.expose());
+    const TOKEN: &str = "Bearer receiver-credential-4242";
+    let (status, created) = call(
+        &stack,
+        &HttpEvent::load("api/create-endpoint.json")
+            .key(admin)
+            .body_json(&json!({
+                "url": "https://example.com/hooks",
+                "headers": {"Authorization": TOKEN, "X-Team": "payments"}
+            })),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(
+        created["headers"],
+        json!({"authorization": "Bear****", "x-team": "****"}),
+        "masked: the first four characters of long values only"
+    );
+    let id = created["id"].as_str().expect("id").to_owned();
+    let (_, listed) = call(
+        &stack,
+        &HttpEvent::load("api/list-endpoints.json").key(admin),
+    )
+    .await;
+    assert_eq!(listed["items"][0]["headers"]["authorization"], "Bear****");
+
+    let reveal = |key: Option<&str>| {
+        HttpEvent::load("api/get-endpoint-headers.json")
+            .path_param("id", &id)
+            .key(key)
+    };
+    let (status, revealed) = call(&stack, &reveal(admin)).await;
+    assert_eq!(status, 200, "{revealed}");
+    assert_eq!(
+        revealed["headers"],
+        json!({"authorization": TOKEN, "x-team": "payments"})
+    );
+    let (reader, _) = faultline::services::api_keys::issue_api_key(
+        &stack.state,
+        &tenant,
+        "reader",
+        vec![faultline::domain::Scope::EndpointsRead],
+    )
+    .await
+    .expect("key");
+    let (status, problem) = call(&stack, &reveal(Some(reader.expose()))).await;
+    assert_eq!(
+        (status, problem["missing_scope"].as_str()),
+        (403, Some("endpoints:write"))
+    );
+
+    // A change re-seals; neither the audit log nor the table holds a value in clear.
+    let (status, _) = call(
+        &stack,
+        &HttpEvent::load("api/update-endpoint.json")
+            .path_param("id", &id)
+            .key(admin)
+            .body_json(&json!({"headers": {"Authorization": "Bearer a-new-credential-77"}})),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, log) = call(
+        &stack,
+        &HttpEvent::load("api/list-audit.json")
+            .key(admin)
+            .query(&format!("resource_id={id}")),
+    )
+    .await;
+    let change = log["items"]
+        .as_array()
+        .and_then(|entries| {
+            entries
+                .iter()
+                .find(|e| e["action"] == "PATCH /v1/endpoints/{id}")
+        })
+        .expect("the change is audited");
+    assert_eq!(
+        change["diff"]["headers"]["after"],
+        json!({"authorization": "Bear****"}),
+        "audited masked"
+    );
+    let dump = stack.table_dump().await;
+    for secret in ["receiver-credential-4242", "a-new-credential-77"] {
+        assert!(!log.to_string().contains(secret), "audited in clear");
+        assert!(!dump.contains(secret), "stored in clear");
+    }
+}

@@ -365,15 +365,30 @@ async fn custom_headers_arrive_beside_the_signature_headers() {
     let receiver = MockServer::start().await;
     Mock::given(method("POST"))
         .and(wiremock::matchers::header("x-team", "payments"))
+        .and(wiremock::matchers::header(
+            "authorization",
+            "Bearer receiver-token-0123456789",
+        ))
         .and(wiremock::matchers::header_exists("webhook-signature"))
         .respond_with(ResponseTemplate::new(200))
         .expect(1)
         .mount(&receiver)
         .await;
     let mut c = case("5", &receiver).await;
-    c.endpoint
-        .headers
-        .insert("x-team".into(), "payments".into());
+    // A sealed value, and a plain one stored before values were sealed: both go out in clear.
+    let cipher = c.stack.state.cipher().await.expect("data key");
+    c.endpoint.set_headers(
+        [(
+            "authorization".to_owned(),
+            "Bearer receiver-token-0123456789".to_owned(),
+        )]
+        .into(),
+        &cipher,
+    );
+    c.endpoint.headers.insert(
+        "x-team".into(),
+        faultline::domain::endpoint::CustomHeader::Plain("payments".into()),
+    );
     c.stack
         .state
         .store

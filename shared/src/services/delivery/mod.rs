@@ -202,6 +202,9 @@ async fn send(
         })
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| ServiceError::Secrets(e.to_string()))?;
+    let headers = endpoint
+        .open_headers(&cipher)
+        .map_err(|e| ServiceError::Secrets(e.to_string()))?;
     Ok(state
         .sender()
         .send(OutgoingWebhook {
@@ -209,7 +212,7 @@ async fn send(
             msg_id: message.id.as_str(),
             timestamp: now.timestamp(),
             body: &message.body,
-            headers: &endpoint.headers,
+            headers: &headers,
             secrets: &secrets,
         })
         .await)
