@@ -10,7 +10,7 @@ CARGO_FLAGS := --locked
 
 export FAULTLINE_PYTHON := $(abspath $(VENV))/bin/python
 
-.PHONY: dev test lint fmt check bench build deploy clean openapi
+.PHONY: dev test lint fmt check bench build package-check deploy clean openapi
 
 ## dev: run the whole hub locally (AWS emulator + every function on http://127.0.0.1:3000)
 dev: $(STAMP)
@@ -42,11 +42,19 @@ bench: $(STAMP)
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin aws-calls
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin dispatch-batch
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin api-figures
+	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin audit-verify
 	bash tests/bench/dev_ready.sh
+	$(MAKE) package-check
 
-## build: Lambda bootstraps for arm64 with cargo-lambda (via sam build)
+## build: Lambda bootstraps for arm64 with cargo-lambda (via sam build), into .aws-sam/build
 build: $(DEPLOY_STAMP)
+	rustup target add aarch64-unknown-linux-gnu
 	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/sam build --beta-features
+
+## package-check: build every bootstrap, print each function's zip size, and lint with SAM
+package-check: build
+	PATH="$(abspath $(VENV))/bin:$$PATH" AWS_DEFAULT_REGION=us-east-1 $(VENV)/bin/sam validate --lint
+	$(PY) infra/package_sizes.py .aws-sam/build
 
 ## deploy: build, then deploy with SAM (asks for stack name and region the first time)
 deploy: build

@@ -9,6 +9,13 @@ use serde_json::{json, Value};
 /// the scheduler retry, then park the invocation in the schedule's dead-letter queue.
 pub async fn handle(state: &AppState, _scheduled: Value) -> Result<Value, lambda_runtime::Error> {
     let report = relay_pending(state).await?;
+    if report.audit_found > 0 {
+        tracing::warn!(
+            found = report.audit_found,
+            appended = report.audit_appended,
+            "outbox relay appended parked audit entries"
+        );
+    }
     if report.found > 0 {
         tracing::warn!(
             found = report.found,
@@ -16,5 +23,10 @@ pub async fn handle(state: &AppState, _scheduled: Value) -> Result<Value, lambda
             "outbox relay published parked events"
         );
     }
-    Ok(json!({"found": report.found, "published": report.published}))
+    Ok(json!({
+        "found": report.found,
+        "published": report.published,
+        "audit_found": report.audit_found,
+        "audit_appended": report.audit_appended,
+    }))
 }

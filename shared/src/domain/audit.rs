@@ -156,70 +156,138 @@ pub fn diff(before: &Value, after: &Value) -> Value {
 /// Where a chain breaks, if it does.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ChainReport {
-    /// Entries checked.
+    /// Entries checked by this verification.
     pub entries: u64,
-    /// Whether every link and hash holds.
+    /// Whether every link and hash checked holds.
     pub valid: bool,
     /// The first entry that does not fit, and why.
     pub broken_at: Option<u64>,
     /// Why it does not fit.
     pub reason: Option<String>,
+    /// The first entry this verification checked (1: from the start; later: from the last
+    /// verified checkpoint, whose hash the first entry must link to).
+    pub from_seq: u64,
+    /// The last entry known good: everything up to it links and hashes correctly.
+    pub verified_through: u64,
+    /// Whether verification reached the chain's head (`false`: the time budget ran out first;
+    /// ask again to go on from `verified_through`).
+    pub complete: bool,
 }
 
-/// Checks entries given in chain order, and that the chain ends at the head (`head_seq`,
-/// `head_hash`) so that removing the newest entries is caught too.
-pub fn verify_chain(entries: &[AuditEntry], head: Option<(u64, &str)>) -> ChainReport {
-    let mut prev = GENESIS.to_owned();
-    let broken = |seq: u64, reason: String, checked: u64| ChainReport {
-        entries: checked,
-        valid: false,
-        broken_at: Some(seq),
-        reason: Some(reason),
-    };
-    for (i, entry) in entries.iter().enumerate() {
-        let expected_seq = i as u64 + 1;
-        if entry.seq != expected_seq {
-            return broken(
-                expected_seq,
-                format!("entry {expected_seq} is missing (found {})", entry.seq),
-                i as u64,
-            );
+/// Verifies a chain entry by entry in constant memory, from the start or from a checkpoint (an
+/// entry already verified: its position and hash).
+#[derive(Clone, Debug)]
+pub struct ChainVerifier {
+    from_seq: u64,
+    last_seq: u64,
+    last_hash: String,
+    checked: u64,
+    broken: Option<(u64, String)>,
+}
+
+impl ChainVerifier {
+    /// Verification from the first entry.
+    pub fn from_genesis() -> Self {
+        Self::from_checkpoint(0, GENESIS.to_owned())
+    }
+
+    /// Verification of the entries after entry `seq`, whose hash was `hash`.
+    pub fn from_checkpoint(seq: u64, hash: String) -> Self {
+        Self {
+            from_seq: seq + 1,
+            last_seq: seq,
+            last_hash: hash,
+            checked: 0,
+            broken: None,
         }
-        if entry.prev_hash != prev {
-            return broken(
-                entry.seq,
-                "does not link to the entry before it".into(),
-                i as u64,
-            );
+    }
+
+    /// The last entry verified good: its position and hash (a checkpoint to go on from).
+    pub fn position(&self) -> (u64, &str) {
+        (self.last_seq, &self.last_hash)
+    }
+
+    /// Whether a break was found.
+    pub fn is_broken(&self) -> bool {
+        self.broken.is_some()
+    }
+
+    /// Checks the next entry in chain order; after a break, does nothing.
+    pub fn feed(&mut self, entry: &AuditEntry) {
+        if self.broken.is_some() {
+            return;
         }
-        if entry.compute_hash() != entry.hash {
-            return broken(
+        let expected = self.last_seq + 1;
+        let fault = if entry.seq != expected {
+            Some((
+                expected,
+                format!("entry {expected} is missing (found {})", entry.seq),
+            ))
+        } else if entry.prev_hash != self.last_hash {
+            Some((entry.seq, "does not link to the entry before it".into()))
+        } else if entry.compute_hash() != entry.hash {
+            Some((
                 entry.seq,
                 "its content does not match its hash (edited)".into(),
-                i as u64,
-            );
+            ))
+        } else {
+            None
+        };
+        match fault {
+            Some(fault) => self.broken = Some(fault),
+            None => {
+                self.checked += 1;
+                self.last_seq = entry.seq;
+                self.last_hash.clone_from(&entry.hash);
+            }
         }
-        prev = entry.hash.clone();
     }
-    let count = entries.len() as u64;
-    match head {
-        Some((seq, hash)) if seq != count || hash != prev => broken(
-            count + 1,
-            format!("the chain's head says {seq} entries, {count} remain (removed)"),
-            count,
-        ),
-        None if count > 0 => broken(1, "entries without a chain head".into(), count),
-        _ => ChainReport {
-            entries: count,
-            valid: true,
-            broken_at: None,
-            reason: None,
-        },
+
+    /// The report once every entry up to the head was fed (`head`: the chain's recorded head,
+    /// so removing the newest entries is caught too).
+    pub fn finish(self, head: Option<(u64, &str)>) -> ChainReport {
+        let (seq, hash) = (self.last_seq, self.last_hash.clone());
+        let fault = self.broken.clone().or_else(|| match head {
+            Some((head_seq, head_hash)) if head_seq != seq || head_hash != hash => Some((
+                seq + 1,
+                format!("the chain's head says {head_seq} entries, {seq} remain (removed)"),
+            )),
+            None if seq > 0 => Some((1, "entries without a chain head".into())),
+            _ => None,
+        });
+        self.report(fault, true)
     }
+
+    /// The report when the time budget ran out before the head (valid so far, or broken).
+    pub fn unfinished(self) -> ChainReport {
+        let fault = self.broken.clone();
+        self.report(fault, false)
+    }
+
+    fn report(self, fault: Option<(u64, String)>, complete: bool) -> ChainReport {
+        ChainReport {
+            entries: self.checked,
+            valid: fault.is_none(),
+            broken_at: fault.as_ref().map(|(seq, _)| *seq),
+            reason: fault.map(|(_, reason)| reason),
+            from_seq: self.from_seq,
+            verified_through: self.last_seq,
+            complete: complete || self.broken.is_some(),
+        }
+    }
+}
+
+/// Checks entries given in chain order from the first, and that the chain ends at the head.
+pub fn verify_chain(entries: &[AuditEntry], head: Option<(u64, &str)>) -> ChainReport {
+    let mut verifier = ChainVerifier::from_genesis();
+    for entry in entries {
+        verifier.feed(entry);
+    }
+    verifier.finish(head)
 }
 
 /// What happened, before it joins a chain.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditDraft {
     /// When.
     pub at: DateTime<Utc>,
@@ -320,6 +388,39 @@ mod tests {
             Some(3),
             "the next link breaks"
         );
+    }
+
+    #[test]
+    fn verification_goes_on_from_a_checkpoint_and_reports_how_far_it_got() {
+        let entries = chain(6);
+        let head = (6, entries[5].hash.as_str());
+        let mut verifier = ChainVerifier::from_checkpoint(2, entries[1].hash.clone());
+        for entry in &entries[2..4] {
+            verifier.feed(entry);
+        }
+        assert_eq!(verifier.position(), (4, entries[3].hash.as_str()));
+        let paused = verifier.clone().unfinished();
+        assert_eq!(
+            (
+                paused.valid,
+                paused.complete,
+                paused.from_seq,
+                paused.verified_through,
+                paused.entries
+            ),
+            (true, false, 3, 4, 2)
+        );
+        for entry in &entries[4..] {
+            verifier.feed(entry);
+        }
+        let done = verifier.finish(Some(head));
+        assert_eq!((done.valid, done.complete, done.entries), (true, true, 4));
+
+        // A checkpoint whose hash the next entry does not link to is a break.
+        let mut wrong = ChainVerifier::from_checkpoint(2, GENESIS.to_owned());
+        wrong.feed(&entries[2]);
+        let report = wrong.finish(Some(head));
+        assert_eq!((report.valid, report.broken_at), (false, Some(3)));
     }
 
     #[test]

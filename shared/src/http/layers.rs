@@ -318,11 +318,28 @@ pub async fn record_refusal(
     append(state, &refusal.chain, &draft).await;
 }
 
-/// Appends, logging rather than failing the request: the change it records has been made.
+/// Appends the entry; when that fails (the change it records has been made), parks it for the
+/// outbox relay to append, retrying the park with back-off. Only if the table refuses even that
+/// is the whole entry written to the log, as the last place it can go.
 async fn append(state: &AppState, chain: &AuditChain, draft: &AuditDraft) {
-    if let Err(err) = state.store.append_audit(chain, draft).await {
-        tracing::error!(request_id = %draft.request_id, action = %draft.action, error = %err, "audit entry not written");
+    let Err(err) = state.store.append_audit(chain, draft).await else {
+        return;
+    };
+    tracing::warn!(request_id = %draft.request_id, action = %draft.action, error = %err, "audit append failed; parking the entry for the relay");
+    let mut last = err;
+    for pause_ms in [0u64, 50, 250, 1000] {
+        tokio::time::sleep(std::time::Duration::from_millis(pause_ms)).await;
+        match state.store.park_audit(chain, draft).await {
+            Ok(()) => return,
+            Err(err) => last = err,
+        }
     }
+    tracing::error!(
+        request_id = %draft.request_id,
+        error = %last,
+        entry = %serde_json::to_string(draft).unwrap_or_default(),
+        "audit entry neither appended nor parked"
+    );
 }
 
 #[cfg(test)]

@@ -37,6 +37,10 @@ pub struct RelayReport {
     pub found: usize,
     /// Of those, published now.
     pub published: usize,
+    /// Audit entries parked because their append failed.
+    pub audit_found: usize,
+    /// Of those, appended to their chains now.
+    pub audit_appended: usize,
 }
 
 /// Events younger than this are still being published by the writer that parked them.
@@ -47,8 +51,11 @@ pub async fn relay_pending(state: &AppState) -> Result<RelayReport, crate::store
     let cutoff = state.clock.now() - RELAY_GRACE;
     let pending = state.store.outbox_pending(cutoff, 500).await?;
     let published = publish_parked(state, &pending).await;
+    let (audit_found, audit_appended) = state.store.append_parked_audits(500).await?;
     Ok(RelayReport {
         found: pending.len(),
         published,
+        audit_found,
+        audit_appended,
     })
 }

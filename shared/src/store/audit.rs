@@ -16,6 +16,21 @@ pub enum AuditChain {
 }
 
 impl AuditChain {
+    /// The chain's name when parked: the tenant id, or `platform`.
+    fn name(&self) -> String {
+        match self {
+            Self::Tenant(t) => t.to_string(),
+            Self::Platform => "platform".into(),
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "platform" => Some(Self::Platform),
+            tenant => TenantId::parse(tenant).map(Self::Tenant),
+        }
+    }
+
     fn partition(&self) -> String {
         match self {
             Self::Tenant(t) => format!("TENANT#{t}#AUDIT"),
@@ -132,6 +147,134 @@ impl Store {
             newest_first: true,
             sort_prefix: Some("E#".into()),
             filter: Some(filter),
+            ..Query::partition(chain.partition())
+        };
+        self.query_page(query, page).await
+    }
+
+    /// Parks an entry whose append failed (its change was made): the outbox relay appends it
+    /// later, so an accepted change never loses its audit entry.
+    pub async fn park_audit(
+        &self,
+        chain: &AuditChain,
+        draft: &AuditDraft,
+    ) -> Result<(), StoreError> {
+        let json = serde_json::to_string(draft).map_err(|e| StoreError::Codec(e.to_string()))?;
+        let sort = format!("{}#{}", super::keys::sort_time(draft.at), ulid::Ulid::new());
+        let mut item = Keys::new(super::keys::PARKED_AUDIT.to_owned(), sort).key();
+        item.insert("chain".into(), AttributeValue::S(chain.name()));
+        item.insert("draft".into(), AttributeValue::S(json));
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Appends up to `max` parked entries to their chains, oldest first, removing each once
+    /// appended; answers how many were found and appended.
+    pub async fn append_parked_audits(&self, max: i32) -> Result<(usize, usize), StoreError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk")
+            .expression_attribute_values(
+                ":pk",
+                AttributeValue::S(super::keys::PARKED_AUDIT.to_owned()),
+            )
+            .limit(max)
+            .consistent_read(true)
+            .send()
+            .await?;
+        let items = output.items.unwrap_or_default();
+        let mut appended = 0;
+        for item in &items {
+            let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+            let (Some(sk), Some(chain), Some(draft)) = (text("sk"), text("chain"), text("draft"))
+            else {
+                continue;
+            };
+            let chain = AuditChain::from_name(&chain)
+                .ok_or_else(|| StoreError::Codec(format!("parked audit for `{chain}`")))?;
+            let draft: AuditDraft =
+                serde_json::from_str(&draft).map_err(|e| StoreError::Codec(e.to_string()))?;
+            self.append_audit(&chain, &draft).await?;
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(
+                    Keys::new(super::keys::PARKED_AUDIT.to_owned(), sk).key(),
+                ))
+                .send()
+                .await?;
+            appended += 1;
+        }
+        Ok((items.len(), appended))
+    }
+
+    /// The chain's head: its newest entry's position and hash.
+    pub async fn audit_head_position(
+        &self,
+        chain: &AuditChain,
+    ) -> Result<Option<(u64, String)>, StoreError> {
+        Ok(self.audit_head(chain).await?.map(|h| (h.seq, h.hash)))
+    }
+
+    /// The last entry a verification found good (position and hash), if any.
+    pub async fn audit_checkpoint(
+        &self,
+        chain: &AuditChain,
+    ) -> Result<Option<(u64, String)>, StoreError> {
+        let checkpoint: Option<Head> = self
+            .get(&Keys::new(chain.partition(), "CHECKPOINT"))
+            .await?;
+        Ok(checkpoint.map(|c| (c.seq, c.hash)))
+    }
+
+    /// Records that the chain verified good up to entry `seq` (hash `hash`); never moves back.
+    pub async fn save_audit_checkpoint(
+        &self,
+        chain: &AuditChain,
+        seq: u64,
+        hash: &str,
+    ) -> Result<(), StoreError> {
+        let item = to_item(
+            &Keys::new(chain.partition(), "CHECKPOINT"),
+            &Head {
+                seq,
+                hash: hash.to_owned(),
+            },
+        )?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk) OR seq < :seq")
+            .expression_attribute_values(":seq", AttributeValue::N(seq.to_string()))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(StoreError::from);
+        match result {
+            Err(StoreError::Conflict) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// A page of a chain's entries after entry `after`, oldest first.
+    pub async fn audit_entries_after(
+        &self,
+        chain: &AuditChain,
+        after: u64,
+        page: &PageRequest,
+    ) -> Result<Page<AuditEntry>, StoreError> {
+        let query = Query {
+            sort_from: Some(entry_sk(after + 1)),
+            sort_to: Some(entry_sk(999_999_999_999)),
             ..Query::partition(chain.partition())
         };
         self.query_page(query, page).await

@@ -125,6 +125,9 @@ pub fn dedup(scope: &str, delivery_id: &str) -> String {
     format!("DEDUP#{scope}#{delivery_id}")
 }
 
+/// Audit entries whose append failed after their change was made, waiting for the relay.
+pub const PARKED_AUDIT: &str = "AUDIT#PARKED";
+
 pub fn outbox_shard(shard: u8) -> String {
     format!("OUTBOX#{shard}")
 }

@@ -1,12 +1,13 @@
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use faultline::domain::audit::{verify_chain, ChainReport};
+use faultline::domain::audit::{ChainReport, ChainVerifier};
 use faultline::domain::{Principal, Scope};
 use faultline::http::{require_scope, ApiError, Json, Page, Query};
-use faultline::store::{AuditChain, AuditFilters};
+use faultline::store::{AuditChain, AuditFilters, PageRequest};
 use faultline::views::AuditPage;
 use faultline::AppState;
 use serde::Deserialize;
+use std::time::{Duration, Instant};
 
 /// The filters of `GET /v1/audit`.
 #[derive(Debug, Deserialize)]
@@ -63,27 +64,89 @@ pub async fn list(
     Ok(Json(page.into()))
 }
 
+/// The options of `GET /v1/audit/verify`.
+#[derive(Debug, Default, Deserialize)]
+pub struct VerifyQuery {
+    /// Re-verify from the first entry instead of from the last checkpoint.
+    #[serde(default)]
+    full: bool,
+}
+
+/// How long one verification request reads before answering with its progress.
+const VERIFY_BUDGET: Duration = Duration::from_secs(10);
+
 /// Verify the audit chain.
 ///
-/// Re-reads the whole chain and checks every entry's hash and its link to the one before, and
-/// that the chain ends at its recorded head: an edited, removed or reordered entry is reported
-/// with its position. Scope: `audit:read`.
+/// Checks every entry's hash and its link to the one before, and that the chain ends at its
+/// recorded head: an edited, removed or reordered entry is reported with its position. Reads
+/// page by page in constant memory, from the last checkpoint (the newest entry an earlier
+/// verification found good) unless `full=true`, for at most 10 seconds: a longer chain answers
+/// `complete: false` with `verified_through`, and the next request goes on from there. Scope:
+/// `audit:read`.
 #[utoipa::path(
     get,
     path = "/v1/audit/verify",
     tag = "audit",
     operation_id = "verify_audit",
-    responses((status = 200, description = "Whether the chain holds, and where it breaks", body = ChainReport)),
+    params(
+        ("full" = Option<bool>, Query, description = "`true`: re-verify from the first entry, not from the last checkpoint"),
+    ),
+    responses((status = 200, description = "Whether the chain holds, where it breaks, and how far this verification got", body = ChainReport)),
 )]
 pub async fn verify(
     State(state): State<AppState>,
     principal: Principal,
+    Query(query): Query<VerifyQuery>,
 ) -> Result<Json<ChainReport>, ApiError> {
     let chain = chain(&principal)?;
-    let (entries, head) = state.store.audit_chain(&chain).await?;
-    let report = verify_chain(
-        &entries,
-        head.as_ref().map(|(seq, hash)| (*seq, hash.as_str())),
-    );
+    let head = state.store.audit_head_position(&chain).await?;
+    let checkpoint = match query.full {
+        true => None,
+        false => state.store.audit_checkpoint(&chain).await?,
+    };
+    let mut verifier = match checkpoint {
+        Some((seq, hash)) => ChainVerifier::from_checkpoint(seq, hash),
+        None => ChainVerifier::from_genesis(),
+    };
+    // Entries appended after the head was read are the next verification's.
+    let last = head.as_ref().map_or(u64::MAX, |(seq, _)| *seq);
+    let started = Instant::now();
+    let after = verifier.position().0;
+    let mut page = PageRequest {
+        limit: Some(PageRequest::MAX_LIMIT),
+        cursor: None,
+    };
+    let mut finished = true;
+    loop {
+        let result = state
+            .store
+            .audit_entries_after(&chain, after, &page)
+            .await?;
+        for entry in result.items.iter().take_while(|e| e.seq <= last) {
+            verifier.feed(entry);
+        }
+        let reached_head = result.items.last().is_some_and(|e| e.seq >= last);
+        match result.next_cursor {
+            _ if verifier.is_broken() || reached_head => break,
+            Some(cursor) if started.elapsed() < VERIFY_BUDGET => page.cursor = Some(cursor),
+            Some(_) => {
+                finished = false;
+                break;
+            }
+            None => break,
+        }
+    }
+    let (seq, hash) = verifier.position();
+    let (seq, hash) = (seq, hash.to_owned());
+    let report = match finished {
+        true => verifier.finish(head.as_ref().map(|(seq, hash)| (*seq, hash.as_str()))),
+        false => verifier.unfinished(),
+    };
+    if seq > 0 && report.broken_at.is_none_or(|broken| broken > seq) {
+        state
+            .store
+            .save_audit_checkpoint(&chain, seq, &hash)
+            .await?;
+    }
     Ok(Json(report))
 }

@@ -157,7 +157,14 @@ async fn changes_and_refusals_are_audited_and_tampering_is_detected() {
     // Reading the log and verifying are not mutations: still six entries.
     assert_eq!(
         report,
-        json!({"entries": 6, "valid": true, "broken_at": null, "reason": null})
+        json!({"entries": 6, "valid": true, "broken_at": null, "reason": null,
+               "from_seq": 1, "verified_through": 6, "complete": true})
+    );
+    // The next verification starts after the checkpoint the first one left.
+    let (_, report) = call(&stack, &verify()).await;
+    assert_eq!(
+        (&report["entries"], &report["from_seq"], &report["valid"]),
+        (&json!(0), &json!(7), &json!(true))
     );
 
     // Someone with table access rewrites history: entry 2 now claims a different URL.
@@ -174,8 +181,10 @@ async fn changes_and_refusals_are_audited_and_tampering_is_detected() {
         .send()
         .await
         .expect("tamper");
-    let (_, report) = call(&stack, &verify()).await;
-    assert_eq!(report["valid"], false);
+    // An incremental verification checks what came after its checkpoint; `full=true` re-reads
+    // everything and finds the edit.
+    let (_, report) = call(&stack, &verify().query("full=true")).await;
+    assert_eq!(report["valid"], false, "{report}");
     assert_eq!(report["broken_at"], 2);
     assert!(report["reason"]
         .as_str()
@@ -187,4 +196,70 @@ async fn changes_and_refusals_are_audited_and_tampering_is_detected() {
         (status, problem["missing_scope"].as_str()),
         (403, Some("audit:read"))
     );
+}
+
+#[tokio::test]
+async fn an_entry_whose_append_fails_after_the_change_is_parked_and_appended_by_the_relay() {
+    let stack = TestStack::deploy().await;
+    let (tenant, key) = stack.tenant().await;
+    let k = Some(key.expose());
+    let (status, _) = call(&stack, &HttpEvent::load("api/create-project.json").key(k)).await;
+    assert_eq!(status, 201);
+    // Something occupies the next entry's place: every append loses its race and gives up.
+    let pk = AttributeValue::S(format!("TENANT#{tenant}#AUDIT"));
+    let sk = AttributeValue::S("E#000000000002".into());
+    stack
+        .clients
+        .dynamodb
+        .put_item()
+        .table_name(&stack.state.config.table)
+        .item("pk", pk.clone())
+        .item("sk", sk.clone())
+        .send()
+        .await
+        .expect("block");
+    let (status, endpoint) =
+        call(&stack, &HttpEvent::load("api/create-endpoint.json").key(k)).await;
+    assert_eq!(status, 201, "the change is made: {endpoint}");
+    let (seq, _) = stack
+        .state
+        .store
+        .audit_head_position(&faultline::store::AuditChain::Tenant(tenant.clone()))
+        .await
+        .expect("head")
+        .expect("a head");
+    assert_eq!(seq, 1, "its entry is not on the chain yet");
+
+    stack
+        .clients
+        .dynamodb
+        .delete_item()
+        .table_name(&stack.state.config.table)
+        .key("pk", pk)
+        .key("sk", sk)
+        .send()
+        .await
+        .expect("unblock");
+    let report = faultline::services::outbox::relay_pending(&stack.state)
+        .await
+        .expect("relay");
+    assert_eq!((report.audit_found, report.audit_appended), (1, 1));
+    let (_, log) = call(&stack, &HttpEvent::load("api/list-audit.json").key(k)).await;
+    assert_eq!(log["items"][0]["action"], "POST /v1/endpoints", "{log}");
+    assert_eq!(log["items"][0]["resource_id"], endpoint["id"]);
+    let (_, report) = call(
+        &stack,
+        &HttpEvent::load("api/verify-audit.json")
+            .key(k)
+            .query("full=true"),
+    )
+    .await;
+    assert_eq!(
+        (&report["valid"], &report["entries"]),
+        (&json!(true), &json!(2))
+    );
+    let again = faultline::services::outbox::relay_pending(&stack.state)
+        .await
+        .expect("relay");
+    assert_eq!(again.audit_found, 0, "appended once, then gone");
 }
