@@ -20,4 +20,4 @@ pub mod telemetry;
 pub mod views;
 
 pub use config::Config;
-pub use state::AppState;
+pub use state::{AppState, KeySecret};

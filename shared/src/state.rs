@@ -13,6 +13,15 @@ use crate::store::Store;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
+/// A key secret a function uses, checked when it starts.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum KeySecret {
+    /// The data key (seals stored secrets).
+    Data,
+    /// The token signing key (signs and verifies access tokens).
+    Token,
+}
+
 /// Shared per-container state: configuration, clients and caches.
 #[derive(Clone, Debug)]
 pub struct AppState {
@@ -45,34 +54,44 @@ impl AppState {
     pub const SECRET_REFRESH: Duration = Duration::from_secs(300);
 
     /// Builds the state from the process environment (what `main` does in Lambda). Refuses to
-    /// start when the data key or the token signing key is too short to be a key (or cannot be
-    /// read), naming the secret, rather than sealing or signing with it.
-    pub async fn from_env() -> Result<Self, ConfigError> {
+    /// start when a key secret the function `uses` is too short to be a key (or cannot be read),
+    /// naming the secret, rather than sealing or signing with it. A function reads only the key
+    /// secrets it uses (its role may read no others).
+    pub async fn from_env(uses: &[KeySecret]) -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
         let clients = AwsClients::load(config.aws_endpoint_url.as_deref()).await;
         let state = Self::new(config, &clients, Clock::system());
-        state.check_keys().await?;
+        state.check_these_keys(uses).await?;
         Ok(state)
     }
 
     /// Reads the data key and the token signing key once, refusing material that is not a key.
     pub async fn check_keys(&self) -> Result<(), ConfigError> {
+        self.check_these_keys(&[KeySecret::Data, KeySecret::Token])
+            .await
+    }
+
+    async fn check_these_keys(&self, uses: &[KeySecret]) -> Result<(), ConfigError> {
         let refused = |name: &'static str, secret: &str, err: crate::secrets::KeyError| {
             ConfigError::Invalid {
                 name,
                 reason: format!("secret `{secret}`: {err}"),
             }
         };
-        self.cipher()
-            .await
-            .map_err(|e| refused("FAULTLINE_DATA_KEY_SECRET", &self.config.data_key_secret, e))?;
-        self.tokens.signing_key().await.map_err(|e| {
-            refused(
-                "FAULTLINE_TOKEN_KEY_SECRET",
-                &self.config.token_key_secret,
-                e,
-            )
-        })?;
+        if uses.contains(&KeySecret::Data) {
+            self.cipher().await.map_err(|e| {
+                refused("FAULTLINE_DATA_KEY_SECRET", &self.config.data_key_secret, e)
+            })?;
+        }
+        if uses.contains(&KeySecret::Token) {
+            self.tokens.signing_key().await.map_err(|e| {
+                refused(
+                    "FAULTLINE_TOKEN_KEY_SECRET",
+                    &self.config.token_key_secret,
+                    e,
+                )
+            })?;
+        }
         Ok(())
     }
 

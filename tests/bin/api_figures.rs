@@ -59,7 +59,7 @@ async fn authenticate_n(
     let mut samples = Vec::with_capacity(n);
     for _ in 0..n {
         let start = Instant::now();
-        let principal = state.authenticator.authenticate(&headers).await?;
+        let principal = state.authenticator.authenticate(&headers, None).await?;
         require_scope(&principal, Scope::IncidentsRead)?;
         samples.push(start.elapsed());
     }
@@ -126,6 +126,7 @@ async fn run() -> anyhow::Result<()> {
         &state,
         key.id().as_str(),
         key.expose(),
+        None,
         None,
     )
     .await

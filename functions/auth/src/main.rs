@@ -3,6 +3,6 @@ use lambda_http::{run, Error};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     faultline::telemetry::init();
-    let state = faultline::AppState::from_env().await?;
+    let state = faultline::AppState::from_env(&[faultline::KeySecret::Token]).await?;
     run(faultline_auth::app(state)).await
 }

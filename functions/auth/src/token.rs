@@ -133,7 +133,7 @@ async fn grant(
                     field(&form, "client_secret")?.to_owned(),
                 ),
             };
-            client_credentials(state, &id, &secret, scope).await
+            client_credentials(state, &id, &secret, scope, meta.source_ip.parse().ok()).await
         }
         "password" => {
             let attempt = SignIn {

@@ -4,7 +4,7 @@ use lambda_runtime::{run, service_fn, Error, LambdaEvent};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     faultline::telemetry::init();
-    let state = faultline::AppState::from_env().await?;
+    let state = faultline::AppState::from_env(&[faultline::KeySecret::Data]).await?;
     let state = &state;
     run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         Ok::<_, Error>(faultline_dispatch::handle(state, event.payload).await)

@@ -30,6 +30,9 @@ pub enum AuthError {
     /// An access token that does not verify, or whose key or user is gone.
     #[error("{0}")]
     Token(String),
+    /// The key may be used only from its allowed networks, and this request came from elsewhere.
+    #[error("this API key may be used only from its allowed networks (allowed_cidrs)")]
+    SourceNotAllowed,
     /// The key or user made its tenant's allowance of requests this minute.
     #[error(
         "this API key or user made its {limit} requests of this minute (the tenant's per-key \
@@ -147,7 +150,11 @@ impl Authenticator {
 
     /// An access token: a valid signature and claims, and a key or user that still exists, is
     /// still allowed in, and still holds the scopes (a role lowered since takes effect at once).
-    async fn authenticate_token(&self, token: &str) -> Result<Principal, AuthError> {
+    async fn authenticate_token(
+        &self,
+        token: &str,
+        source: Option<std::net::IpAddr>,
+    ) -> Result<Principal, AuthError> {
         let keys = self
             .tokens
             .verification_keys()
@@ -174,6 +181,9 @@ impl Authenticator {
                 }
                 if let Some(expired_at) = record.expires_at.filter(|at| *at <= now) {
                     return Err(AuthError::Expired(expired_at));
+                }
+                if !record.allows_source(source) {
+                    return Err(AuthError::SourceNotAllowed);
                 }
                 self.count_use(&record, now).await?;
                 record.scopes
@@ -230,11 +240,16 @@ impl Authenticator {
         Ok(limit)
     }
 
-    /// Who the request's credential belongs to.
-    pub async fn authenticate(&self, headers: &HeaderMap) -> Result<Principal, AuthError> {
+    /// Who the request's credential belongs to; `source` is the caller's address (a key with
+    /// an allow list works only from inside it).
+    pub async fn authenticate(
+        &self,
+        headers: &HeaderMap,
+        source: Option<std::net::IpAddr>,
+    ) -> Result<Principal, AuthError> {
         let presented = presented_key(headers).ok_or(AuthError::Missing)?;
         if super::jwt::looks_like_jwt(presented) {
-            return self.authenticate_token(presented).await;
+            return self.authenticate_token(presented, source).await;
         }
         let digest = key_digest(presented);
         if let Some(key) = ApiKey::parse(presented) {
@@ -248,6 +263,9 @@ impl Authenticator {
                 let now = self.clock.now();
                 if let Some(expired_at) = record.expires_at.filter(|at| *at <= now) {
                     return Err(AuthError::Expired(expired_at));
+                }
+                if !record.allows_source(source) {
+                    return Err(AuthError::SourceNotAllowed);
                 }
                 self.count_use(&record, now).await?;
                 return Ok(Principal::Tenant {

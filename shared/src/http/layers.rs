@@ -203,11 +203,19 @@ pub async fn authenticate_and_audit(
     let meta = RequestMeta::of(req.extensions());
     let path = matched.as_str().to_owned();
     let action = format!("{} {path}", req.method());
-    let principal = match state.authenticator.authenticate(req.headers()).await {
+    let source = meta.source_ip.parse().ok();
+    let principal = match state
+        .authenticator
+        .authenticate(req.headers(), source)
+        .await
+    {
         Ok(principal) => principal,
         Err(err) => {
             let err = ApiError::from(err);
-            if err.status() == StatusCode::UNAUTHORIZED {
+            if matches!(
+                err.status(),
+                StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN
+            ) {
                 audit_refusal(&state, req.headers(), &action, &meta, &err).await;
             }
             return err.into_response();

@@ -288,6 +288,7 @@ impl From<AuthError> for ApiError {
                 retry_after,
                 detail: err.to_string(),
             },
+            AuthError::SourceNotAllowed => Self::Forbidden(err.to_string()),
             AuthError::Store(store) => Self::Internal(store.to_string()),
             AuthError::Secrets(cause) => Self::Unavailable(cause),
         }

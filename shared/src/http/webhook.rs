@@ -42,7 +42,7 @@ pub async fn handle_webhook(
 /// Runs the Lambda function of an inbound webhook source.
 pub async fn run_webhook(source: &'static dyn WebhookSource) -> Result<(), lambda_http::Error> {
     crate::telemetry::init();
-    let state = AppState::from_env().await?;
+    let state = AppState::from_env(&[crate::state::KeySecret::Data]).await?;
     let state = &state;
     lambda_http::run(lambda_http::service_fn(move |req: Request| async move {
         Ok::<_, lambda_http::Error>(handle_webhook(state, req, source).await)

@@ -17,11 +17,12 @@ pub async fn issue_api_key(
     name: &str,
     scopes: Vec<Scope>,
 ) -> Result<(ApiKey, ApiKeyRecord), StoreError> {
-    issue_api_key_for(state, tenant, name, scopes, DEFAULT_KEY_LIFETIME_DAYS, None).await
+    let lifetime = DEFAULT_KEY_LIFETIME_DAYS;
+    issue_api_key_for(state, tenant, name, scopes, lifetime, None, Vec::new()).await
 }
 
-/// [`issue_api_key`] with an explicit lifetime in days, and who created it (a user's keys are
-/// revoked with the user).
+/// [`issue_api_key`] with an explicit lifetime in days, who created it (a user's keys are
+/// revoked with the user), and the networks it may be used from (empty: anywhere).
 pub async fn issue_api_key_for(
     state: &AppState,
     tenant: &TenantId,
@@ -29,6 +30,7 @@ pub async fn issue_api_key_for(
     scopes: Vec<Scope>,
     lifetime_days: u32,
     created_by: Option<&Subject>,
+    allowed_cidrs: Vec<String>,
 ) -> Result<(ApiKey, ApiKeyRecord), StoreError> {
     let key = ApiKey::generate();
     let now = state.clock.now();
@@ -45,6 +47,7 @@ pub async fn issue_api_key_for(
         usage_count: 0,
         rate_window: 0,
         created_by: created_by.map(Subject::to_string),
+        allowed_cidrs,
     };
     state.store.create_api_key(&record).await?;
     Ok((key, record))

@@ -139,6 +139,7 @@ pub async fn client_credentials(
     client_id: &str,
     client_secret: &str,
     scope: Option<&str>,
+    source: Option<std::net::IpAddr>,
 ) -> Result<IssuedToken, GrantError> {
     let refused = || GrantError::InvalidClient("unknown client or wrong secret".into());
     let key = ApiKey::parse(client_secret).ok_or_else(refused)?;
@@ -163,6 +164,11 @@ pub async fn client_credentials(
     if record.revoked_at.is_some() || record.expires_at.is_some_and(|at| at <= now) {
         return Err(GrantError::InvalidClient(
             "the key is revoked or expired".into(),
+        ));
+    }
+    if !record.allows_source(source) {
+        return Err(GrantError::InvalidClient(
+            "this key may be used only from its allowed networks (allowed_cidrs)".into(),
         ));
     }
     let scopes = granted(&record.scopes, scope)?;

@@ -40,6 +40,23 @@ pub struct ApiKeyRecord {
     /// revoked when the user is deactivated or deleted.
     #[serde(default)]
     pub created_by: Option<String>,
+    /// The networks (CIDR) the key may be used from; empty: anywhere.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allowed_cidrs: Vec<String>,
+}
+
+impl ApiKeyRecord {
+    /// Whether a request from `source` may use this key: always when it has no allow list;
+    /// otherwise only from an address inside one of its networks (never from an unknown one).
+    pub fn allows_source(&self, source: Option<std::net::IpAddr>) -> bool {
+        self.allowed_cidrs.is_empty()
+            || source.is_some_and(|ip| {
+                self.allowed_cidrs
+                    .iter()
+                    .filter_map(|cidr| cidr.parse::<ipnet::IpNet>().ok())
+                    .any(|net| net.contains(&ip))
+            })
+    }
 }
 
 impl ApiKeyRecord {

@@ -76,6 +76,8 @@ pub struct ApiKeyView {
     pub usage_count: u64,
     /// Who created it (`user:<id>` or `key:<id>`), when known.
     pub created_by: Option<String>,
+    /// The networks it may be used from (empty: anywhere).
+    pub allowed_cidrs: Vec<String>,
     /// The key itself: only in the answer that creates it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
@@ -98,6 +100,7 @@ impl From<&ApiKeyRecord> for ApiKeyView {
             last_used_at: record.last_used_at,
             usage_count: record.usage_count,
             created_by: record.created_by.clone(),
+            allowed_cidrs: record.allowed_cidrs.clone(),
             key: None,
         }
     }

@@ -40,6 +40,7 @@ async fn every_route_refuses_missing_expired_revoked_and_underscoped_credentials
         Scope::ALL.to_vec(),
         1,
         None,
+        Vec::new(),
     )
     .await
     .expect("key");

@@ -251,6 +251,7 @@ async fn tokens_work_until_expired_tampered_foreign_deactivated_or_revoked() {
         admin.id().as_str(),
         admin.expose(),
         Some("incidents:read"),
+        None,
     )
     .await
     .expect("token")
@@ -264,10 +265,16 @@ async fn tokens_work_until_expired_tampered_foreign_deactivated_or_revoked() {
         .as_str()
         .unwrap_or_default()
         .contains("expired"));
-    let fresh = client_credentials(&stack.state, admin.id().as_str(), admin.expose(), None)
-        .await
-        .expect("token")
-        .access_token;
+    let fresh = client_credentials(
+        &stack.state,
+        admin.id().as_str(),
+        admin.expose(),
+        None,
+        None,
+    )
+    .await
+    .expect("token")
+    .access_token;
     stack
         .state
         .store

@@ -270,3 +270,77 @@ async fn each_key_is_held_to_its_tenants_per_minute_limit() {
     let (status, _) = call(&stack, &verify(admin.expose())).await;
     assert_eq!(status, 200, "a new minute, a new allowance");
 }
+
+#[tokio::test]
+async fn a_key_with_allowed_networks_works_only_from_inside_them() {
+    let stack = TestStack::deploy().await;
+    let (_, admin) = stack.tenant().await;
+    let create = |body: Value| {
+        HttpEvent::load("auth/create-api-key.json")
+            .key(Some(admin.expose()))
+            .body_json(&body)
+    };
+    let (status, problem) = call(
+        &stack,
+        &create(json!({"name": "ci", "allowed_cidrs": ["not-a-network"]})),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (422, Some("allowed_cidrs"))
+    );
+    let (status, created) = call(
+        &stack,
+        &create(json!({"name": "ci", "scopes": ["incidents:read"], "allowed_cidrs": ["198.51.100.7/24", "2001:db8::1"]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(
+        created["allowed_cidrs"],
+        json!(["198.51.100.0/24", "2001:db8::1/128"]),
+        "stored as networks"
+    );
+    let key = created["key"].as_str().expect("key").to_owned();
+    let verify_from = |address: &str, credential: &str| {
+        HttpEvent::load("auth/verify.json")
+            .key(Some(credential))
+            .source_ip(address)
+    };
+    assert_eq!(
+        call(&stack, &verify_from("198.51.100.42", &key)).await.0,
+        200
+    );
+    assert_eq!(call(&stack, &verify_from("2001:db8::1", &key)).await.0, 200);
+    let (status, problem) = call(&stack, &verify_from("203.0.113.10", &key)).await;
+    assert_eq!(status, 403, "{problem}");
+    assert!(problem["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("allowed networks"));
+
+    // Its tokens are held to the same networks, and so is the grant itself.
+    let grant = |address: &str| {
+        HttpEvent::load("auth/issue-token.json")
+            .body_bytes(
+                format!(
+                    "grant_type=client_credentials&client_id={}&client_secret={key}",
+                    created["id"].as_str().expect("id")
+                )
+                .as_bytes(),
+            )
+            .source_ip(address)
+    };
+    let (status, _) = call(&stack, &grant("203.0.113.10")).await;
+    assert_eq!(status, 401, "the grant from outside is refused");
+    let (status, token) = call(&stack, &grant("198.51.100.42")).await;
+    assert_eq!(status, 200, "{token}");
+    let token = token["access_token"].as_str().expect("token");
+    assert_eq!(
+        call(&stack, &verify_from("198.51.100.42", token)).await.0,
+        200
+    );
+    assert_eq!(
+        call(&stack, &verify_from("203.0.113.10", token)).await.0,
+        403
+    );
+}
