@@ -28,5 +28,6 @@ pub async fn handle(state: &AppState, _scheduled: Value) -> Result<Value, lambda
         "published": report.published,
         "audit_found": report.audit_found,
         "audit_appended": report.audit_appended,
+        "refusals_folded": report.refusals_folded,
     }))
 }

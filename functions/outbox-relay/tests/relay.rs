@@ -55,7 +55,7 @@ async fn events_left_in_the_outbox_are_published_by_the_next_run() {
     // The incident's lifecycle event and the alert-stream event.
     assert_eq!(
         report,
-        json!({"found": 2, "published": 2, "audit_found": 0, "audit_appended": 0})
+        json!({"found": 2, "published": 2, "audit_found": 0, "audit_appended": 0, "refusals_folded": 0})
     );
     let mut types: Vec<String> = stack
         .drain_queue("EventsQueue")

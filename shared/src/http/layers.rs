@@ -302,8 +302,10 @@ pub struct Refusal {
     pub chain: AuditChain,
 }
 
-/// Appends an `auth.failed` entry for a refused credential on `action` (also used by the token
-/// endpoint, which authenticates its client itself).
+/// Records an `auth.failed` entry for a refused credential on `action` (also used by the token
+/// endpoint, which authenticates its client itself). Refusals are counted, not appended: the
+/// outbox relay folds each minute's count per address and credential into one entry, so a flood
+/// of refused requests neither floods the chain nor contends with real entries for its head.
 pub async fn record_refusal(
     state: &AppState,
     action: &str,
@@ -323,7 +325,10 @@ pub async fn record_refusal(
         source_ip: meta.source_ip.clone(),
         detail: Some(format!("{action}: {err}")),
     };
-    append(state, &refusal.chain, &draft).await;
+    if let Err(err) = state.store.count_refusal(&refusal.chain, &draft).await {
+        tracing::warn!(request_id = %draft.request_id, error = %err, "refusal not counted; appending it");
+        append(state, &refusal.chain, &draft).await;
+    }
 }
 
 /// Appends the entry; when that fails (the change it records has been made), parks it for the

@@ -41,6 +41,8 @@ pub struct RelayReport {
     pub audit_found: usize,
     /// Of those, appended to their chains now.
     pub audit_appended: usize,
+    /// Refusal counts of past minutes folded into their chains as entries.
+    pub refusals_folded: usize,
 }
 
 /// Events younger than this are still being published by the writer that parked them.
@@ -52,10 +54,12 @@ pub async fn relay_pending(state: &AppState) -> Result<RelayReport, crate::store
     let pending = state.store.outbox_pending(cutoff, 500).await?;
     let published = publish_parked(state, &pending).await;
     let (audit_found, audit_appended) = state.store.append_parked_audits(500).await?;
+    let refusals_folded = state.store.fold_refusals(state.clock.now()).await?;
     Ok(RelayReport {
         found: pending.len(),
         published,
         audit_found,
         audit_appended,
+        refusals_folded,
     })
 }

@@ -215,6 +215,96 @@ impl Store {
         Ok((items.len(), appended))
     }
 
+    /// Counts a refused credential instead of appending it: one counter per minute, chain,
+    /// source address and actor, holding the first refusal's details. A flood of refusals thus
+    /// writes one item per (minute, address, key), never the chain's head;
+    /// [`Store::fold_refusals`] later appends each counter as one entry.
+    pub async fn count_refusal(
+        &self,
+        chain: &AuditChain,
+        draft: &AuditDraft,
+    ) -> Result<(), StoreError> {
+        let minute = draft.at.timestamp().div_euclid(60);
+        let sort = format!(
+            "{minute:012}#{}#{}#{}",
+            chain.name(),
+            draft.source_ip,
+            draft.actor
+        );
+        let first = serde_json::to_string(draft).map_err(|e| StoreError::Codec(e.to_string()))?;
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(
+                Keys::new(super::keys::REFUSALS.to_owned(), sort).key(),
+            ))
+            .update_expression(
+                "ADD refusals :one SET chain = if_not_exists(chain, :chain), \
+                 first_draft = if_not_exists(first_draft, :first)",
+            )
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":chain", AttributeValue::S(chain.name()))
+            .expression_attribute_values(":first", AttributeValue::S(first))
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// Appends every refusal counter of a minute before `before` to its chain, as one
+    /// `auth.failed` entry saying how many requests it stands for, and removes the counter;
+    /// answers how many entries were appended.
+    pub async fn fold_refusals(
+        &self,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<usize, StoreError> {
+        let cutoff = format!("{:012}", before.timestamp().div_euclid(60));
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression("pk = :pk AND sk < :cutoff")
+            .expression_attribute_values(":pk", AttributeValue::S(super::keys::REFUSALS.to_owned()))
+            .expression_attribute_values(":cutoff", AttributeValue::S(cutoff))
+            .limit(500)
+            .consistent_read(true)
+            .send()
+            .await?;
+        let mut appended = 0;
+        for item in output.items.unwrap_or_default() {
+            let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
+            let (Some(sk), Some(chain), Some(first)) =
+                (text("sk"), text("chain"), text("first_draft"))
+            else {
+                continue;
+            };
+            let count: u64 = item
+                .get("refusals")
+                .and_then(|v| v.as_n().ok())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1);
+            let chain = AuditChain::from_name(&chain)
+                .ok_or_else(|| StoreError::Codec(format!("refusals for `{chain}`")))?;
+            let mut draft: AuditDraft =
+                serde_json::from_str(&first).map_err(|e| StoreError::Codec(e.to_string()))?;
+            if count > 1 {
+                draft.detail = Some(format!(
+                    "{count} refused requests from this address with this credential in this \
+                     minute; the first: {}",
+                    draft.detail.unwrap_or_default()
+                ));
+            }
+            self.append_audit(&chain, &draft).await?;
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(Keys::new(super::keys::REFUSALS.to_owned(), sk).key()))
+                .send()
+                .await?;
+            appended += 1;
+        }
+        Ok(appended)
+    }
+
     /// The chain's head: its newest entry's position and hash.
     pub async fn audit_head_position(
         &self,

@@ -125,6 +125,10 @@ pub fn dedup(scope: &str, delivery_id: &str) -> String {
     format!("DEDUP#{scope}#{delivery_id}")
 }
 
+/// Refused credentials counted per minute, source address and actor, waiting to join their chain
+/// as one entry each.
+pub const REFUSALS: &str = "AUDIT#REFUSALS";
+
 /// Audit entries whose append failed after their change was made, waiting for the relay.
 pub const PARKED_AUDIT: &str = "AUDIT#PARKED";
 

@@ -65,6 +65,9 @@ async fn changes_and_refusals_are_audited_and_tampering_is_detected() {
     )
     .await;
 
+    // Refused credentials are counted, then folded into the chain (by the outbox relay).
+    let later = stack.state.clock.now() + chrono::Duration::minutes(2);
+    stack.state.store.fold_refusals(later).await.expect("fold");
     let (status, log) = call(
         &stack,
         &HttpEvent::load("api/list-audit.json").key(k).query(""),
@@ -79,8 +82,8 @@ async fn changes_and_refusals_are_audited_and_tampering_is_detected() {
     assert_eq!(
         actions,
         [
-            "POST /v1/endpoints",
             "auth.failed",
+            "POST /v1/endpoints",
             "DELETE /v1/endpoints/{id}",
             "POST /v1/endpoints/{id}/rotate-secret",
             "PATCH /v1/endpoints/{id}",
@@ -112,13 +115,13 @@ async fn changes_and_refusals_are_audited_and_tampering_is_detected() {
         deleted["diff"]["url"]["before"],
         "https://hooks.example.com/v2"
     );
-    let refused = &entries[1];
+    let refused = &entries[0];
     assert_eq!(
         (refused["status"].as_u64(), refused["actor"].as_str()),
         (Some(401), Some(format!("key:{}", key.id()).as_str()))
     );
-    assert_eq!(entries[0]["status"], 403, "the scope refusal");
-    assert_eq!(entries[0]["actor"], format!("key:{}", reader.id()));
+    assert_eq!(entries[1]["status"], 403, "the scope refusal");
+    assert_eq!(entries[1]["actor"], format!("key:{}", reader.id()));
     let text = log.to_string();
     assert!(
         !text.contains(&secret) && !text.contains(&new_secret),
@@ -262,4 +265,69 @@ async fn an_entry_whose_append_fails_after_the_change_is_parked_and_appended_by_
         .await
         .expect("relay");
     assert_eq!(again.audit_found, 0, "appended once, then gone");
+}
+
+#[tokio::test]
+async fn a_flood_of_refused_credentials_is_one_entry_per_minute_and_never_touches_the_head() {
+    let stack = TestStack::deploy().await;
+    let (tenant, key) = stack.tenant().await;
+    let k = Some(key.expose());
+    call(&stack, &HttpEvent::load("api/create-project.json").key(k)).await;
+    let chain = faultline::store::AuditChain::Tenant(tenant.clone());
+    let head = stack
+        .state
+        .store
+        .audit_head_position(&chain)
+        .await
+        .expect("head");
+    // Someone who knows the key's id, not its secret, hammers the API from one address.
+    let forged = format!("sk_{}_guessing", key.id());
+    for _ in 0..40 {
+        let (status, _) = call(
+            &stack,
+            &HttpEvent::load("api/list-endpoints.json")
+                .key(Some(&forged))
+                .source_ip("198.51.100.66"),
+        )
+        .await;
+        assert_eq!(status, 401);
+    }
+    assert_eq!(
+        stack
+            .state
+            .store
+            .audit_head_position(&chain)
+            .await
+            .expect("head"),
+        head,
+        "refusals never moved the tenant's chain head"
+    );
+    let later = stack.state.clock.now() + chrono::Duration::minutes(2);
+    let folded = stack.state.store.fold_refusals(later).await.expect("fold");
+    assert!((1..=2).contains(&folded), "{folded}");
+    let (_, log) = call(
+        &stack,
+        &HttpEvent::load("api/list-audit.json")
+            .key(k)
+            .query("action=auth.failed"),
+    )
+    .await;
+    let entries = log["items"].as_array().expect("items");
+    assert_eq!(entries.len(), folded);
+    assert!(entries
+        .iter()
+        .all(|e| e["source_ip"] == "198.51.100.66" && e["actor"] == format!("key:{}", key.id())));
+    let total: u64 = entries
+        .iter()
+        .map(|e| {
+            e["detail"]
+                .as_str()
+                .and_then(|d| d.split_once(" refused requests"))
+                .and_then(|(n, _)| n.parse().ok())
+                .unwrap_or(1)
+        })
+        .sum();
+    assert_eq!(total, 40, "{log}");
+    let (_, report) = call(&stack, &HttpEvent::load("api/verify-audit.json").key(k)).await;
+    assert_eq!(report["valid"], true, "{report}");
 }

@@ -132,19 +132,37 @@ async fn refused_grants_say_why_in_oauth_terms_and_are_audited() {
     let (code, _) = call(&stack, &form(&mismatched)).await;
     assert_eq!(code, 401, "the client id must be the key's own");
 
-    let (entries, _) = stack
-        .state
-        .store
-        .audit_chain(&faultline::store::AuditChain::Platform)
-        .await
-        .expect("chain");
-    let refusals = entries
+    // Refusals are counted per minute, address and credential, then folded into the chain.
+    let chain = faultline::store::AuditChain::Platform;
+    let (before, _) = stack.state.store.audit_chain(&chain).await.expect("chain");
+    assert!(
+        before.iter().all(|e| e.action != "auth.failed"),
+        "not appended one by one"
+    );
+    let later = stack.state.clock.now() + chrono::Duration::minutes(2);
+    stack.state.store.fold_refusals(later).await.expect("fold");
+    let (entries, _) = stack.state.store.audit_chain(&chain).await.expect("chain");
+    let folded: Vec<_> = entries
         .iter()
         .filter(|e| e.action == "auth.failed" && e.resource_type == "token")
-        .count();
+        .collect();
+    let counted: u64 = folded
+        .iter()
+        .map(|e| {
+            let detail = e.detail.as_deref().unwrap_or_default();
+            detail
+                .split_once(" refused requests")
+                .and_then(|(n, _)| n.parse().ok())
+                .unwrap_or(1)
+        })
+        .sum();
     assert_eq!(
-        refusals, 7,
+        counted, 7,
         "wrong credentials and scopes are audited; malformed requests are not"
+    );
+    assert!(
+        folded.len() <= 2,
+        "one entry per minute for one address and credential: {folded:?}"
     );
 }
 
