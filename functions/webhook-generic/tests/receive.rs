@@ -346,3 +346,65 @@ async fn a_body_signed_without_a_timestamp_is_not_replayed_under_a_new_delivery_
         "the replay is not archived"
     );
 }
+
+/// Sets a tenant's inbound allowances.
+async fn limit_inbound(
+    stack: &TestStack,
+    tenant: &TenantId,
+    per_integration: u32,
+    per_tenant: u32,
+) {
+    let mut stored = stack
+        .state
+        .store
+        .get_tenant(tenant)
+        .await
+        .expect("read")
+        .expect("tenant");
+    stored.settings.inbound_rate_limit_per_minute = Some(per_integration);
+    stored.settings.tenant_inbound_rate_limit_per_minute = Some(per_tenant);
+    stack.state.store.save_tenant(&stored).await.expect("save");
+}
+
+#[tokio::test]
+async fn a_flooded_integration_or_tenant_is_refused_on_its_own_counters_and_others_are_served() {
+    let clock = faultline::clock::Clock::fixed(chrono::Utc::now());
+    let stack = TestStack::deploy_with("1,1,1", clock).await;
+    let (noisy, _) = stack.tenant().await;
+    let (quiet, _) = stack.tenant().await;
+    limit_inbound(&stack, &noisy, 3, 5).await;
+    let first = integration(&stack, &noisy, Some(SECRET)).await;
+    let second = integration(&stack, &noisy, Some(SECRET)).await;
+    let theirs = integration(&stack, &quiet, Some(SECRET)).await;
+    let send = |integration: &Integration, n: u32| {
+        let title = format!("alert {n} via {}", integration.id);
+        let event = alert(integration).body_json(&json!({"title": title}));
+        signed(event, SECRET)
+    };
+
+    for n in 0..3 {
+        let (status, body) = json_of(&handle(&stack.state, send(&first, n).request()).await);
+        assert_eq!(status, 202, "{body}");
+    }
+    let response = handle(&stack.state, send(&first, 3).request()).await;
+    let (status, problem) = json_of(&response);
+    assert_eq!(status, 429, "{problem}");
+    assert_eq!(problem["limit"], "inbound_per_integration_per_minute");
+    assert_eq!(problem["limit_value"], 3);
+    assert!(response.headers().contains_key("retry-after"));
+    let (status, _) = json_of(&handle(&stack.state, send(&theirs, 0).request()).await);
+    assert_eq!(status, 202, "another tenant is served");
+
+    // The tenant's integrations together accept 5: 3 taken, two more fit, then no more.
+    for n in 0..2 {
+        let (status, _) = json_of(&handle(&stack.state, send(&second, n).request()).await);
+        assert_eq!(status, 202);
+    }
+    let (status, problem) = json_of(&handle(&stack.state, send(&second, 2).request()).await);
+    assert_eq!(status, 429, "{problem}");
+    assert_eq!(problem["limit"], "inbound_per_tenant_per_minute");
+    let (status, _) = json_of(&handle(&stack.state, send(&theirs, 1).request()).await);
+    assert_eq!(status, 202, "still served");
+    let incidents = stack.incidents(&noisy).await;
+    assert_eq!(incidents.len(), 5, "refused webhooks changed nothing");
+}

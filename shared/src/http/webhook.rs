@@ -97,6 +97,17 @@ impl From<InboundError> for ApiError {
             InboundError::Store(store) => store.into(),
             InboundError::Unavailable(cause) => Self::Unavailable(cause),
             InboundError::Internal(cause) => Self::Internal(cause),
+            InboundError::RateLimited {
+                limit,
+                value,
+                retry_after,
+                detail,
+            } => Self::RateLimited {
+                limit,
+                value,
+                retry_after,
+                detail,
+            },
         }
     }
 }

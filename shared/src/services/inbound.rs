@@ -71,6 +71,65 @@ pub enum InboundError {
     /// A bug or stored data that does not open.
     #[error("{0}")]
     Internal(String),
+    /// The integration, or its tenant, took its allowance of webhooks this minute.
+    #[error("{detail}")]
+    RateLimited {
+        /// Which limit: `inbound_per_integration_per_minute` or `inbound_per_tenant_per_minute`.
+        limit: &'static str,
+        /// Its value.
+        value: u32,
+        /// Seconds until the next minute.
+        retry_after: u64,
+        /// What happened.
+        detail: String,
+    },
+}
+
+/// Counts one inbound webhook against the integration's and its tenant's per-minute allowances
+/// (tenant settings, with defaults), so one integration's or tenant's flood is refused on its own
+/// counters and does not use up the capacity every other tenant's deliveries share.
+async fn count_inbound(state: &AppState, integration: &Integration) -> Result<(), InboundError> {
+    use crate::domain::TenantSettings;
+    let settings = state
+        .store
+        .get_tenant(&integration.tenant_id)
+        .await?
+        .map(|t| t.settings)
+        .unwrap_or_default();
+    let now = state.clock.now().timestamp();
+    let window = crate::store::Window::containing(now, 60);
+    let limits = [
+        (
+            "inbound_per_integration_per_minute",
+            settings
+                .inbound_rate_limit_per_minute
+                .unwrap_or(TenantSettings::DEFAULT_INBOUND_PER_INTEGRATION),
+            format!("inbound#{}", integration.id),
+            "this integration",
+        ),
+        (
+            "inbound_per_tenant_per_minute",
+            settings
+                .tenant_inbound_rate_limit_per_minute
+                .unwrap_or(TenantSettings::DEFAULT_INBOUND_PER_TENANT),
+            format!("inbound#{}", integration.tenant_id),
+            "this tenant's integrations",
+        ),
+    ];
+    for (limit, value, counter, whose) in limits {
+        if state.store.count(&counter, window).await? > u64::from(value) {
+            return Err(InboundError::RateLimited {
+                limit,
+                value,
+                retry_after: window.seconds_left(now),
+                detail: format!(
+                    "{whose} accepted its {value} webhooks of this minute; retry after the \
+                     minute ends"
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 async fn load_integration(
@@ -94,6 +153,7 @@ pub async fn receive(
     source: &dyn WebhookSource,
 ) -> Result<InboundOutcome, InboundError> {
     let integration = load_integration(state, &request.integration_id, source).await?;
+    count_inbound(state, &integration).await?;
     let body = request.body.as_slice();
     let request_id = request.request_id.as_str();
     let now = state.clock.now();

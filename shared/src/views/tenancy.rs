@@ -28,6 +28,12 @@ pub struct TenantSettingsView {
     pub retry_schedule: Option<Vec<u64>>,
     /// Requests per minute each of its API keys may make.
     pub api_rate_limit_per_minute: Option<u32>,
+    /// Inbound webhooks per minute each integration accepts (default 1,200).
+    pub inbound_rate_limit_per_minute: Option<u32>,
+    /// Inbound webhooks per minute all integrations accept together (default 6,000).
+    pub tenant_inbound_rate_limit_per_minute: Option<u32>,
+    /// How many endpoints it may have (default 100).
+    pub max_endpoints: Option<u32>,
 }
 
 impl From<&Tenant> for TenantView {
@@ -39,6 +45,11 @@ impl From<&Tenant> for TenantView {
             settings: TenantSettingsView {
                 retry_schedule: tenant.settings.retry_schedule.clone(),
                 api_rate_limit_per_minute: tenant.settings.api_rate_limit_per_minute,
+                inbound_rate_limit_per_minute: tenant.settings.inbound_rate_limit_per_minute,
+                tenant_inbound_rate_limit_per_minute: tenant
+                    .settings
+                    .tenant_inbound_rate_limit_per_minute,
+                max_endpoints: tenant.settings.max_endpoints,
             },
         }
     }

@@ -102,6 +102,19 @@ pub async fn create(
     let headers =
         check_custom_headers(&body.headers).map_err(|e| ApiError::validation("headers", e))?;
     let rate_limit = checked_rate_limit(body.rate_limit)?;
+    let most = state
+        .store
+        .get_tenant(tenant)
+        .await?
+        .and_then(|t| t.settings.max_endpoints)
+        .unwrap_or(faultline::domain::TenantSettings::DEFAULT_MAX_ENDPOINTS);
+    // Checked before the write, so two racing creates may pass it together: a soft limit.
+    if state.store.all_endpoints(tenant).await?.len() >= most as usize {
+        return Err(ApiError::Conflict(format!(
+            "this tenant has its {most} endpoints (the tenant's `max_endpoints`): delete one \
+             or raise the limit"
+        )));
+    }
     let cipher = state.cipher().await?;
     let secret = WebhookSecret::generate();
     let now = state.clock.now();

@@ -110,6 +110,30 @@ pub struct UpdateTenant {
     /// Requests per minute each API key may make, 1 to 100000; `null` for the default (600).
     #[serde(default, deserialize_with = "nullable")]
     api_rate_limit_per_minute: Option<Option<u32>>,
+    /// Inbound webhooks per minute per integration, 1 to 100000; `null`: the default (1200).
+    #[serde(default, deserialize_with = "nullable")]
+    inbound_rate_limit_per_minute: Option<Option<u32>>,
+    /// Inbound webhooks per minute for the whole tenant, 1 to 1000000; `null`: the default (6000).
+    #[serde(default, deserialize_with = "nullable")]
+    tenant_inbound_rate_limit_per_minute: Option<Option<u32>>,
+    /// Endpoints the tenant may have, 1 to 10000; `null`: the default (100).
+    #[serde(default, deserialize_with = "nullable")]
+    max_endpoints: Option<Option<u32>>,
+}
+
+/// A setting within `range`, or `null` for the default.
+fn checked_setting(
+    field: &'static str,
+    value: Option<u32>,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<Option<u32>, ApiError> {
+    match value {
+        Some(n) if !range.contains(&n) => Err(ApiError::validation(
+            field,
+            format!("`{field}` must be {} to {}", range.start(), range.end()),
+        )),
+        other => Ok(other),
+    }
 }
 
 /// Change a tenant.
@@ -159,6 +183,17 @@ pub async fn update(
             ));
         }
         tenant.settings.api_rate_limit_per_minute = limit;
+    }
+    if let Some(limit) = body.inbound_rate_limit_per_minute {
+        tenant.settings.inbound_rate_limit_per_minute =
+            checked_setting("inbound_rate_limit_per_minute", limit, 1..=100_000)?;
+    }
+    if let Some(limit) = body.tenant_inbound_rate_limit_per_minute {
+        tenant.settings.tenant_inbound_rate_limit_per_minute =
+            checked_setting("tenant_inbound_rate_limit_per_minute", limit, 1..=1_000_000)?;
+    }
+    if let Some(limit) = body.max_endpoints {
+        tenant.settings.max_endpoints = checked_setting("max_endpoints", limit, 1..=10_000)?;
     }
     state.store.save_tenant(&tenant).await?;
     Ok(Audited::updated(

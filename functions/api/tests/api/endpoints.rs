@@ -296,3 +296,43 @@ async fn custom_header_values_are_sealed_masked_revealed_only_to_writers_and_nev
         assert!(!dump.contains(secret), "stored in clear");
     }
 }
+
+#[tokio::test]
+async fn a_tenant_has_at_most_its_max_endpoints() {
+    let stack = TestStack::deploy().await;
+    let (tenant, key) = stack.tenant().await;
+    let k = Some(key.expose());
+    let (status, changed) = call(
+        &stack,
+        &HttpEvent::load("api/update-tenant.json")
+            .path_param("id", tenant.as_str())
+            .key(k)
+            .body_json(&json!({"max_endpoints": 2, "inbound_rate_limit_per_minute": 50})),
+    )
+    .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(changed["settings"]["max_endpoints"], 2);
+    assert_eq!(changed["settings"]["inbound_rate_limit_per_minute"], 50);
+    let (status, problem) = call(
+        &stack,
+        &HttpEvent::load("api/update-tenant.json")
+            .path_param("id", tenant.as_str())
+            .key(k)
+            .body_json(&json!({"max_endpoints": 0})),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (422, Some("max_endpoints"))
+    );
+    for _ in 0..2 {
+        let (status, _) = call(&stack, &HttpEvent::load("api/create-endpoint.json").key(k)).await;
+        assert_eq!(status, 201);
+    }
+    let (status, problem) = call(&stack, &HttpEvent::load("api/create-endpoint.json").key(k)).await;
+    assert_eq!(status, 409, "{problem}");
+    assert!(problem["detail"]
+        .as_str()
+        .unwrap_or_default()
+        .contains("max_endpoints"));
+}
