@@ -3,16 +3,13 @@
 //! requests per second on one core for `GET /v1/incidents` over 1,000 incidents. Prints figures;
 //! asserts nothing. `cargo run --release -p faultline-e2e --bin api-figures` (part of `make bench`).
 
-use faultline::aws::AwsClients;
-use faultline::clock::Clock;
 use faultline::domain::Scope;
 use faultline::domain::{
     Fingerprint, Incident, IncidentId, IntegrationId, Severity, Signal, Source, Tenant, TenantId,
 };
 use faultline::http::require_scope;
 use faultline::services::api_keys::issue_api_key;
-use faultline::{AppState, Config};
-use faultline_emulator::{deploy, free_port, Emulator, Template};
+use faultline::AppState;
 use faultline_testkit::HttpEvent;
 use http::HeaderMap;
 use std::time::{Duration, Instant};
@@ -100,17 +97,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run() -> anyhow::Result<()> {
-    let emulator = Emulator::start(free_port()?)?;
-    let body = std::fs::read_to_string(faultline_emulator::default_template_path())?;
-    let deployment = deploy(
-        &emulator.endpoint(),
-        &Template::parse(&body)?,
-        "api-figures",
-    )
-    .await?;
-    let config = Config::from_map(&deployment.environment)?;
-    let clients = AwsClients::for_emulator(&emulator.endpoint()).await;
-    let state = AppState::new(config, &clients, Clock::system());
+    let (_emulator, state) = faultline_e2e::emulated_state("api-figures").await?;
     let tenant = Tenant {
         id: TenantId::generate(),
         name: "bench".into(),

@@ -4,14 +4,10 @@
 //! emulator, with the per-entry cost. Prints figures; asserts only that the chains verify.
 //! `cargo run --release -p faultline-e2e --bin audit-verify` (part of `make bench`).
 
-use faultline::aws::AwsClients;
-use faultline::clock::Clock;
 use faultline::domain::audit::{AuditDraft, AuditEntry, ChainVerifier, GENESIS};
 use faultline::domain::{Scope, Tenant, TenantId};
 use faultline::services::api_keys::issue_api_key;
 use faultline::store::AuditChain;
-use faultline::{AppState, Config};
-use faultline_emulator::{deploy, free_port, Emulator, Template};
 use faultline_testkit::HttpEvent;
 use std::time::{Duration, Instant};
 
@@ -74,17 +70,7 @@ fn verify_a_million() {
 }
 
 async fn verify_through_the_api() -> anyhow::Result<()> {
-    let emulator = Emulator::start(free_port()?)?;
-    let body = std::fs::read_to_string(faultline_emulator::default_template_path())?;
-    let deployment = deploy(
-        &emulator.endpoint(),
-        &Template::parse(&body)?,
-        "audit-verify",
-    )
-    .await?;
-    let config = Config::from_map(&deployment.environment)?;
-    let clients = AwsClients::for_emulator(&emulator.endpoint()).await;
-    let state = AppState::new(config, &clients, Clock::system());
+    let (_emulator, state) = faultline_e2e::emulated_state("audit-verify").await?;
     let tenant = Tenant {
         id: TenantId::generate(),
         name: "bench".into(),

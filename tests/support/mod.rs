@@ -223,3 +223,18 @@ pub fn verify_with_standardwebhooks(checks: &[StandardWebhooksCheck]) {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// A fresh emulator with the template deployed as `stack_name`, and the state a function would
+/// build over it (system clock). The emulator stops when dropped.
+pub async fn emulated_state(
+    stack_name: &str,
+) -> anyhow::Result<(faultline_emulator::Emulator, faultline::AppState)> {
+    use faultline_emulator::{deploy, free_port, Emulator, Template};
+    let emulator = Emulator::start(free_port()?)?;
+    let body = std::fs::read_to_string(faultline_emulator::default_template_path())?;
+    let deployment = deploy(&emulator.endpoint(), &Template::parse(&body)?, stack_name).await?;
+    let config = faultline::Config::from_map(&deployment.environment)?;
+    let clients = faultline::aws::AwsClients::for_emulator(&emulator.endpoint()).await;
+    let state = faultline::AppState::new(config, &clients, faultline::clock::Clock::system());
+    Ok((emulator, state))
+}
