@@ -354,16 +354,12 @@ async fn limit_inbound(
     per_integration: u32,
     per_tenant: u32,
 ) {
-    let mut stored = stack
-        .state
-        .store
-        .get_tenant(tenant)
-        .await
-        .expect("read")
-        .expect("tenant");
-    stored.settings.inbound_rate_limit_per_minute = Some(per_integration);
-    stored.settings.tenant_inbound_rate_limit_per_minute = Some(per_tenant);
-    stack.state.store.save_tenant(&stored).await.expect("save");
+    stack
+        .set_tenant_settings(tenant, |s| {
+            s.inbound_rate_limit_per_minute = Some(per_integration);
+            s.tenant_inbound_rate_limit_per_minute = Some(per_tenant);
+        })
+        .await;
 }
 
 #[tokio::test]

@@ -98,6 +98,28 @@ impl TestStack {
         (tenant.id, key)
     }
 
+    /// Changes `tenant`'s settings in place (as `PATCH /v1/tenants/{id}` would, without its
+    /// checks).
+    pub async fn set_tenant_settings(
+        &self,
+        tenant: &TenantId,
+        change: impl FnOnce(&mut faultline::domain::TenantSettings),
+    ) {
+        let mut stored = self
+            .state
+            .store
+            .get_tenant(tenant)
+            .await
+            .expect("tenant read")
+            .expect("tenant exists");
+        change(&mut stored.settings);
+        self.state
+            .store
+            .save_tenant(&stored)
+            .await
+            .expect("tenant saved");
+    }
+
     /// A stored endpoint of `tenant` at `url` and its signing secret.
     pub async fn endpoint(
         &self,

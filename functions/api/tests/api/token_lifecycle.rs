@@ -139,15 +139,9 @@ async fn user_tokens_count_against_the_per_key_rate_limit() {
     let clock = Clock::fixed(chrono::Utc::now());
     let stack = TestStack::deploy_with("1,1,1", clock).await;
     let (tenant, admin) = stack.tenant().await;
-    let mut stored = stack
-        .state
-        .store
-        .get_tenant(&tenant)
-        .await
-        .expect("read")
-        .expect("tenant");
-    stored.settings.api_rate_limit_per_minute = Some(3);
-    stack.state.store.save_tenant(&stored).await.expect("save");
+    stack
+        .set_tenant_settings(&tenant, |s| s.api_rate_limit_per_minute = Some(3))
+        .await;
     create_user(&stack, admin.expose(), "bo@example.com").await;
     let token = sign_in(&stack, &tenant, "bo@example.com", PASSWORD)
         .await

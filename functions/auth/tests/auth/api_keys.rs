@@ -230,15 +230,9 @@ async fn each_key_is_held_to_its_tenants_per_minute_limit() {
         chrono::DateTime::from_timestamp(now - now.rem_euclid(60) + 2, 0).expect("time");
     let (stack, clock) = stack_at(minute_start).await;
     let (tenant, admin) = stack.tenant().await;
-    let mut record = stack
-        .state
-        .store
-        .get_tenant(&tenant)
-        .await
-        .expect("read")
-        .expect("tenant");
-    record.settings.api_rate_limit_per_minute = Some(3);
-    stack.state.store.save_tenant(&record).await.expect("save");
+    stack
+        .set_tenant_settings(&tenant, |s| s.api_rate_limit_per_minute = Some(3))
+        .await;
     let (other, _) = faultline::services::api_keys::issue_api_key(
         &stack.state,
         &tenant,

@@ -196,15 +196,9 @@ async fn a_tenants_own_retry_schedule_sets_the_delays_and_the_number_of_attempts
     // The deployment's schedule is 1 s, 1 s, 1 s (four attempts); the tenant's is 100 s, 200 s.
     let stack = TestStack::deploy().await;
     let (tenant, _) = stack.tenant().await;
-    let mut record = stack
-        .state
-        .store
-        .get_tenant(&tenant)
-        .await
-        .expect("read")
-        .expect("tenant");
-    record.settings.retry_schedule = Some(vec![100, 200]);
-    stack.state.store.save_tenant(&record).await.expect("save");
+    stack
+        .set_tenant_settings(&tenant, |s| s.retry_schedule = Some(vec![100, 200]))
+        .await;
     let receiver = receiver(500).await;
     let (message, task, _) = fanned_out(&stack, &tenant, &receiver, 10).await;
     assert_eq!(message.retry_schedule, Some(vec![100, 200]));
