@@ -21,6 +21,7 @@ pub mod sentry_config;
 pub mod signal;
 pub mod tenant;
 pub mod timeline;
+mod url_policy;
 pub mod user;
 
 pub use deploy::{rank_suspects, DeployRecord, Suspect};

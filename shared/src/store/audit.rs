@@ -176,20 +176,34 @@ impl Store {
     /// Appends up to `max` parked entries to their chains, oldest first, removing each once
     /// appended; answers how many were found and appended.
     pub async fn append_parked_audits(&self, max: i32) -> Result<(usize, usize), StoreError> {
-        let output = self
+        self.append_pending(super::keys::PARKED_AUDIT, None, max)
+            .await
+    }
+
+    /// Appends the entries waiting in `partition` (sort keys below `below`, when given), oldest
+    /// first and at most `max`, to their chains, removing each once appended. Each item holds
+    /// its `chain`, its `draft` and, for refusal counters, how many `refusals` it stands for.
+    /// Answers how many were found and appended.
+    async fn append_pending(
+        &self,
+        partition: &str,
+        below: Option<String>,
+        max: i32,
+    ) -> Result<(usize, usize), StoreError> {
+        let query = self
             .client
             .query()
             .table_name(&self.table)
-            .key_condition_expression("pk = :pk")
-            .expression_attribute_values(
-                ":pk",
-                AttributeValue::S(super::keys::PARKED_AUDIT.to_owned()),
-            )
+            .expression_attribute_values(":pk", AttributeValue::S(partition.to_owned()))
             .limit(max)
-            .consistent_read(true)
-            .send()
-            .await?;
-        let items = output.items.unwrap_or_default();
+            .consistent_read(true);
+        let query = match below {
+            Some(cutoff) => query
+                .key_condition_expression("pk = :pk AND sk < :cutoff")
+                .expression_attribute_values(":cutoff", AttributeValue::S(cutoff)),
+            None => query.key_condition_expression("pk = :pk"),
+        };
+        let items = query.send().await?.items.unwrap_or_default();
         let mut appended = 0;
         for item in &items {
             let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
@@ -198,16 +212,26 @@ impl Store {
                 continue;
             };
             let chain = AuditChain::from_name(&chain)
-                .ok_or_else(|| StoreError::Codec(format!("parked audit for `{chain}`")))?;
-            let draft: AuditDraft =
+                .ok_or_else(|| StoreError::Codec(format!("pending audit entry for `{chain}`")))?;
+            let mut draft: AuditDraft =
                 serde_json::from_str(&draft).map_err(|e| StoreError::Codec(e.to_string()))?;
+            let count: u64 = item
+                .get("refusals")
+                .and_then(|v| v.as_n().ok())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(1);
+            if count > 1 {
+                draft.detail = Some(format!(
+                    "{count} refused requests from this address with this credential in this \
+                     minute; the first: {}",
+                    draft.detail.unwrap_or_default()
+                ));
+            }
             self.append_audit(&chain, &draft).await?;
             self.client
                 .delete_item()
                 .table_name(&self.table)
-                .set_key(Some(
-                    Keys::new(super::keys::PARKED_AUDIT.to_owned(), sk).key(),
-                ))
+                .set_key(Some(Keys::new(partition.to_owned(), sk).key()))
                 .send()
                 .await?;
             appended += 1;
@@ -240,8 +264,9 @@ impl Store {
             ))
             .update_expression(
                 "ADD refusals :one SET chain = if_not_exists(chain, :chain), \
-                 first_draft = if_not_exists(first_draft, :first)",
+                 #draft = if_not_exists(#draft, :first)",
             )
+            .expression_attribute_names("#draft", "draft")
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
             .expression_attribute_values(":chain", AttributeValue::S(chain.name()))
             .expression_attribute_values(":first", AttributeValue::S(first))
@@ -258,50 +283,9 @@ impl Store {
         before: chrono::DateTime<chrono::Utc>,
     ) -> Result<usize, StoreError> {
         let cutoff = format!("{:012}", before.timestamp().div_euclid(60));
-        let output = self
-            .client
-            .query()
-            .table_name(&self.table)
-            .key_condition_expression("pk = :pk AND sk < :cutoff")
-            .expression_attribute_values(":pk", AttributeValue::S(super::keys::REFUSALS.to_owned()))
-            .expression_attribute_values(":cutoff", AttributeValue::S(cutoff))
-            .limit(500)
-            .consistent_read(true)
-            .send()
+        let (_, appended) = self
+            .append_pending(super::keys::REFUSALS, Some(cutoff), 500)
             .await?;
-        let mut appended = 0;
-        for item in output.items.unwrap_or_default() {
-            let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok()).cloned();
-            let (Some(sk), Some(chain), Some(first)) =
-                (text("sk"), text("chain"), text("first_draft"))
-            else {
-                continue;
-            };
-            let count: u64 = item
-                .get("refusals")
-                .and_then(|v| v.as_n().ok())
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(1);
-            let chain = AuditChain::from_name(&chain)
-                .ok_or_else(|| StoreError::Codec(format!("refusals for `{chain}`")))?;
-            let mut draft: AuditDraft =
-                serde_json::from_str(&first).map_err(|e| StoreError::Codec(e.to_string()))?;
-            if count > 1 {
-                draft.detail = Some(format!(
-                    "{count} refused requests from this address with this credential in this \
-                     minute; the first: {}",
-                    draft.detail.unwrap_or_default()
-                ));
-            }
-            self.append_audit(&chain, &draft).await?;
-            self.client
-                .delete_item()
-                .table_name(&self.table)
-                .set_key(Some(Keys::new(super::keys::REFUSALS.to_owned(), sk).key()))
-                .send()
-                .await?;
-            appended += 1;
-        }
         Ok(appended)
     }
 
