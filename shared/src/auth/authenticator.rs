@@ -1,7 +1,7 @@
 use super::{key_digest, ApiKey};
 use crate::clock::Clock;
-use crate::domain::TenantId;
 use crate::domain::{Principal, Subject};
+use crate::domain::{TenantId, TenantSettings};
 use crate::secrets::SecretsSource;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
@@ -59,8 +59,8 @@ pub struct Authenticator {
     admin_key: SecretsSource,
     tokens: super::jwt::TokenKeys,
     clock: Clock,
-    /// Each tenant's per-key limit, read at most once a minute per container.
-    limits: Arc<Mutex<HashMap<TenantId, (u32, Instant)>>>,
+    /// Each tenant's settings (its limits), read at most once a minute per container.
+    settings: Arc<Mutex<HashMap<TenantId, (TenantSettings, Instant)>>>,
 }
 
 /// Requests per minute per key when the tenant sets no limit.
@@ -102,7 +102,7 @@ impl Authenticator {
             admin_key,
             tokens,
             clock,
-            limits: Arc::default(),
+            settings: Arc::default(),
         }
     }
 
@@ -221,23 +221,33 @@ impl Authenticator {
 
     /// The tenant's per-key limit (requests per minute), cached for a minute.
     async fn key_rate_limit(&self, tenant: &TenantId) -> Result<u32, StoreError> {
-        if let Ok(limits) = self.limits.lock() {
-            if let Some((limit, read_at)) = limits.get(tenant) {
+        Ok(self
+            .tenant_settings(tenant)
+            .await?
+            .api_rate_limit_per_minute
+            .unwrap_or(DEFAULT_KEY_RATE_LIMIT))
+    }
+
+    /// The tenant's settings (defaults for a tenant that does not exist), read at most once a
+    /// minute per container: the limits every request and webhook is counted against.
+    pub async fn tenant_settings(&self, tenant: &TenantId) -> Result<TenantSettings, StoreError> {
+        if let Ok(cached) = self.settings.lock() {
+            if let Some((settings, read_at)) = cached.get(tenant) {
                 if read_at.elapsed() < Self::LIMIT_REFRESH {
-                    return Ok(*limit);
+                    return Ok(settings.clone());
                 }
             }
         }
-        let limit = self
+        let settings = self
             .store
             .get_tenant(tenant)
             .await?
-            .and_then(|t| t.settings.api_rate_limit_per_minute)
-            .unwrap_or(DEFAULT_KEY_RATE_LIMIT);
-        if let Ok(mut limits) = self.limits.lock() {
-            limits.insert(tenant.clone(), (limit, Instant::now()));
+            .map(|t| t.settings)
+            .unwrap_or_default();
+        if let Ok(mut cached) = self.settings.lock() {
+            cached.insert(tenant.clone(), (settings.clone(), Instant::now()));
         }
-        Ok(limit)
+        Ok(settings)
     }
 
     /// Who the request's credential belongs to; `source` is the caller's address (a key with

@@ -91,11 +91,9 @@ pub enum InboundError {
 async fn count_inbound(state: &AppState, integration: &Integration) -> Result<(), InboundError> {
     use crate::domain::TenantSettings;
     let settings = state
-        .store
-        .get_tenant(&integration.tenant_id)
-        .await?
-        .map(|t| t.settings)
-        .unwrap_or_default();
+        .authenticator
+        .tenant_settings(&integration.tenant_id)
+        .await?;
     let now = state.clock.now().timestamp();
     let window = crate::store::Window::containing(now, 60);
     let limits = [
