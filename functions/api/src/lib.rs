@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 pub fn routes() -> Routes {
     use routes::{
         audit, docs, endpoint_actions, endpoints, incidents, integrations, messages, projects,
-        sentry, tenants, users,
+        roles, sentry, tenants, users,
     };
     Routes {
         public: OpenApiRouter::new()
@@ -30,6 +30,8 @@ pub fn routes() -> Routes {
             .routes(routes!(users::create, users::list))
             .routes(routes!(users::get, users::update, users::delete))
             .routes(routes!(users::keys))
+            .routes(routes!(roles::list))
+            .routes(routes!(roles::get, roles::define, roles::delete))
             .routes(routes!(projects::create, projects::list))
             .routes(routes!(projects::get, projects::update, projects::delete))
             .routes(routes!(sentry::list, sentry::create))

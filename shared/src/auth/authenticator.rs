@@ -149,7 +149,8 @@ impl Authenticator {
     }
 
     /// An access token: a valid signature and claims, and a key or user that still exists, is
-    /// still allowed in, and still holds the scopes (a role lowered since takes effect at once).
+    /// still allowed in, and still holds the scopes (a role lowered or redefined since takes effect at once: the
+    /// tenant's roles are read with the user on every request).
     async fn authenticate_token(
         &self,
         token: &str,
@@ -189,10 +190,11 @@ impl Authenticator {
                 record.scopes
             }
             Subject::User(id) => {
-                let user = self
-                    .store
-                    .get_user(&tenant_id, id)
-                    .await?
+                let (user, roles) = tokio::try_join!(
+                    self.store.get_user(&tenant_id, id),
+                    self.store.tenant_roles(&tenant_id)
+                )?;
+                let user = user
                     .filter(|u| u.active)
                     .ok_or_else(|| AuthError::Token("the user is deactivated".into()))?;
                 if claims.gen.unwrap_or(0) != user.token_generation {
@@ -202,7 +204,7 @@ impl Authenticator {
                     ));
                 }
                 self.count_user_use(&tenant_id, &subject, now).await?;
-                user.scopes()
+                user.scopes(&roles)
             }
         };
         let scopes = claims

@@ -267,7 +267,12 @@ pub async fn password(
         .reset_count(&counters[0], window)
         .await
         .map_err(unavailable)?;
-    let scopes = granted(&user.scopes(), scope)?;
+    let roles = state
+        .store
+        .tenant_roles(&user.tenant_id)
+        .await
+        .map_err(unavailable)?;
+    let scopes = granted(&user.scopes(&roles), scope)?;
     sign(
         state,
         &user.tenant_id,

@@ -1,8 +1,8 @@
 //! Every key format of the table, in one place (see the storage table in README.md).
 
 use crate::domain::{
-    ApiKeyId, EndpointId, Fingerprint, IncidentId, IntegrationId, MessageId, ProjectId, TenantId,
-    UserId,
+    ApiKeyId, EndpointId, Fingerprint, IncidentId, IntegrationId, MessageId, ProjectId, Role,
+    TenantId, UserId,
 };
 
 pub const META: &str = "META";
@@ -70,6 +70,12 @@ pub fn user_sk(id: &UserId) -> String {
 }
 
 pub const USER_PREFIX: &str = "USER#";
+
+pub fn role_sk(role: &Role) -> String {
+    format!("{ROLE_PREFIX}{role}")
+}
+
+pub const ROLE_PREFIX: &str = "ROLE#";
 
 /// Emails are unique within a tenant (the password grant names the tenant).
 pub fn user_email(t: &TenantId, email: &str) -> String {

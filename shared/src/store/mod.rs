@@ -16,6 +16,7 @@ mod messages;
 mod outbox;
 mod page;
 mod projects;
+mod roles;
 mod sentry_configs;
 mod table;
 mod tenants;

@@ -1,7 +1,7 @@
 //! Views of tenants, keys, users, projects, integrations and Sentry configuration.
 
 use crate::domain::sentry_config::mask_dsn;
-use crate::domain::{Integration, Project, SentryConfig, Tenant, User};
+use crate::domain::{Integration, Project, Role, Roles, SentryConfig, Tenant, User};
 use crate::store::ApiKeyRecord;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -124,7 +124,7 @@ pub struct UserView {
     pub id: String,
     /// Their email (lowercase).
     pub email: String,
-    /// `admin`, `manager`, `developer` or `viewer`.
+    /// `admin`, `manager`, `developer`, `viewer` or a role the tenant defined.
     pub role: String,
     /// Scopes granted beyond the role's.
     pub extra_scopes: Vec<String>,
@@ -138,8 +138,9 @@ pub struct UserView {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<&User> for UserView {
-    fn from(user: &User) -> Self {
+impl UserView {
+    /// The user as the tenant's `roles` define their role.
+    pub fn new(user: &User, roles: &Roles) -> Self {
         Self {
             id: user.id.to_string(),
             email: user.email.clone(),
@@ -150,7 +151,7 @@ impl From<&User> for UserView {
                 .map(|s| s.as_str().to_owned())
                 .collect(),
             scopes: user
-                .scopes()
+                .scopes(roles)
                 .iter()
                 .map(|s| s.as_str().to_owned())
                 .collect(),
@@ -159,6 +160,51 @@ impl From<&User> for UserView {
             updated_at: user.updated_at,
         }
     }
+}
+
+/// A role: what it grants in this tenant.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct RoleView {
+    /// Its name (`admin`, `manager`, `developer`, `viewer`, or the tenant's own).
+    pub name: String,
+    /// What it grants.
+    pub scopes: Vec<String>,
+    /// One of the four built-in roles.
+    pub built_in: bool,
+    /// A built-in role the tenant redefined (`DELETE` restores the default).
+    pub redefined: bool,
+    /// What it is for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// When the tenant last changed it (absent for a built-in it never changed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl RoleView {
+    /// `role` as the tenant's `roles` define it.
+    pub fn new(role: &Role, roles: &Roles) -> Self {
+        let definition = roles.definition(role);
+        Self {
+            name: role.to_string(),
+            scopes: roles
+                .scopes(role)
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect(),
+            built_in: role.is_built_in(),
+            redefined: role.is_built_in() && definition.is_some(),
+            description: definition.and_then(|d| d.description.clone()),
+            updated_at: definition.map(|d| d.updated_at),
+        }
+    }
+}
+
+/// Every role of the tenant.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct RoleList {
+    /// Built-ins first, then the tenant's own by name.
+    pub items: Vec<RoleView>,
 }
 
 /// A project.

@@ -6,6 +6,7 @@ pub mod incidents;
 pub mod integrations;
 pub mod messages;
 pub mod projects;
+pub mod roles;
 pub mod sentry;
 pub mod tenants;
 pub mod users;

@@ -1,7 +1,7 @@
 use axum::extract::State;
 use faultline::auth::password::{hash_password, MIN_PASSWORD_CHARS};
 use faultline::domain::{Principal, Scope, Subject};
-use faultline::domain::{Role, TenantId, User, UserId};
+use faultline::domain::{Role, Roles, TenantId, User, UserId};
 use faultline::http::scopes::UsersManage;
 use faultline::http::{ApiError, Audited, Authorized, Json, Page, Path};
 use faultline::store::StoreError;
@@ -19,7 +19,7 @@ pub struct CreateUser {
     email: String,
     /// At least 12 characters; stored only as an argon2id hash.
     password: String,
-    /// `admin`, `manager`, `developer` or `viewer`.
+    /// `admin`, `manager`, `developer`, `viewer` or a role the tenant defined (`/v1/roles`).
     role: String,
     /// Scopes granted on top of the role's.
     #[serde(default)]
@@ -65,15 +65,22 @@ fn checked_password(password: &str) -> Result<String, ApiError> {
 }
 
 /// The role and extra scopes, each of which the caller must hold (no one grants more than they
-/// have).
+/// have); the role must exist in the tenant.
 fn checked_grants(
     principal: &Principal,
+    roles: &Roles,
     role: &str,
     extra: &[String],
 ) -> Result<(Role, Vec<Scope>), ApiError> {
-    let role = Role::parse(role).ok_or_else(|| {
-        ApiError::validation("role", "`role` must be admin, manager, developer or viewer")
-    })?;
+    let role = Role::parse(role)
+        .filter(|r| roles.exists(r))
+        .ok_or_else(|| {
+            ApiError::validation(
+                "role",
+                "`role` must be admin, manager, developer, viewer or a role the tenant defined \
+                 (GET /v1/roles)",
+            )
+        })?;
     let extra = extra
         .iter()
         .map(|name| {
@@ -83,8 +90,8 @@ fn checked_grants(
         })
         .collect::<Result<Vec<_>, _>>()?;
     let holds = principal.scopes();
-    if let Some(missing) = role
-        .scopes()
+    if let Some(missing) = roles
+        .scopes(&role)
         .iter()
         .chain(&extra)
         .find(|s| !holds.contains(s))
@@ -120,7 +127,8 @@ pub async fn create(
     Json(body): Json<CreateUser>,
 ) -> Result<Audited, ApiError> {
     let email = checked_email(&body.email)?;
-    let (role, extra_scopes) = checked_grants(&principal, &body.role, &body.extra_scopes)?;
+    let roles = state.store.tenant_roles(&tenant).await?;
+    let (role, extra_scopes) = checked_grants(&principal, &roles, &body.role, &body.extra_scopes)?;
     let password_hash = checked_password(&body.password)?;
     let now = state.clock.now();
     let user = User {
@@ -136,7 +144,11 @@ pub async fn create(
         token_generation: 0,
     };
     match state.store.create_user(&user).await {
-        Ok(()) => Ok(Audited::created("users", &user.id, &UserView::from(&user))),
+        Ok(()) => Ok(Audited::created(
+            "users",
+            &user.id,
+            &UserView::new(&user, &roles),
+        )),
         Err(StoreError::Conflict) => Err(ApiError::validation(
             "email",
             "this tenant already has a user with this email",
@@ -161,15 +173,18 @@ pub async fn list(
     Authorized { tenant, .. }: Authorized<UsersManage>,
     Page(page): Page,
 ) -> Result<Json<UserPage>, ApiError> {
-    let page = state.store.list_users(&tenant, &page).await?;
-    Ok(Json(page.map(|u| UserView::from(&u)).into()))
+    let (page, roles) = tokio::try_join!(
+        state.store.list_users(&tenant, &page),
+        state.store.tenant_roles(&tenant)
+    )?;
+    Ok(Json(page.map(|u| UserView::new(&u, &roles)).into()))
 }
 
 /// Refuses a change to a user who holds a scope the caller does not: otherwise anyone with
 /// `users:manage` could set an admin's password and sign in as them, or demote and delete them.
-fn check_may_manage(principal: &Principal, user: &User) -> Result<(), ApiError> {
+fn check_may_manage(principal: &Principal, roles: &Roles, user: &User) -> Result<(), ApiError> {
     let held = principal.scopes();
-    match user.scopes().into_iter().find(|s| !held.contains(s)) {
+    match user.scopes(roles).into_iter().find(|s| !held.contains(s)) {
         Some(beyond) => Err(ApiError::Forbidden(format!(
             "this user holds `{}`, which the caller does not: only a caller holding every scope \
              of a user may change or delete them",
@@ -233,8 +248,10 @@ pub async fn get(
     Authorized { tenant, .. }: Authorized<UsersManage>,
     Path(id): Path<UserId>,
 ) -> Result<Json<UserView>, ApiError> {
-    let user = find(&state, &tenant, &id).await?;
-    Ok(Json(UserView::from(&user)))
+    let (user, roles) = tokio::try_join!(find(&state, &tenant, &id), async {
+        Ok(state.store.tenant_roles(&tenant).await?)
+    })?;
+    Ok(Json(UserView::new(&user, &roles)))
 }
 
 /// Change a user.
@@ -263,9 +280,10 @@ pub async fn update(
     Json(body): Json<UpdateUser>,
 ) -> Result<Audited, ApiError> {
     let mut user = find(&state, &tenant, &id).await?;
-    check_may_manage(&principal, &user)?;
+    let roles = state.store.tenant_roles(&tenant).await?;
+    check_may_manage(&principal, &roles, &user)?;
     let unchanged = user.clone();
-    let before = serde_json::to_value(UserView::from(&user)).unwrap_or_default();
+    let before = serde_json::to_value(UserView::new(&user, &roles)).unwrap_or_default();
     if body.role.is_some() || body.extra_scopes.is_some() {
         let role = body.role.unwrap_or_else(|| user.role.as_str().to_owned());
         let extra = body.extra_scopes.unwrap_or_else(|| {
@@ -274,7 +292,7 @@ pub async fn update(
                 .map(|s| s.as_str().to_owned())
                 .collect()
         });
-        (user.role, user.extra_scopes) = checked_grants(&principal, &role, &extra)?;
+        (user.role, user.extra_scopes) = checked_grants(&principal, &roles, &role, &extra)?;
     }
     if let Some(active) = body.active {
         user.active = active;
@@ -296,7 +314,7 @@ pub async fn update(
             } else {
                 Vec::new()
             };
-            let shown = UserView::from(&user);
+            let shown = UserView::new(&user, &roles);
             // The audit entry says a password was set (never what it is), that the user's
             // tokens ended, and which of its keys were revoked with it.
             let mut audited = serde_json::to_value(&shown).unwrap_or_default();
@@ -345,11 +363,16 @@ pub async fn delete(
     Path(id): Path<UserId>,
 ) -> Result<Audited, ApiError> {
     let user = find(&state, &tenant, &id).await?;
-    check_may_manage(&principal, &user)?;
+    let roles = state.store.tenant_roles(&tenant).await?;
+    check_may_manage(&principal, &roles, &user)?;
     keep_an_admin(&state, &tenant, &user, None).await?;
     state.store.delete_user(&user).await?;
     revoke_keys_of(&state, &user).await?;
-    Ok(Audited::deleted("users", &user.id, &UserView::from(&user)))
+    Ok(Audited::deleted(
+        "users",
+        &user.id,
+        &UserView::new(&user, &roles),
+    ))
 }
 
 /// Revokes every working key `user` created; answers their ids.

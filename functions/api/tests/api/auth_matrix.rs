@@ -123,6 +123,7 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
     let (_, stranger) = stack.tenant().await;
     let k = Some(key.expose());
     let id_of = |v: &Value| v["id"].as_str().expect("id").to_owned();
+    let id_of_role = |v: &Value| v["name"].as_str().expect("name").to_owned();
 
     let incident = stack
         .stored_incident(&owner, "Checkout errors", Severity::High, SignalKind::Alert)
@@ -153,6 +154,8 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
     )
     .await;
     let (_, user) = call(&stack, &HttpEvent::load("api/create-user.json").key(k)).await;
+    let (status, role) = call(&stack, &HttpEvent::load("api/define-role.json").key(k)).await;
+    assert_eq!(status, 201, "{role}");
     let integration = stack.generic_integration(&owner, None).await;
     let received = faultline::http::handle_webhook(
         &stack.state,
@@ -208,6 +211,7 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
             )]),
         ),
         ("event", HashMap::from([("id", event_id.to_owned())])),
+        ("role", HashMap::from([("name", id_of_role(&role))])),
     ]);
     let kind_of = |route: &str| -> &str {
         for (prefix, kind) in [
@@ -221,6 +225,7 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
             ("/v1/integrations/sentry/", "slug"),
             ("/v1/hooks/deliveries/", "delivery"),
             ("/v1/events/", "event"),
+            ("/v1/roles/", "role"),
         ] {
             if route.contains(prefix) {
                 return kind;
@@ -263,10 +268,31 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
     }
 
     for (name, event) in &routes {
+        if name == "define-role.json" {
+            continue; // role names belong to each tenant: see below
+        }
         let (status, body) = call(&stack, &event.clone().key(Some(stranger.expose()))).await;
         assert_eq!(status, 404, "{name} with another tenant's key: {body}");
         assert_eq!(body["type"], "https://faultline.dev/problems/not-found");
     }
+    let (status, theirs) = call(
+        &stack,
+        &HttpEvent::load("api/define-role.json")
+            .body_json(&json!({"scopes": ["incidents:read"]}))
+            .key(Some(stranger.expose())),
+    )
+    .await;
+    assert_eq!(
+        status, 201,
+        "the stranger defines an `auditor` of its own: {theirs}"
+    );
+    let owner_roles = stack.state.store.tenant_roles(&owner).await.expect("roles");
+    let auditor = faultline::domain::Role::parse("auditor").expect("a name");
+    assert_eq!(
+        owner_roles.scopes(&auditor),
+        [Scope::IncidentsRead, Scope::AuditRead],
+        "the stranger's role of the same name did not touch the owner's"
+    );
     for (name, event) in &routes {
         let (status, body) = call(&stack, &event.clone().key(k)).await;
         assert!(

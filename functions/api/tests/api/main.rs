@@ -7,6 +7,7 @@ mod endpoints;
 mod incidents;
 mod ledger_filters;
 mod projects;
+mod roles;
 mod sentry;
 mod tenants;
 mod token_lifecycle;
