@@ -7,6 +7,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEPLOY_STAMP := $(VENV)/.installed-deploy
 CARGO_FLAGS := --locked
+# What each function's tests make it do on AWS, recorded for the IAM contract check.
+IAM_USAGE := $(abspath target/iam-usage)
 
 export FAULTLINE_PYTHON := $(abspath $(VENV))/bin/python
 
@@ -16,10 +18,13 @@ export FAULTLINE_PYTHON := $(abspath $(VENV))/bin/python
 dev: $(STAMP)
 	cargo run $(CARGO_FLAGS) -p faultline-local --bin faultline-local
 
-## test: formatting, lints, template lint, and every test (unit, handler, end to end)
+## test: formatting, lints, template lint, every test (unit, handler, end to end), then the IAM
+##       contract (what the tests made each function do = what template.yaml grants it)
 test: $(STAMP) lint
-	cargo test $(CARGO_FLAGS) --workspace --all-targets
+	rm -rf $(IAM_USAGE)
+	FAULTLINE_IAM_USAGE_DIR=$(IAM_USAGE) cargo test $(CARGO_FLAGS) --workspace --all-targets
 	cargo test $(CARGO_FLAGS) --workspace --doc
+	FAULTLINE_IAM_USAGE_DIR=$(IAM_USAGE) cargo run -q $(CARGO_FLAGS) -p faultline-e2e --bin iam-contract
 
 lint: $(STAMP)
 	$(PY) infra/check_paths.py --self-test

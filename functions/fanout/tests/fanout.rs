@@ -119,3 +119,41 @@ async fn an_event_nobody_subscribes_to_stores_nothing() {
         .expect("messages");
     assert!(messages.items.is_empty());
 }
+
+#[tokio::test]
+async fn a_body_over_the_inline_limit_is_written_to_the_bucket_not_the_table() {
+    use faultline::services::messages::{body_key, INLINE_BODY_LIMIT};
+    let stack = TestStack::deploy().await;
+    let (tenant, _) = stack.tenant().await;
+    endpoint(&stack, &tenant, vec![], true).await;
+    let mut event: Value = serde_json::from_str(&sample_event(&tenant)).expect("event");
+    event["data"]["description"] = Value::String("x".repeat(INLINE_BODY_LIMIT + 1024));
+    let body = event.to_string();
+
+    let response = handle(&stack.state, sqs_event("fanout/domain-event.json", &[body])).await;
+
+    assert!(response.batch_item_failures.is_empty());
+    let messages = stack
+        .state
+        .store
+        .list_messages(&tenant, &PageRequest::default())
+        .await
+        .expect("messages");
+    let item = &messages.items[0];
+    assert_eq!(item.body, "", "the table item holds no large body");
+    let key = item.body_ref.clone().expect("a body in the bucket");
+    let object = stack
+        .clients
+        .s3
+        .get_object()
+        .bucket(&stack.state.config.archive_bucket)
+        .key(&key)
+        .send()
+        .await
+        .expect("body object");
+    let stored = object.body.collect().await.expect("bytes").into_bytes();
+    let payload: Value = serde_json::from_slice(&stored).expect("JSON body");
+    assert_eq!(payload["type"], "incident.created");
+    assert_eq!(key, body_key(item));
+    assert_eq!(stack.drain_queue("DeliveriesQueue").await.len(), 1);
+}

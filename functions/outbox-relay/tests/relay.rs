@@ -27,7 +27,7 @@ async fn events_left_in_the_outbox_are_published_by_the_next_run() {
     };
 
     // SQS is unreachable for this writer: the incident is written, its event stays parked.
-    let mut broken = stack.state.clone();
+    let mut broken = stack.harness.clone();
     broken.events = faultline::queue::EventPublisher::new(
         stack.clients.sqs.clone(),
         "http://127.0.0.1:1/123456789012/no-such-queue",
@@ -70,4 +70,63 @@ async fn events_left_in_the_outbox_are_published_by_the_next_run() {
         .await
         .expect("runs");
     assert_eq!(again["found"], 0, "published events leave the outbox");
+}
+
+#[tokio::test]
+async fn parked_audit_entries_and_counted_refusals_join_their_chains() {
+    use faultline::domain::audit::AuditDraft;
+    use faultline::store::AuditChain;
+    let clock = Clock::fixed(chrono::Utc::now());
+    let stack = TestStack::deploy_with("1", clock.clone()).await;
+    let (tenant, _) = stack.tenant().await;
+    let chain = AuditChain::Tenant(tenant.clone());
+    let draft = |action: &str, status: u16| AuditDraft {
+        at: clock.now(),
+        actor: "key:abcdefabcdef".into(),
+        action: action.into(),
+        resource_type: "endpoints".into(),
+        resource_id: None,
+        status,
+        diff: json!({}),
+        request_id: "req-1".into(),
+        source_ip: "203.0.113.9".into(),
+        detail: None,
+    };
+    // An API call's entry whose append failed, and two refused credentials in one minute.
+    let store = &stack.harness.store;
+    store
+        .park_audit(&chain, &draft("POST /v1/endpoints", 201))
+        .await
+        .expect("parked");
+    for _ in 0..2 {
+        store
+            .count_refusal(&chain, &draft("auth.failed", 401))
+            .await
+            .expect("counted");
+    }
+
+    clock.advance(chrono::Duration::minutes(2));
+    let report = handle(&stack.state, load_event("outbox-relay/every-minute.json"))
+        .await
+        .expect("runs");
+
+    assert_eq!(
+        (&report["audit_appended"], &report["refusals_folded"]),
+        (&json!(1), &json!(1)),
+        "{report}"
+    );
+    let (seq, _) = store
+        .audit_head_position(&chain)
+        .await
+        .expect("head")
+        .expect("a head");
+    assert_eq!(seq, 2, "both joined the tenant's chain");
+    let again = handle(&stack.state, load_event("outbox-relay/every-minute.json"))
+        .await
+        .expect("runs");
+    assert_eq!(
+        (&again["audit_found"], &again["refusals_folded"]),
+        (&json!(0), &json!(0)),
+        "appended once, then gone"
+    );
 }

@@ -131,7 +131,7 @@ async fn faultline_webhook_generic_handle(
 ) -> lambda_http::Response<lambda_http::Body> {
     // The generic source through the same shared edge and pipeline the generic function uses.
     faultline::http::handle_webhook(
-        &stack.state,
+        &stack.harness,
         event.request(),
         &faultline::sources::generic::GenericSource,
     )

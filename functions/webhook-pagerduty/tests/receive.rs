@@ -272,3 +272,23 @@ async fn a_record_without_a_secret_accepts_nothing() {
     assert_eq!(status, 401, "{problem}");
     assert!(stack.incidents(&tenant).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_delivery_that_fails_after_it_was_remembered_is_processed_on_the_retry() {
+    let (stack, tenant, integration) = setup().await;
+    let event = HttpEvent::load("webhook-pagerduty/receive.json")
+        .path_param("integration_id", integration.id.as_str());
+    let broken =
+        stack.function_state_with(|c| c.archive_bucket = "faultline-no-such-bucket".into());
+
+    let (status, failed) = json_of(&handle(&broken, event.request()).await);
+    assert!(status >= 500, "the archive write fails: {status} {failed}");
+    let (status, retried) = json_of(&handle(&stack.state, event.request()).await);
+
+    assert_eq!(
+        (status, retried["change"].as_str()),
+        (202, Some("created")),
+        "{retried}"
+    );
+    assert_eq!(stack.incidents(&tenant).await.len(), 1);
+}

@@ -291,3 +291,28 @@ async fn request_ids_are_a_replay_cache_and_tampering_fails() {
     );
     assert_eq!(stack.incidents(&tenant).await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_delivery_that_fails_after_it_was_remembered_is_processed_on_the_retry() {
+    let hook_time = Utc.timestamp_opt(1566248318, 0).single().expect("time");
+    let stack = TestStack::deploy_with("1", Clock::fixed(hook_time + Duration::seconds(30))).await;
+    let (tenant, _) = stack.tenant().await;
+    let integration = stack
+        .integration(&tenant, Source::Sentry, Some(SECRET), Value::Null)
+        .await;
+    let event = HttpEvent::load("webhook-sentry/receive.json")
+        .path_param("integration_id", integration.id.as_str());
+    let broken =
+        stack.function_state_with(|c| c.archive_bucket = "faultline-no-such-bucket".into());
+
+    let (status, failed) = json_of(&handle(&broken, event.request()).await);
+    assert!(status >= 500, "the archive write fails: {status} {failed}");
+    let (status, retried) = json_of(&handle(&stack.state, event.request()).await);
+
+    assert_eq!(
+        (status, retried["change"].as_str()),
+        (202, Some("created")),
+        "{retried}"
+    );
+    assert_eq!(stack.incidents(&tenant).await.len(), 1);
+}

@@ -156,7 +156,7 @@ async fn slash_commands_list_acknowledge_and_resolve() {
         .without_header("x-signature-256")
         .request();
     let opened = faultline::http::handle_webhook(
-        &stack.state,
+        &stack.harness,
         alert,
         &faultline::sources::generic::GenericSource,
     )
@@ -250,4 +250,29 @@ fn the_official_vector_fails_against_a_real_clock() {
         Utc::now().timestamp()
     )
     .is_err());
+}
+
+#[tokio::test]
+async fn a_delivery_that_fails_after_it_was_remembered_is_processed_on_the_retry() {
+    let config = json!({"channels": ["C123ABC456"], "patterns": ["exception", "river"]});
+    let (stack, tenant, integration) = setup(Clock::system(), config).await;
+    let event = signed(
+        &integration,
+        &provider_fixture("slack_event_callback_app_mention.json"),
+        "application/json",
+        Utc::now(),
+    );
+    let broken =
+        stack.function_state_with(|c| c.archive_bucket = "faultline-no-such-bucket".into());
+
+    let (status, failed) = json_of(&handle(&broken, event.request()).await);
+    assert!(status >= 500, "the archive write fails: {status} {failed}");
+    let (status, retried) = json_of(&handle(&stack.state, event.request()).await);
+
+    assert_eq!(
+        (status, retried["change"].as_str()),
+        (202, Some("created")),
+        "{retried}"
+    );
+    assert_eq!(stack.incidents(&tenant).await.len(), 1);
 }

@@ -19,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 mod documentation;
 mod events;
+pub mod iam;
 
 pub use documentation::conforms_to_documentation;
 pub use events::{json_of, load_event, sqs_event, HttpEvent};
@@ -26,12 +27,56 @@ pub use events::{json_of, load_event, sqs_event, HttpEvent};
 /// A stack deployed for one test.
 #[derive(Debug)]
 pub struct TestStack {
-    /// The functions' state, in local mode, on the emulator.
+    /// The functions' state, in local mode, on the emulator. Its clients record what they do for
+    /// the IAM contract (see [`iam`]): hand it to the handler under test.
     pub state: AppState,
+    /// The same state on clients that record nothing: what the test's own setup uses (tenants,
+    /// keys, integrations), so the function is held only to what its handlers do.
+    pub harness: AppState,
     /// Raw AWS clients, to look at what the functions wrote.
     pub clients: AwsClients,
     /// Physical ids and environment.
     pub deployment: Deployment,
+    /// The clients behind `state` (recording, when the IAM contract is being recorded).
+    function_clients: AwsClients,
+}
+
+/// `clients` with `recorder` watching every request.
+fn recorded(clients: &AwsClients, recorder: &iam::UsageRecorder) -> AwsClients {
+    AwsClients {
+        dynamodb: aws_sdk_dynamodb::Client::from_conf(
+            clients
+                .dynamodb
+                .config()
+                .to_builder()
+                .interceptor(recorder.clone())
+                .build(),
+        ),
+        sqs: aws_sdk_sqs::Client::from_conf(
+            clients
+                .sqs
+                .config()
+                .to_builder()
+                .interceptor(recorder.clone())
+                .build(),
+        ),
+        s3: aws_sdk_s3::Client::from_conf(
+            clients
+                .s3
+                .config()
+                .to_builder()
+                .interceptor(recorder.clone())
+                .build(),
+        ),
+        secrets: aws_sdk_secretsmanager::Client::from_conf(
+            clients
+                .secrets
+                .config()
+                .to_builder()
+                .interceptor(recorder.clone())
+                .build(),
+        ),
+    }
 }
 
 /// The workspace root.
@@ -56,12 +101,28 @@ impl TestStack {
         let mut config = Config::from_map(&environment).expect("config");
         config.aws_endpoint_url = Some(endpoint.to_owned());
         let clients = AwsClients::for_emulator(endpoint).await;
-        let state = AppState::new(config, &clients, clock);
+        let function_clients = match iam::UsageRecorder::for_this_process(&deployment.physical_ids)
+        {
+            Some(recorder) => recorded(&clients, &recorder),
+            None => clients.clone(),
+        };
+        let state = AppState::new(config.clone(), &function_clients, clock.clone());
+        let harness = AppState::new(config, &clients, clock);
         Self {
             state,
+            harness,
             clients,
             deployment,
+            function_clients,
         }
+    }
+
+    /// Another container of the function under test (recorded like `state`), its configuration
+    /// changed by `change`: e.g. an archive bucket that does not exist, to make a step fail.
+    pub fn function_state_with(&self, change: impl FnOnce(&mut Config)) -> AppState {
+        let mut config = self.state.config.clone();
+        change(&mut config);
+        AppState::new(config, &self.function_clients, self.state.clock.clone())
     }
 
     /// A stack with a 1 s, 1 s, 1 s retry schedule and the system clock.
@@ -84,15 +145,15 @@ impl TestStack {
         let tenant = Tenant {
             id: TenantId::generate(),
             name: "test tenant".into(),
-            created_at: self.state.clock.now(),
+            created_at: self.harness.clock.now(),
             settings: Default::default(),
         };
-        self.state
+        self.harness
             .store
             .create_tenant(&tenant)
             .await
             .expect("tenant stored");
-        let (key, _) = issue_api_key(&self.state, &tenant.id, "admin", Scope::ALL.to_vec())
+        let (key, _) = issue_api_key(&self.harness, &tenant.id, "admin", Scope::ALL.to_vec())
             .await
             .expect("key issued");
         (tenant.id, key)
@@ -113,7 +174,7 @@ impl TestStack {
             .expect("tenant read")
             .expect("tenant exists");
         change(&mut stored.settings);
-        self.state
+        self.harness
             .store
             .save_tenant(&stored)
             .await
@@ -130,8 +191,8 @@ impl TestStack {
     ) -> (Endpoint, WebhookSecret) {
         let secret = WebhookSecret::generate();
         let id = EndpointId::generate();
-        let cipher = self.state.cipher().await.expect("data key");
-        let now = self.state.clock.now();
+        let cipher = self.harness.cipher().await.expect("data key");
+        let now = self.harness.clock.now();
         let endpoint = Endpoint {
             secret: cipher.seal(secret.expose(), &Endpoint::secret_context_for(tenant, &id)),
             id,
@@ -148,7 +209,7 @@ impl TestStack {
             disabled_reason: None,
             previous_secrets: vec![],
         };
-        self.state
+        self.harness
             .store
             .create_endpoint(&endpoint)
             .await
@@ -165,7 +226,7 @@ impl TestStack {
         secret: Option<&str>,
         config: Value,
     ) -> Integration {
-        store_integration(&self.state, tenant, source, secret, config).await
+        store_integration(&self.harness, tenant, source, secret, config).await
     }
 
     /// An incident (or issue) of `tenant` stored directly, with its opening timeline line.
@@ -177,7 +238,7 @@ impl TestStack {
         kind: faultline::domain::SignalKind,
     ) -> faultline::domain::Incident {
         use faultline::domain::{Fingerprint, Incident, IncidentId, Signal, TimelineEntry};
-        let now = self.state.clock.now();
+        let now = self.harness.clock.now();
         let mut signal = Signal::new(
             Source::Generic,
             Fingerprint::from_key("generic", &ulid::Ulid::new().to_string()),
@@ -206,7 +267,7 @@ impl TestStack {
             timeline: &timeline,
             events: &[],
         };
-        self.state
+        self.harness
             .store
             .create_incident(write, None)
             .await
@@ -234,7 +295,7 @@ impl TestStack {
             .clients
             .dynamodb
             .scan()
-            .table_name(&self.state.config.table)
+            .table_name(&self.harness.config.table)
             .send()
             .await
             .expect("scan");
@@ -256,7 +317,7 @@ impl TestStack {
         self.clients
             .secrets
             .put_secret_value()
-            .secret_id(&self.state.config.admin_key_secret)
+            .secret_id(&self.harness.config.admin_key_secret)
             .secret_string(key)
             .send()
             .await
@@ -303,7 +364,7 @@ impl TestStack {
             .clients
             .s3
             .list_objects_v2()
-            .bucket(&self.state.config.archive_bucket)
+            .bucket(&self.harness.config.archive_bucket)
             .send()
             .await
             .expect("list objects");

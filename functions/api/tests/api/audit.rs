@@ -67,7 +67,12 @@ async fn changes_and_refusals_are_audited_and_tampering_is_detected() {
 
     // Refused credentials are counted, then folded into the chain (by the outbox relay).
     let later = stack.state.clock.now() + chrono::Duration::minutes(2);
-    stack.state.store.fold_refusals(later).await.expect("fold");
+    stack
+        .harness
+        .store
+        .fold_refusals(later)
+        .await
+        .expect("fold");
     let (status, log) = call(
         &stack,
         &HttpEvent::load("api/list-audit.json").key(k).query(""),
@@ -243,7 +248,7 @@ async fn an_entry_whose_append_fails_after_the_change_is_parked_and_appended_by_
         .send()
         .await
         .expect("unblock");
-    let report = faultline::services::outbox::relay_pending(&stack.state)
+    let report = faultline::services::outbox::relay_pending(&stack.harness)
         .await
         .expect("relay");
     assert_eq!((report.audit_found, report.audit_appended), (1, 1));
@@ -261,7 +266,7 @@ async fn an_entry_whose_append_fails_after_the_change_is_parked_and_appended_by_
         (&report["valid"], &report["entries"]),
         (&json!(true), &json!(2))
     );
-    let again = faultline::services::outbox::relay_pending(&stack.state)
+    let again = faultline::services::outbox::relay_pending(&stack.harness)
         .await
         .expect("relay");
     assert_eq!(again.audit_found, 0, "appended once, then gone");
@@ -303,7 +308,12 @@ async fn a_flood_of_refused_credentials_is_one_entry_per_minute_and_never_touche
         "refusals never moved the tenant's chain head"
     );
     let later = stack.state.clock.now() + chrono::Duration::minutes(2);
-    let folded = stack.state.store.fold_refusals(later).await.expect("fold");
+    let folded = stack
+        .harness
+        .store
+        .fold_refusals(later)
+        .await
+        .expect("fold");
     assert!((1..=2).contains(&folded), "{folded}");
     let (_, log) = call(
         &stack,

@@ -158,7 +158,7 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
     assert_eq!(status, 201, "{role}");
     let integration = stack.generic_integration(&owner, None).await;
     let received = faultline::http::handle_webhook(
-        &stack.state,
+        &stack.harness,
         HttpEvent::load("webhook-generic/receive.json")
             .path_param("integration_id", integration.id.as_str())
             .without_header("x-signature-256")

@@ -27,7 +27,7 @@ async fn send(stack: &TestStack, tenant: &TenantId, event_type: EventType) -> Me
         json!({}),
         stack.state.clock.now(),
     );
-    fan_out(&stack.state, &event).await.expect("fan out");
+    fan_out(&stack.harness, &event).await.expect("fan out");
     Message::for_event(&event, stack.state.clock.now())
 }
 
@@ -176,4 +176,41 @@ async fn messages_filter_by_delivery_status_and_endpoint() {
         let (status, _, problem) = list(bad.into()).await;
         assert_eq!(status, 400, "{bad}: {problem}");
     }
+}
+
+#[tokio::test]
+async fn a_message_whose_body_lives_in_the_bucket_is_shown_whole() {
+    let stack = TestStack::deploy().await;
+    let (tenant, key) = stack.tenant().await;
+    stack
+        .endpoint(&tenant, "https://hooks.example.com/big", vec![], true)
+        .await;
+    let event = DomainEvent::new(
+        tenant.clone(),
+        EventType::IncidentCreated,
+        json!({"stack_trace": "x".repeat(64 * 1024)}),
+        stack.state.clock.now(),
+    );
+    fan_out(&stack.harness, &event).await.expect("fan out");
+    let message = Message::for_event(&event, stack.state.clock.now());
+
+    let response = handle(
+        &stack.state,
+        HttpEvent::load("api/get-message.json")
+            .path_param("id", message.id.as_str())
+            .key(Some(key.expose()))
+            .request(),
+    )
+    .await;
+
+    let (status, shown) = json_of(&response);
+    assert_eq!(status, 200, "{shown}");
+    assert_eq!(shown["payload_stored"], "s3");
+    assert_eq!(
+        shown["payload"]["data"]["stack_trace"]
+            .as_str()
+            .map(str::len),
+        Some(64 * 1024),
+        "read back from the bucket"
+    );
 }

@@ -338,3 +338,26 @@ async fn a_key_with_allowed_networks_works_only_from_inside_them() {
         403
     );
 }
+
+#[tokio::test]
+async fn the_platform_admin_key_is_recognised_and_an_unknown_key_is_refused() {
+    let stack = TestStack::deploy().await;
+    let admin_key = "platform-admin-key-for-this-test-0123456789abcdef";
+    stack.set_admin_key(admin_key).await;
+    let verify = |key: &str| HttpEvent::load("auth/verify.json").key(Some(key));
+
+    let (status, me) = call(&stack, &verify(admin_key)).await;
+    assert_eq!(
+        (status, me["kind"].as_str()),
+        (200, Some("platform_admin")),
+        "{me}"
+    );
+    let (status, problem) = call(&stack, &verify("sk_nobodyatall1_not-a-key")).await;
+    assert_eq!(status, 401, "{problem}");
+    let (status, _) = call(
+        &stack,
+        &verify("platform-admin-key-for-this-test-0123456789abcdeX"),
+    )
+    .await;
+    assert_eq!(status, 401, "one character off is a different key");
+}

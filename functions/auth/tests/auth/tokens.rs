@@ -140,7 +140,12 @@ async fn refused_grants_say_why_in_oauth_terms_and_are_audited() {
         "not appended one by one"
     );
     let later = stack.state.clock.now() + chrono::Duration::minutes(2);
-    stack.state.store.fold_refusals(later).await.expect("fold");
+    stack
+        .harness
+        .store
+        .fold_refusals(later)
+        .await
+        .expect("fold");
     let (entries, _) = stack.state.store.audit_chain(&chain).await.expect("chain");
     let folded: Vec<_> = entries
         .iter()

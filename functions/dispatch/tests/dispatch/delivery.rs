@@ -290,7 +290,7 @@ async fn a_batch_updates_each_messages_status_sets_once_per_status() {
         json!({}),
         Utc::now(),
     );
-    faultline::services::fanout::fan_out(&stack.state, &event)
+    faultline::services::fanout::fan_out(&stack.harness, &event)
         .await
         .expect("fan out");
     let message_id = Message::for_event(&event, Utc::now()).id;
