@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Starts moto server with two fixes to its DynamoDB, keeping moto's semantics otherwise.
+"""Starts moto server with fixes to its DynamoDB and SQS, keeping moto's semantics otherwise.
 
 Written against moto 5.2.1 (pinned in infra/requirements.txt); the launcher refuses another
 version, since it replaces one of moto's methods.
@@ -14,6 +14,9 @@ version, since it replaces one of moto's methods.
    `TransactionCanceledException` with nothing changed when one fails, and otherwise applies the
    writes, restoring only the items it touched if applying fails. Memory stays flat and a
    transaction's cost no longer grows with the table.
+
+3. SQS sends no longer scan the whole queue (moto counted every message on each send), so a queue
+   holding tens of thousands of messages fills in seconds, not hours.
 
 Usage: moto_launcher.py [moto_server arguments, e.g. -H 127.0.0.1 -p 5000]
 """
@@ -153,10 +156,43 @@ def _item_level_transactions() -> None:
     DynamoDBBackend.transact_write_items = _transact_write_items
 
 
+def _constant_time_sqs_sends() -> None:
+    """Sends no longer cost time in proportion to the queue's depth.
+
+    moto's `send_message` reads `queue.attributes` (for `ContentBasedDeduplication`), a property
+    that also counts every message in the queue (visible, delayed, in flight): each send scanned
+    the whole queue, so filling a queue with 50,000 messages took hours. While a send runs, the
+    property answers only what a send reads; `GetQueueAttributes` still gets every count.
+    """
+    from moto.sqs.models import Queue, SQSBackend
+
+    full_attributes = Queue.attributes.fget
+    sending = threading.local()
+
+    def attributes(self: Any) -> dict[str, Any]:
+        if getattr(sending, "active", False):
+            flag = getattr(self, "content_based_deduplication", False)
+            return {"ContentBasedDeduplication": str(flag).lower()}
+        return full_attributes(self)
+
+    send_message = SQSBackend.send_message
+
+    def send_without_counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        sending.active = True
+        try:
+            return send_message(self, *args, **kwargs)
+        finally:
+            sending.active = False
+
+    Queue.attributes = property(attributes)  # type: ignore[method-assign, assignment]
+    SQSBackend.send_message = send_without_counting  # type: ignore[method-assign]
+
+
 def main() -> None:
     _check_version()
     _serialise_dynamodb()
     _item_level_transactions()
+    _constant_time_sqs_sends()
     from moto.server import main as moto_main
 
     moto_main(sys.argv[1:])

@@ -12,8 +12,11 @@ pub struct Config {
     pub archive_bucket: String,
     /// The SQS queue of domain events.
     pub events_queue_url: String,
-    /// The SQS queue of delivery tasks.
+    /// The SQS queue of first delivery attempts.
     pub deliveries_queue_url: String,
+    /// The SQS queue of retries (attempt 2 onwards), consumed with capped concurrency so a
+    /// tenant's failing deliveries never hold up anyone's first attempts.
+    pub retries_queue_url: String,
     /// The dead-letter queues of the events and deliveries queues (for inspection and redrive).
     pub dead_letter_queues: Vec<DeadLetterQueue>,
     /// Secrets Manager id of the data key (sealing stored secrets).
@@ -50,6 +53,9 @@ pub struct DeadLetterQueue {
     pub url: String,
     /// Where a redriven message goes back to.
     pub source_url: String,
+    /// Where a redriven delivery retry (attempt 2 onwards) goes back to instead, for the
+    /// deliveries queue whose retries have a lane of their own.
+    pub retry_source_url: Option<String>,
 }
 
 /// A required setting is missing or malformed.
@@ -146,22 +152,30 @@ impl Config {
         );
         let events_queue_url = required("FAULTLINE_EVENTS_QUEUE_URL")?;
         let deliveries_queue_url = required("FAULTLINE_DELIVERIES_QUEUE_URL")?;
+        let retries_queue_url = required("FAULTLINE_RETRIES_QUEUE_URL")?;
         let dead_letter_queues = [
-            ("events", "FAULTLINE_EVENTS_DLQ_URL", &events_queue_url),
+            (
+                "events",
+                "FAULTLINE_EVENTS_DLQ_URL",
+                &events_queue_url,
+                None,
+            ),
             (
                 "deliveries",
                 "FAULTLINE_DELIVERIES_DLQ_URL",
                 &deliveries_queue_url,
+                Some(&retries_queue_url),
             ),
         ]
         .into_iter()
-        .filter_map(|(name, var, source)| {
+        .filter_map(|(name, var, source, retries)| {
             get(var)
                 .filter(|v| !v.is_empty())
                 .map(|url| DeadLetterQueue {
                     name,
                     url,
                     source_url: source.clone(),
+                    retry_source_url: retries.cloned(),
                 })
         })
         .collect();
@@ -171,6 +185,7 @@ impl Config {
             archive_bucket: required("FAULTLINE_ARCHIVE_BUCKET")?,
             events_queue_url,
             deliveries_queue_url,
+            retries_queue_url,
             data_key_secret: required("FAULTLINE_DATA_KEY_SECRET")?,
             admin_key_secret: required("FAULTLINE_ADMIN_KEY_SECRET")?,
             token_key_secret: required("FAULTLINE_TOKEN_KEY_SECRET")?,
@@ -194,6 +209,7 @@ mod tests {
         let mut vars: BTreeMap<String, String> = [
             "FAULTLINE_EVENTS_QUEUE_URL",
             "FAULTLINE_DELIVERIES_QUEUE_URL",
+            "FAULTLINE_RETRIES_QUEUE_URL",
             "FAULTLINE_TABLE",
             "FAULTLINE_ARCHIVE_BUCKET",
             "FAULTLINE_DATA_KEY_SECRET",

@@ -105,7 +105,11 @@ impl AppState {
         let tokens = TokenKeys::new(secret(&config.token_key_secret), rotation_grace);
         Self {
             events: EventPublisher::new(clients.sqs.clone(), &config.events_queue_url),
-            deliveries: DeliveryQueue::new(clients.sqs.clone(), &config.deliveries_queue_url),
+            deliveries: DeliveryQueue::new(
+                clients.sqs.clone(),
+                &config.deliveries_queue_url,
+                &config.retries_queue_url,
+            ),
             dead_letters: DeadLetters::new(clients.sqs.clone(), config.dead_letter_queues.clone()),
             archive: RawArchive::new(clients.s3.clone(), &config.archive_bucket),
             authenticator: Authenticator::new(

@@ -267,10 +267,16 @@ mod tests {
             .expect("dispatch");
         assert_eq!(
             dispatch.triggers,
-            vec![Trigger::Sqs {
-                queue: "DeliveriesQueue".into(),
-                batch_size: 10
-            }]
+            vec![
+                Trigger::Sqs {
+                    queue: "DeliveriesQueue".into(),
+                    batch_size: 10
+                },
+                Trigger::Sqs {
+                    queue: "RetriesQueue".into(),
+                    batch_size: 10
+                }
+            ]
         );
         let relay = template
             .functions
@@ -305,6 +311,7 @@ mod tests {
             "ArchiveBucket",
             "EventsQueue",
             "DeliveriesQueue",
+            "RetriesQueue",
             "DataKeySecret",
             "EventsDeadLetterQueue",
             "DeliveriesDeadLetterQueue",

@@ -125,10 +125,19 @@ impl DeadLetters {
                     }
                     // Send first, then delete: a crash in between duplicates, never loses; the
                     // consumers are idempotent.
+                    // Back to its lane (a delivery retry to the retries queue) and its
+                    // tenant's message group, as it was first sent.
+                    let body = belongs_to(&message, tenant).unwrap_or_default();
+                    let is_retry = body["attempt"].as_u64().is_some_and(|a| a > 1);
+                    let target = match &queue.retry_source_url {
+                        Some(retries) if is_retry => retries,
+                        _ => &queue.source_url,
+                    };
                     self.client
                         .send_message()
-                        .queue_url(&queue.source_url)
+                        .queue_url(target)
                         .message_body(message.body().unwrap_or_default())
+                        .message_group_id(tenant.as_str())
                         .send()
                         .await
                         .map_err(sqs_error)?;

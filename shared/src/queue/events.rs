@@ -2,7 +2,8 @@ use crate::domain::DomainEvent;
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use aws_sdk_sqs::Client;
 
-/// Publishes domain events to the `events` queue.
+/// Publishes domain events to the `events` queue, each in its tenant's message group (on AWS an
+/// SQS fair queue: one tenant's burst does not hold up another's fan-out).
 #[derive(Clone, Debug)]
 pub struct EventPublisher {
     client: Client,
@@ -36,6 +37,7 @@ impl EventPublisher {
                         .id(i.to_string())
                         .message_body(body)
                         .message_attributes("event_type", event_type)
+                        .message_group_id(event.tenant_id.as_str())
                         .build()
                         .ok()
                 })

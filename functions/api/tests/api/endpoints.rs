@@ -161,6 +161,11 @@ async fn dead_letters_are_visible_and_redriven_per_tenant() {
         json!({"tenant_id": tenant, "attempt": 3}),
     )
     .await;
+    send(
+        "DeliveriesDeadLetterQueue",
+        json!({"tenant_id": tenant, "attempt": 1}),
+    )
+    .await;
 
     let (status, listed) = call(
         &stack,
@@ -173,7 +178,7 @@ async fn dead_letters_are_visible_and_redriven_per_tenant() {
         .map(|i| i.iter().filter_map(|x| x["queue"].as_str()).collect())
         .unwrap_or_default();
     queues.sort_unstable();
-    assert_eq!(queues, vec!["deliveries", "events"]);
+    assert_eq!(queues, vec!["deliveries", "deliveries", "events"]);
     assert!(!listed.to_string().contains("evt_theirs"));
 
     let (status, redriven) = call(
@@ -181,11 +186,22 @@ async fn dead_letters_are_visible_and_redriven_per_tenant() {
         &HttpEvent::load("api/redrive-dead-letters.json").key(Some(key.expose())),
     )
     .await;
-    assert_eq!((status, redriven["redriven"].as_u64()), (202, Some(2)));
+    assert_eq!((status, redriven["redriven"].as_u64()), (202, Some(3)));
     let events = stack.drain_queue("EventsQueue").await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["id"], "evt_mine");
-    assert_eq!(stack.drain_queue("DeliveriesQueue").await.len(), 1);
+    let first = stack.drain_queue("DeliveriesQueue").await;
+    let retries = stack.drain_queue("RetriesQueue").await;
+    assert_eq!(
+        (first.len(), first[0]["attempt"].as_u64()),
+        (1, Some(1)),
+        "a first attempt goes back to the first-attempt lane"
+    );
+    assert_eq!(
+        (retries.len(), retries[0]["attempt"].as_u64()),
+        (1, Some(3)),
+        "a retry goes back to the retries lane"
+    );
 
     let (_, theirs) = call(
         &stack,

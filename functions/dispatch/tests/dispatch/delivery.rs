@@ -167,13 +167,17 @@ async fn a_failure_is_recorded_and_the_next_attempt_queued_with_its_delay_until_
         .contains("500"));
     assert!(attempts[0].next_attempt_at.is_some());
     assert_eq!(f.delivery_status().await, DeliveryStatus::Failed);
-    let queued = f.stack.drain_queue("DeliveriesQueue").await;
+    let queued = f.stack.drain_queue("RetriesQueue").await;
     assert_eq!(queued.len(), 0, "the retry is delayed, not visible yet");
     // 1 s ±20 % jitter, rounded up to whole seconds by SQS DelaySeconds: visible within 2 s.
     tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
-    let queued = f.stack.drain_queue("DeliveriesQueue").await;
-    assert_eq!(queued.len(), 1);
+    let queued = f.stack.drain_queue("RetriesQueue").await;
+    assert_eq!(queued.len(), 1, "the retry waits in the retries lane");
     assert_eq!(queued[0]["attempt"], 2);
+    assert!(
+        f.stack.drain_queue("DeliveriesQueue").await.is_empty(),
+        "never in the first-attempt lane"
+    );
 
     // Attempts 2 and 3 fail too; after the last one the delivery is exhausted.
     handle(&f.stack.state, f.event(&[f.task(2)])).await;
@@ -256,6 +260,7 @@ async fn a_task_that_arrives_early_hops_instead_of_delivering() {
     assert!(response.batch_item_failures.is_empty());
     assert!(f.attempts().await.is_empty());
     // Re-queued with SQS's longest delay (15 min): not visible now.
+    assert!(f.stack.drain_queue("RetriesQueue").await.is_empty());
     assert!(f.stack.drain_queue("DeliveriesQueue").await.is_empty());
 }
 

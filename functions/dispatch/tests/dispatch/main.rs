@@ -1,5 +1,6 @@
 //! The dispatch function's tests: one binary, a module per area.
 
 mod delivery;
+mod fairness;
 mod payloads;
 mod status_handling;

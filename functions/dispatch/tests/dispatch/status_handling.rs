@@ -122,7 +122,7 @@ async fn gone_disables_the_endpoint_without_retrying_and_says_so() {
         "{types:?}"
     );
     assert!(
-        c.stack.drain_queue("DeliveriesQueue").await.is_empty(),
+        c.stack.drain_queue("RetriesQueue").await.is_empty(),
         "no retry"
     );
 }

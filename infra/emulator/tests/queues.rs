@@ -1,0 +1,103 @@
+//! The emulator's SQS, as the launcher runs it: sends no longer scan the queue, and nothing a
+//! send reads changed (FIFO content-based deduplication holds, the queue's counts are right).
+
+use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
+use aws_sdk_sqs::Client;
+use faultline_emulator::{sdk_config, shared_emulator};
+
+async fn count(client: &Client, url: &str, name: QueueAttributeName) -> u64 {
+    client
+        .get_queue_attributes()
+        .queue_url(url)
+        .attribute_names(name.clone())
+        .send()
+        .await
+        .expect("attributes")
+        .attributes()
+        .and_then(|a| a.get(&name))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn sends_keep_fifo_deduplication_and_the_queue_counts() {
+    let client = Client::new(&sdk_config(shared_emulator()).await);
+    let suffix = rand::random::<u32>();
+    let fifo = client
+        .create_queue()
+        .queue_name(format!("dedup-{suffix}.fifo"))
+        .attributes(QueueAttributeName::FifoQueue, "true")
+        .attributes(QueueAttributeName::ContentBasedDeduplication, "true")
+        .send()
+        .await
+        .expect("fifo queue")
+        .queue_url
+        .unwrap_or_default();
+    for _ in 0..2 {
+        client
+            .send_message()
+            .queue_url(&fifo)
+            .message_body("the same body")
+            .message_group_id("g")
+            .send()
+            .await
+            .expect("sent");
+    }
+    assert_eq!(
+        count(
+            &client,
+            &fifo,
+            QueueAttributeName::ApproximateNumberOfMessages
+        )
+        .await,
+        1,
+        "the second identical body is deduplicated"
+    );
+
+    let standard = client
+        .create_queue()
+        .queue_name(format!("counts-{suffix}"))
+        .send()
+        .await
+        .expect("queue")
+        .queue_url
+        .unwrap_or_default();
+    for batch in 0..30 {
+        let entries = (0..10)
+            .map(|i| {
+                SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(format!("{batch}-{i}"))
+                    .message_group_id("tenant")
+                    .delay_seconds(if i == 0 { 600 } else { 0 })
+                    .build()
+                    .expect("entry")
+            })
+            .collect();
+        client
+            .send_message_batch()
+            .queue_url(&standard)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .expect("batch");
+    }
+    assert_eq!(
+        count(
+            &client,
+            &standard,
+            QueueAttributeName::ApproximateNumberOfMessages
+        )
+        .await,
+        270
+    );
+    assert_eq!(
+        count(
+            &client,
+            &standard,
+            QueueAttributeName::ApproximateNumberOfMessagesDelayed
+        )
+        .await,
+        30
+    );
+}
