@@ -9,7 +9,7 @@ use super::ApiError;
 use crate::auth::{presented_key, ApiKey};
 use crate::domain::audit::{diff, AuditDraft};
 use crate::domain::Principal;
-use crate::store::AuditChain;
+use crate::store::{AuditChain, ParkedAudit};
 use crate::AppState;
 use axum::extract::{MatchedPath, RawPathParams, Request, State};
 use axum::middleware::Next;
@@ -222,6 +222,47 @@ pub async fn authenticate_and_audit(
         }
     };
     let mutating = req.method() != http::Method::GET;
+    // The changed resource's id, else the innermost id the route names.
+    let path_id = params.iter().last().map(|(_, v)| v.to_owned());
+    let chain = match &principal {
+        Principal::Tenant { tenant_id, .. } => AuditChain::Tenant(tenant_id.clone()),
+        Principal::PlatformAdmin => AuditChain::Platform,
+    };
+    // Write-ahead: a mutating request's entry is parked before its change is made, so whatever
+    // happens next (the append fails, the function stops) the relay still appends it. If even
+    // that cannot be written, nothing is changed.
+    let intent = if mutating {
+        let intent = AuditDraft {
+            at: state.clock.now(),
+            actor: actor(&principal),
+            action: action.clone(),
+            resource_type: resource_type(&path),
+            resource_id: path_id.clone(),
+            status: 0,
+            diff: Value::Object(Default::default()),
+            request_id: meta.request_id.clone(),
+            source_ip: meta.source_ip.clone(),
+            detail: Some(
+                "the request was received; its outcome was not recorded (the function stopped \
+                 before it answered)"
+                    .into(),
+            ),
+        };
+        match state.store.park_audit(&chain, &intent).await {
+            Ok(parked) => Some(parked),
+            Err(err) => {
+                tracing::error!(request_id = %meta.request_id, error = %err, "audit intent not written; the request is refused");
+                return ApiError::Unavailable(
+                    "the audit log cannot be written right now, so nothing was changed; retry \
+                     shortly"
+                        .into(),
+                )
+                .into_response();
+            }
+        }
+    } else {
+        None
+    };
     req.extensions_mut().insert(principal.clone());
     let response = next.run(req).await;
     let status = response.status();
@@ -233,8 +274,6 @@ pub async fn authenticate_and_audit(
         .extensions()
         .get::<ApiError>()
         .map(ToString::to_string);
-    // The changed resource's id, else the innermost id the route names.
-    let path_id = params.iter().last().map(|(_, v)| v.to_owned());
     let draft = AuditDraft {
         at: state.clock.now(),
         actor: actor(&principal),
@@ -252,12 +291,39 @@ pub async fn authenticate_and_audit(
         source_ip: meta.source_ip.clone(),
         detail,
     };
-    let chain = match &principal {
-        Principal::Tenant { tenant_id, .. } => AuditChain::Tenant(tenant_id.clone()),
-        Principal::PlatformAdmin => AuditChain::Platform,
-    };
-    append(&state, &chain, &draft).await;
+    match &intent {
+        Some(parked) => settle(&state, &chain, &draft, parked).await,
+        None => append(&state, &chain, &draft).await,
+    }
     response
+}
+
+/// Appends a mutating request's entry and removes its intent in one transaction; when that fails,
+/// the intent is replaced by the full entry for the relay (retried with back-off). Should even
+/// that fail, the intent stays, and the relay appends it: the request, if not its outcome.
+async fn settle(state: &AppState, chain: &AuditChain, draft: &AuditDraft, parked: &ParkedAudit) {
+    let Err(err) = state
+        .store
+        .append_audit_settling(chain, draft, Some(parked))
+        .await
+    else {
+        return;
+    };
+    tracing::warn!(request_id = %draft.request_id, action = %draft.action, error = %err, "audit append failed; parking the entry for the relay");
+    let mut last = err;
+    for pause_ms in [0u64, 50, 250, 1000] {
+        tokio::time::sleep(std::time::Duration::from_millis(pause_ms)).await;
+        match state.store.repark_audit(parked, chain, draft).await {
+            Ok(()) => return,
+            Err(err) => last = err,
+        }
+    }
+    tracing::error!(
+        request_id = %draft.request_id,
+        error = %last,
+        entry = %serde_json::to_string(draft).unwrap_or_default(),
+        "audit entry not parked; its intent will be appended instead"
+    );
 }
 
 /// A refused credential: on the chain of the tenant the presented key names (a wrong secret, a
@@ -343,7 +409,7 @@ async fn append(state: &AppState, chain: &AuditChain, draft: &AuditDraft) {
     for pause_ms in [0u64, 50, 250, 1000] {
         tokio::time::sleep(std::time::Duration::from_millis(pause_ms)).await;
         match state.store.park_audit(chain, draft).await {
-            Ok(()) => return,
+            Ok(_) => return,
             Err(err) => last = err,
         }
     }

@@ -48,12 +48,22 @@ pub struct RelayReport {
 /// Events younger than this are still being published by the writer that parked them.
 pub const RELAY_GRACE: Duration = Duration::seconds(30);
 
+/// A mutating request parks its audit intent before its change and settles it when its entry is
+/// appended; an intent older than this (longer than any function runs) belongs to a request that
+/// stopped before settling, and the relay appends it as it stands.
+pub const AUDIT_INTENT_GRACE: Duration = Duration::minutes(2);
+
 /// Publishes every event parked for longer than the grace period.
 pub async fn relay_pending(state: &AppState) -> Result<RelayReport, crate::store::StoreError> {
     let cutoff = state.clock.now() - RELAY_GRACE;
     let pending = state.store.outbox_pending(cutoff, 500).await?;
     let published = publish_parked(state, &pending).await;
-    let (audit_found, audit_appended) = state.store.append_parked_audits(500).await?;
+    // Entries parked before the grace period: younger ones may be intents of requests still running.
+    let settled_before = state.clock.now() - AUDIT_INTENT_GRACE;
+    let (audit_found, audit_appended) = state
+        .store
+        .append_parked_audits(500, settled_before)
+        .await?;
     let refusals_folded = state.store.fold_refusals(state.clock.now()).await?;
     Ok(RelayReport {
         found: pending.len(),

@@ -2,7 +2,7 @@ use super::page::{Page, PageRequest};
 use super::table::{to_item, Filter, Keys, Query, Store, StoreError};
 use crate::domain::audit::{AuditDraft, AuditEntry, GENESIS};
 use crate::domain::TenantId;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
 /// Which chain an entry joins: a tenant's, or the platform's (refused credentials that name no
@@ -63,6 +63,20 @@ fn entry_sk(seq: u64) -> String {
     format!("E#{seq:012}")
 }
 
+/// Where an audit entry waits for its append: a parked entry or intent, or a refusal counter
+/// (which the relay settles the same way).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParkedAudit {
+    partition: String,
+    sk: String,
+}
+
+impl ParkedAudit {
+    fn keys(&self) -> Keys {
+        Keys::new(self.partition.clone(), self.sk.clone())
+    }
+}
+
 impl Store {
     async fn audit_head(&self, chain: &AuditChain) -> Result<Option<Head>, StoreError> {
         self.get(&Keys::new(chain.partition(), "HEAD")).await
@@ -75,6 +89,18 @@ impl Store {
         &self,
         chain: &AuditChain,
         draft: &AuditDraft,
+    ) -> Result<AuditEntry, StoreError> {
+        self.append_audit_settling(chain, draft, None).await
+    }
+
+    /// Appends the entry and, in the same transaction, removes the parked item it settles (a
+    /// request's write-ahead intent, or an entry the relay is appending): an entry is appended
+    /// once, never twice, whatever fails in between.
+    pub async fn append_audit_settling(
+        &self,
+        chain: &AuditChain,
+        draft: &AuditDraft,
+        settles: Option<&ParkedAudit>,
     ) -> Result<AuditEntry, StoreError> {
         for attempt in 0..12u64 {
             let head = self.audit_head(chain).await?;
@@ -97,15 +123,22 @@ impl Store {
             } else {
                 ("attribute_not_exists(pk)", vec![])
             };
-            let result = self
-                .transact(vec![
-                    self.put_item(head_item, Some(head_condition))?,
-                    self.put_item(
-                        to_item(&Keys::new(chain.partition(), entry_sk(entry.seq)), &entry)?,
-                        Some(("attribute_not_exists(pk)", vec![])),
-                    )?,
-                ])
-                .await;
+            let mut writes = vec![
+                self.put_item(head_item, Some(head_condition))?,
+                self.put_item(
+                    to_item(&Keys::new(chain.partition(), entry_sk(entry.seq)), &entry)?,
+                    Some(("attribute_not_exists(pk)", vec![])),
+                )?,
+            ];
+            if let Some(parked) = settles {
+                let delete = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(parked.keys().key()))
+                    .build()
+                    .map_err(|e| StoreError::Codec(e.to_string()))?;
+                writes.push(TransactWriteItem::builder().delete(delete).build());
+            }
+            let result = self.transact(writes).await;
             match result {
                 Ok(()) => return Ok(entry),
                 Err(StoreError::Conflict) => {
@@ -152,16 +185,32 @@ impl Store {
         self.query_page(query, page).await
     }
 
-    /// Parks an entry whose append failed (its change was made): the outbox relay appends it
-    /// later, so an accepted change never loses its audit entry.
+    /// Parks an entry for the outbox relay to append: a mutating request's write-ahead intent
+    /// (parked before its change is made, settled when its entry is appended) or an entry whose
+    /// append failed. Answers where it is parked.
     pub async fn park_audit(
         &self,
         chain: &AuditChain,
         draft: &AuditDraft,
+    ) -> Result<ParkedAudit, StoreError> {
+        let parked = ParkedAudit {
+            partition: super::keys::PARKED_AUDIT.to_owned(),
+            sk: format!("{}#{}", super::keys::sort_time(draft.at), ulid::Ulid::new()),
+        };
+        self.repark_audit(&parked, chain, draft).await?;
+        Ok(parked)
+    }
+
+    /// Replaces what is parked at `parked` (an intent becomes the full entry when its append
+    /// failed after the change).
+    pub async fn repark_audit(
+        &self,
+        parked: &ParkedAudit,
+        chain: &AuditChain,
+        draft: &AuditDraft,
     ) -> Result<(), StoreError> {
         let json = serde_json::to_string(draft).map_err(|e| StoreError::Codec(e.to_string()))?;
-        let sort = format!("{}#{}", super::keys::sort_time(draft.at), ulid::Ulid::new());
-        let mut item = Keys::new(super::keys::PARKED_AUDIT.to_owned(), sort).key();
+        let mut item = parked.keys().key();
         item.insert("chain".into(), AttributeValue::S(chain.name()));
         item.insert("draft".into(), AttributeValue::S(json));
         self.client
@@ -173,10 +222,16 @@ impl Store {
         Ok(())
     }
 
-    /// Appends up to `max` parked entries to their chains, oldest first, removing each once
-    /// appended; answers how many were found and appended.
-    pub async fn append_parked_audits(&self, max: i32) -> Result<(usize, usize), StoreError> {
-        self.append_pending(super::keys::PARKED_AUDIT, None, max)
+    /// Appends up to `max` entries parked before `before`, oldest first, each removed in the
+    /// transaction that appends it; answers how many were found and appended. (Entries parked
+    /// since are left to the requests still settling them.)
+    pub async fn append_parked_audits(
+        &self,
+        max: i32,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(usize, usize), StoreError> {
+        let cutoff = super::keys::sort_time(before);
+        self.append_pending(super::keys::PARKED_AUDIT, Some(cutoff), max)
             .await
     }
 
@@ -227,12 +282,11 @@ impl Store {
                     draft.detail.unwrap_or_default()
                 ));
             }
-            self.append_audit(&chain, &draft).await?;
-            self.client
-                .delete_item()
-                .table_name(&self.table)
-                .set_key(Some(Keys::new(partition.to_owned(), sk).key()))
-                .send()
+            let pending = ParkedAudit {
+                partition: partition.to_owned(),
+                sk,
+            };
+            self.append_audit_settling(&chain, &draft, Some(&pending))
                 .await?;
             appended += 1;
         }

@@ -23,7 +23,7 @@ mod tenants;
 mod users;
 
 pub use api_keys::ApiKeyRecord;
-pub use audit::{AuditChain, AuditFilters};
+pub use audit::{AuditChain, AuditFilters, ParkedAudit};
 pub use counters::Window;
 pub use dedup::DedupOutcome;
 pub use endpoints::HealthChange;

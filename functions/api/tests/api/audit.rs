@@ -208,7 +208,8 @@ async fn changes_and_refusals_are_audited_and_tampering_is_detected() {
 
 #[tokio::test]
 async fn an_entry_whose_append_fails_after_the_change_is_parked_and_appended_by_the_relay() {
-    let stack = TestStack::deploy().await;
+    let clock = faultline::clock::Clock::fixed(chrono::Utc::now());
+    let stack = TestStack::deploy_with("1", clock.clone()).await;
     let (tenant, key) = stack.tenant().await;
     let k = Some(key.expose());
     let (status, _) = call(&stack, &HttpEvent::load("api/create-project.json").key(k)).await;
@@ -248,6 +249,14 @@ async fn an_entry_whose_append_fails_after_the_change_is_parked_and_appended_by_
         .send()
         .await
         .expect("unblock");
+    let early = faultline::services::outbox::relay_pending(&stack.harness)
+        .await
+        .expect("relay");
+    assert_eq!(
+        early.audit_found, 0,
+        "within the grace period its request may still be settling it"
+    );
+    clock.advance(chrono::Duration::minutes(3));
     let report = faultline::services::outbox::relay_pending(&stack.harness)
         .await
         .expect("relay");
@@ -340,4 +349,94 @@ async fn a_flood_of_refused_credentials_is_one_entry_per_minute_and_never_touche
     assert_eq!(total, 40, "{log}");
     let (_, report) = call(&stack, &HttpEvent::load("api/verify-audit.json").key(k)).await;
     assert_eq!(report["valid"], true, "{report}");
+}
+
+/// The items waiting in the parked-audit partition.
+async fn parked(stack: &TestStack) -> usize {
+    stack
+        .clients
+        .dynamodb
+        .query()
+        .table_name(&stack.state.config.table)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(":pk", AttributeValue::S("AUDIT#PARKED".into()))
+        .send()
+        .await
+        .expect("query")
+        .count() as usize
+}
+
+#[tokio::test]
+async fn a_mutating_call_parks_its_intent_first_and_settles_it_with_its_entry() {
+    let stack = TestStack::deploy().await;
+    let (tenant, key) = stack.tenant().await;
+    let k = Some(key.expose());
+
+    let (status, _) = call(&stack, &HttpEvent::load("api/create-project.json").key(k)).await;
+
+    assert_eq!(status, 201);
+    assert_eq!(
+        parked(&stack).await,
+        0,
+        "the intent left in the entry's transaction"
+    );
+    let (seq, _) = stack
+        .state
+        .store
+        .audit_head_position(&faultline::store::AuditChain::Tenant(tenant))
+        .await
+        .expect("head")
+        .expect("a head");
+    assert_eq!(seq, 1, "one entry, not two");
+}
+
+#[tokio::test]
+async fn a_request_that_stopped_before_answering_is_still_on_the_chain() {
+    use faultline::domain::audit::AuditDraft;
+    let clock = faultline::clock::Clock::fixed(chrono::Utc::now());
+    let stack = TestStack::deploy_with("1", clock.clone()).await;
+    let (tenant, key) = stack.tenant().await;
+    let chain = faultline::store::AuditChain::Tenant(tenant.clone());
+    // What the layer parks before running a handler; the function then stopped (a timeout, a
+    // crash) before it could settle it.
+    let intent = AuditDraft {
+        at: clock.now(),
+        actor: format!("key:{}", key.id()),
+        action: "DELETE /v1/projects/{id}".into(),
+        resource_type: "projects".into(),
+        resource_id: Some("prj_01JD0000000000000000000000".into()),
+        status: 0,
+        diff: json!({}),
+        request_id: "req-stopped".into(),
+        source_ip: "203.0.113.10".into(),
+        detail: Some("the request was received; its outcome was not recorded".into()),
+    };
+    stack
+        .harness
+        .store
+        .park_audit(&chain, &intent)
+        .await
+        .expect("parked");
+
+    clock.advance(chrono::Duration::minutes(1));
+    let early = faultline::services::outbox::relay_pending(&stack.harness)
+        .await
+        .expect("relay");
+    assert_eq!(early.audit_found, 0, "it may still be running");
+    clock.advance(chrono::Duration::minutes(2));
+    let report = faultline::services::outbox::relay_pending(&stack.harness)
+        .await
+        .expect("relay");
+
+    assert_eq!(report.audit_appended, 1);
+    let (_, log) = call(
+        &stack,
+        &HttpEvent::load("api/list-audit.json").key(Some(key.expose())),
+    )
+    .await;
+    let entry = &log["items"][0];
+    assert_eq!(entry["action"], "DELETE /v1/projects/{id}", "{log}");
+    assert_eq!(entry["request_id"], "req-stopped");
+    assert_eq!(entry["status"], 0, "its outcome is unknown, and says so");
+    assert_eq!(parked(&stack).await, 0);
 }
