@@ -329,4 +329,99 @@ mod tests {
         );
         assert_eq!(env["RUST_LOG"], "info");
     }
+
+    /// The resources of template.yaml, as plain YAML.
+    fn resources() -> Mapping {
+        let body = std::fs::read_to_string(crate::default_template_path()).expect("template");
+        let root: Value = serde_yaml::from_str(&body).expect("yaml");
+        root.get("Resources")
+            .and_then(Value::as_mapping)
+            .cloned()
+            .expect("resources")
+    }
+
+    fn of_type<'a>(resources: &'a Mapping, kind: &str) -> Vec<(String, &'a Value)> {
+        resources
+            .iter()
+            .filter(|(_, r)| r.get("Type").and_then(scalar).as_deref() == Some(kind))
+            .map(|(id, r)| (scalar(id).unwrap_or_default(), r))
+            .collect()
+    }
+
+    #[test]
+    fn every_queue_dead_letters_with_an_alarm_every_function_logs_with_retention_and_the_bucket_is_tls_only(
+    ) {
+        let resources = resources();
+        let queues = of_type(&resources, "AWS::SQS::Queue");
+        let alarmed: Vec<String> = of_type(&resources, "AWS::CloudWatch::Alarm")
+            .iter()
+            .filter_map(|(_, a)| {
+                let dimensions = get(a, &["Properties", "Dimensions"])?.as_sequence()?;
+                dimensions
+                    .iter()
+                    .find_map(|d| d.get("Value").and_then(referenced_id))
+            })
+            .collect();
+        let mut dead_letter_queues = Vec::new();
+        for (id, queue) in &queues {
+            match get(
+                queue,
+                &["Properties", "RedrivePolicy", "deadLetterTargetArn"],
+            ) {
+                Some(target) => dead_letter_queues.push(referenced_id(target).expect("a queue")),
+                None => assert!(
+                    id.ends_with("DeadLetterQueue"),
+                    "{id} has no dead-letter queue"
+                ),
+            }
+        }
+        for (id, _) in queues
+            .iter()
+            .filter(|(id, _)| id.ends_with("DeadLetterQueue"))
+        {
+            assert!(alarmed.contains(id), "{id} has no alarm");
+        }
+        assert!(dead_letter_queues.contains(&"DeliveriesDeadLetterQueue".to_owned()));
+
+        for (id, function) in of_type(&resources, "AWS::Serverless::Function") {
+            let group = get(function, &["Properties", "LoggingConfig", "LogGroup"])
+                .and_then(referenced_id)
+                .unwrap_or_else(|| panic!("{id} logs to no group of its own"));
+            assert!(
+                get(
+                    &resources[group.as_str()],
+                    &["Properties", "RetentionInDays"]
+                )
+                .is_some(),
+                "{group} keeps logs forever"
+            );
+        }
+
+        let policy = &of_type(&resources, "AWS::S3::BucketPolicy")[0].1;
+        let statement = &get(policy, &["Properties", "PolicyDocument", "Statement"])
+            .and_then(Value::as_sequence)
+            .expect("statements")[0];
+        assert_eq!(
+            statement.get("Effect").and_then(scalar).as_deref(),
+            Some("Deny")
+        );
+        assert_eq!(
+            get(statement, &["Condition", "Bool", "aws:SecureTransport"]).and_then(scalar),
+            Some("false".into())
+        );
+        let rules = get(
+            &resources["ArchiveBucket"],
+            &["Properties", "LifecycleConfiguration", "Rules"],
+        )
+        .and_then(Value::as_sequence)
+        .expect("lifecycle rules");
+        assert!(rules
+            .iter()
+            .any(|r| r.get("AbortIncompleteMultipartUpload").is_some()));
+        assert!(rules.iter().any(|r| {
+            r.get("Prefix").and_then(scalar).as_deref() == Some("raw/")
+                && r.get("ExpirationInDays").and_then(referenced_id).as_deref()
+                    == Some("RawArchiveRetentionDays")
+        }));
+    }
 }
