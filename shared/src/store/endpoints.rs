@@ -37,17 +37,7 @@ impl Store {
         tenant: &TenantId,
         id: &EndpointId,
     ) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(endpoint_keys(tenant, id).key()))
-            .condition_expression("attribute_exists(pk)")
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(StoreError::from);
-        existed(result)
+        self.delete_existing(&endpoint_keys(tenant, id)).await
     }
 
     /// One page of a tenant's endpoints.

@@ -1,5 +1,5 @@
 use super::keys;
-use super::table::{existed, to_item, Keys, Store, StoreError};
+use super::table::{to_item, Keys, Store, StoreError};
 use crate::domain::{Role, RoleDefinition, Roles, TenantId};
 
 fn role_keys(tenant: &TenantId, role: &Role) -> Keys {
@@ -32,16 +32,6 @@ impl Store {
 
     /// Removes a tenant's definition of a role; `Ok(false)` when it had none.
     pub async fn delete_role(&self, tenant: &TenantId, role: &Role) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(role_keys(tenant, role).key()))
-            .condition_expression("attribute_exists(pk)")
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(StoreError::from);
-        existed(result)
+        self.delete_existing(&role_keys(tenant, role)).await
     }
 }

@@ -291,6 +291,21 @@ impl Store {
         Ok(())
     }
 
+    /// Deletes an item; `Ok(false)` when there was none.
+    pub(crate) async fn delete_existing(&self, keys: &Keys) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .set_key(Some(keys.key()))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(StoreError::from);
+        existed(result)
+    }
+
     /// Puts an item that must exist already; `Conflict` if it does not.
     pub(crate) async fn put_existing(&self, item: Item) -> Result<(), StoreError> {
         self.client
