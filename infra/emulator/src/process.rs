@@ -95,6 +95,16 @@ impl Emulator {
     pub fn port(&self) -> u16 {
         self.port
     }
+
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// How it ended, if it has: a hub without its emulator can only answer errors.
+    pub fn exit_status(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.try_wait().ok().flatten()
+    }
 }
 
 impl Drop for Emulator {

@@ -25,7 +25,7 @@ async fn main() -> anyhow::Result<()> {
     faultline::telemetry::init();
     let aws_port = port("FAULTLINE_AWS_PORT", 4566)?;
     let http_port = port("FAULTLINE_PORT", 3000)?;
-    let emulator = Emulator::start(aws_port)?;
+    let mut emulator = Emulator::start(aws_port)?;
     let options = HubOptions {
         port: http_port,
         aws_endpoint: emulator.endpoint(),
@@ -47,8 +47,9 @@ async fn main() -> anyhow::Result<()> {
     println!("  base URL:            {}", hub.base_url);
     println!("  platform admin key:  {}", hub.admin_key);
     println!(
-        "  AWS emulator:        {} (stack faultline-local)",
-        emulator.endpoint()
+        "  AWS emulator:        {} (stack faultline-local, pid {})",
+        emulator.endpoint(),
+        emulator.pid()
     );
     println!();
     println!("  curl {}/health", hub.base_url);
@@ -60,12 +61,33 @@ async fn main() -> anyhow::Result<()> {
     println!("Ctrl-C stops everything it started.");
 
     let mut terminate = signal(SignalKind::terminate())?;
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = terminate.recv() => {}
-    }
-    println!("stopping…");
+    let mut watch = tokio::time::interval(std::time::Duration::from_millis(500));
+    let died = loop {
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => break None,
+            _ = terminate.recv() => break None,
+            _ = watch.tick() => {
+                if let Some(status) = emulator.exit_status() {
+                    break Some(status);
+                }
+            }
+        }
+    };
     drop(hub);
-    drop(emulator);
-    Ok(())
+    match died {
+        None => {
+            println!("stopping…");
+            drop(emulator);
+            Ok(())
+        }
+        // Never a hub answering 500 forever: without its emulator nothing can be stored.
+        Some(status) => {
+            eprintln!(
+                "the AWS emulator (moto, pid {}) stopped ({status}); the hub cannot work without it \
+                 and has stopped too. Run `make dev` again.",
+                emulator.pid()
+            );
+            std::process::exit(1)
+        }
+    }
 }
