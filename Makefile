@@ -12,7 +12,7 @@ IAM_USAGE := $(abspath target/iam-usage)
 
 export FAULTLINE_PYTHON := $(abspath $(VENV))/bin/python
 
-.PHONY: dev test lint fmt check bench build package-check deploy clean openapi
+.PHONY: dev test lint fmt check bench build package-check deploy clean openapi fuzz
 
 ## dev: run the whole hub locally (AWS emulator + every function on http://127.0.0.1:3000)
 dev: $(STAMP)
@@ -25,6 +25,12 @@ test: $(STAMP) lint
 	FAULTLINE_IAM_USAGE_DIR=$(IAM_USAGE) cargo test $(CARGO_FLAGS) --workspace --all-targets
 	cargo test $(CARGO_FLAGS) --workspace --doc
 	FAULTLINE_IAM_USAGE_DIR=$(IAM_USAGE) cargo run -q $(CARGO_FLAGS) -p faultline-e2e --bin iam-contract
+
+## fuzz: the property tests (verifiers, parsers, schemas, problems, URL policy, cursors) with many
+##       more cases than `make test` runs (PROPTEST_CASES, default 100000)
+fuzz:
+	PROPTEST_CASES=$${PROPTEST_CASES:-100000} cargo test $(CARGO_FLAGS) -p faultline-shared --test properties
+	PROPTEST_CASES=$${PROPTEST_CASES:-100000} cargo test $(CARGO_FLAGS) -p faultline-shared --lib store::page
 
 lint: $(STAMP)
 	$(PY) infra/check_paths.py --self-test

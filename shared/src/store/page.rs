@@ -112,6 +112,30 @@ mod tests {
         ));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_key_round_trips_and_only_in_its_own_partition(
+            pk in ".{0,60}",
+            sk in ".{0,60}",
+            other in ".{0,60}",
+        ) {
+            let original = key(&pk, &sk);
+            let cursor = encode_cursor(&original);
+            proptest::prop_assert_eq!(decode_cursor(&cursor, "pk", &pk).ok(), Some(original));
+            if other != pk {
+                proptest::prop_assert!(decode_cursor(&cursor, "pk", &other).is_err());
+            }
+        }
+
+        #[test]
+        fn any_string_is_a_cursor_or_a_bad_request(text in ".{0,200}", pk in ".{0,20}") {
+            // Never a panic, and never a key outside the partition asked for.
+            if let Ok(decoded) = decode_cursor(&text, "pk", &pk) {
+                proptest::prop_assert_eq!(decoded.get("pk").and_then(|v| v.as_s().ok()), Some(&pk));
+            }
+        }
+    }
+
     #[test]
     fn limit_is_clamped() {
         let page = |limit| {
