@@ -12,25 +12,32 @@ IAM_USAGE := $(abspath target/iam-usage)
 
 export FAULTLINE_PYTHON := $(abspath $(VENV))/bin/python
 
-.PHONY: dev test lint fmt check bench build package-check deploy clean openapi fuzz
+.PHONY: dev test lint fmt check bench build package-check deploy clean openapi fuzz fuzz-api
 
 ## dev: run the whole hub locally (AWS emulator + every function on http://127.0.0.1:3000)
 dev: $(STAMP)
 	cargo run $(CARGO_FLAGS) -p faultline-local --bin faultline-local
 
 ## test: formatting, lints, template lint, every test (unit, handler, end to end), then the IAM
-##       contract (what the tests made each function do = what template.yaml grants it)
+##       contract (what the tests made each function do = what template.yaml grants it) and a
+##       short API fuzz (schemathesis, 3 examples per operation)
 test: $(STAMP) lint
 	rm -rf $(IAM_USAGE)
 	FAULTLINE_IAM_USAGE_DIR=$(IAM_USAGE) cargo test $(CARGO_FLAGS) --workspace --all-targets
 	cargo test $(CARGO_FLAGS) --workspace --doc
 	FAULTLINE_IAM_USAGE_DIR=$(IAM_USAGE) cargo run -q $(CARGO_FLAGS) -p faultline-e2e --bin iam-contract
+	EXAMPLES=3 bash tests/bench/fuzz_api.sh
 
 ## fuzz: the property tests (verifiers, parsers, schemas, problems, URL policy, cursors) with many
 ##       more cases than `make test` runs (PROPTEST_CASES, default 100000)
 fuzz:
 	PROPTEST_CASES=$${PROPTEST_CASES:-100000} cargo test $(CARGO_FLAGS) -p faultline-shared --test properties
 	PROPTEST_CASES=$${PROPTEST_CASES:-100000} cargo test $(CARGO_FLAGS) -p faultline-shared --lib store::page
+
+## fuzz-api: schemathesis over every API operation of a fresh local stack (25 examples each):
+##           zero 5xx, every answer as documented
+fuzz-api: $(STAMP)
+	EXAMPLES=$${EXAMPLES:-25} bash tests/bench/fuzz_api.sh
 
 lint: $(STAMP)
 	$(PY) infra/check_paths.py --self-test

@@ -152,12 +152,23 @@ fn complete_operation(path: &str, operation: &mut Value) {
         "An internal error; details are logged with the request id.",
     ));
     errors.push(("503", "A dependency is unavailable; retry."));
+    let limited = !matches!(path, "/health" | "/v1/openapi.json" | "/v1/docs");
     let responses = operation["responses"].as_object_mut();
     let Some(responses) = responses else { return };
     for (status, description) in errors {
         responses.entry(status.to_owned()).or_insert_with(|| {
             json!({
                 "description": description,
+                "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            })
+        });
+    }
+    if limited {
+        // Every key, user token, integration, tenant and sign-in has a per-minute budget.
+        responses.entry("429".to_owned()).or_insert_with(|| {
+            json!({
+                "description": "Over a rate limit (the problem names it): retry after `Retry-After` seconds.",
+                "headers": {"Retry-After": {"description": "Seconds until the limit resets.", "schema": {"type": "integer"}}},
                 "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
             })
         });
