@@ -37,6 +37,11 @@ pub async fn handle(state: &AppState, event: SqsEvent) -> SqsBatchResponse {
         .lock()
         .map(|mut o| std::mem::take(&mut *o))
         .unwrap_or_default();
+    for (_, _, outcome) in &done {
+        faultline::metrics::Observation::new(&[("Outcome", outcome.name())])
+            .count("Deliveries", 1)
+            .emit();
+    }
     let pairs: Vec<(DeliveryTask, DispatchOutcome)> = done
         .iter()
         .map(|(_, task, outcome)| (task.clone(), outcome.clone()))

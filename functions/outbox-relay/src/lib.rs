@@ -9,6 +9,11 @@ use serde_json::{json, Value};
 /// the scheduler retry, then park the invocation in the schedule's dead-letter queue.
 pub async fn handle(state: &AppState, _scheduled: Value) -> Result<Value, lambda_runtime::Error> {
     let report = relay_pending(state).await?;
+    faultline::metrics::Observation::new(&[("Function", "outbox-relay")])
+        .count("RelayedEvents", report.published as u64)
+        .count("RelayedAuditEntries", report.audit_appended as u64)
+        .count("FoldedRefusals", report.refusals_folded as u64)
+        .emit();
     if report.audit_found > 0 {
         tracing::warn!(
             found = report.audit_found,

@@ -424,4 +424,37 @@ mod tests {
                     == Some("RawArchiveRetentionDays")
         }));
     }
+
+    #[test]
+    fn the_dashboard_is_json_and_draws_the_metrics_the_functions_emit() {
+        let resources = resources();
+        let body = get(
+            &resources["Dashboard"],
+            &["Properties", "DashboardBody", "Fn::Sub"],
+        )
+        .and_then(scalar)
+        .expect("a dashboard body")
+        .replace("${AWS::Region}", "us-east-1");
+        let dashboard: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        let text = dashboard.to_string();
+        for metric in [
+            "InboundWebhooks",
+            "Deliveries",
+            "AttemptLatency",
+            "RelayedEvents",
+        ] {
+            assert!(text.contains(metric), "{metric} is drawn");
+        }
+        let alarmed: Vec<String> = of_type(&resources, "AWS::CloudWatch::Alarm")
+            .iter()
+            .filter(|(_, a)| {
+                get(a, &["Properties", "Namespace"])
+                    .and_then(scalar)
+                    .as_deref()
+                    == Some("Faultline")
+            })
+            .filter_map(|(_, a)| get(a, &["Properties", "MetricName"]).and_then(scalar))
+            .collect();
+        assert_eq!(alarmed, ["InboundWebhooks", "Deliveries"]);
+    }
 }

@@ -33,9 +33,32 @@ pub async fn handle_webhook(
             .map_err(ApiError::from)
     }
     .await;
+    crate::metrics::Observation::new(&[
+        ("Source", source.source().as_str()),
+        ("Result", result_of(&answer)),
+    ])
+    .also_by(&["Result"])
+    .count("InboundWebhooks", 1)
+    .emit();
     match answer {
         Ok(outcome) => outcome_response(outcome),
         Err(err) => err.to_response(&request_id),
+    }
+}
+
+/// The `Result` dimension of the `InboundWebhooks` metric.
+fn result_of(answer: &Result<InboundOutcome, ApiError>) -> &'static str {
+    match answer {
+        Ok(InboundOutcome::Accepted(_)) => "accepted",
+        Ok(InboundOutcome::Duplicate(_)) => "duplicate",
+        Ok(InboundOutcome::Replied { .. }) => "replied",
+        Err(err) => match err.status() {
+            StatusCode::UNAUTHORIZED => "refused_signature",
+            StatusCode::NOT_FOUND => "refused_unknown",
+            StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+            status if status.is_client_error() => "refused_invalid",
+            _ => "failed",
+        },
     }
 }
 
@@ -108,6 +131,53 @@ impl From<InboundError> for ApiError {
                 retry_after,
                 detail,
             },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn every_answer_is_counted_under_its_result() {
+        let cases: [(Result<InboundOutcome, ApiError>, &str); 9] = [
+            (Ok(InboundOutcome::Accepted(json!({}))), "accepted"),
+            (Ok(InboundOutcome::Duplicate(json!({}))), "duplicate"),
+            (
+                Ok(InboundOutcome::Replied {
+                    status: ReplyStatus::Ok,
+                    body: json!({}),
+                }),
+                "replied",
+            ),
+            (
+                Err(ApiError::Unauthorized("bad".into())),
+                "refused_signature",
+            ),
+            (
+                Err(ApiError::not_found("integration", "x")),
+                "refused_unknown",
+            ),
+            (
+                Err(ApiError::validation("title", "missing")),
+                "refused_invalid",
+            ),
+            (
+                Err(ApiError::RateLimited {
+                    limit: "inbound_per_integration_per_minute",
+                    value: 1,
+                    retry_after: 30,
+                    detail: "over".into(),
+                }),
+                "rate_limited",
+            ),
+            (Err(ApiError::Unavailable("down".into())), "failed"),
+            (Err(ApiError::internal("bug")), "failed"),
+        ];
+        for (answer, expected) in &cases {
+            assert_eq!(result_of(answer), *expected);
         }
     }
 }

@@ -45,6 +45,21 @@ pub enum DispatchOutcome {
     Skipped(&'static str),
 }
 
+impl DispatchOutcome {
+    /// The `Outcome` dimension of the `Deliveries` metric.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Delivered => "delivered",
+            Self::RetryScheduled { .. } => "retry_scheduled",
+            Self::Exhausted => "exhausted",
+            Self::Hopped => "hopped",
+            Self::Duplicate => "duplicate",
+            Self::Deferred => "deferred",
+            Self::Skipped(_) => "skipped",
+        }
+    }
+}
+
 /// A claim older than this belongs to a dispatcher that died mid-attempt and may be taken over:
 /// longer than the 15 s send timeout plus the ledger writes.
 pub const ATTEMPT_LEASE: Duration = Duration::seconds(60);
@@ -304,6 +319,9 @@ async fn record_result(
         enqueue_attempt(state, task, task.attempt + 1, at, now).await?;
     }
     report(state, task, endpoint, &attempt, &outcome, class, now).await?;
+    crate::metrics::Observation::new(&[("Result", if succeeded { "succeeded" } else { "failed" })])
+        .millis("AttemptLatency", attempt.latency_ms)
+        .emit();
     tracing::info!(
         message_id = %task.message_id,
         endpoint_id = %task.endpoint_id,
