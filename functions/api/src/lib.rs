@@ -38,6 +38,7 @@ pub fn routes() -> Routes {
             .routes(routes!(sentry::update, sentry::delete))
             .routes(routes!(sentry::for_application))
             .routes(routes!(integrations::create, integrations::list))
+            .routes(routes!(integrations::stats))
             .routes(routes!(integrations::replay_delivery))
             .routes(routes!(incidents::list))
             .routes(routes!(incidents::get, incidents::update))

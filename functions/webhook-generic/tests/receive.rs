@@ -404,3 +404,54 @@ async fn a_flooded_integration_or_tenant_is_refused_on_its_own_counters_and_othe
     let incidents = stack.incidents(&noisy).await;
     assert_eq!(incidents.len(), 5, "refused webhooks changed nothing");
 }
+
+#[tokio::test]
+async fn every_webhook_is_counted_in_its_integrations_statistics() {
+    let stack = TestStack::deploy().await;
+    let (tenant, _) = stack.tenant().await;
+    let integration = integration(&stack, &tenant, Some(SECRET)).await;
+    let ok = signed(alert(&integration).header("idempotency-key", "d-1"), SECRET);
+    let unusable = signed(
+        alert(&integration).body_json(&json!({"severity": "high"})),
+        SECRET,
+    );
+    for (event, status) in [
+        (ok.clone(), 202),
+        (ok, 200),
+        (
+            alert(&integration).header("x-signature-256", "sha256=00"),
+            401,
+        ),
+        (unusable, 422),
+    ] {
+        let (got, body) = json_of(&handle(&stack.state, event.request()).await);
+        assert_eq!(got, status, "{body}");
+    }
+
+    let now = stack.state.clock.now();
+    let stats = stack
+        .harness
+        .store
+        .inbound_stats(
+            &tenant,
+            &integration.id,
+            now - chrono::Duration::hours(1),
+            now,
+        )
+        .await
+        .expect("stats");
+    assert_eq!(stats.received, 4);
+    let counts: Vec<(&str, u64)> = stats.by_result.iter().map(|(r, n)| (*r, *n)).collect();
+    assert_eq!(
+        counts,
+        [
+            ("accepted", 1),
+            ("duplicate", 1),
+            ("failed", 0),
+            ("refused_invalid", 1),
+            ("refused_signature", 1),
+            ("replied", 0),
+        ]
+    );
+    assert!(stats.last_received_at.is_some_and(|at| at <= now));
+}

@@ -151,7 +151,40 @@ pub async fn receive(
     source: &dyn WebhookSource,
 ) -> Result<InboundOutcome, InboundError> {
     let integration = load_integration(state, &request.integration_id, source).await?;
+    // Refused by its rate limit: not counted again here (the limiter's counters hold those).
     count_inbound(state, &integration).await?;
+    let outcome = process(state, request, source, &integration).await;
+    let result = match &outcome {
+        Ok(InboundOutcome::Accepted(_)) => "accepted",
+        Ok(InboundOutcome::Duplicate(_)) => "duplicate",
+        Ok(InboundOutcome::Replied { .. }) => "replied",
+        Err(InboundError::Unauthorized(_)) => "refused_signature",
+        Err(InboundError::Source(_)) => "refused_invalid",
+        Err(_) => "failed",
+    };
+    // Statistics never fail a delivery.
+    if let Err(err) = state
+        .store
+        .count_inbound_result(
+            &integration.tenant_id,
+            &integration.id,
+            result,
+            state.clock.now(),
+        )
+        .await
+    {
+        tracing::warn!(integration_id = %integration.id, error = %err, "inbound statistics not counted");
+    }
+    outcome
+}
+
+/// Verifies, interprets, deduplicates, archives and applies one webhook of `integration`.
+async fn process(
+    state: &AppState,
+    request: &InboundRequest,
+    source: &dyn WebhookSource,
+    integration: &Integration,
+) -> Result<InboundOutcome, InboundError> {
     let body = request.body.as_slice();
     let request_id = request.request_id.as_str();
     let now = state.clock.now();
@@ -159,7 +192,7 @@ pub async fn receive(
         headers: &request.headers,
         body,
         now,
-        integration: &integration,
+        integration,
     };
     let secret = match &integration.secret {
         Some(sealed) => {
@@ -222,14 +255,14 @@ pub async fn receive(
     let processed = async {
         let delivery = archive(
             state,
-            &integration,
+            integration,
             &request.headers,
             body,
             provider_id.clone(),
             request_id,
         )
         .await?;
-        apply(state, &integration, interpretation, &delivery).await
+        apply(state, integration, interpretation, &delivery).await
     }
     .await;
     if processed.is_err() {

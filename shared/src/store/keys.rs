@@ -127,6 +127,10 @@ pub fn attempt_sk(endpoint: &EndpointId, attempt: u32) -> String {
 
 pub const ATTEMPT_PREFIX: &str = "ATTEMPT#";
 
+pub fn inbound_stats(t: &TenantId, integration: &IntegrationId) -> String {
+    format!("TENANT#{t}#INTSTATS#{integration}")
+}
+
 pub fn dedup(scope: &str, delivery_id: &str) -> String {
     format!("DEDUP#{scope}#{delivery_id}")
 }

@@ -18,8 +18,9 @@ pub use incidents::{
 };
 pub use tenancy::{
     ApiKeyView, ApplicationSentryConfigView, CallerView, CreatedTenantView, EventTypeList,
-    EventTypeView, HealthView, IntegrationView, ProjectView, RoleList, RoleView, SampleRatesView,
-    SentryConfigView, TenantSettingsView, TenantView, TokenView, UserView,
+    EventTypeView, HealthView, IntegrationStatsView, IntegrationView, ProjectView, RefusedView,
+    RoleList, RoleView, SampleRatesView, SentryConfigView, TenantSettingsView, TenantView,
+    TokenView, UserView,
 };
 
 use crate::store::Page;

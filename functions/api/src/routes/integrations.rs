@@ -2,9 +2,9 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use faultline::domain::{DeliveryId, Integration, IntegrationId, ProjectId, Source};
 use faultline::http::scopes::{IntegrationsRead, IntegrationsWrite};
-use faultline::http::{checked_name, ApiError, Audited, Authorized, Json, Page, Path};
+use faultline::http::{checked_name, ApiError, Audited, Authorized, Json, Page, Path, Query};
 use faultline::services::inbound::replay;
-use faultline::views::{IntegrationPage, IntegrationView};
+use faultline::views::{IntegrationPage, IntegrationStatsView, IntegrationView, RefusedView};
 use faultline::AppState;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
@@ -223,6 +223,73 @@ pub async fn list(
 ) -> Result<Json<IntegrationPage>, ApiError> {
     let page = state.store.list_integrations(&tenant, &page).await?;
     Ok(Json(page.map(|i| IntegrationView::from(&i)).into()))
+}
+
+/// The window of `GET /v1/integrations/{id}/stats`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatsQuery {
+    hours: Option<i64>,
+}
+
+/// An integration's statistics.
+///
+/// What its webhooks came to over the last `hours` (1 to 720, default 24; whole hours): received,
+/// accepted, duplicates, replied, refused by reason, failed, and when the last one arrived.
+/// Webhooks refused by the rate limit are not counted here. Scope: `integrations:read`.
+#[utoipa::path(
+    get,
+    path = "/v1/integrations/{id}/stats",
+    tag = "integrations",
+    operation_id = "get_integration_stats",
+    params(
+        ("id" = String, Path, description = "The integration (`int_…`)"),
+        ("hours" = Option<i64>, Query, description = "The window, 1 to 720 hours (default 24)"),
+    ),
+    responses((status = 200, description = "Its statistics", body = IntegrationStatsView)),
+)]
+pub async fn stats(
+    State(state): State<AppState>,
+    Authorized { tenant, .. }: Authorized<IntegrationsRead>,
+    Path(id): Path<IntegrationId>,
+    Query(query): Query<StatsQuery>,
+) -> Result<Json<IntegrationStatsView>, ApiError> {
+    let hours = query.hours.unwrap_or(24);
+    if !(1..=720).contains(&hours) {
+        return Err(ApiError::bad_parameter("hours", "`hours` must be 1 to 720"));
+    }
+    let integration = state
+        .store
+        .get_integration(&id)
+        .await?
+        .filter(|i| i.tenant_id == tenant)
+        .ok_or_else(|| ApiError::not_found("integration", id.as_str()))?;
+    let until = state.clock.now();
+    let since = until - chrono::Duration::hours(hours - 1);
+    let stats = state
+        .store
+        .inbound_stats(&tenant, &integration.id, since, until)
+        .await?;
+    let count = |result: &str| stats.by_result.get(result).copied().unwrap_or(0);
+    Ok(Json(IntegrationStatsView {
+        integration_id: integration.id.to_string(),
+        since: chrono::DateTime::from_timestamp(
+            since.timestamp() - since.timestamp().rem_euclid(3600),
+            0,
+        )
+        .unwrap_or(since),
+        until,
+        received: stats.received,
+        accepted: count("accepted"),
+        duplicate: count("duplicate"),
+        replied: count("replied"),
+        refused: RefusedView {
+            signature: count("refused_signature"),
+            invalid: count("refused_invalid"),
+        },
+        failed: count("failed"),
+        last_received_at: stats.last_received_at,
+    }))
 }
 
 /// Replay an inbound delivery.

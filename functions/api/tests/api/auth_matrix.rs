@@ -212,6 +212,10 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
         ),
         ("event", HashMap::from([("id", event_id.to_owned())])),
         ("role", HashMap::from([("name", id_of_role(&role))])),
+        (
+            "integration",
+            HashMap::from([("id", integration.id.to_string())]),
+        ),
     ]);
     let kind_of = |route: &str| -> &str {
         for (prefix, kind) in [
@@ -223,6 +227,7 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
             ("/v1/users/", "user"),
             ("/v1/tenants/", "tenant"),
             ("/v1/integrations/sentry/", "slug"),
+            ("/v1/integrations/", "integration"),
             ("/v1/hooks/deliveries/", "delivery"),
             ("/v1/events/", "event"),
             ("/v1/roles/", "role"),

@@ -376,3 +376,54 @@ async fn no_provider_secret_is_stored_in_plaintext() {
     );
     assert!(!dump.contains(key.expose()), "API keys are digests");
 }
+
+#[tokio::test]
+async fn integration_statistics_are_the_tenants_own_over_a_bounded_window() {
+    let stack = TestStack::deploy().await;
+    let (tenant, key) = stack.tenant().await;
+    let (_, stranger) = stack.tenant().await;
+    let integration = stack
+        .generic_integration(&tenant, Some("a-long-shared-secret-1234"))
+        .await;
+    let now = stack.state.clock.now();
+    for (result, at) in [
+        ("accepted", now),
+        ("accepted", now - chrono::Duration::hours(3)),
+        ("refused_signature", now),
+        ("accepted", now - chrono::Duration::hours(30)),
+    ] {
+        stack
+            .harness
+            .store
+            .count_inbound_result(&tenant, &integration.id, result, at)
+            .await
+            .expect("counted");
+    }
+    let stats = |k: &str, query: &str| {
+        HttpEvent::load("api/get-integration-stats.json")
+            .path_param("id", integration.id.as_str())
+            .key(Some(k))
+            .query(query)
+    };
+
+    let (status, day) = call(&stack, &stats(key.expose(), "")).await;
+    assert_eq!(status, 200, "{day}");
+    assert_eq!(
+        (
+            day["received"].as_u64(),
+            day["accepted"].as_u64(),
+            day["refused"]["signature"].as_u64()
+        ),
+        (Some(3), Some(2), Some(1)),
+        "the last 24 hours: {day}"
+    );
+    let (_, two_days) = call(&stack, &stats(key.expose(), "hours=48")).await;
+    assert_eq!(two_days["accepted"], 3);
+    let (status, problem) = call(&stack, &stats(key.expose(), "hours=0")).await;
+    assert_eq!((status, problem["field"].as_str()), (400, Some("hours")));
+    let (status, _) = call(&stack, &stats(stranger.expose(), "")).await;
+    assert_eq!(
+        status, 404,
+        "another tenant's integration does not exist for it"
+    );
+}
