@@ -209,6 +209,10 @@ pub async fn delete(
     }: Authorized<TenantManage>,
     Path(name): Path<String>,
 ) -> Result<Audited, ApiError> {
+    // A name that cannot be a role names no role: 404, as a malformed id does.
+    if Role::parse(&name).is_none() {
+        return Err(ApiError::not_found("role", &name));
+    }
     let role = definable(&name)?;
     let roles = state.store.tenant_roles(&tenant).await?;
     if roles.definition(&role).is_none() {

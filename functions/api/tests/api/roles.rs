@@ -269,6 +269,11 @@ async fn roles_stay_within_the_callers_scopes_and_admin_is_fixed() {
     }
     let (status, problem) = call(&stack, &delete(admin, "admin")).await;
     assert_eq!(status, 409, "{problem}");
+    let (status, problem) = call(&stack, &delete(admin, "+Ø(")).await;
+    assert_eq!(
+        status, 404,
+        "a name no role can have names no role: {problem}"
+    );
 
     // A caller cannot give a role more than it holds, nor strip a role that holds more.
     let (status, problem) = call(
