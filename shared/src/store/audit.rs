@@ -213,13 +213,7 @@ impl Store {
         let mut item = parked.keys().key();
         item.insert("chain".into(), AttributeValue::S(chain.name()));
         item.insert("draft".into(), AttributeValue::S(json));
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await?;
-        Ok(())
+        self.put(item).await
     }
 
     /// Appends up to `max` entries parked before `before`, oldest first, each removed in the

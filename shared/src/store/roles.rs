@@ -21,13 +21,7 @@ impl Store {
             &role_keys(&definition.tenant_id, &definition.role),
             definition,
         )?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await?;
-        Ok(())
+        self.put(item).await
     }
 
     /// Removes a tenant's definition of a role; `Ok(false)` when it had none.

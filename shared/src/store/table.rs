@@ -240,6 +240,17 @@ impl Store {
         output.item.map(from_item).transpose()
     }
 
+    /// Puts an item, replacing any item with its keys.
+    pub(crate) async fn put(&self, item: Item) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await?;
+        Ok(())
+    }
+
     /// Puts an item that must not exist yet; `Conflict` if it does.
     pub(crate) async fn put_new(&self, item: Item) -> Result<(), StoreError> {
         self.client

@@ -5,6 +5,8 @@
 
 mod delivery;
 mod incidents;
+mod integration_stats;
+mod roles;
 mod tenancy;
 
 pub use delivery::{
@@ -16,11 +18,12 @@ pub use incidents::{
     event_data, ChangedIncidentView, DeployView, ErrorEventView, IncidentPage, IncidentView,
     TagView,
 };
+pub use integration_stats::{IntegrationStatsView, RefusedView};
+pub use roles::{RoleList, RoleView};
 pub use tenancy::{
     ApiKeyView, ApplicationSentryConfigView, CallerView, CreatedTenantView, EventTypeList,
-    EventTypeView, HealthView, IntegrationStatsView, IntegrationView, ProjectView, RefusedView,
-    RoleList, RoleView, SampleRatesView, SentryConfigView, TenantSettingsView, TenantView,
-    TokenView, UserView,
+    EventTypeView, HealthView, IntegrationView, ProjectView, SampleRatesView, SentryConfigView,
+    TenantSettingsView, TenantView, TokenView, UserView,
 };
 
 use crate::store::Page;

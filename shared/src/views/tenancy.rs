@@ -1,7 +1,7 @@
 //! Views of tenants, keys, users, projects, integrations and Sentry configuration.
 
 use crate::domain::sentry_config::mask_dsn;
-use crate::domain::{Integration, Project, Role, Roles, SentryConfig, Tenant, User};
+use crate::domain::{Integration, Project, Roles, SentryConfig, Tenant, User};
 use crate::store::ApiKeyRecord;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -162,51 +162,6 @@ impl UserView {
     }
 }
 
-/// A role: what it grants in this tenant.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct RoleView {
-    /// Its name (`admin`, `manager`, `developer`, `viewer`, or the tenant's own).
-    pub name: String,
-    /// What it grants.
-    pub scopes: Vec<String>,
-    /// One of the four built-in roles.
-    pub built_in: bool,
-    /// A built-in role the tenant redefined (`DELETE` restores the default).
-    pub redefined: bool,
-    /// What it is for.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-    /// When the tenant last changed it (absent for a built-in it never changed).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub updated_at: Option<DateTime<Utc>>,
-}
-
-impl RoleView {
-    /// `role` as the tenant's `roles` define it.
-    pub fn new(role: &Role, roles: &Roles) -> Self {
-        let definition = roles.definition(role);
-        Self {
-            name: role.to_string(),
-            scopes: roles
-                .scopes(role)
-                .iter()
-                .map(|s| s.as_str().to_owned())
-                .collect(),
-            built_in: role.is_built_in(),
-            redefined: role.is_built_in() && definition.is_some(),
-            description: definition.and_then(|d| d.description.clone()),
-            updated_at: definition.map(|d| d.updated_at),
-        }
-    }
-}
-
-/// Every role of the tenant.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct RoleList {
-    /// Built-ins first, then the tenant's own by name.
-    pub items: Vec<RoleView>,
-}
-
 /// A project.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct ProjectView {
@@ -241,40 +196,6 @@ impl From<&Project> for ProjectView {
             updated_at: project.updated_at,
         }
     }
-}
-
-/// What an integration's webhooks came to over a window (`GET /v1/integrations/{id}/stats`).
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct IntegrationStatsView {
-    /// `int_…`.
-    pub integration_id: String,
-    /// The window's first hour.
-    pub since: DateTime<Utc>,
-    /// Its end (now).
-    pub until: DateTime<Utc>,
-    /// Webhooks received (not counting those refused by the rate limit).
-    pub received: u64,
-    /// Archived and applied.
-    pub accepted: u64,
-    /// Already received (same delivery id or signed body): nothing done.
-    pub duplicate: u64,
-    /// Answered at once, nothing kept (pings, URL checks, slash commands, events not used).
-    pub replied: u64,
-    /// Refused, by reason: `signature` (missing or wrong), `invalid` (a payload it cannot use).
-    pub refused: RefusedView,
-    /// Failed on the hub's side (the provider was answered 5xx and retries).
-    pub failed: u64,
-    /// When the last webhook arrived, if any did in the window.
-    pub last_received_at: Option<DateTime<Utc>>,
-}
-
-/// Refused webhooks by reason.
-#[derive(Clone, Debug, Serialize, ToSchema)]
-pub struct RefusedView {
-    /// A missing or wrong signature.
-    pub signature: u64,
-    /// A payload that cannot be used.
-    pub invalid: u64,
 }
 
 /// An inbound integration: never its secret.

@@ -25,6 +25,14 @@ async fn receiver(status: u16) -> MockServer {
     server
 }
 
+/// The tenant a queued message is grouped under (its `MessageGroupId`).
+fn group_of(message: &aws_sdk_sqs::types::Message) -> Option<&str> {
+    message
+        .attributes()
+        .and_then(|a| a.get(&MessageSystemAttributeName::MessageGroupId))
+        .map(String::as_str)
+}
+
 async fn queue_depth(stack: &TestStack, queue: &str) -> u64 {
     let attributes = stack
         .clients
@@ -101,12 +109,8 @@ async fn fifty_thousand_failing_deliveries_of_one_tenant_do_not_delay_anothers_f
         1,
         "only the quiet tenant's first attempt is in its lane"
     );
-    let group = first_lane[0]
-        .attributes()
-        .and_then(|a| a.get(&MessageSystemAttributeName::MessageGroupId))
-        .cloned();
     assert_eq!(
-        group.as_deref(),
+        group_of(&first_lane[0]),
         Some(quiet.as_str()),
         "its tenant is its message group"
     );
@@ -148,11 +152,5 @@ async fn fifty_thousand_failing_deliveries_of_one_tenant_do_not_delay_anothers_f
         .expect("receive")
         .messages
         .unwrap_or_default();
-    assert_eq!(
-        retry[0]
-            .attributes()
-            .and_then(|a| a.get(&MessageSystemAttributeName::MessageGroupId))
-            .map(String::as_str),
-        Some(noisy.as_str())
-    );
+    assert_eq!(group_of(&retry[0]), Some(noisy.as_str()));
 }
