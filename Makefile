@@ -12,7 +12,10 @@ IAM_USAGE := $(abspath target/iam-usage)
 
 export FAULTLINE_PYTHON := $(abspath $(VENV))/bin/python
 
-.PHONY: dev test lint fmt check bench build package-check deploy clean openapi fuzz fuzz-api
+.PHONY: dev test lint fmt check bench build package-check deploy clean openapi fuzz fuzz-api chaos cold-start
+# Every function's package (their binaries are what Lambda runs).
+FUNCTIONS := api auth webhook-generic webhook-github webhook-pagerduty webhook-sentry webhook-slack \
+	fanout dispatch outbox-relay
 
 ## dev: run the whole hub locally (AWS emulator + every function on http://127.0.0.1:3000)
 dev: $(STAMP)
@@ -39,6 +42,19 @@ fuzz:
 fuzz-api: $(STAMP)
 	EXAMPLES=$${EXAMPLES:-25} bash tests/bench/fuzz_api.sh
 
+## chaos: 10,000 events (CHAOS_EVENTS) through webhook → fan-out → dispatch while SQS hands every
+##        batch over twice, fan-outs and dispatchers are killed part-way and receivers fail, throttle,
+##        hang and reset; prints the counts and fails unless every pair is delivered or exhausted
+chaos: $(STAMP)
+	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin chaos
+
+## cold-start: every function's init (exec → first Runtime API poll) next to a hello-world
+##             lambda_runtime binary, release, median of 15 interleaved runs, and binary sizes
+cold-start: $(STAMP)
+	cargo build $(CARGO_FLAGS) --release $(FUNCTIONS:%=-p faultline-%)
+	cargo build $(CARGO_FLAGS) --release -p faultline-e2e --bin hello-lambda --bin cold-start
+	target/release/cold-start
+
 lint: $(STAMP)
 	$(PY) infra/check_paths.py --self-test
 	$(PY) infra/check_paths.py
@@ -62,6 +78,7 @@ bench: $(STAMP)
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin api-figures
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin audit-verify
 	bash tests/bench/dev_ready.sh
+	$(MAKE) cold-start
 	$(MAKE) package-check
 
 ## build: Lambda bootstraps for arm64 with cargo-lambda (via sam build), into .aws-sam/build

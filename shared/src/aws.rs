@@ -1,6 +1,40 @@
 //! AWS SDK clients, built once per container from one shared configuration.
 
 use aws_config::{BehaviorVersion, SdkConfig};
+use aws_smithy_http_client::tls;
+use aws_smithy_runtime_api::client::http::{
+    HttpClient, HttpConnectorSettings, SharedHttpClient, SharedHttpConnector,
+};
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
+use std::sync::{Arc, OnceLock};
+
+/// The SDK's HTTPS client (hyper, rustls on aws-lc), built on its first request rather than when
+/// the clients are built. The SDK's default client loads the system's root certificates while
+/// the clients are built — a few hundred files under `/etc/ssl/certs` on Debian — which put
+/// milliseconds into every cold start, before the function could poll for its first request,
+/// even in functions that make no AWS call until later.
+#[derive(Clone, Debug, Default)]
+struct HttpsOnFirstUse {
+    client: Arc<OnceLock<SharedHttpClient>>,
+}
+
+impl HttpClient for HttpsOnFirstUse {
+    fn http_connector(
+        &self,
+        settings: &HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        self.client
+            .get_or_init(|| {
+                aws_smithy_http_client::Builder::new()
+                    .tls_provider(tls::Provider::Rustls(
+                        tls::rustls_provider::CryptoMode::AwsLc,
+                    ))
+                    .build_https()
+            })
+            .http_connector(settings, components)
+    }
+}
 
 /// Every AWS client a function may use. Building them does no I/O; they share one connection pool
 /// per service and are cheap to clone.
@@ -20,7 +54,8 @@ impl AwsClients {
     /// Loads the standard AWS configuration (region, credentials, `AWS_ENDPOINT_URL`), with
     /// `endpoint_url` overriding the endpoint when given.
     pub async fn load(endpoint_url: Option<&str>) -> Self {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest());
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .http_client(SharedHttpClient::new(HttpsOnFirstUse::default()));
         if let Some(url) = endpoint_url {
             loader = loader.endpoint_url(url);
         }

@@ -53,16 +53,36 @@ impl AppState {
     /// How long a secret read from Secrets Manager is trusted before it is read again.
     pub const SECRET_REFRESH: Duration = Duration::from_secs(300);
 
-    /// Builds the state from the process environment (what `main` does in Lambda). Refuses to
-    /// start when a key secret the function `uses` is too short to be a key (or cannot be read),
-    /// naming the secret, rather than sealing or signing with it. A function reads only the key
-    /// secrets it uses (its role may read no others).
+    /// Builds the state from the process environment (what `main` does in Lambda), with no I/O:
+    /// the function polls for its first request at once (Lambda's Init Duration stays at the
+    /// runtime's floor) while the key secrets it `uses` are read alongside (their cache is warm
+    /// for the first request). A key secret that cannot be read, or is too short to be a key,
+    /// stops the process with a message naming the secret: Lambda reports the exit and starts
+    /// afresh on the next request. Nothing is ever sealed or signed with such a key meanwhile,
+    /// since every use of a key checks it. A function reads only the key secrets it uses (its
+    /// role may read no others). Must run inside a Tokio runtime.
     pub async fn from_env(uses: &[KeySecret]) -> Result<Self, ConfigError> {
         let config = Config::from_env()?;
         let clients = AwsClients::load(config.aws_endpoint_url.as_deref()).await;
         let state = Self::new(config, &clients, Clock::system());
-        state.check_these_keys(uses).await?;
+        state.check_keys_alongside(uses);
         Ok(state)
+    }
+
+    /// Reads the key secrets the function `uses` on a background task; when one is refused,
+    /// logs why and exits the process (status 1).
+    fn check_keys_alongside(&self, uses: &[KeySecret]) {
+        if uses.is_empty() {
+            return;
+        }
+        let state = self.clone();
+        let uses = uses.to_vec();
+        tokio::spawn(async move {
+            if let Err(err) = state.check_these_keys(&uses).await {
+                tracing::error!(error = %err, "refusing to run with this key secret");
+                std::process::exit(1);
+            }
+        });
     }
 
     /// Reads the data key and the token signing key once, refusing material that is not a key.

@@ -1,6 +1,8 @@
 //! Support for the end-to-end tests and the latency probe: the whole hub started in-process on the
 //! AWS emulator, driven over HTTP like any client.
 
+pub mod chaos;
+
 use faultline_local::{start, HubOptions, RunningHub};
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};

@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 mod documentation;
 mod events;
 pub mod iam;
+pub mod runtime_api;
 
 pub use documentation::conforms_to_documentation;
 pub use events::{json_of, load_event, sqs_event, HttpEvent};

@@ -46,6 +46,17 @@ impl<T: DeserializeOwned> DecodedBatch<T> {
     }
 }
 
+/// A record's task, aborted if the batch is dropped before it finishes: when the invocation's
+/// future goes (its runtime cut it off), its records' work goes with it rather than running on,
+/// detached, into whatever the container does next.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// Runs `handle` on every decoded record of a batch concurrently and reports only the records
 /// that failed (or did not decode), by `messageId`, so SQS redelivers those alone
 /// (`ReportBatchItemFailures`). A record whose handler panics fails alone too.
@@ -56,9 +67,9 @@ where
     E: std::fmt::Display + Send + 'static,
 {
     let work = batch.records.into_iter().map(|(id, record)| {
-        let task = tokio::spawn(handle(id.clone(), record));
+        let mut task = AbortOnDrop(tokio::spawn(handle(id.clone(), record)));
         async move {
-            match task.await {
+            match (&mut task.0).await {
                 Ok(Ok(())) => None,
                 Ok(Err(err)) => {
                     tracing::warn!(message_id = %id, error = %err, "record failed; left for redelivery");
@@ -84,4 +95,63 @@ where
         })
         .collect();
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_lambda_events::event::sqs::SqsMessage;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    fn batch_of_one() -> DecodedBatch<u32> {
+        let mut record = SqsMessage::default();
+        record.message_id = Some("m-1".into());
+        record.body = Some("7".into());
+        let mut event = SqsEvent::default();
+        event.records = vec![record];
+        DecodedBatch::decode(event)
+    }
+
+    #[tokio::test]
+    async fn a_dropped_batch_takes_its_records_work_with_it() {
+        let finished = Arc::new(AtomicBool::new(false));
+        let flag = finished.clone();
+        let batch = process_batch(batch_of_one(), move |_, _| {
+            let flag = flag.clone();
+            async move {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                flag.store(true, Ordering::SeqCst);
+                Ok::<_, String>(())
+            }
+        });
+        // The invocation is cut off while its record sleeps.
+        assert!(tokio::time::timeout(Duration::from_millis(50), batch)
+            .await
+            .is_err());
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert!(
+            !finished.load(Ordering::SeqCst),
+            "the record's work ran on after its batch was dropped"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_failing_record_is_reported_by_its_message_id() {
+        let response = process_batch(batch_of_one(), |_, n| async move {
+            if n == 7 {
+                Err("seven refused".to_owned())
+            } else {
+                Ok(())
+            }
+        })
+        .await;
+        let failed: Vec<_> = response
+            .batch_item_failures
+            .iter()
+            .map(|f| f.item_identifier.as_str())
+            .collect();
+        assert_eq!(failed, ["m-1"]);
+    }
 }

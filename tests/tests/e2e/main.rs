@@ -1,6 +1,7 @@
 //! End-to-end tests through the local stack: one binary, a module per journey.
 
 mod audited_changes;
+mod chaos;
 mod gateway;
 mod generic_alert_to_webhook;
 mod ledger;

@@ -9,6 +9,7 @@ mod ledger_filters;
 mod projects;
 mod roles;
 mod sentry;
+mod startup;
 mod tenants;
 mod token_lifecycle;
 mod users;
