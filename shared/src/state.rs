@@ -4,8 +4,10 @@ use crate::archive::RawArchive;
 use crate::auth::jwt::TokenKeys;
 use crate::auth::Authenticator;
 use crate::aws::AwsClients;
+use crate::cache::TtlCache;
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
+use crate::domain::{Integration, IntegrationId};
 use crate::queue::{DeadLetters, DeliveryQueue, EventPublisher};
 use crate::secrets::{SecretCipher, SecretsSource};
 use crate::sinks::webhook::WebhookSender;
@@ -46,12 +48,19 @@ pub struct AppState {
     sender: Arc<OnceLock<WebhookSender>>,
     /// Where "now" comes from.
     pub clock: Clock,
+    /// Integrations read by the webhook functions, trusted for [`Self::INTEGRATION_REFRESH`].
+    pub integrations: TtlCache<IntegrationId, Integration>,
     data_key: SecretsSource,
 }
 
 impl AppState {
     /// How long a secret read from Secrets Manager is trusted before it is read again.
     pub const SECRET_REFRESH: Duration = Duration::from_secs(300);
+
+    /// How long a webhook function keeps an integration it read. Integrations do not change once
+    /// created (an update route would have to make its change reach warm containers), so this
+    /// bounds memory, not staleness.
+    pub const INTEGRATION_REFRESH: Duration = Duration::from_secs(30);
 
     /// Builds the state from the process environment (what `main` does in Lambda), with no I/O:
     /// the function polls for its first request at once (Lambda's Init Duration stays at the
@@ -140,6 +149,7 @@ impl AppState {
             ),
             tokens,
             sender: Arc::new(OnceLock::new()),
+            integrations: TtlCache::new(Self::INTEGRATION_REFRESH, 10_000),
             data_key: secret(&config.data_key_secret),
             store,
             config,

@@ -455,3 +455,43 @@ async fn every_webhook_is_counted_in_its_integrations_statistics() {
     );
     assert!(stats.last_received_at.is_some_and(|at| at <= now));
 }
+
+#[tokio::test]
+async fn a_warm_container_reads_an_integration_once_and_a_new_one_reads_it_again() {
+    let stack = TestStack::deploy().await;
+    let (tenant, _) = stack.tenant().await;
+    let integration = integration(&stack, &tenant, None).await;
+    let first = alert(&integration);
+    assert_eq!(json_of(&handle(&stack.state, first.request()).await).0, 202);
+
+    // The record goes away behind the container's back (integrations are never changed or
+    // deleted by the hub; this only shows where the warm path reads it from).
+    stack
+        .clients
+        .dynamodb
+        .delete_item()
+        .table_name(&stack.state.config.table)
+        .key(
+            "pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(format!("INTEGRATION#{}", integration.id)),
+        )
+        .key(
+            "sk",
+            aws_sdk_dynamodb::types::AttributeValue::S("INTEGRATION".into()),
+        )
+        .send()
+        .await
+        .expect("deleted");
+    let second = alert(&integration).body_bytes(
+        &serde_json::to_vec(&json!({"title": "another", "fingerprint": "another"})).expect("json"),
+    );
+    let (status, body) = json_of(&handle(&stack.state, second.request()).await);
+    assert_eq!(
+        status, 202,
+        "the warm container does not read it again: {body}"
+    );
+
+    let new_container = stack.function_state_with(|_| {});
+    let (status, body) = json_of(&handle(&new_container, alert(&integration).request()).await);
+    assert_eq!(status, 404, "a new container reads the table: {body}");
+}

@@ -1,4 +1,5 @@
 use super::{key_digest, ApiKey};
+use crate::cache::TtlCache;
 use crate::clock::Clock;
 use crate::domain::{Principal, Subject};
 use crate::domain::{TenantId, TenantSettings};
@@ -6,9 +7,7 @@ use crate::secrets::SecretsSource;
 use crate::store::{Store, StoreError};
 use chrono::{DateTime, Utc};
 use http::HeaderMap;
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use subtle::ConstantTimeEq;
 
 /// Why a request was not authenticated. Every variant is a 401 at the edge, except the
@@ -60,7 +59,7 @@ pub struct Authenticator {
     tokens: super::jwt::TokenKeys,
     clock: Clock,
     /// Each tenant's settings (its limits), read at most once a minute per container.
-    settings: Arc<Mutex<HashMap<TenantId, (TenantSettings, Instant)>>>,
+    settings: TtlCache<TenantId, TenantSettings>,
 }
 
 /// Requests per minute per key when the tenant sets no limit.
@@ -102,7 +101,7 @@ impl Authenticator {
             admin_key,
             tokens,
             clock,
-            settings: Arc::default(),
+            settings: TtlCache::new(Self::LIMIT_REFRESH, 10_000),
         }
     }
 
@@ -233,12 +232,8 @@ impl Authenticator {
     /// The tenant's settings (defaults for a tenant that does not exist), read at most once a
     /// minute per container: the limits every request and webhook is counted against.
     pub async fn tenant_settings(&self, tenant: &TenantId) -> Result<TenantSettings, StoreError> {
-        if let Ok(cached) = self.settings.lock() {
-            if let Some((settings, read_at)) = cached.get(tenant) {
-                if read_at.elapsed() < Self::LIMIT_REFRESH {
-                    return Ok(settings.clone());
-                }
-            }
+        if let Some(settings) = self.settings.get(tenant) {
+            return Ok(settings);
         }
         let settings = self
             .store
@@ -246,9 +241,7 @@ impl Authenticator {
             .await?
             .map(|t| t.settings)
             .unwrap_or_default();
-        if let Ok(mut cached) = self.settings.lock() {
-            cached.insert(tenant.clone(), (settings.clone(), Instant::now()));
-        }
+        self.settings.insert(tenant.clone(), settings.clone());
         Ok(settings)
     }
 

@@ -130,6 +130,8 @@ async fn count_inbound(state: &AppState, integration: &Integration) -> Result<()
     Ok(())
 }
 
+/// The integration the URL names, from the container's cache when it was read recently
+/// (integrations do not change once created, so a cached one is the stored one).
 async fn load_integration(
     state: &AppState,
     raw_id: &str,
@@ -138,7 +140,17 @@ async fn load_integration(
     let what = format!("{} integration", source.source().as_str());
     let not_found = || InboundError::NotFound(format!("no {what} with id `{raw_id}`"));
     let id = IntegrationId::parse(raw_id).ok_or_else(not_found)?;
-    match state.store.get_integration(&id).await? {
+    let integration = match state.integrations.get(&id) {
+        Some(cached) => Some(cached),
+        None => {
+            let stored = state.store.get_integration(&id).await?;
+            if let Some(integration) = &stored {
+                state.integrations.insert(id, integration.clone());
+            }
+            stored
+        }
+    };
+    match integration {
         Some(integration) if integration.source == source.source() => Ok(integration),
         _ => Err(not_found()),
     }
