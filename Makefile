@@ -12,7 +12,7 @@ IAM_USAGE := $(abspath target/iam-usage)
 
 export FAULTLINE_PYTHON := $(abspath $(VENV))/bin/python
 
-.PHONY: dev test lint fmt check bench build package-check deploy clean openapi fuzz fuzz-api chaos cold-start
+.PHONY: dev test lint fmt check bench build package-check deploy clean openapi fuzz fuzz-api chaos cold-start soak
 # Every function's package (their binaries are what Lambda runs).
 FUNCTIONS := api auth webhook-generic webhook-github webhook-pagerduty webhook-sentry webhook-slack \
 	fanout dispatch outbox-relay
@@ -47,6 +47,12 @@ fuzz-api: $(STAMP)
 ##        hang and reset; prints the counts and fails unless every pair is delivered or exhausted
 chaos: $(STAMP)
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin chaos
+
+## soak: SOAK_MINUTES (30) of mixed traffic through the whole local stack — API reads and writes,
+##       signed webhooks of every source, fan-out to 20 endpoints of which a third fail — printing
+##       the emulator's memory, requests/s and 5xx every minute, then the delivery invariant
+soak: $(STAMP)
+	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin soak
 
 ## cold-start: every function's init (exec → first Runtime API poll) next to a hello-world
 ##             lambda_runtime binary, release, median of 15 interleaved runs, and binary sizes

@@ -1,183 +1,39 @@
-//! Counts the AWS API calls each webhook function makes per accepted webhook, by operation, with an
-//! SDK interceptor on real clients against the emulator (warm container: secrets already cached).
-//! Prints figures; asserts nothing. `cargo run -p faultline-e2e --bin aws-calls` (part of `make bench`).
+//! Counts the AWS API calls each webhook function makes per accepted webhook, by operation, and
+//! the DynamoDB request units, with an SDK interceptor on real clients against the emulator (warm
+//! container: secrets already cached); the same per delivery attempt; then prices both at AWS list
+//! prices, with the handlers' measured wall time as Lambda's billed duration (128 MB arm64).
+//! Prints figures; asserts nothing. `cargo run --release -p faultline-e2e --bin aws-calls` (part
+//! of `make bench`).
 
-use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
-use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::orchestrator::Metadata;
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::ConfigBag;
-use faultline::aws::AwsClients;
 use faultline::clock::Clock;
 use faultline::domain::{Source, Tenant, TenantId};
-use faultline::signing::hmac_sha256::hmac_sha256;
 use faultline::{AppState, Config};
+use faultline_e2e::aws_usage::{prices, print_costs, CostLine, Usage, UsageCounter};
+use faultline_e2e::deliveries::{delivery, SECRETS};
 use faultline_emulator::{deploy, free_port, Emulator, Template};
-use faultline_testkit::{provider_fixture, store_integration, HttpEvent};
+use faultline_testkit::store_integration;
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
-/// Counts operations by `Service.Operation`.
-#[derive(Debug, Clone, Default)]
-struct CallCounter(Arc<Mutex<BTreeMap<String, usize>>>);
+/// Lambda memory the template gives every function, in GB.
+const MEMORY_GB: f64 = 0.125;
+/// Webhooks measured per source (after one warm-up).
+const SAMPLES: usize = 5;
 
-impl Intercept for CallCounter {
-    fn name(&self) -> &'static str {
-        "CallCounter"
-    }
-
-    fn read_before_serialization(
-        &self,
-        _context: &BeforeSerializationInterceptorContextRef<'_>,
-        _components: &RuntimeComponents,
-        cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        if let (Some(metadata), Ok(mut counts)) = (cfg.load::<Metadata>(), self.0.lock()) {
-            *counts
-                .entry(format!("{}.{}", metadata.service(), metadata.name()))
-                .or_default() += 1;
-        }
-        Ok(())
-    }
-}
-
-impl CallCounter {
-    fn take(&self) -> BTreeMap<String, usize> {
-        self.0
-            .lock()
-            .map(|mut counts| std::mem::take(&mut *counts))
-            .unwrap_or_default()
-    }
-}
-
-async fn counted_clients(endpoint: &str, counter: &CallCounter) -> AwsClients {
-    let sdk = faultline_emulator::sdk_config(endpoint).await;
-    AwsClients {
-        dynamodb: aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(&sdk)
-                .interceptor(counter.clone())
-                .build(),
-        ),
-        sqs: aws_sdk_sqs::Client::from_conf(
-            aws_sdk_sqs::config::Builder::from(&sdk)
-                .interceptor(counter.clone())
-                .build(),
-        ),
-        s3: aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&sdk)
-                .force_path_style(true)
-                .interceptor(counter.clone())
-                .build(),
-        ),
-        secrets: aws_sdk_secretsmanager::Client::from_conf(
-            aws_sdk_secretsmanager::config::Builder::from(&sdk)
-                .interceptor(counter.clone())
-                .build(),
-        ),
-    }
-}
-
-fn hex_hmac(secret: &str, body: &[u8]) -> String {
-    hex::encode(hmac_sha256(secret.as_bytes(), body))
-}
-
-/// A fresh, signed delivery for `source` (new upstream id `n`, so it opens a new incident/change).
-fn delivery(
-    source: Source,
-    integration: &str,
-    n: usize,
-    now: chrono::DateTime<chrono::Utc>,
-) -> (&'static str, HttpEvent) {
-    match source {
-        Source::Generic => {
-            let body = serde_json::to_vec(
-                &json!({"title": format!("disk {n}"), "fingerprint": format!("disk-{n}")}),
-            )
-            .unwrap_or_default();
-            let event = HttpEvent::load("webhook-generic/receive.json")
-                .path_param("integration_id", integration)
-                .body_bytes(&body)
-                .header(
-                    "x-signature-256",
-                    &format!("sha256={}", hex_hmac("a-long-shared-secret-1234", &body)),
-                )
-                .header("idempotency-key", &format!("g-{n}"));
-            ("faultline-webhook-generic", event)
-        }
-        Source::Pagerduty => {
-            let mut value: Value =
-                serde_json::from_slice(&provider_fixture("pagerduty_incident_triggered.json"))
-                    .unwrap_or_default();
-            value["event"]["data"]["id"] = json!(format!("PD{n}"));
-            let body = serde_json::to_vec(&value).unwrap_or_default();
-            let secret = "HvPtlQNKMPpHSSqJpCdndXfo7HnGXa1pnH6w5axpxLFn9aRBNBGh4e8/HlonK5mz";
-            let event = HttpEvent::load("webhook-pagerduty/receive.json")
-                .path_param("integration_id", integration)
-                .body_bytes(&body)
-                .header(
-                    "x-pagerduty-signature",
-                    &format!("v1={}", hex_hmac(secret, &body)),
-                )
-                .header("x-webhook-id", &format!("pd-{n}"));
-            ("faultline-webhook-pagerduty", event)
-        }
-        Source::Sentry => {
-            let mut value: Value =
-                serde_json::from_slice(&provider_fixture("sentry_event_alert_triggered.json"))
-                    .unwrap_or_default();
-            value["data"]["event"]["issue_id"] = json!(format!("9{n}"));
-            let body = serde_json::to_vec(&value).unwrap_or_default();
-            let event = HttpEvent::load("webhook-sentry/receive.json")
-                .path_param("integration_id", integration)
-                .body_bytes(&body)
-                .header("sentry-hook-resource", "event_alert")
-                .header("sentry-hook-timestamp", &now.timestamp().to_string())
-                .header(
-                    "sentry-hook-signature",
-                    &hex_hmac("test-client-secret", &body),
-                )
-                .header("request-id", &format!("s-{n}"));
-            ("faultline-webhook-sentry", event)
-        }
-        Source::Slack => {
-            let mut value: Value =
-                serde_json::from_slice(&provider_fixture("slack_event_callback_app_mention.json"))
-                    .unwrap_or_default();
-            value["event_id"] = json!(format!("Ev{n}"));
-            value["event"]["text"] = json!(format!("error: job {} failed", "x".repeat(n)));
-            let body = serde_json::to_vec(&value).unwrap_or_default();
-            let ts = now.timestamp().to_string();
-            let base = [format!("v0:{ts}:").as_bytes(), &body].concat();
-            let event = HttpEvent::load("webhook-slack/receive.json")
-                .path_param("integration_id", integration)
-                .body_bytes(&body)
-                .header("content-type", "application/json")
-                .header("x-slack-request-timestamp", &ts)
-                .header(
-                    "x-slack-signature",
-                    &format!("v0={}", hex_hmac("8f742231b10e8888abcd99yyyzzz85a5", &base)),
-                );
-            ("faultline-webhook-slack", event)
-        }
-        Source::Github => {
-            let mut value: Value =
-                serde_json::from_slice(&provider_fixture("github_pull_request_merged.json"))
-                    .unwrap_or_default();
-            value["pull_request"]["number"] = json!(1000 + n);
-            let body = serde_json::to_vec(&value).unwrap_or_default();
-            let event = HttpEvent::load("webhook-github/receive.json")
-                .path_param("integration_id", integration)
-                .body_bytes(&body)
-                .header(
-                    "x-hub-signature-256",
-                    &format!("sha256={}", hex_hmac("It's a Secret to Everybody", &body)),
-                )
-                .header("x-github-delivery", &format!("gh-{n}"));
-            ("faultline-webhook-github", event)
-        }
-    }
+/// The mean of what `samples` invocations used, and their mean wall time.
+fn mean(samples: &[(Usage, Duration)]) -> (f64, f64, f64, Duration, Usage) {
+    let n = samples.len().max(1) as f64;
+    let calls = samples.iter().map(|(u, _)| u.total_calls()).sum::<usize>() as f64 / n;
+    let writes = samples.iter().map(|(u, _)| u.write_units).sum::<f64>() / n;
+    let reads = samples.iter().map(|(u, _)| u.read_units).sum::<f64>() / n;
+    let wall = samples.iter().map(|(_, d)| *d).sum::<Duration>() / samples.len().max(1) as u32;
+    (
+        calls,
+        writes,
+        reads,
+        wall,
+        samples.last().map(|(u, _)| u.clone()).unwrap_or_default(),
+    )
 }
 
 #[tokio::main]
@@ -188,8 +44,8 @@ async fn main() -> anyhow::Result<()> {
     let mut environment = deployment.environment.clone();
     environment.insert("FAULTLINE_LOCAL_MODE".into(), "1".into());
     let config = Config::from_map(&environment)?;
-    let counter = CallCounter::default();
-    let clients = counted_clients(&emulator.endpoint(), &counter).await;
+    let counter = UsageCounter::default();
+    let clients = counter.clients(&emulator.endpoint()).await;
     let state = AppState::new(config, &clients, Clock::system());
 
     let tenant = Tenant {
@@ -200,70 +56,106 @@ async fn main() -> anyhow::Result<()> {
     };
     state.store.create_tenant(&tenant).await?;
     println!(
-        "AWS calls per accepted webhook, by operation (warm container; the webhook function only —"
+        "Per accepted webhook, mean of {SAMPLES} (warm container; the webhook function only —"
     );
     println!("fan-out and dispatch run later in their own functions):");
-    for (source, secret, config) in [
-        (
-            Source::Github,
-            Some("It's a Secret to Everybody"),
-            Value::Null,
-        ),
-        (
-            Source::Generic,
-            Some("a-long-shared-secret-1234"),
-            Value::Null,
-        ),
-        (
-            Source::Pagerduty,
-            Some("HvPtlQNKMPpHSSqJpCdndXfo7HnGXa1pnH6w5axpxLFn9aRBNBGh4e8/HlonK5mz"),
-            Value::Null,
-        ),
-        (Source::Sentry, Some("test-client-secret"), Value::Null),
-        (
-            Source::Slack,
-            Some("8f742231b10e8888abcd99yyyzzz85a5"),
-            Value::Null,
-        ),
-        // Again, now with the incidents opened above still open: each gets a deploy line.
-        (
-            Source::Github,
-            Some("It's a Secret to Everybody"),
-            Value::Null,
-        ),
-    ] {
-        let integration = store_integration(&state, &tenant.id, source, secret, config).await;
+    let mut accepted = Vec::new();
+    for (source, secret) in SECRETS {
+        let integration =
+            store_integration(&state, &tenant.id, source, Some(secret), Value::Null).await;
         let now = chrono::Utc::now();
         // Warm-up: the first call reads the data key from Secrets Manager, then it is cached.
         let (function, warm) = delivery(source, integration.id.as_str(), 0, now);
         faultline_local::functions::invoke_http(&state, function, warm.request()).await;
         counter.take();
-        let (function, event) = delivery(source, integration.id.as_str(), 1, now);
-        let response =
-            faultline_local::functions::invoke_http(&state, function, event.request()).await;
-        let status = response.map(|r| r.status().as_u16()).unwrap_or_default();
-        let counts = counter.take();
-        let total: usize = counts.values().sum();
-        let detail: Vec<String> = counts.iter().map(|(op, n)| format!("{op}×{n}")).collect();
+        let mut samples = Vec::new();
+        let mut statuses = Vec::new();
+        for n in 1..=SAMPLES {
+            let (function, event) = delivery(source, integration.id.as_str(), n, now);
+            let started = Instant::now();
+            let response =
+                faultline_local::functions::invoke_http(&state, function, event.request()).await;
+            let wall = started.elapsed();
+            statuses.push(response.map(|r| r.status().as_u16()).unwrap_or_default());
+            samples.push((counter.take(), wall));
+        }
+        let (calls, writes, reads, wall, last) = mean(&samples);
         println!(
-            "  {:<10} HTTP {status}  {total:>2} calls: {}",
+            "  {:<10} HTTP {:?}  {calls:>4.1} calls, {writes:>4.1} WRU, {reads:>4.1} RRU, {:>5.1} ms: {}",
             source.as_str(),
-            detail.join(", ")
+            statuses.iter().collect::<std::collections::BTreeSet<_>>(),
+            wall.as_secs_f64() * 1e3,
+            last.detail()
         );
+        if source != Source::Github {
+            // Alerts (GitHub's merged pull requests are changes, not incidents).
+            accepted.extend(samples);
+        }
     }
-    dispatch_calls(&state, &tenant.id, &counter).await?;
+    let (calls, writes, reads, wall, last) = mean(&accepted);
+    let s3_puts = last.calls.get("S3.PutObject").copied().unwrap_or(0) as f64;
+    let sqs = last.calls_of("SQS") as f64;
+    println!();
+    let accepted_total = print_costs(
+        &format!(
+            "Cost per million accepted alerts (mean of the four alert sources: {calls:.1} calls, \
+             {:.1} ms)",
+            wall.as_secs_f64() * 1e3
+        ),
+        &[
+            CostLine::new(
+                "API Gateway HTTP API requests",
+                1.0,
+                prices::HTTP_API_REQUEST,
+            ),
+            CostLine::new(
+                "Lambda requests (webhook function)",
+                1.0,
+                prices::LAMBDA_REQUEST,
+            ),
+            CostLine::new(
+                "Lambda GB-s (measured wall time, 128 MB arm64)",
+                wall.as_secs_f64() * MEMORY_GB,
+                prices::LAMBDA_ARM_GB_SECOND,
+            ),
+            CostLine::new(
+                "DynamoDB write request units",
+                writes,
+                prices::DYNAMODB_WRITE_UNIT,
+            ),
+            CostLine::new(
+                "DynamoDB read request units",
+                reads,
+                prices::DYNAMODB_READ_UNIT,
+            ),
+            CostLine::new("S3 PUT (raw request archive)", s3_puts, prices::S3_PUT),
+            CostLine::new(
+                "SQS requests (publish; fan-out's receive + delete)",
+                sqs + 2.0,
+                prices::SQS_REQUEST,
+            ),
+            CostLine::new(
+                "Lambda requests (fan-out, one batch)",
+                1.0,
+                prices::LAMBDA_REQUEST,
+            ),
+        ],
+    );
+    dispatch_calls(&state, &tenant.id, &counter, accepted_total).await?;
     drop(emulator);
     Ok(())
 }
 
-/// Calls per delivery attempt: one dispatch invocation with one task, then one with a batch of 10
-/// tasks (one message to 10 endpoints), against a receiver that answers 200.
+/// Calls per delivery attempt: one fan-out of an event to 10 endpoints, then one dispatch
+/// invocation with one task, and one with a batch of 10 (one message to 10 endpoints), against a
+/// receiver that answers 200 at once; then the cost per million delivered webhooks.
 async fn dispatch_calls(
     state: &AppState,
     tenant: &TenantId,
-    counter: &CallCounter,
+    counter: &UsageCounter,
+    accepted_total: f64,
 ) -> anyhow::Result<()> {
-    use faultline::domain::{DeliveryTask, DomainEvent, Endpoint, EndpointId, EventType, Message};
+    use faultline::domain::{DeliveryTask, DomainEvent, Endpoint, EndpointId, EventType};
     let receiver = wiremock::MockServer::start().await;
     wiremock::Mock::given(wiremock::matchers::method("POST"))
         .respond_with(wiremock::ResponseTemplate::new(200))
@@ -295,44 +187,116 @@ async fn dispatch_calls(
         state.store.create_endpoint(&endpoint).await?;
         endpoints.push(endpoint);
     }
-    println!("AWS calls per delivery attempt (dispatch function, receiver answers 200):");
-    for (label, count) in [("1 task", 1usize), ("batch of 10 tasks", 10)] {
+    println!();
+    println!("Per delivery (fan-out to 10 endpoints; dispatch; the receiver answers 200 at once):");
+    let mut fanout = (Usage::default(), Duration::ZERO);
+    let mut batch = (Usage::default(), Duration::ZERO);
+    for (label, count) in [
+        ("fan-out, 1 event", 0usize),
+        ("dispatch, 1 task", 1),
+        ("dispatch, 10 tasks", 10),
+    ] {
         let event = DomainEvent::new(
             tenant.clone(),
             EventType::IncidentCreated,
             json!({"id": "inc_1"}),
             chrono::Utc::now(),
         );
-        let message = Message::for_event(&event, chrono::Utc::now());
-        state.store.put_message_once(&message, &[]).await?;
-        let bodies: Vec<String> = endpoints
-            .iter()
-            .take(count)
-            .map(|e| {
-                serde_json::to_string(&DeliveryTask {
-                    tenant_id: tenant.clone(),
-                    message_id: message.id.clone(),
-                    endpoint_id: e.id.clone(),
-                    attempt: 1,
-                    not_before: chrono::Utc::now(),
+        let started;
+        if count == 0 {
+            counter.take();
+            started = Instant::now();
+            faultline_fanout::handle(
+                state,
+                faultline_testkit::sqs_event(
+                    "fanout/domain-event.json",
+                    &[serde_json::to_string(&event)?],
+                ),
+            )
+            .await;
+        } else {
+            let message = faultline::domain::Message::for_event(&event, chrono::Utc::now());
+            state.store.put_message_once(&message, &[]).await?;
+            let bodies: Vec<String> = endpoints
+                .iter()
+                .take(count)
+                .map(|e| {
+                    serde_json::to_string(&DeliveryTask {
+                        tenant_id: tenant.clone(),
+                        message_id: message.id.clone(),
+                        endpoint_id: e.id.clone(),
+                        attempt: 1,
+                        not_before: chrono::Utc::now(),
+                    })
+                    .unwrap_or_default()
                 })
-                .unwrap_or_default()
-            })
-            .collect();
-        counter.take();
-        faultline_dispatch::handle(
-            state,
-            faultline_testkit::sqs_event("dispatch/delivery-task.json", &bodies),
-        )
-        .await;
-        let counts = counter.take();
-        let total: usize = counts.values().sum();
-        let detail: Vec<String> = counts.iter().map(|(op, n)| format!("{op}×{n}")).collect();
+                .collect();
+            counter.take();
+            started = Instant::now();
+            faultline_dispatch::handle(
+                state,
+                faultline_testkit::sqs_event("dispatch/delivery-task.json", &bodies),
+            )
+            .await;
+        }
+        let wall = started.elapsed();
+        let usage = counter.take();
+        let per = count.max(10) as f64;
         println!(
-            "  {label:<18} {total:>3} calls, {:.1} per attempt: {}",
-            total as f64 / count as f64,
-            detail.join(", ")
+            "  {label:<18} {:>3} calls ({:.1} per delivery), {:.1} WRU, {:.1} RRU, {:.1} ms: {}",
+            usage.total_calls(),
+            usage.total_calls() as f64 / per,
+            usage.write_units,
+            usage.read_units,
+            wall.as_secs_f64() * 1e3,
+            usage.detail()
         );
+        match count {
+            0 => fanout = (usage, wall),
+            10 => batch = (usage, wall),
+            _ => {}
+        }
     }
+    println!();
+    let per = |x: f64| x / 10.0;
+    let wall = fanout.1 + batch.1;
+    let delivered_total = print_costs(
+        "Cost per million delivered webhooks (a fan-out to 10 endpoints and a dispatch batch of 10, \
+         per delivery)",
+        &[
+            CostLine::new(
+                "Lambda requests (fan-out + dispatch, per 10 deliveries)",
+                per(2.0),
+                prices::LAMBDA_REQUEST,
+            ),
+            CostLine::new(
+                "Lambda GB-s (measured wall time, 128 MB arm64)",
+                per(wall.as_secs_f64()) * MEMORY_GB,
+                prices::LAMBDA_ARM_GB_SECOND,
+            ),
+            CostLine::new(
+                "DynamoDB write request units",
+                per(fanout.0.write_units + batch.0.write_units),
+                prices::DYNAMODB_WRITE_UNIT,
+            ),
+            CostLine::new(
+                "DynamoDB read request units",
+                per(fanout.0.read_units + batch.0.read_units),
+                prices::DYNAMODB_READ_UNIT,
+            ),
+            CostLine::new(
+                "SQS requests (enqueue; dispatch's receive + delete)",
+                per(fanout.0.calls_of("SQS") as f64 + batch.0.calls_of("SQS") as f64 + 2.0),
+                prices::SQS_REQUEST,
+            ),
+        ],
+    );
+    println!();
+    println!(
+        "Goals: ≤ $5.00 per million accepted webhooks ({accepted_total:.2}), ≤ $1.00 per million \
+         delivered webhooks ({delivered_total:.2}). Not in the table: CloudWatch Logs ingestion of \
+         the JSON log lines ($0.50 per GB), the receiver's own latency (billed while dispatch \
+         waits), retries, and SQS's empty long polls."
+    );
     Ok(())
 }

@@ -1,7 +1,9 @@
 //! Support for the end-to-end tests and the latency probe: the whole hub started in-process on the
 //! AWS emulator, driven over HTTP like any client.
 
+pub mod aws_usage;
 pub mod chaos;
+pub mod deliveries;
 
 use faultline_local::{start, HubOptions, RunningHub};
 use serde_json::{json, Value};
