@@ -16,20 +16,15 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
-/// The floor and every function binary, by the name cargo gives it.
-const BINARIES: &[&str] = &[
-    "hello-lambda",
-    "faultline-api",
-    "faultline-auth",
-    "faultline-webhook-generic",
-    "faultline-webhook-github",
-    "faultline-webhook-pagerduty",
-    "faultline-webhook-sentry",
-    "faultline-webhook-slack",
-    "faultline-fanout",
-    "faultline-dispatch",
-    "faultline-outbox-relay",
-];
+/// The floor, then every function binary the template names.
+fn binaries() -> Vec<&'static str> {
+    use faultline_local::functions::{HTTP_FUNCTIONS, SCHEDULED_FUNCTIONS, SQS_FUNCTIONS};
+    std::iter::once("hello-lambda")
+        .chain(HTTP_FUNCTIONS.iter().copied())
+        .chain(SQS_FUNCTIONS.iter().copied())
+        .chain(SCHEDULED_FUNCTIONS.iter().copied())
+        .collect()
+}
 
 const RUNS: usize = 15;
 
@@ -82,7 +77,7 @@ async fn main() -> anyhow::Result<()> {
     let dir = release_dir();
     let mut samples: BTreeMap<&str, Vec<Duration>> = BTreeMap::new();
     for _ in 0..RUNS {
-        for name in BINARIES {
+        for name in binaries() {
             let took = init_duration(&dir.join(name), &listener, &environment).await?;
             samples.entry(name).or_default().push(took);
         }
@@ -95,7 +90,7 @@ async fn main() -> anyhow::Result<()> {
         "  {:<28} {:>9} {:>9} {:>8} {:>12}",
         "binary", "init", "max", "× floor", "size"
     );
-    for name in BINARIES {
+    for name in binaries() {
         let runs = &samples[name];
         let took = median(runs.clone());
         let max = runs.iter().max().copied().unwrap_or_default();
