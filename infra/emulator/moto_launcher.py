@@ -17,6 +17,11 @@ version, since it replaces one of moto's methods.
 
 3. SQS sends no longer scan the whole queue (moto counted every message on each send), so a queue
    holding tens of thousands of messages fills in seconds, not hours.
+4. A `Query` no longer sorts the whole table: moto listed and sorted every item of the table for
+   every query, then kept the partition's. A query of the table now reads its partition alone; a
+   query of an index still reads every item (moto keeps no index) but no longer sorts them first
+   (its results are sorted afterwards by the index's keys, as before). Queries cost time in
+   proportion to the partition, not the table, so a long run does not slow down as the table grows.
 
 Usage: moto_launcher.py [moto_server arguments, e.g. -H 127.0.0.1 -p 5000]
 """
@@ -24,6 +29,7 @@ Usage: moto_launcher.py [moto_server arguments, e.g. -H 127.0.0.1 -p 5000]
 from __future__ import annotations
 
 import copy
+import inspect
 import sys
 import threading
 from typing import Any
@@ -188,11 +194,54 @@ def _constant_time_sqs_sends() -> None:
     SQSBackend.send_message = send_without_counting  # type: ignore[method-assign]
 
 
+def _partition_queries() -> None:
+    """`Table.query` reads `all_items()`; while it runs, that answers only what it needs."""
+    from moto.dynamodb.models.table import Table
+
+    sorted_all_items = Table.all_items
+    querying = threading.local()
+
+    def all_items(self: Any) -> list[Any]:
+        scope = getattr(querying, "scope", None)
+        if scope is None:
+            return sorted_all_items(self)
+        hash_key, by_index = scope
+        if by_index:
+            # Every item, unsorted: the query sorts its matches by the index's keys.
+            partitions = list(self.items.values())
+        else:
+            # The partition alone, in range-key order (the query keeps only its items anyway).
+            partition = self.items.get(hash_key)
+            partitions = [] if partition is None else [partition]
+        if self.range_key_attr:
+            items = [item for partition in partitions for item in partition.values()]
+        else:
+            items = partitions
+        if not by_index and self.range_key_attr:
+            items.sort(key=lambda item: item.range_key)
+        return items
+
+    query = Table.query
+    signature = inspect.signature(query)
+
+    def partition_query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind(self, *args, **kwargs).arguments
+        querying.scope = (bound.get("hash_key"), bool(bound.get("index_name")))
+        try:
+            return query(self, *args, **kwargs)
+        finally:
+            querying.scope = None
+
+    Table.all_items = all_items  # type: ignore[method-assign]
+    Table.query = partition_query  # type: ignore[method-assign]
+
+
 def main() -> None:
     _check_version()
     _serialise_dynamodb()
     _item_level_transactions()
     _constant_time_sqs_sends()
+    _partition_queries()
     from moto.server import main as moto_main
 
     moto_main(sys.argv[1:])
