@@ -59,7 +59,7 @@ soak: $(STAMP)
 cold-start: $(STAMP)
 	cargo build $(CARGO_FLAGS) --release $(FUNCTIONS:%=-p faultline-%)
 	cargo build $(CARGO_FLAGS) --release -p faultline-e2e --bin hello-lambda --bin cold-start
-	target/release/cold-start
+	$${CARGO_TARGET_DIR:-target}/release/cold-start
 
 lint: $(STAMP)
 	$(PY) infra/check_paths.py --self-test

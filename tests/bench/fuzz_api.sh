@@ -16,7 +16,7 @@ log=$(mktemp)
 
 cargo build --locked --quiet -p faultline-local --bin faultline-local
 FAULTLINE_PORT=$port FAULTLINE_AWS_PORT=$aws_port FAULTLINE_BOOTSTRAP_API_KEY=$admin RUST_LOG=error \
-  setsid target/debug/faultline-local >"$log" 2>&1 &
+  setsid "${CARGO_TARGET_DIR:-target}/debug/faultline-local" >"$log" 2>&1 &
 hub=$!
 trap 'kill -INT -- "-$hub" 2>/dev/null || true; wait "$hub" 2>/dev/null || true; rm -f "$log"' EXIT
 base="http://127.0.0.1:$port"
