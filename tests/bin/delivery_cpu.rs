@@ -7,13 +7,12 @@
 //!
 //! `cargo run --release -p faultline-e2e --bin delivery-cpu` (part of `make bench`).
 
-use faultline_e2e::chaos::receivers::read_request;
 use faultline_e2e::Hub;
 use faultline_emulator::{free_port, Emulator};
 use serde_json::json;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const ENDPOINTS: usize = 20;
 const RECEIVER_DELAY: Duration = Duration::from_millis(200);
@@ -42,8 +41,31 @@ async fn serve_receivers(port: u16) -> anyhow::Result<()> {
     loop {
         let (mut socket, _) = listener.accept().await?;
         tokio::spawn(async move {
-            if read_request(&mut socket).await.is_none() {
-                return;
+            let mut buffer = vec![0u8; 64 * 1024];
+            let mut read = 0;
+            // Read the head and the declared body, then answer.
+            loop {
+                let Ok(n) = socket.read(&mut buffer[read..]).await else {
+                    return;
+                };
+                if n == 0 {
+                    return;
+                }
+                read += n;
+                let text = String::from_utf8_lossy(&buffer[..read]);
+                if let Some(head_end) = text.find("\r\n\r\n") {
+                    let length = text[..head_end]
+                        .lines()
+                        .find_map(|l| {
+                            let (k, v) = l.split_once(':')?;
+                            k.eq_ignore_ascii_case("content-length")
+                                .then(|| v.trim().parse::<usize>().ok())?
+                        })
+                        .unwrap_or(0);
+                    if read >= head_end + 4 + length {
+                        break;
+                    }
+                }
             }
             tokio::time::sleep(RECEIVER_DELAY).await;
             let _ = socket

@@ -106,19 +106,20 @@ async fn main() -> anyhow::Result<()> {
     let emulator = Emulator::start(free_port()?)?;
     let hub = Arc::new(Hub::start_on(&emulator.endpoint(), "1,1,1").await?);
     let key = hub.tenant().await;
-    let up = answering(200).await;
-    let down = answering(500).await;
-    // A third of the endpoints always fail.
-    let is_down = |n: &usize| n.is_multiple_of(3);
+    let healthy = answering(200).await;
+    let failing = answering(500).await;
+    let mut failing_ids = Vec::new();
     for n in 0..ENDPOINTS {
-        let url = if is_down(&n) {
-            format!("{}/down", down.uri())
+        let url = if n.is_multiple_of(3) {
+            format!("{}/down", failing.uri())
         } else {
-            format!("{}/up", up.uri())
+            format!("{}/up", healthy.uri())
         };
-        hub.endpoint(&key, &url, &["incident.created"]).await;
+        let endpoint = hub.endpoint(&key, &url, &["incident.created"]).await;
+        if n.is_multiple_of(3) {
+            failing_ids.push(endpoint["id"].as_str().unwrap_or_default().to_owned());
+        }
     }
-    let failing = (0..ENDPOINTS).filter(is_down).count();
     let mut integrations = Vec::new();
     for (source, secret) in SECRETS {
         integrations.push((source, integration(&hub, &key, source, secret).await));
@@ -128,7 +129,7 @@ async fn main() -> anyhow::Result<()> {
     let until = started + Duration::from_secs(minutes * 60);
     println!(
         "soak: {minutes} min, {ENDPOINTS} endpoints ({} failing), emulator pid {}",
-        failing,
+        failing_ids.len(),
         emulator.pid()
     );
     println!("minute  emulator MiB  requests/s  5xx  alerts accepted");
@@ -195,7 +196,7 @@ async fn main() -> anyhow::Result<()> {
     let mut unsettled = usize::MAX;
     for _ in 0..60 {
         tokio::time::sleep(Duration::from_secs(5)).await;
-        unsettled = unsettled_deliveries(&hub, &key, failing, accepted).await;
+        unsettled = unsettled_deliveries(&hub, &key, failing_ids.len(), accepted).await;
         if unsettled == 0 {
             break;
         }

@@ -42,18 +42,15 @@ pub struct TestStack {
     function_clients: AwsClients,
 }
 
-/// `clients` with `interceptor` watching every request (the IAM recorder, or a bench's counter).
-pub fn intercepted<I>(clients: &AwsClients, interceptor: &I) -> AwsClients
-where
-    I: aws_smithy_runtime_api::client::interceptors::Intercept + Clone + 'static,
-{
+/// `clients` with `recorder` watching every request.
+fn recorded(clients: &AwsClients, recorder: &iam::UsageRecorder) -> AwsClients {
     AwsClients {
         dynamodb: aws_sdk_dynamodb::Client::from_conf(
             clients
                 .dynamodb
                 .config()
                 .to_builder()
-                .interceptor(interceptor.clone())
+                .interceptor(recorder.clone())
                 .build(),
         ),
         sqs: aws_sdk_sqs::Client::from_conf(
@@ -61,7 +58,7 @@ where
                 .sqs
                 .config()
                 .to_builder()
-                .interceptor(interceptor.clone())
+                .interceptor(recorder.clone())
                 .build(),
         ),
         s3: aws_sdk_s3::Client::from_conf(
@@ -69,7 +66,7 @@ where
                 .s3
                 .config()
                 .to_builder()
-                .interceptor(interceptor.clone())
+                .interceptor(recorder.clone())
                 .build(),
         ),
         secrets: aws_sdk_secretsmanager::Client::from_conf(
@@ -77,7 +74,7 @@ where
                 .secrets
                 .config()
                 .to_builder()
-                .interceptor(interceptor.clone())
+                .interceptor(recorder.clone())
                 .build(),
         ),
     }
@@ -107,7 +104,7 @@ impl TestStack {
         let clients = AwsClients::for_emulator(endpoint).await;
         let function_clients = match iam::UsageRecorder::for_this_process(&deployment.physical_ids)
         {
-            Some(recorder) => intercepted(&clients, &recorder),
+            Some(recorder) => recorded(&clients, &recorder),
             None => clients.clone(),
         };
         let state = AppState::new(config.clone(), &function_clients, clock.clone());
@@ -403,16 +400,6 @@ pub async fn store_integration(
         .await
         .expect("integration stored");
     integration
-}
-
-/// A webhook receiver that answers every POST with `status`, recording what it received.
-pub async fn receiver(status: u16) -> wiremock::MockServer {
-    let server = wiremock::MockServer::start().await;
-    wiremock::Mock::given(wiremock::matchers::method("POST"))
-        .respond_with(wiremock::ResponseTemplate::new(status))
-        .mount(&server)
-        .await;
-    server
 }
 
 /// The exact bytes of a provider fixture in `tests/fixtures/providers/`.

@@ -222,36 +222,31 @@ pub async fn authenticate_and_audit(
         }
     };
     let mutating = req.method() != http::Method::GET;
+    // The changed resource's id, else the innermost id the route names.
+    let path_id = params.iter().last().map(|(_, v)| v.to_owned());
     let chain = match &principal {
         Principal::Tenant { tenant_id, .. } => AuditChain::Tenant(tenant_id.clone()),
         Principal::PlatformAdmin => AuditChain::Platform,
-    };
-    // What the request is, before it runs; the outcome is added once it has answered. Built only
-    // for the requests that are audited (mutations, refusals), not for every read.
-    let received = || AuditDraft {
-        at: state.clock.now(),
-        actor: actor(&principal),
-        action: action.clone(),
-        resource_type: resource_type(&path),
-        // The innermost id the route names (the changed resource's, once known, replaces it).
-        resource_id: params.iter().last().map(|(_, v)| v.to_owned()),
-        status: 0,
-        diff: Value::Object(Default::default()),
-        request_id: meta.request_id.clone(),
-        source_ip: meta.source_ip.clone(),
-        detail: None,
     };
     // Write-ahead: a mutating request's entry is parked before its change is made, so whatever
     // happens next (the append fails, the function stops) the relay still appends it. If even
     // that cannot be written, nothing is changed.
     let intent = if mutating {
         let intent = AuditDraft {
+            at: state.clock.now(),
+            actor: actor(&principal),
+            action: action.clone(),
+            resource_type: resource_type(&path),
+            resource_id: path_id.clone(),
+            status: 0,
+            diff: Value::Object(Default::default()),
+            request_id: meta.request_id.clone(),
+            source_ip: meta.source_ip.clone(),
             detail: Some(
                 "the request was received; its outcome was not recorded (the function stopped \
                  before it answered)"
                     .into(),
             ),
-            ..received()
         };
         match state.store.park_audit(&chain, &intent).await {
             Ok(parked) => Some(parked),
@@ -279,27 +274,56 @@ pub async fn authenticate_and_audit(
         .extensions()
         .get::<ApiError>()
         .map(ToString::to_string);
-    let received = received();
     let draft = AuditDraft {
         at: state.clock.now(),
-        resource_type: change.as_ref().map_or_else(
-            || received.resource_type.clone(),
-            |c| c.resource_type.to_owned(),
-        ),
-        resource_id: change
+        actor: actor(&principal),
+        action,
+        resource_type: change
             .as_ref()
-            .map(|c| c.resource_id.clone())
-            .or_else(|| received.resource_id.clone()),
+            .map_or_else(|| resource_type(&path), |c| c.resource_type.to_owned()),
+        resource_id: change.as_ref().map(|c| c.resource_id.clone()).or(path_id),
         status: status.as_u16(),
         diff: match (&change, status.is_success()) {
             (Some(change), true) => diff(&change.before, &change.after),
             _ => Value::Object(Default::default()),
         },
+        request_id: meta.request_id.clone(),
+        source_ip: meta.source_ip.clone(),
         detail,
-        ..received
     };
-    append(&state, &chain, &draft, intent.as_ref()).await;
+    match &intent {
+        Some(parked) => settle(&state, &chain, &draft, parked).await,
+        None => append(&state, &chain, &draft).await,
+    }
     response
+}
+
+/// Appends a mutating request's entry and removes its intent in one transaction; when that fails,
+/// the intent is replaced by the full entry for the relay (retried with back-off). Should even
+/// that fail, the intent stays, and the relay appends it: the request, if not its outcome.
+async fn settle(state: &AppState, chain: &AuditChain, draft: &AuditDraft, parked: &ParkedAudit) {
+    let Err(err) = state
+        .store
+        .append_audit_settling(chain, draft, Some(parked))
+        .await
+    else {
+        return;
+    };
+    tracing::warn!(request_id = %draft.request_id, action = %draft.action, error = %err, "audit append failed; parking the entry for the relay");
+    let mut last = err;
+    for pause_ms in [0u64, 50, 250, 1000] {
+        tokio::time::sleep(std::time::Duration::from_millis(pause_ms)).await;
+        match state.store.repark_audit(parked, chain, draft).await {
+            Ok(()) => return,
+            Err(err) => last = err,
+        }
+    }
+    tracing::error!(
+        request_id = %draft.request_id,
+        error = %last,
+        entry = %serde_json::to_string(draft).unwrap_or_default(),
+        "audit entry not parked; its intent will be appended instead"
+    );
 }
 
 /// A refused credential: on the chain of the tenant the presented key names (a wrong secret, a
@@ -369,50 +393,31 @@ pub async fn record_refusal(
     };
     if let Err(err) = state.store.count_refusal(&refusal.chain, &draft).await {
         tracing::warn!(request_id = %draft.request_id, error = %err, "refusal not counted; appending it");
-        append(state, &refusal.chain, &draft, None).await;
+        append(state, &refusal.chain, &draft).await;
     }
 }
 
-/// Appends the entry, removing the request's write-ahead `intent` (when it has one) in the same
-/// transaction. When that fails (the change it records has been made), the entry is parked for
-/// the outbox relay to append — over the intent, or anew — retrying with back-off. Should even
-/// that fail, the intent stays for the relay (the request, if not its outcome); without one, the
-/// whole entry is written to the log, as the last place it can go.
-async fn append(
-    state: &AppState,
-    chain: &AuditChain,
-    draft: &AuditDraft,
-    intent: Option<&ParkedAudit>,
-) {
-    let Err(err) = state
-        .store
-        .append_audit_settling(chain, draft, intent)
-        .await
-    else {
+/// Appends the entry; when that fails (the change it records has been made), parks it for the
+/// outbox relay to append, retrying the park with back-off. Only if the table refuses even that
+/// is the whole entry written to the log, as the last place it can go.
+async fn append(state: &AppState, chain: &AuditChain, draft: &AuditDraft) {
+    let Err(err) = state.store.append_audit(chain, draft).await else {
         return;
     };
     tracing::warn!(request_id = %draft.request_id, action = %draft.action, error = %err, "audit append failed; parking the entry for the relay");
     let mut last = err;
     for pause_ms in [0u64, 50, 250, 1000] {
         tokio::time::sleep(std::time::Duration::from_millis(pause_ms)).await;
-        let parked = match intent {
-            Some(intent) => state.store.repark_audit(intent, chain, draft).await,
-            None => state.store.park_audit(chain, draft).await.map(|_| ()),
-        };
-        match parked {
-            Ok(()) => return,
+        match state.store.park_audit(chain, draft).await {
+            Ok(_) => return,
             Err(err) => last = err,
         }
     }
-    let outcome = match intent {
-        Some(_) => "audit entry not parked; its intent will be appended instead",
-        None => "audit entry neither appended nor parked",
-    };
     tracing::error!(
         request_id = %draft.request_id,
         error = %last,
         entry = %serde_json::to_string(draft).unwrap_or_default(),
-        "{outcome}"
+        "audit entry neither appended nor parked"
     );
 }
 

@@ -289,8 +289,13 @@ impl Store {
                 .and_then(|mut tables| tables.remove(&self.table))
                 .unwrap_or_default();
             for request in unprocessed {
-                if let Some(put) = request.put_request {
-                    self.put(put.item).await?;
+                if let Some(item) = request.put_request.map(|p| p.item) {
+                    self.client
+                        .put_item()
+                        .table_name(&self.table)
+                        .set_item(Some(item))
+                        .send()
+                        .await?;
                 }
             }
         }

@@ -124,9 +124,8 @@ impl Receivers {
     }
 }
 
-/// Reads one request, head and body; its path and `webhook-id`. `None` when the connection
-/// ends first or the request is not one of the hub's deliveries.
-pub async fn read_request(socket: &mut TcpStream) -> Option<(String, String)> {
+/// The request's path and `webhook-id`, once its head and body have been read.
+async fn read_request(socket: &mut TcpStream) -> Option<(String, String)> {
     let mut buffer = Vec::with_capacity(4096);
     let mut chunk = [0u8; 4096];
     let head_end = loop {

@@ -6,8 +6,19 @@ use faultline::domain::{DeliveryTask, DomainEvent, EventType, Message, TenantId}
 use faultline::services::delivery::{dispatch, DispatchOutcome};
 use faultline::services::fanout::fan_out;
 use faultline_api::handle;
-use faultline_testkit::{json_of, receiver, HttpEvent, TestStack};
+use faultline_testkit::{json_of, HttpEvent, TestStack};
 use serde_json::{json, Value};
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+async fn receiver(status: u16) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(status))
+        .mount(&server)
+        .await;
+    server
+}
 
 async fn send(stack: &TestStack, tenant: &TenantId, event_type: EventType) -> Message {
     let event = DomainEvent::new(

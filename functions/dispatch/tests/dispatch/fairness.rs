@@ -7,27 +7,22 @@ use chrono::Utc;
 use faultline::domain::{DeliveryTask, DomainEvent, EventType, MessageId};
 use faultline::services::fanout::fan_out;
 use faultline_dispatch::handle;
-use faultline_testkit::{receiver, sqs_event, TestStack};
+use faultline_testkit::{sqs_event, TestStack};
 use futures::StreamExt;
 use serde_json::json;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// How many of the noisy tenant's deliveries are failing and waiting for their retry.
 const FAILING: usize = 50_000;
 
-/// Up to `max` messages now visible on a queue (by logical id), with their message groups.
-async fn receive(stack: &TestStack, queue: &str, max: i32) -> Vec<aws_sdk_sqs::types::Message> {
-    stack
-        .clients
-        .sqs
-        .receive_message()
-        .queue_url(&stack.deployment.physical_ids[queue])
-        .max_number_of_messages(max)
-        .message_system_attribute_names(MessageSystemAttributeName::MessageGroupId)
-        .send()
-        .await
-        .expect("receive")
-        .messages
-        .unwrap_or_default()
+async fn receiver(status: u16) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(status))
+        .mount(&server)
+        .await;
+    server
 }
 
 /// The tenant a queued message is grouped under (its `MessageGroupId`).
@@ -97,7 +92,18 @@ async fn fifty_thousand_failing_deliveries_of_one_tenant_do_not_delay_anothers_f
         Utc::now(),
     );
     assert_eq!(fan_out(&stack.harness, &event).await.expect("fan out"), 1);
-    let first_lane = receive(&stack, "DeliveriesQueue", 10).await;
+    let first_lane = stack
+        .clients
+        .sqs
+        .receive_message()
+        .queue_url(&stack.deployment.physical_ids["DeliveriesQueue"])
+        .max_number_of_messages(10)
+        .message_system_attribute_names(MessageSystemAttributeName::MessageGroupId)
+        .send()
+        .await
+        .expect("receive")
+        .messages
+        .unwrap_or_default();
     assert_eq!(
         first_lane.len(),
         1,
@@ -135,6 +141,16 @@ async fn fifty_thousand_failing_deliveries_of_one_tenant_do_not_delay_anothers_f
         FAILING as u64,
         "the noisy tenant's retries still wait their turn in their own lane"
     );
-    let retry = receive(&stack, "RetriesQueue", 1).await;
+    let retry = stack
+        .clients
+        .sqs
+        .receive_message()
+        .queue_url(&stack.deployment.physical_ids["RetriesQueue"])
+        .message_system_attribute_names(MessageSystemAttributeName::MessageGroupId)
+        .send()
+        .await
+        .expect("receive")
+        .messages
+        .unwrap_or_default();
     assert_eq!(group_of(&retry[0]), Some(noisy.as_str()));
 }

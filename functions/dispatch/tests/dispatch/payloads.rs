@@ -8,9 +8,10 @@ use faultline::services::fanout::fan_out;
 use faultline::services::ledger::retry_message;
 use faultline::services::messages::{body_key, load_message, INLINE_BODY_LIMIT};
 use faultline::store::PageRequest;
-use faultline_testkit::{receiver, TestStack};
+use faultline_testkit::TestStack;
 use serde_json::json;
-use wiremock::MockServer;
+use wiremock::matchers::method;
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// Fans out an event whose `data` carries `filler` bytes to one endpoint at `receiver`; returns
 /// the stored message (body loaded) and its first task.
@@ -46,6 +47,15 @@ async fn fanned_out(
         not_before: stack.state.clock.now(),
     };
     (message, task, secret)
+}
+
+async fn receiver(status: u16) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(status))
+        .mount(&server)
+        .await;
+    server
 }
 
 #[tokio::test]
