@@ -22,6 +22,10 @@ version, since it replaces one of moto's methods.
    query of an index still reads every item (moto keeps no index) but no longer sorts them first
    (its results are sorted afterwards by the index's keys, as before). Queries cost time in
    proportion to the partition, not the table, so a long run does not slow down as the table grows.
+5. A table's stream keeps its newest records only (STREAM_RECORDS_KEPT), as DynamoDB keeps 24
+   hours: moto kept every record of the table's life. Sequence numbers stay as they were (a read
+   before the oldest kept record starts at the oldest kept). A shard iterator is forgotten once
+   used (moto kept every iterator it ever handed out, each polling read adding one).
 
 Usage: moto_launcher.py [moto_server arguments, e.g. -H 127.0.0.1 -p 5000]
 """
@@ -236,12 +240,46 @@ def _partition_queries() -> None:
     Table.query = partition_query  # type: ignore[method-assign]
 
 
+STREAM_RECORDS_KEPT = 20_000
+
+
+def _bounded_streams() -> None:
+    from moto.dynamodb.models.table import StreamShard
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    add = StreamShard.add
+
+    def add_and_trim(self: Any, old: Any, new: Any) -> None:
+        add(self, old, new)
+        surplus = len(self.items) - STREAM_RECORDS_KEPT
+        if surplus > 0:
+            del self.items[:surplus]
+            self.starting_sequence_number += surplus
+
+    def get_kept(self: Any, start: int, quantity: int) -> list[dict[str, Any]]:
+        begin = max(start - self.starting_sequence_number, 0)
+        return [i.to_json() for i in self.items[begin : begin + quantity]]
+
+    def get_records_once(self: Any, iterator_arn: str, limit: int) -> dict[str, Any]:
+        return self.shard_iterators.pop(iterator_arn).get(limit)
+
+    StreamShard.add = add_and_trim  # type: ignore[method-assign]
+    StreamShard.get = get_kept  # type: ignore[method-assign]
+    DynamoDBStreamsBackend.get_records = get_records_once  # type: ignore[method-assign]
+
+
 def main() -> None:
     _check_version()
     _serialise_dynamodb()
     _item_level_transactions()
     _constant_time_sqs_sends()
     _partition_queries()
+    _bounded_streams()
+    # One log line per request is noise on a long run (and the hub keeps stderr for start-up
+    # failures): warnings and errors only.
+    import logging
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     from moto.server import main as moto_main
 
     moto_main(sys.argv[1:])

@@ -1,6 +1,7 @@
-//! The S3 bucket: raw inbound requests, archived before processing so any delivery can be inspected
-//! or replayed (exact body bytes in base64, headers with secrets redacted), and outgoing message
-//! bodies too large for a table item.
+//! Raw inbound requests, kept before they are applied so any delivery can be inspected or replayed
+//! (exact body bytes, headers with secrets redacted): small ones deflated inside their delivery
+//! record, larger ones in the S3 bucket, which also holds outgoing message bodies too large for a
+//! table item.
 
 use crate::domain::{Source, TenantId};
 use aws_sdk_s3::primitives::ByteStream;
@@ -44,6 +45,25 @@ pub struct RawRequest<'a> {
     pub body: &'a [u8],
 }
 
+/// Where a received request is kept.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeptRequest {
+    /// Deflated inside the delivery record: the headers as one JSON line, then the body bytes.
+    Inline(Vec<u8>),
+    /// An S3 object of the archive bucket, by key.
+    Archived(String),
+}
+
+/// A request read back: header names and values, and the exact body bytes.
+pub type Request = (Vec<(String, String)>, Vec<u8>);
+
+/// The largest deflated request kept inside a delivery record: the record then stays within a
+/// few 1 KB write units, under what the S3 `PutObject` it replaces costs.
+pub const INLINE_LIMIT: usize = 3 * 1024;
+
+/// The most an inline record inflates to (the edge refuses larger bodies anyway).
+const INLINE_INFLATED_LIMIT: usize = 2 * crate::http::MAX_BODY_BYTES;
+
 /// Archiving failed.
 #[derive(Debug, thiserror::Error)]
 #[error("s3: {0}")]
@@ -69,41 +89,16 @@ impl RawArchive {
         )
     }
 
-    /// Reads an archived request back: its headers and exact body bytes.
-    pub async fn get(&self, key: &str) -> Result<(Vec<(String, String)>, Vec<u8>), ArchiveError> {
-        let bytes = self.get_object(key).await?;
-        let document: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|e| ArchiveError(e.to_string()))?;
-        let headers = document["headers"]
-            .as_object()
-            .map(|h| {
-                h.iter()
-                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let body = BASE64
-            .decode(document["body_base64"].as_str().unwrap_or_default())
-            .map_err(|e| ArchiveError(e.to_string()))?;
-        Ok((headers, body))
-    }
-
-    /// Stores the request; returns its key.
-    pub async fn put(&self, request: &RawRequest<'_>) -> Result<String, ArchiveError> {
+    /// Keeps `request` where it costs least: deflated inside its delivery record when that stays
+    /// small ([`INLINE_LIMIT`]), as an S3 object otherwise. An S3 `PutObject` costs as much as
+    /// eight 1 KB DynamoDB writes and a round trip, and most alert webhooks deflate well under it.
+    pub async fn keep(&self, request: &RawRequest<'_>) -> Result<KeptRequest, ArchiveError> {
+        let headers = redacted_headers(&request.headers);
+        let deflated = pack(&headers, request.body)?;
+        if deflated.len() <= INLINE_LIMIT {
+            return Ok(KeptRequest::Inline(deflated));
+        }
         let key = Self::key_for(request);
-        let headers: serde_json::Map<String, serde_json::Value> = request
-            .headers
-            .iter()
-            .map(|(name, value)| {
-                let lower = name.to_ascii_lowercase();
-                let shown = if REDACTED_HEADERS.contains(&lower.as_str()) {
-                    "[redacted]".to_owned()
-                } else {
-                    value.clone()
-                };
-                (lower, json!(shown))
-            })
-            .collect();
         let document = json!({
             "tenant_id": request.tenant_id,
             "source": request.source,
@@ -115,7 +110,23 @@ impl RawArchive {
         });
         self.put_object(&key, document.to_string().into_bytes())
             .await?;
-        Ok(key)
+        Ok(KeptRequest::Archived(key))
+    }
+
+    /// A kept request back: its headers (secrets redacted) and exact body bytes.
+    pub async fn read(&self, kept: &KeptRequest) -> Result<Request, ArchiveError> {
+        match kept {
+            KeptRequest::Inline(deflated) => unpack(deflated),
+            KeptRequest::Archived(key) => {
+                let bytes = self.get_object(key).await?;
+                let document: serde_json::Value =
+                    serde_json::from_slice(&bytes).map_err(|e| ArchiveError(e.to_string()))?;
+                let body = BASE64
+                    .decode(document["body_base64"].as_str().unwrap_or_default())
+                    .map_err(|e| ArchiveError(e.to_string()))?;
+                Ok((header_pairs(&document["headers"]), body))
+            }
+        }
     }
 
     /// Stores a JSON object under `key` (overwriting: callers use content-derived keys).
@@ -152,6 +163,57 @@ impl RawArchive {
     }
 }
 
+fn redacted_headers(headers: &[(String, String)]) -> serde_json::Map<String, serde_json::Value> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let lower = name.to_ascii_lowercase();
+            let shown = if REDACTED_HEADERS.contains(&lower.as_str()) {
+                "[redacted]".to_owned()
+            } else {
+                value.clone()
+            };
+            (lower, json!(shown))
+        })
+        .collect()
+}
+
+fn header_pairs(headers: &serde_json::Value) -> Vec<(String, String)> {
+    headers
+        .as_object()
+        .map(|h| {
+            h.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The headers as one JSON line (compact JSON holds no raw newline), then the body, deflated.
+fn pack(
+    headers: &serde_json::Map<String, serde_json::Value>,
+    body: &[u8],
+) -> Result<Vec<u8>, ArchiveError> {
+    let mut packed = serde_json::to_vec(&json!({ "headers": headers }))
+        .map_err(|e| ArchiveError(e.to_string()))?;
+    packed.push(b'\n');
+    packed.extend_from_slice(body);
+    Ok(miniz_oxide::deflate::compress_to_vec(&packed, 6))
+}
+
+fn unpack(deflated: &[u8]) -> Result<Request, ArchiveError> {
+    let packed =
+        miniz_oxide::inflate::decompress_to_vec_with_limit(deflated, INLINE_INFLATED_LIMIT)
+            .map_err(|e| ArchiveError(format!("inline request does not inflate: {e}")))?;
+    let split = packed
+        .iter()
+        .position(|b| *b == b'\n')
+        .ok_or_else(|| ArchiveError("inline request has no header line".into()))?;
+    let head: serde_json::Value =
+        serde_json::from_slice(&packed[..split]).map_err(|e| ArchiveError(e.to_string()))?;
+    Ok((header_pairs(&head["headers"]), packed[split + 1..].to_vec()))
+}
+
 fn sanitize(id: &str) -> String {
     id.chars()
         .map(|c| {
@@ -163,4 +225,29 @@ fn sanitize(id: &str) -> String {
         })
         .take(128)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_inline_request_reads_back_exactly_with_secrets_redacted() {
+        let body = b"{\"title\":\"disk full\"}\n\x00\xff binary tail";
+        let headers = redacted_headers(&[
+            ("Content-Type".to_owned(), "application/json".to_owned()),
+            ("Authorization".to_owned(), "Bearer secret-token".to_owned()),
+        ]);
+        let (headers, read) = unpack(&pack(&headers, body).expect("packs")).expect("unpacks");
+        assert_eq!(read, body.to_vec(), "the exact bytes, newlines included");
+        assert!(headers.contains(&("authorization".into(), "[redacted]".into())));
+        assert!(headers.contains(&("content-type".into(), "application/json".into())));
+    }
+
+    #[test]
+    fn a_corrupt_inline_request_is_an_error_not_a_panic() {
+        assert!(unpack(b"not deflate at all").is_err());
+        let no_header_line = miniz_oxide::deflate::compress_to_vec(b"{}", 6);
+        assert!(unpack(&no_header_line).is_err());
+    }
 }

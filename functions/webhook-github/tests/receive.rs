@@ -4,7 +4,7 @@
 use faultline::domain::{Integration, Source, TenantId};
 use faultline::signing::hmac_sha256::hmac_sha256;
 use faultline::store::PageRequest;
-use faultline_testkit::{json_of, provider_fixture, HttpEvent, TestStack};
+use faultline_testkit::{incompressible, json_of, provider_fixture, HttpEvent, TestStack};
 use faultline_webhook_github::handle;
 use serde_json::{json, Value};
 
@@ -261,5 +261,25 @@ async fn a_record_without_a_secret_accepts_nothing() {
         assert_eq!(status, 401, "{problem}");
     }
     assert!(stack.incidents(&tenant).await.is_empty());
-    assert_eq!(stack.archived_objects().await, 0, "nothing archived");
+    assert_eq!(stack.received_requests().await, 0, "nothing recorded");
+}
+
+/// A delivery too large to keep inside its record is archived in S3 and accepted all the same.
+#[tokio::test]
+async fn a_large_delivery_is_archived_in_s3_and_accepted() {
+    let (stack, _, integration) = setup().await;
+    let mut payload: Value =
+        serde_json::from_slice(&provider_fixture("github_pull_request_merged.json")).expect("json");
+    payload["padding"] = json!(incompressible(16 * 1024));
+    let body = serde_json::to_vec(&payload).expect("json");
+    let (status, accepted) = json_of(
+        &handle(
+            &stack.state,
+            delivery(&integration, "pull_request", &body, "large-1").request(),
+        )
+        .await,
+    );
+    assert_eq!(status, 202, "{accepted}");
+    assert_eq!(stack.received_requests().await, 1);
+    assert_eq!(stack.archived_objects().await, 1, "kept in S3, not inline");
 }

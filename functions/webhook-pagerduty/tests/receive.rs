@@ -4,7 +4,7 @@
 use faultline::domain::{Integration, Source, TenantId};
 use faultline::signing::hmac_sha256::hmac_sha256;
 use faultline::store::PageRequest;
-use faultline_testkit::{json_of, provider_fixture, HttpEvent, TestStack};
+use faultline_testkit::{incompressible, json_of, provider_fixture, HttpEvent, TestStack};
 use faultline_webhook_pagerduty::handle;
 use serde_json::{json, Value};
 
@@ -206,7 +206,7 @@ async fn ping_is_answered_and_changes_nothing() {
     );
     assert_eq!((status, body["status"].as_str()), (200, Some("pong")));
     assert!(stack.incidents(&tenant).await.is_empty());
-    assert_eq!(stack.archived_objects().await, 0);
+    assert_eq!(stack.received_requests().await, 0);
 }
 
 #[tokio::test]
@@ -255,7 +255,7 @@ async fn redeliveries_rotation_and_tampering() {
     );
     assert_eq!(status, 401);
     assert_eq!(stack.incidents(&tenant).await.len(), 1);
-    assert_eq!(stack.archived_objects().await, 1);
+    assert_eq!(stack.received_requests().await, 1);
 }
 
 #[tokio::test]
@@ -273,17 +273,24 @@ async fn a_record_without_a_secret_accepts_nothing() {
     assert!(stack.incidents(&tenant).await.is_empty());
 }
 
+/// A delivery too large to keep inline goes to the S3 archive first; when that fails nothing is
+/// recorded or remembered, and the provider's retry is processed.
 #[tokio::test]
-async fn a_delivery_that_fails_after_it_was_remembered_is_processed_on_the_retry() {
+async fn a_large_delivery_whose_archive_write_fails_is_processed_on_the_retry() {
     let (stack, tenant, integration) = setup().await;
-    let event = HttpEvent::load("webhook-pagerduty/receive.json")
-        .path_param("integration_id", integration.id.as_str());
+    let mut payload: Value =
+        serde_json::from_slice(&provider_fixture("pagerduty_incident_triggered.json"))
+            .expect("fixture json");
+    payload["padding"] = json!(incompressible(16 * 1024));
+    let body = serde_json::to_vec(&payload).expect("json");
     let broken =
         stack.function_state_with(|c| c.archive_bucket = "faultline-no-such-bucket".into());
 
-    let (status, failed) = json_of(&handle(&broken, event.request()).await);
+    let request = || delivery(&integration, &body, &sign(&body), "large-1").request();
+    let (status, failed) = json_of(&handle(&broken, request()).await);
     assert!(status >= 500, "the archive write fails: {status} {failed}");
-    let (status, retried) = json_of(&handle(&stack.state, event.request()).await);
+    assert_eq!(stack.received_requests().await, 0, "nothing recorded");
+    let (status, retried) = json_of(&handle(&stack.state, request()).await);
 
     assert_eq!(
         (status, retried["change"].as_str()),
@@ -291,4 +298,6 @@ async fn a_delivery_that_fails_after_it_was_remembered_is_processed_on_the_retry
         "{retried}"
     );
     assert_eq!(stack.incidents(&tenant).await.len(), 1);
+    assert_eq!(stack.received_requests().await, 1);
+    assert_eq!(stack.archived_objects().await, 1, "kept in S3, not inline");
 }

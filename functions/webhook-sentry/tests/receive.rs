@@ -5,7 +5,9 @@ use chrono::{Duration, TimeZone, Utc};
 use faultline::clock::Clock;
 use faultline::domain::{Integration, Source, TenantId};
 use faultline::signing::hmac_sha256::hmac_sha256;
-use faultline_testkit::{json_of, provider_fixture, HttpEvent, TestStack};
+use faultline_testkit::{
+    incompressible, json_of, provider_fixture, FailingWrites, HttpEvent, TestStack,
+};
 use faultline_webhook_sentry::handle;
 use serde_json::{json, Value};
 
@@ -292,27 +294,65 @@ async fn request_ids_are_a_replay_cache_and_tampering_fails() {
     assert_eq!(stack.incidents(&tenant).await.len(), 1);
 }
 
+/// A delivery too large to keep inside its record is archived in S3 and accepted all the same.
 #[tokio::test]
-async fn a_delivery_that_fails_after_it_was_remembered_is_processed_on_the_retry() {
-    let hook_time = Utc.timestamp_opt(1566248318, 0).single().expect("time");
-    let stack = TestStack::deploy_with("1", Clock::fixed(hook_time + Duration::seconds(30))).await;
-    let (tenant, _) = stack.tenant().await;
-    let integration = stack
-        .integration(&tenant, Source::Sentry, Some(SECRET), Value::Null)
-        .await;
-    let event = HttpEvent::load("webhook-sentry/receive.json")
-        .path_param("integration_id", integration.id.as_str());
-    let broken =
-        stack.function_state_with(|c| c.archive_bucket = "faultline-no-such-bucket".into());
-
-    let (status, failed) = json_of(&handle(&broken, event.request()).await);
-    assert!(status >= 500, "the archive write fails: {status} {failed}");
-    let (status, retried) = json_of(&handle(&stack.state, event.request()).await);
-
-    assert_eq!(
-        (status, retried["change"].as_str()),
-        (202, Some("created")),
-        "{retried}"
+async fn a_large_delivery_is_archived_in_s3_and_accepted() {
+    let (stack, _, integration) = setup(Value::Null).await;
+    let mut payload: Value =
+        serde_json::from_slice(&provider_fixture("sentry_issue_created.json")).expect("json");
+    payload["padding"] = json!(incompressible(16 * 1024));
+    let body = serde_json::to_vec(&payload).expect("json");
+    let (status, accepted) = json_of(
+        &handle(
+            &stack.state,
+            delivery(
+                &integration,
+                "issue",
+                &body,
+                "large-1",
+                Utc::now().timestamp(),
+            )
+            .request(),
+        )
+        .await,
     );
+    assert_eq!(status, 202, "{accepted}");
+    assert_eq!(stack.received_requests().await, 1);
+    assert_eq!(stack.archived_objects().await, 1, "kept in S3, not inline");
+}
+
+/// The error event is written after its signal (it names the incident the signal landed on): when
+/// that write fails, the delivery's id is forgotten, so the provider's retry is processed and the
+/// event is kept.
+#[tokio::test]
+async fn a_delivery_whose_error_event_write_fails_is_processed_on_the_retry() {
+    let (stack, tenant, integration) = setup(Value::Null).await;
+    let body = provider_fixture("sentry_error_created.json");
+    let payload: Value = serde_json::from_slice(&body).expect("json");
+    let event_id = payload["data"]["error"]["event_id"]
+        .as_str()
+        .expect("event id");
+    let now = Utc::now().timestamp();
+    let request = || delivery(&integration, "error", &body, "err-1", now).request();
+    let broken = stack.function_state_failing(FailingWrites {
+        operation: "PutItem",
+        marker: "#ERROREVENT",
+    });
+
+    let (status, failed) = json_of(&handle(&broken, request()).await);
+    assert!(
+        status >= 500,
+        "the error event write fails: {status} {failed}"
+    );
+    let (status, retried) = json_of(&handle(&stack.state, request()).await);
+
+    assert_eq!(status, 202, "processed, not a duplicate: {retried}");
+    let stored = stack
+        .harness
+        .store
+        .get_error_event(&tenant, event_id)
+        .await
+        .expect("read");
+    assert!(stored.is_some(), "the event is kept on the retry");
     assert_eq!(stack.incidents(&tenant).await.len(), 1);
 }

@@ -22,6 +22,14 @@ pub enum EmulatorError {
     /// It did not listen in time.
     #[error("moto server did not listen on port {0} within 30 s")]
     NotReady(u16),
+    /// It exited before it listened.
+    #[error("moto server exited before it listened ({status}); its last output:\n{output}")]
+    Exited {
+        /// How it ended.
+        status: std::process::ExitStatus,
+        /// The end of what it wrote to stderr.
+        output: String,
+    },
     /// No free port.
     #[error("no free local port: {0}")]
     NoPort(std::io::Error),
@@ -63,21 +71,34 @@ impl Emulator {
     pub fn start(port: u16) -> Result<Self, EmulatorError> {
         let program = python();
         let mut command = Command::new(&program);
+        // Its stderr goes to a file, read back when it ends before it listens.
+        let log = std::env::temp_dir().join(format!("faultline-emulator-{port}.log"));
+        let stderr = std::fs::File::create(&log)
+            .map(Stdio::from)
+            .unwrap_or_else(|_| Stdio::null());
         command
             .arg(launcher())
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
-            .stderr(Stdio::null());
+            .stderr(stderr);
         die_with_parent(&mut command);
         let child = command.spawn().map_err(|source| EmulatorError::Spawn {
             program: program.display().to_string(),
             source,
         })?;
-        let emulator = Self { child, port };
+        let mut emulator = Self { child, port };
         let address = SocketAddr::from(([127, 0, 0, 1], port));
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect_timeout(&address, Duration::from_millis(200)).is_err() {
+            if let Some(status) = emulator.exit_status() {
+                let written = std::fs::read(&log).unwrap_or_default();
+                let tail = &written[written.len().saturating_sub(2000)..];
+                return Err(EmulatorError::Exited {
+                    status,
+                    output: String::from_utf8_lossy(tail).into_owned(),
+                });
+            }
             if Instant::now() > deadline {
                 return Err(EmulatorError::NotReady(port));
             }

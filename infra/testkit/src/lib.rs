@@ -19,11 +19,13 @@ use std::path::{Path, PathBuf};
 
 mod documentation;
 mod events;
+pub mod faults;
 pub mod iam;
 pub mod runtime_api;
 
 pub use documentation::conforms_to_documentation;
 pub use events::{json_of, load_event, sqs_event, HttpEvent};
+pub use faults::{incompressible, FailingWrites};
 
 /// A stack deployed for one test.
 #[derive(Debug)]
@@ -124,6 +126,15 @@ impl TestStack {
         let mut config = self.state.config.clone();
         change(&mut config);
         AppState::new(config, &self.function_clients, self.state.clock.clone())
+    }
+
+    /// The function's state, with DynamoDB requests matching `faults` failing.
+    pub fn function_state_failing(&self, faults: FailingWrites) -> AppState {
+        AppState::new(
+            self.state.config.clone(),
+            &faults::with_faults(&self.function_clients, faults),
+            self.state.clock.clone(),
+        )
     }
 
     /// A stack with a 1 s, 1 s, 1 s retry schedule and the system clock.
@@ -267,6 +278,7 @@ impl TestStack {
             incident: &incident,
             timeline: &timeline,
             events: &[],
+            receipt: None,
         };
         self.harness
             .store
@@ -357,6 +369,24 @@ impl TestStack {
                     .expect("delete");
             }
         }
+    }
+
+    /// How many inbound deliveries are on record (each keeps its request inline or in S3).
+    pub async fn received_requests(&self) -> usize {
+        let output = self
+            .clients
+            .dynamodb
+            .scan()
+            .table_name(&self.harness.config.table)
+            .filter_expression("begins_with(sk, :delivery)")
+            .expression_attribute_values(
+                ":delivery",
+                aws_sdk_dynamodb::types::AttributeValue::S("dlv_".into()),
+            )
+            .send()
+            .await
+            .expect("scan deliveries");
+        output.items().len()
     }
 
     /// How many objects the archive bucket holds.

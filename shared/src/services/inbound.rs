@@ -1,10 +1,11 @@
 //! The inbound pipeline every provider shares. Order matters: find the integration, bound the
-//! body, verify the exact bytes, interpret, deduplicate, archive, then change state — so bad input
-//! changes nothing, a redelivery changes nothing, and anything accepted is on record (and
-//! replayable) before it is processed.
+//! body, verify the exact bytes, interpret, keep the request, then change state together with the
+//! delivery's receipt (its record and dedup keys, in the same transaction as its first change) —
+//! so bad input changes nothing, a redelivery changes nothing, and anything accepted is on record
+//! (and replayable) exactly when it was applied.
 
 use super::deploys::record_deploy;
-use super::ingest::ingest_signal;
+use super::ingest::ingest_received;
 use super::slack_commands::run_slash_command;
 use crate::archive::RawRequest;
 use crate::domain::{DeliveryId, Integration, IntegrationId, TenantId};
@@ -12,7 +13,7 @@ use crate::signing::SignatureError;
 use crate::sources::{
     source_for, Headers, Interpretation, ReplyStatus, SignedRequest, SourceError, WebhookSource,
 };
-use crate::store::{DedupOutcome, InboundDelivery, StoreError};
+use crate::store::{InboundDelivery, Receipt, StoreError};
 use crate::AppState;
 use chrono::Duration;
 use serde_json::{json, Value};
@@ -86,8 +87,10 @@ pub enum InboundError {
 }
 
 /// Counts one inbound webhook against the integration's and its tenant's per-minute allowances
-/// (tenant settings, with defaults), so one integration's or tenant's flood is refused on its own
-/// counters and does not use up the capacity every other tenant's deliveries share.
+/// (tenant settings, with defaults) in one write — one counter per tenant and minute, with a part
+/// per integration — so one integration's or tenant's flood is refused on its own counters and
+/// does not use up the capacity every other tenant's deliveries share (nor an integration's its
+/// tenant's: a webhook over the integration's allowance is not counted).
 async fn count_inbound(state: &AppState, integration: &Integration) -> Result<(), InboundError> {
     use crate::domain::TenantSettings;
     let settings = state
@@ -96,38 +99,42 @@ async fn count_inbound(state: &AppState, integration: &Integration) -> Result<()
         .await?;
     let now = state.clock.now().timestamp();
     let window = crate::store::Window::containing(now, 60);
-    let limits = [
-        (
+    let per_integration = settings
+        .inbound_rate_limit_per_minute
+        .unwrap_or(TenantSettings::DEFAULT_INBOUND_PER_INTEGRATION);
+    let per_tenant = settings
+        .tenant_inbound_rate_limit_per_minute
+        .unwrap_or(TenantSettings::DEFAULT_INBOUND_PER_TENANT);
+    let counted = state
+        .store
+        .count_with_part(
+            &format!("inbound#{}", integration.tenant_id),
+            integration.id.as_str(),
+            u64::from(per_integration),
+            window,
+        )
+        .await?;
+    let refused = |limit, value, whose: &str| InboundError::RateLimited {
+        limit,
+        value,
+        retry_after: window.seconds_left(now),
+        detail: format!(
+            "{whose} accepted its {value} webhooks of this minute; retry after the minute ends"
+        ),
+    };
+    match counted {
+        None => Err(refused(
             "inbound_per_integration_per_minute",
-            settings
-                .inbound_rate_limit_per_minute
-                .unwrap_or(TenantSettings::DEFAULT_INBOUND_PER_INTEGRATION),
-            format!("inbound#{}", integration.id),
+            per_integration,
             "this integration",
-        ),
-        (
+        )),
+        Some(tenant_count) if tenant_count > u64::from(per_tenant) => Err(refused(
             "inbound_per_tenant_per_minute",
-            settings
-                .tenant_inbound_rate_limit_per_minute
-                .unwrap_or(TenantSettings::DEFAULT_INBOUND_PER_TENANT),
-            format!("inbound#{}", integration.tenant_id),
+            per_tenant,
             "this tenant's integrations",
-        ),
-    ];
-    for (limit, value, counter, whose) in limits {
-        if state.store.count(&counter, window).await? > u64::from(value) {
-            return Err(InboundError::RateLimited {
-                limit,
-                value,
-                retry_after: window.seconds_left(now),
-                detail: format!(
-                    "{whose} accepted its {value} webhooks of this minute; retry after the \
-                     minute ends"
-                ),
-            });
-        }
+        )),
+        Some(_) => Ok(()),
     }
-    Ok(())
 }
 
 /// The integration the URL names, from the container's cache when it was read recently
@@ -235,57 +242,58 @@ async fn process(
     }
 
     let provider_id = source.delivery_id(&inbound);
-    let dedup_scope = integration.id.to_string();
     // Where the signature covers the body but no timestamp, a captured delivery stays valid: the
     // signed body itself is remembered too, so a changed (unsigned) delivery id replays nothing.
     let body_key = (secret.is_some() && !source.signs_timestamp(&inbound))
         .then(|| format!("sha256:{}", hex::encode(Sha256::digest(body))));
-    let mut remembered: Vec<&String> = Vec::new();
-    for key in [provider_id.as_ref(), body_key.as_ref()]
+    let dedup_keys: Vec<String> = [provider_id.clone(), body_key]
         .into_iter()
         .flatten()
-    {
-        if state
-            .store
-            .record_delivery(&dedup_scope, key, now, DEDUP_WINDOW)
-            .await?
-            == DedupOutcome::Duplicate
-        {
-            forget(state, &dedup_scope, &remembered).await;
-            return Ok(InboundOutcome::Duplicate(json!({
+        .collect();
+    let delivery = keep(state, integration, &request.headers, body, provider_id).await?;
+    let receipt = Receipt {
+        delivery,
+        dedup_keys,
+        scope: integration.id.to_string(),
+        window: DEDUP_WINDOW,
+    };
+    let mut pending = Some(&receipt);
+    let processed = apply(
+        state,
+        integration,
+        interpretation,
+        &receipt.delivery,
+        &mut pending,
+    )
+    .await;
+    tracing::info!(request_id, delivery_id = %receipt.delivery.id, source = integration.source.as_str(), "inbound delivery received");
+    match processed {
+        Err(InboundError::Store(StoreError::AlreadyReceived(key))) => {
+            let provider_id = receipt.delivery.provider_delivery_id.as_ref();
+            Ok(InboundOutcome::Duplicate(json!({
                 "status": "duplicate",
                 "provider_delivery_id": provider_id,
-                "reason": if Some(key) == provider_id.as_ref() {
+                "reason": if Some(&key) == provider_id {
                     "same delivery id"
                 } else {
                     "same signed body"
                 },
-            })));
+            })))
         }
-        remembered.push(key);
+        Err(err) => {
+            if pending.is_none() {
+                // Recorded but not wholly processed: forget the delivery id (and body) so the
+                // provider's retry is processed.
+                forget(state, &receipt.scope, &receipt.dedup_keys).await;
+            }
+            Err(err)
+        }
+        Ok(outcome) => Ok(outcome),
     }
-    let processed = async {
-        let delivery = archive(
-            state,
-            integration,
-            &request.headers,
-            body,
-            provider_id.clone(),
-            request_id,
-        )
-        .await?;
-        apply(state, integration, interpretation, &delivery).await
-    }
-    .await;
-    if processed.is_err() {
-        // Not processed: forget the delivery id (and body) so the provider's retry is processed.
-        forget(state, &dedup_scope, &remembered).await;
-    }
-    processed
 }
 
 /// Forgets remembered delivery keys, logging (never failing) when that does not work.
-async fn forget(state: &AppState, scope: &str, keys: &[&String]) {
+async fn forget(state: &AppState, scope: &str, keys: &[String]) {
     for key in keys {
         if let Err(err) = state.store.forget_delivery(scope, key).await {
             tracing::error!(delivery_key = %key, error = %err, "could not forget a delivery key");
@@ -293,13 +301,13 @@ async fn forget(state: &AppState, scope: &str, keys: &[&String]) {
     }
 }
 
-async fn archive(
+/// The delivery record of a request, with the request kept (inline when small, else in S3).
+async fn keep(
     state: &AppState,
     integration: &Integration,
     headers: &Headers,
     body: &[u8],
     provider_id: Option<String>,
-    request_id: &str,
 ) -> Result<InboundDelivery, InboundError> {
     let id = DeliveryId::generate();
     let now = state.clock.now();
@@ -315,42 +323,54 @@ async fn archive(
             .collect(),
         body,
     };
-    let archive_key = state
+    let request = state
         .archive
-        .put(&raw)
+        .keep(&raw)
         .await
         .map_err(|e| InboundError::Unavailable(e.to_string()))?;
-    let delivery = InboundDelivery {
+    Ok(InboundDelivery {
         id,
         tenant_id: integration.tenant_id.clone(),
         integration_id: integration.id.clone(),
         source: integration.source,
         provider_delivery_id: provider_id,
-        archive_key,
+        request,
         received_at: now,
-    };
-    state.store.put_inbound_delivery(&delivery).await?;
-    tracing::info!(request_id, delivery_id = %delivery.id, source = integration.source.as_str(), "inbound delivery archived");
-    Ok(delivery)
+    })
 }
 
-/// Carries out what a source made of a request.
+/// Writes the receipt still pending (the delivery made no incident write that carried it).
+async fn settle(state: &AppState, pending: &mut Option<&Receipt>) -> Result<(), InboundError> {
+    if let Some(receipt) = pending.take() {
+        state.store.record_receipt(receipt).await?;
+    }
+    Ok(())
+}
+
+/// Carries out what a source made of a request. The receipt in `pending`, when there is one,
+/// goes with the first incident write, or is written before a change of another kind (a deploy,
+/// a command) or after signals that changed nothing; `AlreadyReceived` means nothing was done.
 async fn apply(
     state: &AppState,
     integration: &Integration,
     interpretation: Interpretation,
     delivery: &InboundDelivery,
+    pending: &mut Option<&Receipt>,
 ) -> Result<InboundOutcome, InboundError> {
-    let unavailable = |e: StoreError| InboundError::Unavailable(e.to_string());
+    let unavailable = |e: StoreError| match e {
+        StoreError::AlreadyReceived(key) => InboundError::Store(StoreError::AlreadyReceived(key)),
+        other => InboundError::Unavailable(other.to_string()),
+    };
     match interpretation {
         Interpretation::Reply { status, mut body } => {
+            settle(state, pending).await?;
             body["delivery_id"] = json!(delivery.id);
             Ok(InboundOutcome::Replied { status, body })
         }
         Interpretation::Signals(signals) => {
             let mut results = Vec::with_capacity(signals.len());
             for signal in &signals {
-                let result = ingest_signal(state, integration, signal)
+                let result = ingest_received(state, integration, signal, pending)
                     .await
                     .map_err(unavailable)?;
                 if let Some(event) = &signal.error_event {
@@ -358,6 +378,7 @@ async fn apply(
                         incident_id: result.incident_id.clone(),
                         ..event.clone()
                     };
+                    settle(state, pending).await?;
                     state
                         .store
                         .put_error_event(&integration.tenant_id, &linked)
@@ -366,6 +387,7 @@ async fn apply(
                 }
                 results.push(json!({"incident_id": result.incident_id, "change": result.change.as_str(), "kind": signal.kind}));
             }
+            settle(state, pending).await?;
             let mut body =
                 json!({"status": "accepted", "delivery_id": delivery.id, "results": results});
             if let Some(first) = results.first() {
@@ -375,6 +397,7 @@ async fn apply(
             Ok(InboundOutcome::Accepted(body))
         }
         Interpretation::Deploy(draft) => {
+            settle(state, pending).await?;
             let (change, attached) = record_deploy(state, integration, draft)
                 .await
                 .map_err(unavailable)?;
@@ -383,6 +406,7 @@ async fn apply(
             ))
         }
         Interpretation::Command(command) => {
+            settle(state, pending).await?;
             let reply = run_slash_command(state, integration, &command)
                 .await
                 .map_err(unavailable)?;
@@ -418,7 +442,7 @@ pub async fn replay(
         })?;
     let (headers, body) = state
         .archive
-        .get(&delivery.archive_key)
+        .read(&delivery.request)
         .await
         .map_err(|e| InboundError::Unavailable(e.to_string()))?;
     let headers: Headers = headers.into_iter().collect();
@@ -429,5 +453,5 @@ pub async fn replay(
         integration: &integration,
     };
     let interpretation = source_for(delivery.source).interpret(&inbound)?;
-    apply(state, &integration, interpretation, &delivery).await
+    apply(state, &integration, interpretation, &delivery, &mut None).await
 }

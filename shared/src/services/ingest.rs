@@ -8,7 +8,7 @@ use crate::domain::{
     rank_suspects, DomainEvent, EventType, Incident, IncidentId, Integration, Signal, SignalKind,
     SignalStatus, TimelineEntry,
 };
-use crate::store::{IncidentWrite, StoreError};
+use crate::store::{IncidentWrite, Receipt, StoreError};
 use crate::views::{event_data, DeployView, IncidentView};
 use crate::AppState;
 use chrono::{DateTime, Utc};
@@ -215,6 +215,19 @@ pub async fn ingest_signal(
     integration: &Integration,
     signal: &Signal,
 ) -> Result<IngestResult, StoreError> {
+    ingest_received(state, integration, signal, &mut None).await
+}
+
+/// [`ingest_signal`] for a signal of an inbound delivery whose receipt is not yet written: a
+/// write the signal makes carries the receipt (taken from `receipt`), and fails with
+/// `AlreadyReceived`, changing nothing, when the delivery was received before. A signal that
+/// changes nothing leaves the receipt for the caller to write.
+pub async fn ingest_received(
+    state: &AppState,
+    integration: &Integration,
+    signal: &Signal,
+    receipt: &mut Option<&Receipt>,
+) -> Result<IngestResult, StoreError> {
     let tenant = &integration.tenant_id;
     let bounded = signal.clone().bounded();
     let signal = &bounded;
@@ -259,6 +272,7 @@ pub async fn ingest_signal(
             incident: &incident,
             timeline: &timeline,
             events: &events,
+            receipt: *receipt,
         };
         let written = match change {
             IngestChange::Created => state.store.create_incident(write, replaces.as_ref()).await,
@@ -266,6 +280,7 @@ pub async fn ingest_signal(
         };
         match written {
             Ok(()) => {
+                receipt.take();
                 publish_parked(state, &events).await;
                 return Ok(IngestResult {
                     incident_id: Some(incident.id),

@@ -66,6 +66,50 @@ impl Store {
             .unwrap_or(0))
     }
 
+    /// Adds one to counter `name` and to its part `part` in `window`, in one write, unless the
+    /// part has reached `part_limit` (then nothing is counted and the answer is `None`); answers
+    /// the whole's new count. E.g. a tenant's webhooks and one integration's: an
+    /// integration over its own limit does not use up its tenant's.
+    pub async fn count_with_part(
+        &self,
+        name: &str,
+        part: &str,
+        part_limit: u64,
+        window: Window,
+    ) -> Result<Option<u64>, StoreError> {
+        let output = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(counter_keys(name, window).key()))
+            .update_expression("ADD n :one, #part :one SET expires_at = :expires")
+            .condition_expression("attribute_not_exists(#part) OR #part < :limit")
+            .expression_attribute_names("#part", format!("n_{part}"))
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":limit", AttributeValue::N(part_limit.to_string()))
+            .expression_attribute_values(
+                ":expires",
+                AttributeValue::N(window.expires_at().to_string()),
+            )
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(StoreError::from);
+        let output = match output {
+            Ok(output) => output,
+            Err(StoreError::Conflict) => return Ok(None),
+            Err(other) => return Err(other),
+        };
+        Ok(Some(
+            output
+                .attributes()
+                .and_then(|a| a.get("n"))
+                .and_then(|n| n.as_n().ok())
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0),
+        ))
+    }
+
     /// Counter `name` in `window`, without counting (0 when nothing was counted).
     pub async fn counted(&self, name: &str, window: Window) -> Result<u64, StoreError> {
         let output = self

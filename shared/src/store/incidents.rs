@@ -1,3 +1,4 @@
+use super::inbound::Receipt;
 use super::keys;
 use super::page::{Page, PageRequest};
 use super::table::{to_item, Filter, Item, Keys, Query, Store, StoreError};
@@ -13,7 +14,8 @@ struct FingerprintGuard {
     incident_id: IncidentId,
 }
 
-/// One atomic incident write: the incident, its timeline line and the events it emits.
+/// One atomic incident write: the incident, its timeline line and the events it emits (and the
+/// receipt of the inbound delivery that caused it, when one did).
 #[derive(Debug)]
 pub struct IncidentWrite<'a> {
     /// The incident as it should be stored.
@@ -22,6 +24,9 @@ pub struct IncidentWrite<'a> {
     pub timeline: &'a [TimelineEntry],
     /// The events to park in the outbox in the same transaction.
     pub events: &'a [DomainEvent],
+    /// The receipt to write with it (`AlreadyReceived` instead of the write when its delivery
+    /// was received before).
+    pub receipt: Option<&'a Receipt>,
 }
 
 fn incident_keys(tenant: &TenantId, id: &IncidentId) -> Keys {
@@ -173,7 +178,7 @@ impl Store {
         for event in write.events {
             items.push(self.outbox_put(event)?);
         }
-        self.transact(items).await
+        self.transact_receipted(write.receipt, items).await
     }
 
     /// Writes a changed incident, conditional on the version it was read at (`incident.version`
@@ -194,7 +199,7 @@ impl Store {
         for event in write.events {
             items.push(self.outbox_put(event)?);
         }
-        self.transact(items).await
+        self.transact_receipted(write.receipt, items).await
     }
 
     /// A tenant's incident.

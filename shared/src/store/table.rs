@@ -32,6 +32,10 @@ pub enum StoreError {
     /// DynamoDB refused or failed.
     #[error("dynamodb: {0}")]
     Aws(String),
+    /// A receipt's dedup key (named) is remembered: the delivery was received before, and
+    /// nothing was written.
+    #[error("already received ({0})")]
+    AlreadyReceived(String),
 }
 
 impl<E, R> From<SdkError<E, R>> for StoreError

@@ -159,9 +159,14 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
     let integration = stack.generic_integration(&owner, None).await;
     let received = faultline::http::handle_webhook(
         &stack.harness,
+        // Large enough for the S3 archive, so the replay below reads it from there.
         HttpEvent::load("webhook-generic/receive.json")
             .path_param("integration_id", integration.id.as_str())
             .without_header("x-signature-256")
+            .body_json(&serde_json::json!({
+                "title": "Archived in S3",
+                "attributes": {"dump": faultline_testkit::incompressible(16 * 1024)}
+            }))
             .request(),
         &faultline::sources::generic::GenericSource,
     )
