@@ -95,6 +95,7 @@ async fn main() -> anyhow::Result<()> {
     let (calls, writes, reads, wall, last) = mean(&accepted);
     let s3_puts = last.calls.get("S3.PutObject").copied().unwrap_or(0) as f64;
     let sqs = last.calls_of("SQS") as f64;
+    let relay = relay_calls(&emulator.endpoint(), &state, &counter).await?;
     println!();
     let accepted_total = print_costs(
         &format!(
@@ -130,8 +131,18 @@ async fn main() -> anyhow::Result<()> {
             ),
             CostLine::new("S3 PUT (raw request archive)", s3_puts, prices::S3_PUT),
             CostLine::new(
-                "SQS requests (publish; fan-out's receive + delete)",
-                sqs + 2.0,
+                "Lambda requests (outbox relay; one each at low rates, batched under load)",
+                1.0,
+                prices::LAMBDA_REQUEST,
+            ),
+            CostLine::new(
+                "Lambda GB-s (outbox relay, measured wall time per event)",
+                relay.wall_per_event.as_secs_f64() * MEMORY_GB,
+                prices::LAMBDA_ARM_GB_SECOND,
+            ),
+            CostLine::new(
+                "SQS requests (relay's publish per event; fan-out's receive + delete)",
+                sqs + relay.sqs_calls_per_event * relay.events_per_webhook + 2.0,
                 prices::SQS_REQUEST,
             ),
             CostLine::new(
@@ -144,6 +155,72 @@ async fn main() -> anyhow::Result<()> {
     dispatch_calls(&state, &tenant.id, &counter, accepted_total).await?;
     drop(emulator);
     Ok(())
+}
+
+/// What publishing costs per event: the outbox relay handed the stream records the alerts above
+/// wrote, in one batch, as Lambda hands them over.
+struct RelayUsage {
+    wall_per_event: Duration,
+    sqs_calls_per_event: f64,
+    events_per_webhook: f64,
+}
+
+async fn relay_calls(
+    endpoint: &str,
+    state: &AppState,
+    counter: &UsageCounter,
+) -> anyhow::Result<RelayUsage> {
+    let mut stream =
+        faultline_emulator::streams::TableStream::of_table(endpoint, &state.config.table, &[])
+            .await?;
+    let webhooks = (SAMPLES + 1) * SECRETS.len();
+    let mut events = 0usize;
+    let mut invocations = 0usize;
+    let mut wall = Duration::ZERO;
+    counter.take();
+    while let Some(batch) = stream.next_batch(100).await? {
+        let started = Instant::now();
+        let response = faultline_outbox_relay::handle(state, batch.event.clone())
+            .await
+            .map_err(|e| anyhow::anyhow!("relay: {e}"))?;
+        wall += started.elapsed();
+        invocations += 1;
+        anyhow::ensure!(
+            response["batchItemFailures"]
+                .as_array()
+                .is_some_and(Vec::is_empty),
+            "relay failed: {response}"
+        );
+        stream.settle(&batch, &[]);
+        // Only parked events count: the relay's filter leaves every other record out.
+        events += batch.event["Records"]
+            .as_array()
+            .map(|records| {
+                records
+                    .iter()
+                    .filter(|r| {
+                        r["eventName"] == "INSERT"
+                            && r["dynamodb"]["Keys"]["pk"]["S"]
+                                .as_str()
+                                .is_some_and(|pk| pk.starts_with("OUTBOX#"))
+                    })
+                    .count()
+            })
+            .unwrap_or(0);
+    }
+    let used = counter.take();
+    let per_event = |n: f64| n / events.max(1) as f64;
+    println!(
+        "  outbox relay: {events} events in {invocations} stream batch(es), {:.2} calls per event ({}), {:.2} ms per event",
+        per_event(used.total_calls() as f64),
+        used.detail(),
+        per_event(wall.as_secs_f64() * 1e3)
+    );
+    Ok(RelayUsage {
+        wall_per_event: wall / events.max(1) as u32,
+        sqs_calls_per_event: per_event(used.calls_of("SQS") as f64),
+        events_per_webhook: events as f64 / webhooks as f64,
+    })
 }
 
 /// Calls per delivery attempt: one fan-out of an event to 10 endpoints, then one dispatch

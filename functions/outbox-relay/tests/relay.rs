@@ -1,20 +1,18 @@
-//! The outbox relay: an event whose publish failed after its incident was written is published by
-//! the next scheduled run, so an accepted change never loses its event.
+//! The outbox relay: the table's stream hands it every event parked with a change, and it
+//! publishes them; a publish that fails is reported for the stream to hand over again, so an
+//! accepted change never loses its event. Its schedule joins parked audit entries to their chains.
 
 use faultline::clock::Clock;
-use faultline::domain::{Integration, IntegrationId, Source};
+use faultline::domain::{Integration, IntegrationId, Source, TenantId};
 use faultline::services::ingest::ingest_signal;
 use faultline::sources::generic::parse_generic_alert;
+use faultline_emulator::streams::TableStream;
 use faultline_outbox_relay::handle;
 use faultline_testkit::{load_event, TestStack};
 use serde_json::json;
 
-#[tokio::test]
-async fn events_left_in_the_outbox_are_published_by_the_next_run() {
-    let clock = Clock::fixed(chrono::Utc::now());
-    let stack = TestStack::deploy_with("1", clock.clone()).await;
-    let (tenant, _) = stack.tenant().await;
-    let integration = Integration {
+fn integration(tenant: &TenantId, clock: &Clock) -> Integration {
+    Integration {
         id: IntegrationId::generate(),
         tenant_id: tenant.clone(),
         source: Source::Generic,
@@ -24,52 +22,164 @@ async fn events_left_in_the_outbox_are_published_by_the_next_run() {
         secret: None,
         unsigned: true,
         created_at: clock.now(),
-    };
+    }
+}
 
-    // SQS is unreachable for this writer: the incident is written, its event stays parked.
-    let mut broken = stack.harness.clone();
-    broken.events = faultline::queue::EventPublisher::new(
-        stack.clients.sqs.clone(),
-        "http://127.0.0.1:1/123456789012/no-such-queue",
-    );
-    let Ok(serde_json::Value::Object(body)) = serde_json::from_value(json!({"title": "Parked"}))
+/// A stack with one tenant whose new alert `title` parked its events.
+async fn stack_with_an_alert(title: &str) -> TestStack {
+    let clock = Clock::fixed(chrono::Utc::now());
+    let stack = TestStack::deploy_with("1", clock.clone()).await;
+    let (tenant, _) = stack.tenant().await;
+    alert(&stack, &integration(&tenant, &clock), title).await;
+    stack
+}
+
+async fn alert(stack: &TestStack, integration: &Integration, title: &str) {
+    let Ok(serde_json::Value::Object(body)) = serde_json::from_value(json!({"title": title}))
     else {
         unreachable!()
     };
-    let signal = parse_generic_alert(body, clock.now()).expect("valid");
-    ingest_signal(&broken, &integration, &signal)
+    let signal = parse_generic_alert(body, stack.state.clock.now()).expect("valid");
+    ingest_signal(&stack.harness, integration, &signal)
         .await
-        .expect("accepted despite SQS");
-    assert!(stack.drain_queue("EventsQueue").await.is_empty());
+        .expect("accepted");
+}
 
-    // Within the grace period the writer may still be publishing: the relay leaves it.
-    let early = handle(&stack.state, load_event("outbox-relay/every-minute.json"))
-        .await
-        .expect("runs");
-    assert_eq!(early["found"], 0);
+/// The table's stream, filtered as the template's event source mapping filters it.
+async fn table_stream(stack: &TestStack) -> TableStream {
+    let template = faultline_emulator::Template::parse(
+        &std::fs::read_to_string(faultline_testkit::workspace_root().join("template.yaml"))
+            .expect("template"),
+    )
+    .expect("parses");
+    let filters = template
+        .functions
+        .iter()
+        .flat_map(|f| &f.triggers)
+        .find_map(|t| match t {
+            faultline_emulator::Trigger::Stream { filters, .. } => Some(filters.clone()),
+            _ => None,
+        })
+        .expect("the relay reads the table's stream");
+    TableStream::of_table(
+        faultline_emulator::shared_emulator(),
+        &stack.harness.config.table,
+        &filters,
+    )
+    .await
+    .expect("stream")
+}
 
-    clock.advance(chrono::Duration::minutes(1));
-    let report = handle(&stack.state, load_event("outbox-relay/every-minute.json"))
-        .await
-        .expect("runs");
-    // The incident's lifecycle event and the alert-stream event.
-    assert_eq!(
-        report,
-        json!({"found": 2, "published": 2, "audit_found": 0, "audit_appended": 0, "refusals_folded": 0})
-    );
-    let mut types: Vec<String> = stack
-        .drain_queue("EventsQueue")
-        .await
+fn event_types(events: &[serde_json::Value]) -> Vec<String> {
+    let mut types: Vec<String> = events
         .iter()
         .map(|e| e["type"].as_str().unwrap_or_default().to_owned())
         .collect();
     types.sort();
-    assert_eq!(types, vec!["alert.triggered", "incident.created"]);
+    types
+}
 
-    let again = handle(&stack.state, load_event("outbox-relay/every-minute.json"))
+#[tokio::test]
+async fn events_parked_with_a_change_are_published_from_the_tables_stream() {
+    let stack = stack_with_an_alert("Parked").await;
+    assert!(
+        stack.drain_queue("EventsQueue").await.is_empty(),
+        "the writer publishes nothing itself"
+    );
+
+    let mut stream = table_stream(&stack).await;
+    let batch = stream
+        .next_batch(100)
+        .await
+        .expect("read")
+        .expect("records");
+    assert_eq!(
+        batch.sequence_numbers.len(),
+        2,
+        "the filter keeps the two parked events, not the incident, guard or timeline items"
+    );
+    let response = handle(&stack.state, batch.event.clone())
         .await
         .expect("runs");
-    assert_eq!(again["found"], 0, "published events leave the outbox");
+
+    assert_eq!(response, json!({"batchItemFailures": []}));
+    assert_eq!(
+        event_types(&stack.drain_queue("EventsQueue").await),
+        vec!["alert.triggered", "incident.created"]
+    );
+    stream.settle(&batch, &[]);
+    assert!(
+        stream.next_batch(100).await.expect("read").is_none(),
+        "read once"
+    );
+}
+
+#[tokio::test]
+async fn a_publish_that_fails_is_reported_and_the_stream_hands_it_over_again() {
+    let stack = stack_with_an_alert("Unlucky").await;
+    let mut stream = table_stream(&stack).await;
+    let batch = stream
+        .next_batch(100)
+        .await
+        .expect("read")
+        .expect("records");
+
+    // SQS is unreachable for this invocation.
+    let mut broken = stack.state.clone();
+    broken.events = faultline::queue::EventPublisher::new(
+        stack.clients.sqs.clone(),
+        "http://127.0.0.1:1/123456789012/no-such-queue",
+    );
+    let response = handle(&broken, batch.event.clone()).await.expect("runs");
+    let failed: Vec<String> = response["batchItemFailures"]
+        .as_array()
+        .expect("failures")
+        .iter()
+        .map(|f| f["itemIdentifier"].as_str().expect("sequence").to_owned())
+        .collect();
+    assert_eq!(failed, batch.sequence_numbers, "every record reported");
+    stream.settle(&batch, &failed);
+
+    let again = stream
+        .next_batch(100)
+        .await
+        .expect("read")
+        .expect("handed over again");
+    assert_eq!(again.sequence_numbers, batch.sequence_numbers);
+    let response = handle(&stack.state, again.event).await.expect("runs");
+    assert_eq!(response, json!({"batchItemFailures": []}));
+    assert_eq!(
+        event_types(&stack.drain_queue("EventsQueue").await),
+        vec!["alert.triggered", "incident.created"]
+    );
+}
+
+#[tokio::test]
+async fn records_that_are_not_parked_events_are_passed_over_and_a_broken_one_does_not_block() {
+    let stack = TestStack::deploy().await;
+    let records = json!({"Records": [
+        {"eventID": "1", "eventName": "MODIFY", "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+         "dynamodb": {"Keys": {"pk": {"S": "OUTBOX#1"}, "sk": {"S": "a"}},
+                      "NewImage": {"pk": {"S": "OUTBOX#1"}, "sk": {"S": "a"}, "event": {"S": "{}"}},
+                      "SequenceNumber": "100", "SizeBytes": 10, "StreamViewType": "NEW_IMAGE"}},
+        {"eventID": "2", "eventName": "INSERT", "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+         "dynamodb": {"Keys": {"pk": {"S": "TENANT#t#INCIDENT"}, "sk": {"S": "b"}},
+                      "NewImage": {"pk": {"S": "TENANT#t#INCIDENT"}, "sk": {"S": "b"}},
+                      "SequenceNumber": "101", "SizeBytes": 10, "StreamViewType": "NEW_IMAGE"}},
+        {"eventID": "3", "eventName": "INSERT", "eventSource": "aws:dynamodb", "awsRegion": "us-east-1",
+         "dynamodb": {"Keys": {"pk": {"S": "OUTBOX#2"}, "sk": {"S": "c"}},
+                      "NewImage": {"pk": {"S": "OUTBOX#2"}, "sk": {"S": "c"}, "event": {"S": "not json"}},
+                      "SequenceNumber": "102", "SizeBytes": 10, "StreamViewType": "NEW_IMAGE"}}
+    ]});
+
+    let response = handle(&stack.state, records).await.expect("runs");
+
+    assert_eq!(
+        response,
+        json!({"batchItemFailures": []}),
+        "nothing to publish, and handing the broken record over again could not help"
+    );
+    assert!(stack.drain_queue("EventsQueue").await.is_empty());
 }
 
 #[tokio::test]

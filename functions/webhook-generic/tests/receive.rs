@@ -43,7 +43,7 @@ async fn sample_alert_opens_an_incident_archives_the_request_and_emits_incident_
     assert_eq!(listed[0]["severity"], "high");
     assert_eq!(listed[0]["attributes"]["host"], "db-1");
     assert_eq!(stack.received_requests().await, 1);
-    let events = stack.drain_queue("EventsQueue").await;
+    let events = stack.published_events().await;
     let mut types: Vec<&str> = events
         .iter()
         .map(|e| e["type"].as_str().unwrap_or_default())
@@ -92,7 +92,7 @@ async fn same_fingerprint_updates_and_resolved_resolves() {
     assert_eq!(listed[0]["occurrences"], 2);
     assert_eq!(listed[0]["status"], "resolved");
     let types: Vec<Value> = stack
-        .drain_queue("EventsQueue")
+        .published_events()
         .await
         .into_iter()
         .map(|e| e["type"].clone())
@@ -273,7 +273,7 @@ async fn bad_input_is_refused_with_problem_json_and_no_side_effects() {
     }
     assert!(stack.incidents(&tenant).await.is_empty());
     assert_eq!(stack.received_requests().await, 0);
-    assert!(stack.drain_queue("EventsQueue").await.is_empty());
+    assert!(stack.published_events().await.is_empty());
 }
 
 /// moto never deletes expired TTL items, and DynamoDB may take days to: the dedup window is
@@ -326,7 +326,7 @@ async fn a_large_alert_is_accepted_with_its_bulk_kept_in_the_archive() {
         1,
         "too large to keep inline: in S3"
     );
-    assert_eq!(stack.drain_queue("EventsQueue").await.len(), 2);
+    assert_eq!(stack.published_events().await.len(), 2);
 }
 
 #[tokio::test]

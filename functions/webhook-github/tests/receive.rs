@@ -69,7 +69,7 @@ async fn the_sample_merged_pull_request_with_its_signature_records_a_deploy() {
         change.url,
         "https://github.com/robvanderleek/create-issue-branch/pull/117"
     );
-    let events = stack.drain_queue("EventsQueue").await;
+    let events = stack.published_events().await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["type"], "deploy.recorded");
     assert_eq!(events[0]["data"]["number"], 117);
@@ -83,7 +83,7 @@ async fn a_merge_lands_on_the_timeline_of_open_incidents_in_scope() {
         .path_param("integration_id", generic.id.as_str())
         .without_header("x-signature-256");
     let (_, opened) = json_of(&faultline_webhook_generic_handle(&stack, alert).await);
-    stack.drain_queue("EventsQueue").await;
+    stack.published_events().await;
 
     let body = provider_fixture("github_pull_request_merged.json");
     let (status, result) = json_of(
@@ -117,7 +117,7 @@ async fn a_merge_lands_on_the_timeline_of_open_incidents_in_scope() {
         .message
         .contains("robvanderleek/create-issue-branch#117"));
     let types: Vec<Value> = stack
-        .drain_queue("EventsQueue")
+        .published_events()
         .await
         .iter()
         .map(|e| e["type"].clone())
@@ -179,7 +179,7 @@ async fn closed_unmerged_pings_and_other_events_change_nothing() {
         .await
         .expect("changes");
     assert!(changes.is_empty());
-    assert!(stack.drain_queue("EventsQueue").await.is_empty());
+    assert!(stack.published_events().await.is_empty());
 }
 
 #[tokio::test]

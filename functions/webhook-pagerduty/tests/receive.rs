@@ -91,7 +91,7 @@ async fn triggered_then_resolved_is_one_incident_keyed_by_the_pagerduty_id() {
     assert_eq!(listed[0]["service"], "Webhook Tester");
     assert_eq!(listed[0]["assignee"], "Ben");
     let mut types: Vec<String> = stack
-        .drain_queue("EventsQueue")
+        .published_events()
         .await
         .iter()
         .map(|e| e["type"].as_str().unwrap_or_default().to_owned())

@@ -66,7 +66,7 @@ async fn the_sample_event_verifies_over_the_wire_bytes_within_its_freshness_wind
     );
     assert_eq!(issue["title"], "ReferenceError: blooopy is not defined");
     let types: Vec<Value> = stack
-        .drain_queue("EventsQueue")
+        .published_events()
         .await
         .iter()
         .map(|e| e["type"].clone())

@@ -5,6 +5,7 @@
 
 mod deploy;
 mod process;
+pub mod streams;
 mod template;
 
 pub use deploy::{deploy, DeployError, Deployment};

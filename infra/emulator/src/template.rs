@@ -33,6 +33,15 @@ pub enum Trigger {
         /// Records per batch.
         batch_size: usize,
     },
+    /// A DynamoDB stream event source.
+    Stream {
+        /// Logical id of the table whose stream it reads.
+        table: String,
+        /// Records per batch at most.
+        batch_size: usize,
+        /// Its filter patterns (JSON), if any.
+        filters: Vec<String>,
+    },
     /// A `rate(...)` schedule.
     Schedule {
         /// The period.
@@ -135,6 +144,28 @@ fn trigger(name: &str, event: &Value) -> Result<Option<Trigger>, TemplateError> 
                 .and_then(scalar)
                 .and_then(|s| s.parse().ok())
                 .unwrap_or(10),
+        }),
+        "DynamoDB" => Some(Trigger::Stream {
+            table: props
+                .get("Stream")
+                .and_then(referenced_id)
+                .ok_or_else(|| unsupported("Stream must be Fn::GetAtt [Table, StreamArn]"))?,
+            batch_size: props
+                .get("BatchSize")
+                .and_then(scalar)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(100),
+            filters: props
+                .get("FilterCriteria")
+                .and_then(|c| c.get("Filters"))
+                .and_then(Value::as_sequence)
+                .map(|filters| {
+                    filters
+                        .iter()
+                        .filter_map(|f| f.get("Pattern").and_then(scalar))
+                        .collect()
+                })
+                .unwrap_or_default(),
         }),
         "ScheduleV2" | "Schedule" => {
             let expression = props
@@ -285,9 +316,16 @@ mod tests {
             .expect("relay");
         assert_eq!(
             relay.triggers,
-            vec![Trigger::Schedule {
-                every: Duration::from_secs(60)
-            }]
+            vec![
+                Trigger::Stream {
+                    table: "Table".into(),
+                    batch_size: 100,
+                    filters: vec![r#"{"eventName": ["INSERT"], "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "OUTBOX#"}]}}}}"#.into()],
+                },
+                Trigger::Schedule {
+                    every: Duration::from_secs(60)
+                }
+            ]
         );
         assert_eq!(template.secrets.len(), 3);
     }

@@ -20,6 +20,8 @@ pub const HTTP_FUNCTIONS: &[&str] = &[
 pub const SQS_FUNCTIONS: &[&str] = &["faultline-fanout", "faultline-dispatch"];
 /// Functions invoked by schedules.
 pub const SCHEDULED_FUNCTIONS: &[&str] = &["faultline-outbox-relay"];
+/// Functions invoked by the table's stream.
+pub const STREAM_FUNCTIONS: &[&str] = &["faultline-outbox-relay"];
 
 /// Calls an HTTP function.
 pub async fn invoke_http(state: &AppState, binary: &str, req: Request) -> Option<Response<Body>> {
@@ -48,8 +50,9 @@ pub async fn invoke_sqs(
     })
 }
 
-/// Calls a scheduled function.
-pub async fn invoke_scheduled(
+/// Calls a function that takes a JSON event: a schedule's, or a batch of the table's stream
+/// records (`{"Records": [...]}`, answered with a `DynamoDbEventResponse`).
+pub async fn invoke_json(
     state: &AppState,
     binary: &str,
     event: Value,

@@ -1,12 +1,13 @@
 //! The local stack: `template.yaml` deployed into the AWS emulator, every function hosted in one
-//! process — HttpApi routes on one port, SQS event sources polled with partial batch failures
-//! honoured, schedules ticked. The functions run the same `handle` code as in Lambda against the
+//! process — HttpApi routes on one port, SQS event sources and the table's stream polled with
+//! partial batch failures honoured, schedules ticked. The functions run the same `handle` code as in Lambda against the
 //! same AWS APIs; only the endpoint differs.
 
 pub mod functions;
 pub mod gateway;
 pub mod pollers;
 pub mod routes;
+pub mod stream_poller;
 
 use anyhow::{bail, Context};
 use faultline::auth::ApiKey;
@@ -21,6 +22,7 @@ use routes::{Route, RouteTable};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use stream_poller::StreamPoller;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -87,6 +89,7 @@ fn check_hosted(template: &Template) -> anyhow::Result<()> {
                 Trigger::Http { .. } => functions::HTTP_FUNCTIONS,
                 Trigger::Sqs { .. } => functions::SQS_FUNCTIONS,
                 Trigger::Schedule { .. } => functions::SCHEDULED_FUNCTIONS,
+                Trigger::Stream { .. } => functions::STREAM_FUNCTIONS,
             };
             if !hosted.contains(&function.binary.as_str()) {
                 bail!(
@@ -162,6 +165,27 @@ pub async fn start(options: HubOptions) -> anyhow::Result<RunningHub> {
                         stopped.clone(),
                     )));
                 }
+                Trigger::Stream {
+                    table,
+                    batch_size,
+                    filters,
+                } => {
+                    let poller = StreamPoller {
+                        function: function.binary.clone(),
+                        table: deployment
+                            .physical_ids
+                            .get(table)
+                            .with_context(|| format!("table {table} was not created"))?
+                            .clone(),
+                        batch_size: *batch_size,
+                        filters: filters.clone(),
+                    };
+                    tasks.push(tokio::spawn(poller.run(
+                        state.clone(),
+                        options.aws_endpoint.clone(),
+                        stopped.clone(),
+                    )));
+                }
                 Trigger::Schedule { every } => {
                     tasks.push(tokio::spawn(tick(
                         state.clone(),
@@ -232,7 +256,7 @@ async fn tick(state: AppState, function: String, every: std::time::Duration) {
             "resources": [],
             "detail": {},
         });
-        match functions::invoke_scheduled(&state, &function, event).await {
+        match functions::invoke_json(&state, &function, event).await {
             Some(Ok(_)) => {}
             Some(Err(err)) => {
                 tracing::warn!(function = %function, error = %err, "scheduled invocation failed")

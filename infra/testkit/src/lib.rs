@@ -12,6 +12,7 @@ use faultline::domain::{
 use faultline::services::api_keys::issue_api_key;
 use faultline::signing::WebhookSecret;
 use faultline::{AppState, Config};
+use faultline_emulator::streams::TableStream;
 use faultline_emulator::{deploy, shared_emulator, Deployment, Template};
 use lambda_http::{Body, Request, Response};
 use serde_json::Value;
@@ -42,6 +43,8 @@ pub struct TestStack {
     pub deployment: Deployment,
     /// The clients behind `state` (recording, when the IAM contract is being recorded).
     function_clients: AwsClients,
+    /// The table's stream, read as far as the outbox relay was handed it (see `relay_outbox`).
+    outbox: tokio::sync::Mutex<Option<TableStream>>,
 }
 
 /// `clients` with `recorder` watching every request.
@@ -117,6 +120,7 @@ impl TestStack {
             clients,
             deployment,
             function_clients,
+            outbox: Default::default(),
         }
     }
 
@@ -335,6 +339,41 @@ impl TestStack {
             .send()
             .await
             .expect("admin key installed");
+    }
+
+    /// Hands the outbox relay what the table's stream holds since the last call, as Lambda
+    /// would (on the harness's clients, so no function under test is held to the relay's calls):
+    /// the events parked since reach the events queue. How many were published.
+    pub async fn relay_outbox(&self) -> usize {
+        let mut guard = self.outbox.lock().await;
+        if guard.is_none() {
+            let stream = TableStream::of_table(shared_emulator(), &self.harness.config.table, &[])
+                .await
+                .expect("the table's stream");
+            *guard = Some(stream);
+        }
+        let Some(stream) = guard.as_mut() else {
+            unreachable!("opened above")
+        };
+        let mut published = 0;
+        while let Some(batch) = stream.next_batch(100).await.expect("stream read") {
+            let event = serde_json::from_value(batch.event.clone()).expect("a stream event");
+            let report = faultline::services::outbox::relay_stream(&self.harness, &event).await;
+            assert!(
+                report.failed.is_empty(),
+                "the relay could not publish: {report:?}"
+            );
+            stream.settle(&batch, &[]);
+            published += report.published;
+        }
+        published
+    }
+
+    /// The events published since the last call: the outbox relayed, then the events queue
+    /// drained.
+    pub async fn published_events(&self) -> Vec<Value> {
+        self.relay_outbox().await;
+        self.drain_queue("EventsQueue").await
     }
 
     /// Receives (and deletes) every message now visible on a queue, by logical id.

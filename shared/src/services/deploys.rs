@@ -1,7 +1,6 @@
 //! Merged changes: into the tenant's change log, and onto the timeline of every open incident in
 //! the same scope (so responders see what shipped while it burns).
 
-use super::outbox::publish_parked;
 use crate::domain::{DeployId, DeployRecord, DomainEvent, EventType, Integration, TimelineEntry};
 use crate::sources::DeployDraft;
 use crate::store::StoreError;
@@ -37,7 +36,6 @@ pub async fn record_deploy(
         now,
     )];
     state.store.record_change(&change, &recorded).await?;
-    let mut parked = recorded.to_vec();
 
     let open = state
         .store
@@ -63,8 +61,6 @@ pub async fn record_deploy(
             .store
             .add_timeline_entry(incident, &entry, &events)
             .await?;
-        parked.extend(events);
     }
-    publish_parked(state, &parked).await;
     Ok((change, open.len()))
 }

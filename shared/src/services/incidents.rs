@@ -2,7 +2,6 @@
 //! matching event, written with the incident in one transaction.
 
 use super::ingest::{lifecycle_event, IngestChange};
-use super::outbox::publish_parked;
 use crate::domain::incident::{Change, ManualChangeRefused};
 use crate::domain::{DomainEvent, Incident, IncidentId, ManualStatus, TenantId, TimelineEntry};
 use crate::store::{IncidentWrite, StoreError};
@@ -83,7 +82,6 @@ pub async fn change_incident(
         };
         match state.store.update_incident(write).await {
             Ok(()) => {
-                publish_parked(state, &events).await;
                 return Ok(Some((incident, changes)));
             }
             Err(StoreError::Conflict) => {

@@ -2,7 +2,6 @@
 //! an exact re-send changes nothing; every line on a timeline says why the signal landed there.
 //! Race-free through the fingerprint guard and version checks.
 
-use super::outbox::publish_parked;
 use crate::domain::incident::Change;
 use crate::domain::{
     rank_suspects, DomainEvent, EventType, Incident, IncidentId, Integration, Signal, SignalKind,
@@ -281,7 +280,6 @@ pub async fn ingest_received(
         match written {
             Ok(()) => {
                 receipt.take();
-                publish_parked(state, &events).await;
                 return Ok(IngestResult {
                     incident_id: Some(incident.id),
                     change,

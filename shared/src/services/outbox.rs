@@ -1,42 +1,20 @@
-//! Publishing events parked in the outbox: right after the write that parked them, and again by
-//! the relay for any whose publish did not complete.
+//! The transactional outbox, published through the table's stream. Every write that changes state
+//! parks its domain events in the table in the same transaction; the table's stream hands each
+//! parked event to the outbox relay, which publishes it to the events queue. The writer makes no
+//! publish call and no clean-up call; an event whose publish fails is reported back as a partial
+//! batch failure and handed over again, so an accepted change never loses its event. Parked
+//! events expire by TTL. The relay's schedule appends audit entries parked by requests that
+//! stopped before settling them.
 
 use crate::domain::DomainEvent;
 use crate::AppState;
+use aws_lambda_events::event::dynamodb::Event as StreamEvent;
 use chrono::Duration;
+use serde::Deserialize;
 
-/// Publishes events already parked in the outbox (one SQS batch) and removes the published ones
-/// (one DynamoDB batch). A failure is logged and left for the relay: the event is safe in the
-/// table either way, and fan-out is idempotent per event id if one is published twice.
-pub async fn publish_parked(state: &AppState, events: &[DomainEvent]) -> usize {
-    if events.is_empty() {
-        return 0;
-    }
-    let accepted = state.events.publish_all(events).await;
-    let published: Vec<&DomainEvent> = events
-        .iter()
-        .zip(&accepted)
-        .filter_map(|(event, ok)| ok.then_some(event))
-        .collect();
-    if published.len() < events.len() {
-        tracing::warn!(
-            unpublished = events.len() - published.len(),
-            "events not published; the outbox relay will retry"
-        );
-    }
-    if let Err(err) = state.store.outbox_remove_all(&published).await {
-        tracing::warn!(error = %err, "published events not removed from the outbox; the relay will republish them");
-    }
-    published.len()
-}
-
-/// What one relay run did.
+/// What one scheduled relay run did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RelayReport {
-    /// Events found parked past the grace period.
-    pub found: usize,
-    /// Of those, published now.
-    pub published: usize,
     /// Audit entries parked because their append failed.
     pub audit_found: usize,
     /// Of those, appended to their chains now.
@@ -45,19 +23,75 @@ pub struct RelayReport {
     pub refusals_folded: usize,
 }
 
-/// Events younger than this are still being published by the writer that parked them.
-pub const RELAY_GRACE: Duration = Duration::seconds(30);
+/// What one batch of stream records came to.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StreamReport {
+    /// Parked events published.
+    pub published: usize,
+    /// Records passed over: not a parked event, or not its first write.
+    pub passed_over: usize,
+    /// Parked events that do not decode (logged; handing them over again cannot help).
+    pub undecodable: usize,
+    /// The sequence numbers of records whose publish failed, for the stream to hand over again.
+    pub failed: Vec<String>,
+}
 
 /// A mutating request parks its audit intent before its change and settles it when its entry is
 /// appended; an intent older than this (longer than any function runs) belongs to a request that
 /// stopped before settling, and the relay appends it as it stands.
 pub const AUDIT_INTENT_GRACE: Duration = Duration::minutes(2);
 
-/// Publishes every event parked for longer than the grace period.
+/// The attributes of an outbox item the relay reads.
+#[derive(Deserialize)]
+struct ParkedItem {
+    pk: String,
+    event: String,
+}
+
+/// Publishes the events parked by the stream records of `batch` (one SQS batch per ten), and says
+/// which records failed.
+pub async fn relay_stream(state: &AppState, batch: &StreamEvent) -> StreamReport {
+    let mut report = StreamReport::default();
+    let mut parked: Vec<(String, DomainEvent)> = Vec::new();
+    for record in &batch.records {
+        let sequence = record.change.sequence_number.clone().unwrap_or_default();
+        let item = (record.event_name == "INSERT")
+            .then(|| serde_dynamo::from_item::<_, ParkedItem>(record.change.new_image.clone()).ok())
+            .flatten()
+            .filter(|item| item.pk.starts_with(crate::store::OUTBOX_PARTITION_PREFIX));
+        let Some(item) = item else {
+            report.passed_over += 1;
+            continue;
+        };
+        match serde_json::from_str::<DomainEvent>(&item.event) {
+            Ok(event) => parked.push((sequence, event)),
+            Err(err) => {
+                report.undecodable += 1;
+                tracing::error!(sequence = %sequence, error = %err, "a parked event does not decode; passed over");
+            }
+        }
+    }
+    let events: Vec<DomainEvent> = parked.iter().map(|(_, event)| event.clone()).collect();
+    let accepted = state.events.publish_all(&events).await;
+    for ((sequence, _), ok) in parked.iter().zip(&accepted) {
+        if *ok {
+            report.published += 1;
+        } else {
+            report.failed.push(sequence.clone());
+        }
+    }
+    if !report.failed.is_empty() {
+        tracing::warn!(
+            failed = report.failed.len(),
+            "events not published; the stream hands them over again"
+        );
+    }
+    report
+}
+
+/// Appends audit entries parked by requests that stopped before settling them, and folds past
+/// minutes' refusal counts into their chains.
 pub async fn relay_pending(state: &AppState) -> Result<RelayReport, crate::store::StoreError> {
-    let cutoff = state.clock.now() - RELAY_GRACE;
-    let pending = state.store.outbox_pending(cutoff, 500).await?;
-    let published = publish_parked(state, &pending).await;
     // Entries parked before the grace period: younger ones may be intents of requests still running.
     let settled_before = state.clock.now() - AUDIT_INTENT_GRACE;
     let (audit_found, audit_appended) = state
@@ -66,8 +100,6 @@ pub async fn relay_pending(state: &AppState) -> Result<RelayReport, crate::store
         .await?;
     let refusals_folded = state.store.fold_refusals(state.clock.now()).await?;
     Ok(RelayReport {
-        found: pending.len(),
-        published,
         audit_found,
         audit_appended,
         refusals_folded,

@@ -31,5 +31,6 @@ pub use inbound::{InboundDelivery, Receipt};
 pub use inbound_stats::{InboundStats, RESULTS as INBOUND_RESULTS};
 pub use incidents::{IncidentFilters, IncidentWrite};
 pub use messages::{AttemptClaim, DeliveryRecord, MessageFilters};
+pub use outbox::OUTBOX_PARTITION_PREFIX;
 pub use page::{Page, PageRequest};
 pub use table::{Store, StoreError};

@@ -1,15 +1,23 @@
 //! The transactional outbox: a domain event is written in the same transaction as the change it
-//! describes, published right after, and deleted once published. The outbox relay publishes what a
-//! crash or an SQS outage left behind, so an accepted change never loses its event.
+//! describes. The table's stream hands it to the outbox relay, which publishes it; the parked item
+//! then only waits for its TTL (nothing reads it again), so parking costs one item in the writer's
+//! transaction and nothing after it.
 
 use super::keys;
 use super::table::{Keys, Store, StoreError};
 use crate::domain::DomainEvent;
 use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
-use chrono::{DateTime, Utc};
+use chrono::Duration;
 
 /// Events are spread over a few partitions so a burst of writes does not heat one key.
 pub(crate) const SHARDS: u8 = 4;
+
+/// What every outbox partition key starts with (the relay's stream filter matches it).
+pub const OUTBOX_PARTITION_PREFIX: &str = "OUTBOX#";
+
+/// How long a parked event stays after it was parked (housekeeping: the stream keeps records for
+/// 24 hours, and nothing reads a parked event but the relay).
+const PARKED_FOR: Duration = Duration::days(7);
 
 fn shard_of(event: &DomainEvent) -> u8 {
     event
@@ -33,6 +41,10 @@ impl Store {
         let json = serde_json::to_string(event).map_err(|e| StoreError::Codec(e.to_string()))?;
         let mut item = outbox_keys(event).key();
         item.insert("event".into(), AttributeValue::S(json));
+        item.insert(
+            "expires_at".into(),
+            AttributeValue::N((event.timestamp + PARKED_FOR).timestamp().to_string()),
+        );
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
@@ -40,62 +52,14 @@ impl Store {
             .map_err(|e| StoreError::Codec(e.to_string()))?;
         Ok(TransactWriteItem::builder().put(put).build())
     }
+}
 
-    /// Removes published events from the outbox, 25 per request (DynamoDB's batch limit).
-    /// Unprocessed keys are left: the relay publishes them again and fan-out is idempotent.
-    pub async fn outbox_remove_all(&self, events: &[&DomainEvent]) -> Result<(), StoreError> {
-        use aws_sdk_dynamodb::types::{DeleteRequest, WriteRequest};
-        for chunk in events.chunks(25) {
-            let requests = chunk
-                .iter()
-                .map(|event| {
-                    DeleteRequest::builder()
-                        .set_key(Some(outbox_keys(event).key()))
-                        .build()
-                        .map(|delete| WriteRequest::builder().delete_request(delete).build())
-                        .map_err(|e| StoreError::Codec(e.to_string()))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            self.client
-                .batch_write_item()
-                .request_items(&self.table, requests)
-                .send()
-                .await?;
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_outbox_partition_starts_with_the_prefix_the_relay_filters_on() {
+        for shard in 0..super::SHARDS {
+            assert!(super::keys::outbox_shard(shard).starts_with(super::OUTBOX_PARTITION_PREFIX));
         }
-        Ok(())
-    }
-
-    /// Events parked before `cutoff` (their direct publish did not complete), oldest first.
-    pub async fn outbox_pending(
-        &self,
-        cutoff: DateTime<Utc>,
-        max: usize,
-    ) -> Result<Vec<DomainEvent>, StoreError> {
-        let mut events = Vec::new();
-        for shard in 0..SHARDS {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk AND sk < :cutoff")
-                .expression_attribute_values(":pk", AttributeValue::S(keys::outbox_shard(shard)))
-                .expression_attribute_values(":cutoff", AttributeValue::S(cutoff.to_rfc3339()))
-                .limit(i32::try_from(max).unwrap_or(i32::MAX))
-                .consistent_read(true)
-                .send()
-                .await?;
-            for item in output.items.unwrap_or_default() {
-                let json = item
-                    .get("event")
-                    .and_then(|v| v.as_s().ok())
-                    .ok_or_else(|| StoreError::Codec("outbox item without event".into()))?;
-                let event =
-                    serde_json::from_str(json).map_err(|e| StoreError::Codec(e.to_string()))?;
-                events.push(event);
-            }
-        }
-        events.sort_by_key(|e: &DomainEvent| e.timestamp);
-        events.truncate(max);
-        Ok(events)
     }
 }

@@ -202,11 +202,13 @@ pub async fn run(plan: ChaosPlan) -> anyhow::Result<ChaosReport> {
             *report.webhook_statuses.entry(status).or_default() += 1;
         }
         report.accepted = report.webhook_statuses.get(&202).copied().unwrap_or(0);
+        stack.relay_outbox().await;
         driver.round(5).await?;
     }
     let settle_by = Instant::now() + plan.deadline;
     let mut quiet_rounds = 0u32;
     while Instant::now() < settle_by {
+        stack.relay_outbox().await;
         if driver.round(20).await? > 0 {
             quiet_rounds = 0;
             continue;

@@ -187,7 +187,7 @@ async fn dead_letters_are_visible_and_redriven_per_tenant() {
     )
     .await;
     assert_eq!((status, redriven["redriven"].as_u64()), (202, Some(3)));
-    let events = stack.drain_queue("EventsQueue").await;
+    let events = stack.published_events().await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["id"], "evt_mine");
     let first = stack.drain_queue("DeliveriesQueue").await;

@@ -89,7 +89,7 @@ impl Case {
     }
 
     async fn events(&self) -> Vec<Value> {
-        self.stack.drain_queue("EventsQueue").await
+        self.stack.published_events().await
     }
 }
 

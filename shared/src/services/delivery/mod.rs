@@ -1,7 +1,6 @@
 //! One delivery task: claim the attempt, POST the signed message, record the attempt, and either
 //! finish, schedule the next attempt, or mark the delivery exhausted.
 
-use super::outbox::publish_parked;
 use super::ServiceError;
 use crate::domain::{
     parse_retry_after, Attempt, AttemptOutcome, DeliveryStatus, DeliveryTask, DomainEvent,
@@ -396,7 +395,6 @@ async fn report(
         _ => {}
     }
     state.store.park_events(&events).await?;
-    publish_parked(state, &events).await;
     Ok(())
 }
 
