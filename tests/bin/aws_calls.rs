@@ -192,21 +192,22 @@ async fn relay_calls(
             "relay failed: {response}"
         );
         stream.settle(&batch, &[]);
-        // Only parked events count: the relay's filter leaves every other record out.
+        // Only parked events count (a record parks a change's events together): the relay's
+        // filter leaves every other record out.
         events += batch.event["Records"]
             .as_array()
-            .map(|records| {
-                records
-                    .iter()
-                    .filter(|r| {
-                        r["eventName"] == "INSERT"
-                            && r["dynamodb"]["Keys"]["pk"]["S"]
-                                .as_str()
-                                .is_some_and(|pk| pk.starts_with("OUTBOX#"))
-                    })
-                    .count()
+            .into_iter()
+            .flatten()
+            .filter(|r| {
+                r["eventName"] == "INSERT"
+                    && r["dynamodb"]["Keys"]["pk"]["S"]
+                        .as_str()
+                        .is_some_and(|pk| pk.starts_with("OUTBOX#"))
             })
-            .unwrap_or(0);
+            .filter_map(|r| r["dynamodb"]["NewImage"]["events"]["S"].as_str())
+            .filter_map(|events| serde_json::from_str::<Vec<Value>>(events).ok())
+            .map(|events| events.len())
+            .sum::<usize>();
     }
     let used = counter.take();
     let per_event = |n: f64| n / events.max(1) as f64;

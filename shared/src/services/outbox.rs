@@ -26,7 +26,7 @@ pub struct RelayReport {
 /// What one batch of stream records came to.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StreamReport {
-    /// Parked events published.
+    /// Parked events published (a record parks a change's events together).
     pub published: usize,
     /// Records passed over: not a parked event, or not its first write.
     pub passed_over: usize,
@@ -41,17 +41,18 @@ pub struct StreamReport {
 /// stopped before settling, and the relay appends it as it stands.
 pub const AUDIT_INTENT_GRACE: Duration = Duration::minutes(2);
 
-/// The attributes of an outbox item the relay reads.
+/// The attributes of an outbox item the relay reads: a change's events, parked together.
 #[derive(Deserialize)]
 struct ParkedItem {
     pk: String,
-    event: String,
+    events: String,
 }
 
 /// Publishes the events parked by the stream records of `batch` (one SQS batch per ten), and says
 /// which records failed.
 pub async fn relay_stream(state: &AppState, batch: &StreamEvent) -> StreamReport {
     let mut report = StreamReport::default();
+    // (the record's sequence number, one of its events)
     let mut parked: Vec<(String, DomainEvent)> = Vec::new();
     for record in &batch.records {
         let sequence = record.change.sequence_number.clone().unwrap_or_default();
@@ -63,8 +64,8 @@ pub async fn relay_stream(state: &AppState, batch: &StreamEvent) -> StreamReport
             report.passed_over += 1;
             continue;
         };
-        match serde_json::from_str::<DomainEvent>(&item.event) {
-            Ok(event) => parked.push((sequence, event)),
+        match serde_json::from_str::<Vec<DomainEvent>>(&item.events) {
+            Ok(events) => parked.extend(events.into_iter().map(|e| (sequence.clone(), e))),
             Err(err) => {
                 report.undecodable += 1;
                 tracing::error!(sequence = %sequence, error = %err, "a parked event does not decode; passed over");
@@ -73,10 +74,12 @@ pub async fn relay_stream(state: &AppState, batch: &StreamEvent) -> StreamReport
     }
     let events: Vec<DomainEvent> = parked.iter().map(|(_, event)| event.clone()).collect();
     let accepted = state.events.publish_all(&events).await;
+    // A record fails when any of its events does (publishing its others again is harmless:
+    // fan-out is idempotent per event id).
     for ((sequence, _), ok) in parked.iter().zip(&accepted) {
         if *ok {
             report.published += 1;
-        } else {
+        } else if !report.failed.contains(sequence) {
             report.failed.push(sequence.clone());
         }
     }

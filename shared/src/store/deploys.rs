@@ -19,9 +19,7 @@ impl Store {
             to_item(&keys, change)?,
             Some(("attribute_not_exists(pk)", vec![])),
         )?];
-        for event in events {
-            items.push(self.outbox_put(event)?);
-        }
+        items.extend(self.outbox_put(events)?);
         self.transact(items).await
     }
 
@@ -93,9 +91,7 @@ impl Store {
         events: &[DomainEvent],
     ) -> Result<(), StoreError> {
         let mut items = vec![self.timeline_put(incident, entry, 0)?];
-        for event in events {
-            items.push(self.outbox_put(event)?);
-        }
+        items.extend(self.outbox_put(events)?);
         self.transact(items).await
     }
 }

@@ -168,10 +168,7 @@ impl Store {
         if events.is_empty() {
             return Ok(());
         }
-        let items = events
-            .iter()
-            .map(|e| self.outbox_put(e))
-            .collect::<Result<Vec<_>, _>>()?;
+        let items = self.outbox_put(events)?.into_iter().collect();
         self.transact(items).await
     }
 }

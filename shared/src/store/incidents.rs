@@ -175,9 +175,7 @@ impl Store {
         for (seq, entry) in write.timeline.iter().enumerate() {
             items.push(self.timeline_put(incident, entry, seq)?);
         }
-        for event in write.events {
-            items.push(self.outbox_put(event)?);
-        }
+        items.extend(self.outbox_put(write.events)?);
         self.transact_receipted(write.receipt, items).await
     }
 
@@ -196,9 +194,7 @@ impl Store {
         for (seq, entry) in write.timeline.iter().enumerate() {
             items.push(self.timeline_put(incident, entry, seq)?);
         }
-        for event in write.events {
-            items.push(self.outbox_put(event)?);
-        }
+        items.extend(self.outbox_put(write.events)?);
         self.transact_receipted(write.receipt, items).await
     }
 

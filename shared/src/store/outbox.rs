@@ -36,21 +36,29 @@ fn outbox_keys(event: &DomainEvent) -> Keys {
 }
 
 impl Store {
-    /// The transaction item that parks `event` in the outbox.
-    pub(crate) fn outbox_put(&self, event: &DomainEvent) -> Result<TransactWriteItem, StoreError> {
-        let json = serde_json::to_string(event).map_err(|e| StoreError::Codec(e.to_string()))?;
-        let mut item = outbox_keys(event).key();
-        item.insert("event".into(), AttributeValue::S(json));
+    /// The transaction item that parks `events` in the outbox, together in one item (a write
+    /// pays per item and per KB, so a change's two or three events cost one item, not three);
+    /// `None` when there are none.
+    pub(crate) fn outbox_put(
+        &self,
+        events: &[DomainEvent],
+    ) -> Result<Option<TransactWriteItem>, StoreError> {
+        let Some(first) = events.first() else {
+            return Ok(None);
+        };
+        let json = serde_json::to_string(events).map_err(|e| StoreError::Codec(e.to_string()))?;
+        let mut item = outbox_keys(first).key();
+        item.insert("events".into(), AttributeValue::S(json));
         item.insert(
             "expires_at".into(),
-            AttributeValue::N((event.timestamp + PARKED_FOR).timestamp().to_string()),
+            AttributeValue::N((first.timestamp + PARKED_FOR).timestamp().to_string()),
         );
         let put = Put::builder()
             .table_name(&self.table)
             .set_item(Some(item))
             .build()
             .map_err(|e| StoreError::Codec(e.to_string()))?;
-        Ok(TransactWriteItem::builder().put(put).build())
+        Ok(Some(TransactWriteItem::builder().put(put).build()))
     }
 }
 
