@@ -73,30 +73,7 @@ impl UsageCounter {
 
     /// Real clients on the emulator at `endpoint`, every request counted here.
     pub async fn clients(&self, endpoint: &str) -> AwsClients {
-        let sdk = faultline_emulator::sdk_config(endpoint).await;
-        AwsClients {
-            dynamodb: aws_sdk_dynamodb::Client::from_conf(
-                aws_sdk_dynamodb::config::Builder::from(&sdk)
-                    .interceptor(self.clone())
-                    .build(),
-            ),
-            sqs: aws_sdk_sqs::Client::from_conf(
-                aws_sdk_sqs::config::Builder::from(&sdk)
-                    .interceptor(self.clone())
-                    .build(),
-            ),
-            s3: aws_sdk_s3::Client::from_conf(
-                aws_sdk_s3::config::Builder::from(&sdk)
-                    .force_path_style(true)
-                    .interceptor(self.clone())
-                    .build(),
-            ),
-            secrets: aws_sdk_secretsmanager::Client::from_conf(
-                aws_sdk_secretsmanager::config::Builder::from(&sdk)
-                    .interceptor(self.clone())
-                    .build(),
-            ),
-        }
+        faultline_testkit::intercepted(&AwsClients::for_emulator(endpoint).await, self)
     }
 }
 

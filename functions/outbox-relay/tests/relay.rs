@@ -155,6 +155,20 @@ async fn a_publish_that_fails_is_reported_and_the_stream_hands_it_over_again() {
     );
 }
 
+/// The sample batch in `events/` (what `sam local invoke` hands the function) is published.
+#[tokio::test]
+async fn the_sample_stream_batch_is_published() {
+    let stack = TestStack::deploy().await;
+    let response = handle(&stack.state, load_event("outbox-relay/stream-batch.json"))
+        .await
+        .expect("runs");
+    assert_eq!(response, json!({"batchItemFailures": []}));
+    let published = stack.drain_queue("EventsQueue").await;
+    assert_eq!(published.len(), 1);
+    assert_eq!(published[0]["id"], "evt_01JDQ0Z8W3K5Q2Y7H9B6N4M1XC");
+    assert_eq!(published[0]["type"], "incident.created");
+}
+
 #[tokio::test]
 async fn records_that_are_not_parked_events_are_passed_over_and_a_broken_one_does_not_block() {
     let stack = TestStack::deploy().await;

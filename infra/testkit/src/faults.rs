@@ -8,9 +8,8 @@ use aws_smithy_runtime_api::client::interceptors::Intercept;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
-use faultline::aws::AwsClients;
 
-/// Fails every DynamoDB `operation` whose request body contains `marker`.
+/// Fails every `operation` (e.g. DynamoDB's `PutItem`) whose request body contains `marker`.
 #[derive(Clone, Debug)]
 pub struct FailingWrites {
     /// The operation, e.g. `PutItem`.
@@ -37,21 +36,6 @@ impl Intercept for FailingWrites {
             return Err(format!("injected failure of {} ({})", self.operation, self.marker).into());
         }
         Ok(())
-    }
-}
-
-/// `clients` whose DynamoDB requests go through `faults`.
-pub fn with_faults(clients: &AwsClients, faults: FailingWrites) -> AwsClients {
-    AwsClients {
-        dynamodb: aws_sdk_dynamodb::Client::from_conf(
-            clients
-                .dynamodb
-                .config()
-                .to_builder()
-                .interceptor(faults)
-                .build(),
-        ),
-        ..clients.clone()
     }
 }
 

@@ -2,6 +2,7 @@
 //! emulator (real DynamoDB, SQS, S3 and Secrets Manager APIs, never a fake), tenants with keys,
 //! and the sample events from `events/`.
 
+use aws_smithy_runtime_api::client::interceptors::Intercept;
 use faultline::auth::ApiKey;
 use faultline::aws::AwsClients;
 use faultline::clock::Clock;
@@ -47,15 +48,19 @@ pub struct TestStack {
     outbox: tokio::sync::Mutex<Option<TableStream>>,
 }
 
-/// `clients` with `recorder` watching every request.
-fn recorded(clients: &AwsClients, recorder: &iam::UsageRecorder) -> AwsClients {
+/// `clients` with `interceptor` on every request of every service: the IAM recorder, the usage
+/// counter of the benches, injected faults.
+pub fn intercepted<I>(clients: &AwsClients, interceptor: &I) -> AwsClients
+where
+    I: Intercept + Clone + 'static,
+{
     AwsClients {
         dynamodb: aws_sdk_dynamodb::Client::from_conf(
             clients
                 .dynamodb
                 .config()
                 .to_builder()
-                .interceptor(recorder.clone())
+                .interceptor(interceptor.clone())
                 .build(),
         ),
         sqs: aws_sdk_sqs::Client::from_conf(
@@ -63,7 +68,7 @@ fn recorded(clients: &AwsClients, recorder: &iam::UsageRecorder) -> AwsClients {
                 .sqs
                 .config()
                 .to_builder()
-                .interceptor(recorder.clone())
+                .interceptor(interceptor.clone())
                 .build(),
         ),
         s3: aws_sdk_s3::Client::from_conf(
@@ -71,7 +76,7 @@ fn recorded(clients: &AwsClients, recorder: &iam::UsageRecorder) -> AwsClients {
                 .s3
                 .config()
                 .to_builder()
-                .interceptor(recorder.clone())
+                .interceptor(interceptor.clone())
                 .build(),
         ),
         secrets: aws_sdk_secretsmanager::Client::from_conf(
@@ -79,7 +84,7 @@ fn recorded(clients: &AwsClients, recorder: &iam::UsageRecorder) -> AwsClients {
                 .secrets
                 .config()
                 .to_builder()
-                .interceptor(recorder.clone())
+                .interceptor(interceptor.clone())
                 .build(),
         ),
     }
@@ -109,7 +114,7 @@ impl TestStack {
         let clients = AwsClients::for_emulator(endpoint).await;
         let function_clients = match iam::UsageRecorder::for_this_process(&deployment.physical_ids)
         {
-            Some(recorder) => recorded(&clients, &recorder),
+            Some(recorder) => intercepted(&clients, &recorder),
             None => clients.clone(),
         };
         let state = AppState::new(config.clone(), &function_clients, clock.clone());
@@ -136,7 +141,7 @@ impl TestStack {
     pub fn function_state_failing(&self, faults: FailingWrites) -> AppState {
         AppState::new(
             self.state.config.clone(),
-            &faults::with_faults(&self.function_clients, faults),
+            &intercepted(&self.function_clients, &faults),
             self.state.clock.clone(),
         )
     }
