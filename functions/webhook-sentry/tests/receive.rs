@@ -321,9 +321,10 @@ async fn a_large_delivery_is_archived_in_s3_and_accepted() {
     assert_eq!(stack.archived_objects().await, 1, "kept in S3, not inline");
 }
 
-/// The error event is written after its signal (it names the incident the signal landed on): when
-/// that write fails, the delivery's id is forgotten, so the provider's retry is processed and the
-/// event is kept.
+/// An error event is stored in the same transaction as the change its signal makes. A signal that
+/// changes nothing (here the same event delivered again, in a body that differs only in a field
+/// the hub does not read) stores it on its own after the delivery's receipt: when that write fails, the delivery's id is forgotten, so the
+/// provider's retry is processed rather than answered as a duplicate.
 #[tokio::test]
 async fn a_delivery_whose_error_event_write_fails_is_processed_on_the_retry() {
     let (stack, tenant, integration) = setup(Value::Null).await;
@@ -333,26 +334,30 @@ async fn a_delivery_whose_error_event_write_fails_is_processed_on_the_retry() {
         .as_str()
         .expect("event id");
     let now = Utc::now().timestamp();
-    let request = || delivery(&integration, "error", &body, "err-1", now).request();
+    let mut resent = payload.clone();
+    resent["resent"] = json!(true);
+    let resent = serde_json::to_vec(&resent).expect("json");
+    let request = |body: &[u8], id: &str| delivery(&integration, "error", body, id, now).request();
+    let (status, first) = json_of(&handle(&stack.state, request(&body, "err-1")).await);
+    assert_eq!(status, 202, "{first}");
+    let stored = stack.harness.store.get_error_event(&tenant, event_id).await;
+    assert!(
+        stored.expect("read").is_some(),
+        "stored with the change it made"
+    );
     let broken = stack.function_state_failing(FailingWrites {
         operation: "PutItem",
         marker: "#ERROREVENT",
     });
 
-    let (status, failed) = json_of(&handle(&broken, request()).await);
+    let (status, failed) = json_of(&handle(&broken, request(&resent, "err-2")).await);
     assert!(
         status >= 500,
         "the error event write fails: {status} {failed}"
     );
-    let (status, retried) = json_of(&handle(&stack.state, request()).await);
+    let (status, retried) = json_of(&handle(&stack.state, request(&resent, "err-2")).await);
 
     assert_eq!(status, 202, "processed, not a duplicate: {retried}");
-    let stored = stack
-        .harness
-        .store
-        .get_error_event(&tenant, event_id)
-        .await
-        .expect("read");
-    assert!(stored.is_some(), "the event is kept on the retry");
+    assert_eq!(retried["change"], "duplicate", "the signal changed nothing");
     assert_eq!(stack.incidents(&tenant).await.len(), 1);
 }

@@ -288,6 +288,7 @@ impl TestStack {
             timeline: &timeline,
             events: &[],
             receipt: None,
+            error_event: None,
         };
         self.harness
             .store

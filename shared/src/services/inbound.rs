@@ -5,9 +5,10 @@
 //! (and replayable) exactly when it was applied.
 
 use super::deploys::record_deploy;
-use super::ingest::ingest_received;
+use super::ingest::{ingest_received, IngestChange};
 use super::slack_commands::run_slash_command;
 use crate::archive::RawRequest;
+use crate::domain::incident::Change;
 use crate::domain::{DeliveryId, Integration, IntegrationId, TenantId};
 use crate::signing::SignatureError;
 use crate::sources::{
@@ -373,7 +374,13 @@ async fn apply(
                 let result = ingest_received(state, integration, signal, pending)
                     .await
                     .map_err(unavailable)?;
-                if let Some(event) = &signal.error_event {
+                // A signal that changed its incident stored its error event with the change;
+                // one that changed nothing (an exact resend) stores it here.
+                let wrote = !matches!(
+                    result.change,
+                    IngestChange::Applied(Change::Duplicate | Change::Unchanged)
+                );
+                if let Some(event) = signal.error_event.as_ref().filter(|_| !wrote) {
                     let linked = crate::domain::ErrorEvent {
                         incident_id: result.incident_id.clone(),
                         ..event.clone()

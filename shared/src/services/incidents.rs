@@ -79,6 +79,7 @@ pub async fn change_incident(
             timeline: &timeline,
             events: &events,
             receipt: None,
+            error_event: None,
         };
         match state.store.update_incident(write).await {
             Ok(()) => {

@@ -267,11 +267,19 @@ pub async fn ingest_received(
                 events.push(event);
             }
         }
+        let error_event = signal
+            .error_event
+            .as_ref()
+            .map(|event| crate::domain::ErrorEvent {
+                incident_id: Some(incident.id.clone()),
+                ..event.clone()
+            });
         let write = IncidentWrite {
             incident: &incident,
             timeline: &timeline,
             events: &events,
             receipt: *receipt,
+            error_event: error_event.as_ref(),
         };
         let written = match change {
             IngestChange::Created => state.store.create_incident(write, replaces.as_ref()).await,

@@ -27,6 +27,8 @@ pub struct IncidentWrite<'a> {
     /// The receipt to write with it (`AlreadyReceived` instead of the write when its delivery
     /// was received before).
     pub receipt: Option<&'a Receipt>,
+    /// The error event the signal carried, linked to the incident, stored with the change.
+    pub error_event: Option<&'a crate::domain::ErrorEvent>,
 }
 
 fn incident_keys(tenant: &TenantId, id: &IncidentId) -> Keys {
@@ -176,6 +178,9 @@ impl Store {
             items.push(self.timeline_put(incident, entry, seq)?);
         }
         items.extend(self.outbox_put(write.events)?);
+        if let Some(event) = write.error_event {
+            items.push(self.error_event_put(&incident.tenant_id, event)?);
+        }
         self.transact_receipted(write.receipt, items).await
     }
 
@@ -195,6 +200,9 @@ impl Store {
             items.push(self.timeline_put(incident, entry, seq)?);
         }
         items.extend(self.outbox_put(write.events)?);
+        if let Some(event) = write.error_event {
+            items.push(self.error_event_put(&incident.tenant_id, event)?);
+        }
         self.transact_receipted(write.receipt, items).await
     }
 
