@@ -18,6 +18,11 @@ fn failed<E: std::fmt::Display>(err: E) -> StreamError {
     StreamError(err.to_string())
 }
 
+/// An SDK error of any streams operation, as the service's error (its code and message).
+fn refused<E: Into<aws_sdk_dynamodbstreams::Error>>(err: E) -> StreamError {
+    failed(err.into())
+}
+
 /// One table stream's reader (moto's streams have one shard).
 #[derive(Debug)]
 pub struct TableStream {
@@ -53,7 +58,7 @@ impl TableStream {
             .stream_arn(stream_arn)
             .send()
             .await
-            .map_err(|e| failed(aws_sdk_dynamodbstreams::Error::from(e)))?;
+            .map_err(refused)?;
         let shard_id = described
             .stream_description()
             .and_then(|d| d.shards().first())
@@ -86,7 +91,7 @@ impl TableStream {
             .table_name(table_name)
             .send()
             .await
-            .map_err(|e| failed(aws_sdk_dynamodbstreams::Error::from(e)))?;
+            .map_err(refused)?;
         let arn = listed
             .streams()
             .first()
@@ -108,10 +113,7 @@ impl TableStream {
                 .shard_iterator_type(ShardIteratorType::AtSequenceNumber)
                 .sequence_number(sequence),
         };
-        let output = request
-            .send()
-            .await
-            .map_err(|e| failed(aws_sdk_dynamodbstreams::Error::from(e)))?;
+        let output = request.send().await.map_err(refused)?;
         output
             .shard_iterator
             .ok_or_else(|| StreamError("no shard iterator".into()))
@@ -131,7 +133,7 @@ impl TableStream {
             .limit(i32::try_from(max).unwrap_or(1000))
             .send()
             .await
-            .map_err(|e| failed(aws_sdk_dynamodbstreams::Error::from(e)))?;
+            .map_err(refused)?;
         self.iterator = output.next_shard_iterator().map(str::to_owned);
         let mut records = Vec::new();
         let mut sequence_numbers = Vec::new();

@@ -11,6 +11,7 @@ pub mod ledger;
 pub mod messages;
 pub mod outbox;
 pub mod slack_commands;
+mod suspects;
 pub mod tokens;
 
 use crate::queue::QueueError;
