@@ -48,6 +48,8 @@ pub struct AwsClients {
     pub s3: aws_sdk_s3::Client,
     /// Secrets Manager.
     pub secrets: aws_sdk_secretsmanager::Client,
+    /// SES v2 (email notifications).
+    pub ses: aws_sdk_sesv2::Client,
 }
 
 impl AwsClients {
@@ -90,6 +92,7 @@ impl AwsClients {
             sqs: aws_sdk_sqs::Client::new(sdk),
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             secrets: aws_sdk_secretsmanager::Client::new(sdk),
+            ses: aws_sdk_sesv2::Client::new(sdk),
         }
     }
 }

@@ -42,6 +42,19 @@ pub struct Config {
     pub allowed_subnets: Vec<ipnet::IpNet>,
     /// An AWS endpoint override (the local emulator), from `AWS_ENDPOINT_URL`.
     pub aws_endpoint_url: Option<String>,
+    /// The SQS queue of notification tasks (`FAULTLINE_NOTIFY_QUEUE_URL`; `fanout` fills it,
+    /// `notify` drains it).
+    pub notify_queue_url: Option<String>,
+    /// Its dead-letter queue (`FAULTLINE_NOTIFY_DLQ_URL`): notifications out of attempts.
+    pub notify_dead_letter_url: Option<String>,
+    /// The verified SES identity email is sent from (`FAULTLINE_EMAIL_FROM`); email
+    /// destinations fail plainly without it.
+    pub email_from: Option<String>,
+    /// Slack's Web API (`FAULTLINE_SLACK_API_URL`, default `https://slack.com/api`).
+    pub slack_api_url: String,
+    /// Where the hub's API is reached from outside (`FAULTLINE_PUBLIC_URL`), for links in
+    /// notifications; none when unset.
+    pub public_url: Option<String>,
 }
 
 /// A dead-letter queue and the queue its messages came from.
@@ -150,6 +163,8 @@ impl Config {
             get("FAULTLINE_LOCAL_MODE").as_deref(),
             Some("1" | "true" | "yes")
         );
+        let optional = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let notify_queue_url = optional("FAULTLINE_NOTIFY_QUEUE_URL");
         let events_queue_url = required("FAULTLINE_EVENTS_QUEUE_URL")?;
         let deliveries_queue_url = required("FAULTLINE_DELIVERIES_QUEUE_URL")?;
         let retries_queue_url = required("FAULTLINE_RETRIES_QUEUE_URL")?;
@@ -165,6 +180,12 @@ impl Config {
                 "FAULTLINE_DELIVERIES_DLQ_URL",
                 &deliveries_queue_url,
                 Some(&retries_queue_url),
+            ),
+            (
+                "notifications",
+                "FAULTLINE_NOTIFY_DLQ_URL",
+                &notify_queue_url.clone().unwrap_or_default(),
+                None,
             ),
         ]
         .into_iter()
@@ -197,6 +218,12 @@ impl Config {
             local_mode,
             allowed_subnets,
             aws_endpoint_url: get("AWS_ENDPOINT_URL").filter(|v| !v.is_empty()),
+            notify_dead_letter_url: optional("FAULTLINE_NOTIFY_DLQ_URL"),
+            notify_queue_url,
+            email_from: optional("FAULTLINE_EMAIL_FROM"),
+            slack_api_url: optional("FAULTLINE_SLACK_API_URL")
+                .unwrap_or_else(|| "https://slack.com/api".into()),
+            public_url: optional("FAULTLINE_PUBLIC_URL"),
         })
     }
 }

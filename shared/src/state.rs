@@ -8,7 +8,7 @@ use crate::cache::TtlCache;
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
 use crate::domain::{Integration, IntegrationId};
-use crate::queue::{DeadLetters, DeliveryQueue, EventPublisher};
+use crate::queue::{DeadLetters, DeliveryQueue, EventPublisher, NotifyQueue};
 use crate::secrets::{SecretCipher, SecretsSource};
 use crate::sinks::webhook::WebhookSender;
 use crate::store::Store;
@@ -37,6 +37,10 @@ pub struct AppState {
     pub deliveries: DeliveryQueue,
     /// The dead-letter queues, per tenant.
     pub dead_letters: DeadLetters,
+    /// Enqueues notification tasks.
+    pub notifications: NotifyQueue,
+    /// SES v2, for email notifications.
+    pub ses: aws_sdk_sesv2::Client,
     /// Archives raw inbound requests.
     pub archive: RawArchive,
     /// Checks API keys and access tokens.
@@ -140,6 +144,12 @@ impl AppState {
                 &config.retries_queue_url,
             ),
             dead_letters: DeadLetters::new(clients.sqs.clone(), config.dead_letter_queues.clone()),
+            notifications: NotifyQueue::new(
+                clients.sqs.clone(),
+                config.notify_queue_url.clone(),
+                config.notify_dead_letter_url.clone(),
+            ),
+            ses: clients.ses.clone(),
             archive: RawArchive::new(clients.s3.clone(), &config.archive_bucket),
             authenticator: Authenticator::new(
                 store.clone(),

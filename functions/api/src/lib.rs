@@ -13,8 +13,8 @@ use utoipa_axum::routes;
 /// Every route of this function.
 pub fn routes() -> Routes {
     use routes::{
-        audit, docs, endpoint_actions, endpoints, incidents, integrations, messages, projects,
-        roles, sentry, tenants, users,
+        audit, destinations, docs, endpoint_actions, endpoints, incidents, integrations, messages,
+        notification_rules, notifications, projects, roles, sentry, tenants, users,
     };
     Routes {
         public: OpenApiRouter::new()
@@ -63,7 +63,24 @@ pub fn routes() -> Routes {
             .routes(routes!(messages::attempts))
             .routes(routes!(messages::retry))
             .routes(routes!(messages::dead_letters))
-            .routes(routes!(messages::redrive)),
+            .routes(routes!(messages::redrive))
+            .routes(routes!(destinations::create, destinations::list))
+            .routes(routes!(
+                destinations::get,
+                destinations::update,
+                destinations::delete
+            ))
+            .routes(routes!(destinations::test))
+            .routes(routes!(
+                notification_rules::create,
+                notification_rules::list
+            ))
+            .routes(routes!(
+                notification_rules::get,
+                notification_rules::update,
+                notification_rules::delete
+            ))
+            .routes(routes!(notifications::list)),
     }
 }
 

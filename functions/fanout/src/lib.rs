@@ -14,8 +14,14 @@ pub async fn handle(state: &AppState, event: SqsEvent) -> SqsBatchResponse {
     process_batch(batch, |_, event| {
         let state = state.clone();
         async move {
-            let endpoints = fan_out(&state, &event).await?;
-            tracing::info!(event_id = %event.id, event_type = event.event_type.as_str(), endpoints, "event fanned out");
+            let out = fan_out(&state, &event).await?;
+            tracing::info!(
+                event_id = %event.id,
+                event_type = event.event_type.as_str(),
+                endpoints = out.endpoints,
+                notifications = out.notifications,
+                "event fanned out"
+            );
             Ok::<_, ServiceError>(())
         }
     })

@@ -157,3 +157,102 @@ async fn a_body_over_the_inline_limit_is_written_to_the_bucket_not_the_table() {
     assert_eq!(key, body_key(item));
     assert_eq!(stack.drain_queue("DeliveriesQueue").await.len(), 1);
 }
+
+/// A stored email destination of `tenant` (nothing is sent here: fanout only routes).
+async fn destination(stack: &TestStack, tenant: &TenantId) -> faultline::domain::DestinationId {
+    use faultline::domain::notification::{Destination, Target};
+    let now = stack.harness.clock.now();
+    let destination = Destination {
+        id: faultline::domain::DestinationId::generate(),
+        tenant_id: tenant.clone(),
+        name: "mail".into(),
+        target: Target::Email {
+            to: vec!["oncall@example.com".into()],
+        },
+        enabled: true,
+        created_at: now,
+        updated_at: now,
+    };
+    stack
+        .harness
+        .store
+        .create_destination(&destination)
+        .await
+        .expect("destination stored");
+    destination.id
+}
+
+#[tokio::test]
+async fn incident_events_become_one_notification_task_per_routed_destination() {
+    use faultline::domain::notification::{Matchers, NotificationRule, Throttle};
+    use faultline::domain::{NotificationRuleId, Severity};
+    let stack = TestStack::deploy().await;
+    let (tenant, _) = stack.tenant().await;
+    let db_team = destination(&stack, &tenant).await;
+    let critical_only = destination(&stack, &tenant).await;
+    let everything_else = destination(&stack, &tenant).await;
+    let now = stack.harness.clock.now();
+    let rule = |position, matchers, destination: &faultline::domain::DestinationId, fallback| {
+        NotificationRule {
+            id: NotificationRuleId::generate(),
+            tenant_id: tenant.clone(),
+            name: format!("rule {position}"),
+            position,
+            enabled: true,
+            matchers,
+            destinations: vec![destination.clone()],
+            continue_matching: true,
+            fallback,
+            throttle: Throttle {
+                once_until_resolved: true,
+                repeat_interval_minutes: None,
+            },
+            created_at: now,
+            updated_at: now,
+        }
+    };
+    for r in [
+        rule(
+            10,
+            Matchers {
+                services: vec!["db".into()],
+                ..Matchers::default()
+            },
+            &db_team,
+            false,
+        ),
+        rule(
+            20,
+            Matchers {
+                min_severity: Some(Severity::Critical),
+                ..Matchers::default()
+            },
+            &critical_only,
+            false,
+        ),
+        rule(30, Matchers::default(), &everything_else, true),
+    ] {
+        stack
+            .harness
+            .store
+            .create_notification_rule(&r)
+            .await
+            .expect("rule stored");
+    }
+    // The sample: a high-severity incident of service `db`.
+    let body = sample_event(&tenant);
+
+    let response = handle(&stack.state, sqs_event("fanout/domain-event.json", &[body])).await;
+
+    assert!(response.batch_item_failures.is_empty());
+    let tasks = stack.drain_queue("NotifyQueue").await;
+    assert_eq!(tasks.len(), 1, "{tasks:?}");
+    assert_eq!(tasks[0]["destination_id"], db_team.as_str());
+    assert_eq!(tasks[0]["tenant_id"], tenant.as_str());
+    assert_eq!(tasks[0]["attempt"], 1);
+    assert_eq!(
+        tasks[0]["throttle"]["once_until_resolved"], true,
+        "the rule's throttle travels"
+    );
+    assert_eq!(tasks[0]["event"]["data"]["service"], "db");
+}

@@ -355,6 +355,8 @@ mod tests {
             "DeliveriesDeadLetterQueue",
             "PlatformAdminKeySecret",
             "TokenSigningKeySecret",
+            "NotifyQueue",
+            "NotifyDeadLetterQueue",
         ]
         .into_iter()
         .map(|id| (id.to_owned(), format!("physical-{id}")))

@@ -17,7 +17,7 @@ pub const HTTP_FUNCTIONS: &[&str] = &[
     "faultline-webhook-slack",
 ];
 /// Functions invoked by SQS event sources.
-pub const SQS_FUNCTIONS: &[&str] = &["faultline-fanout", "faultline-dispatch"];
+pub const SQS_FUNCTIONS: &[&str] = &["faultline-fanout", "faultline-dispatch", "faultline-notify"];
 /// Functions invoked by schedules.
 pub const SCHEDULED_FUNCTIONS: &[&str] = &["faultline-outbox-relay"];
 /// Functions invoked by the table's stream.
@@ -46,6 +46,7 @@ pub async fn invoke_sqs(
     Some(match binary {
         "faultline-fanout" => faultline_fanout::handle(state, event).await,
         "faultline-dispatch" => faultline_dispatch::handle(state, event).await,
+        "faultline-notify" => faultline_notify::handle(state, event).await,
         _ => return None,
     })
 }

@@ -87,6 +87,14 @@ where
                 .interceptor(interceptor.clone())
                 .build(),
         ),
+        ses: aws_sdk_sesv2::Client::from_conf(
+            clients
+                .ses
+                .config()
+                .to_builder()
+                .interceptor(interceptor.clone())
+                .build(),
+        ),
     }
 }
 
@@ -432,6 +440,25 @@ impl TestStack {
             .await
             .expect("scan deliveries");
         output.items().len()
+    }
+
+    /// The raw MIME messages the emulator's SES accepted from `from`, oldest first (read from
+    /// the emulator's own state: SES has no API that returns what was sent).
+    pub async fn sent_mail(&self, from: &str) -> Vec<String> {
+        let data: Value = reqwest::get(format!("{}/moto-api/data.json", shared_emulator()))
+            .await
+            .expect("the emulator answers")
+            .text()
+            .await
+            .map(|text| serde_json::from_str(&text).unwrap_or(Value::Null))
+            .expect("its state");
+        data["ses"]["RawMessage"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|m| m["source"] == from)
+            .map(|m| m["raw_data"].as_str().unwrap_or_default().to_owned())
+            .collect()
     }
 
     /// How many objects the archive bucket holds.

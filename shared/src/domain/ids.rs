@@ -73,6 +73,21 @@ define_id!(
     "prj"
 );
 define_id!(
+    /// A place notifications go: a Slack or Teams channel, or mailboxes.
+    DestinationId,
+    "dst"
+);
+define_id!(
+    /// A notification routing rule.
+    NotificationRuleId,
+    "nrl"
+);
+define_id!(
+    /// One notification attempt in the ledger.
+    NotificationId,
+    "ntf"
+);
+define_id!(
     /// A subscribed webhook endpoint.
     EndpointId,
     "ep"

@@ -13,6 +13,7 @@ pub mod ids;
 pub mod incident;
 pub mod integration;
 pub mod message;
+pub mod notification;
 mod principal;
 pub mod project;
 pub mod retry;
@@ -32,8 +33,8 @@ pub use event::{DomainEvent, EventType};
 pub use failure::Failure;
 pub use fingerprint::Fingerprint;
 pub use ids::{
-    ApiKeyId, DeliveryId, DeployId, EndpointId, EventId, IncidentId, IntegrationId, MessageId,
-    ProjectId, SentryConfigId, TenantId, UserId,
+    ApiKeyId, DeliveryId, DeployId, DestinationId, EndpointId, EventId, IncidentId, IntegrationId,
+    MessageId, NotificationId, NotificationRuleId, ProjectId, SentryConfigId, TenantId, UserId,
 };
 pub use incident::{Incident, IncidentStatus, ManualStatus, Severity};
 pub use integration::{Integration, Source};

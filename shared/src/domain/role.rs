@@ -79,8 +79,16 @@ impl Role {
                 EndpointsWrite,
                 ProjectsRead,
                 SentryConfigRead,
+                NotificationsRead,
+                NotificationsWrite,
             ],
-            Self::Viewer => vec![IncidentsRead, IntegrationsRead, EndpointsRead, ProjectsRead],
+            Self::Viewer => vec![
+                IncidentsRead,
+                IntegrationsRead,
+                EndpointsRead,
+                ProjectsRead,
+                NotificationsRead,
+            ],
             Self::Custom(_) => Vec::new(),
         }
     }

@@ -45,11 +45,17 @@ pub enum Scope {
     /// Change the tenant's own settings (retry schedule, limits).
     #[serde(rename = "tenant:manage")]
     TenantManage,
+    /// Read destinations, notification rules and the notification ledger.
+    #[serde(rename = "notifications:read")]
+    NotificationsRead,
+    /// Create, change, test and delete destinations and notification rules.
+    #[serde(rename = "notifications:write")]
+    NotificationsWrite,
 }
 
 impl Scope {
     /// Every scope: what a tenant's admin key holds.
-    pub const ALL: [Scope; 14] = [
+    pub const ALL: [Scope; 16] = [
         Self::IncidentsRead,
         Self::IncidentsWrite,
         Self::IntegrationsRead,
@@ -64,6 +70,8 @@ impl Scope {
         Self::ProjectsRead,
         Self::ProjectsWrite,
         Self::TenantManage,
+        Self::NotificationsRead,
+        Self::NotificationsWrite,
     ];
 
     /// The wire name, e.g. `incidents:read`.
@@ -83,6 +91,8 @@ impl Scope {
             Self::ProjectsRead => "projects:read",
             Self::ProjectsWrite => "projects:write",
             Self::TenantManage => "tenant:manage",
+            Self::NotificationsRead => "notifications:read",
+            Self::NotificationsWrite => "notifications:write",
         }
     }
 

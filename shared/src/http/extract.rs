@@ -102,6 +102,8 @@ scope_markers!(
     ProjectsRead,
     ProjectsWrite,
     TenantManage,
+    NotificationsRead,
+    NotificationsWrite,
 );
 
 /// A tenant caller holding scope `S`: 403 naming the scope otherwise (and for the platform admin,
@@ -162,6 +164,8 @@ path_ids!(
     crate::domain::UserId => "user",
     crate::domain::ApiKeyId => "API key",
     crate::domain::SentryConfigId => "Sentry configuration",
+    crate::domain::DestinationId => "destination",
+    crate::domain::NotificationRuleId => "notification rule",
 );
 
 /// A path segment taken as it is (a slug), never refused.

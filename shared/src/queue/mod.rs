@@ -4,8 +4,10 @@ mod batch;
 mod dead_letters;
 mod deliveries;
 mod events;
+mod notifications;
 
 pub use batch::{process_batch, DecodedBatch, QueueError};
 pub use dead_letters::DeadLetters;
 pub use deliveries::DeliveryQueue;
 pub use events::EventPublisher;
+pub use notifications::{NotifyQueue, NotifyTask};

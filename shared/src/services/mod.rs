@@ -9,6 +9,7 @@ pub mod incidents;
 pub mod ingest;
 pub mod ledger;
 pub mod messages;
+pub mod notify;
 pub mod outbox;
 pub mod slack_commands;
 mod suspects;

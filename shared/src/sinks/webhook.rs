@@ -104,17 +104,37 @@ impl WebhookSender {
             .map(|secret| secret.sign(webhook.msg_id, webhook.timestamp, webhook.body.as_bytes()))
             .collect::<Vec<_>>()
             .join(" ");
-        let started = Instant::now();
         let mut request = self.client.post(webhook.url);
         for (name, value) in webhook.headers {
             request = request.header(name, value);
         }
-        let response = request
-            .header("content-type", "application/json")
+        let request = request
             .header("webhook-id", webhook.msg_id)
             .header("webhook-timestamp", webhook.timestamp.to_string())
-            .header("webhook-signature", signature)
-            .body(webhook.body.to_owned())
+            .header("webhook-signature", signature);
+        self.post(request, webhook.body).await
+    }
+
+    /// POSTs a JSON `body` with `headers` under the same policy (SSRF guard, timeout, no
+    /// redirects): what the notifiers send to Slack and Teams.
+    pub async fn post_json(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> DeliveryResult {
+        let mut request = self.client.post(url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        self.post(request, body).await
+    }
+
+    async fn post(&self, request: reqwest::RequestBuilder, body: &str) -> DeliveryResult {
+        let started = Instant::now();
+        let response = request
+            .header("content-type", "application/json")
+            .body(body.to_owned())
             .send()
             .await;
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);

@@ -1,8 +1,8 @@
 //! Every key format of the table, in one place (see the storage table in README.md).
 
 use crate::domain::{
-    ApiKeyId, EndpointId, Fingerprint, IncidentId, IntegrationId, MessageId, ProjectId, Role,
-    TenantId, UserId,
+    ApiKeyId, DestinationId, EndpointId, Fingerprint, IncidentId, IntegrationId, MessageId,
+    NotificationRuleId, ProjectId, Role, TenantId, UserId,
 };
 
 pub const META: &str = "META";
@@ -58,6 +58,32 @@ pub fn endpoint_sk(id: &EndpointId) -> String {
 }
 
 pub const ENDPOINT_PREFIX: &str = "ENDPOINT#";
+
+/// A destination in its tenant's partition; also the sort key of a notification log entry.
+pub fn destination_sk(id: &DestinationId) -> String {
+    format!("{DESTINATION_PREFIX}{id}")
+}
+
+/// The sort-key prefix of destinations.
+pub const DESTINATION_PREFIX: &str = "DESTINATION#";
+
+/// A notification rule in its tenant's partition.
+pub fn notification_rule_sk(id: &NotificationRuleId) -> String {
+    format!("{NOTIFICATION_RULE_PREFIX}{id}")
+}
+
+/// The sort-key prefix of notification rules.
+pub const NOTIFICATION_RULE_PREFIX: &str = "NRULE#";
+
+/// The notification log of one incident: one item per destination told about it.
+pub fn notification_log(t: &TenantId, incident: &IncidentId) -> String {
+    format!("TENANT#{t}#NLOG#{incident}")
+}
+
+/// The notification ledger of a tenant (sorted by `ntf_` id, so by time).
+pub fn notifications(t: &TenantId) -> String {
+    format!("TENANT#{t}#NOTIFICATION")
+}
 
 pub fn project_sk(id: &ProjectId) -> String {
     format!("{PROJECT_PREFIX}{id}")

@@ -2,12 +2,13 @@
 
 use crate::domain::{ErrorEvent, Incident, IncidentStatus, Severity, SignalKind, Source};
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-/// An incident (an alert) or an issue (an error tracker's grouping).
-#[derive(Clone, Debug, Serialize, ToSchema)]
+/// An incident (an alert) or an issue (an error tracker's grouping). Events carry it as their
+/// `data`, and `notify` reads it back from there.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct IncidentView {
     /// `inc_…`.
     pub id: String,

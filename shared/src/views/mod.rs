@@ -6,6 +6,7 @@
 mod delivery;
 mod incidents;
 mod integration_stats;
+mod notifications;
 mod roles;
 mod tenancy;
 
@@ -19,6 +20,10 @@ pub use incidents::{
     TagView,
 };
 pub use integration_stats::{IntegrationStatsView, RefusedView};
+pub use notifications::{
+    DestinationPage, DestinationTestView, DestinationView, MatchersView, NotificationPage,
+    NotificationRuleList, NotificationRuleView, NotificationView, ThrottleView,
+};
 pub use roles::{RoleList, RoleView};
 pub use tenancy::{
     ApiKeyView, ApplicationSentryConfigView, CallerView, CreatedTenantView, EventTypeList,

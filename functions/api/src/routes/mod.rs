@@ -1,10 +1,13 @@
 pub mod audit;
+pub mod destinations;
 pub mod docs;
 pub mod endpoint_actions;
 pub mod endpoints;
 pub mod incidents;
 pub mod integrations;
 pub mod messages;
+pub mod notification_rules;
+pub mod notifications;
 pub mod projects;
 pub mod roles;
 pub mod sentry;

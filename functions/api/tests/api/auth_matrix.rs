@@ -156,6 +156,23 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
     let (_, user) = call(&stack, &HttpEvent::load("api/create-user.json").key(k)).await;
     let (status, role) = call(&stack, &HttpEvent::load("api/define-role.json").key(k)).await;
     assert_eq!(status, 201, "{role}");
+    // An email destination: a test of it fails at once (no sender configured), offline.
+    let (status, destination) = call(
+        &stack,
+        &HttpEvent::load("api/create-destination.json")
+            .body_json(&json!({"name": "mail", "kind": "email", "to": ["oncall@example.com"]}))
+            .key(k),
+    )
+    .await;
+    assert_eq!(status, 201, "{destination}");
+    let (status, rule) = call(
+        &stack,
+        &HttpEvent::load("api/create-notification-rule.json")
+            .body_json(&json!({"name": "all", "destinations": [id_of(&destination)]}))
+            .key(k),
+    )
+    .await;
+    assert_eq!(status, 201, "{rule}");
     let integration = stack.generic_integration(&owner, None).await;
     let received = faultline::http::handle_webhook(
         &stack.harness,
@@ -217,6 +234,8 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
         ),
         ("event", HashMap::from([("id", event_id.to_owned())])),
         ("role", HashMap::from([("name", id_of_role(&role))])),
+        ("destination", HashMap::from([("id", id_of(&destination))])),
+        ("rule", HashMap::from([("id", id_of(&rule))])),
         (
             "integration",
             HashMap::from([("id", integration.id.to_string())]),
@@ -236,6 +255,8 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
             ("/v1/hooks/deliveries/", "delivery"),
             ("/v1/events/", "event"),
             ("/v1/roles/", "role"),
+            ("/v1/destinations/", "destination"),
+            ("/v1/notification-rules/", "rule"),
         ] {
             if route.contains(prefix) {
                 return kind;

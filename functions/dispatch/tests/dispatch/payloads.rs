@@ -30,7 +30,13 @@ async fn fanned_out(
         json!({"id": "inc_1", "stack_trace": "x".repeat(filler)}),
         stack.state.clock.now(),
     );
-    assert_eq!(fan_out(&stack.harness, &event).await.expect("fan out"), 1);
+    assert_eq!(
+        fan_out(&stack.harness, &event)
+            .await
+            .expect("fan out")
+            .endpoints,
+        1
+    );
     let message = load_message(
         &stack.state,
         tenant,

@@ -1,0 +1,13 @@
+//! Notifications: destinations people read, the rules that route incidents to them, and the log
+//! that remembers what each was told.
+
+pub mod destination;
+pub mod log;
+pub mod rule;
+
+pub use destination::{Destination, DestinationKind, Target};
+pub use log::{LogEntry, NotificationRecord, NotificationStatus, RemoteMessage};
+pub use rule::{
+    route, verdict, LastSent, Matchers, NotificationRule, Route, Subject, Throttle, Verdict,
+    NOTIFIED_EVENT_TYPES,
+};

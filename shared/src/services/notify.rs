@@ -1,0 +1,420 @@
+//! Notifications: routing an incident event to destinations (in `fanout`), and sending one
+//! (in `notify`) so that it is never doubled (the notification log is claimed with a conditional
+//! write before anything is sent) and never lost (failures retry with back-off, then wait in the
+//! dead-letter queue; every attempt is in the ledger).
+
+use super::ServiceError;
+use crate::domain::notification::{
+    route, verdict, Destination, LogEntry, NotificationRecord, NotificationStatus, Subject, Verdict,
+};
+use crate::domain::{DomainEvent, NotificationId};
+use crate::notify::{deliver, Channels, Delivered, Notice, SendFailure, Shown};
+use crate::queue::NotifyTask;
+use crate::store::{StoreError, Window};
+use crate::views::IncidentView;
+use crate::AppState;
+use std::time::Duration;
+
+/// How long a claim on the notification log holds (a sender that died frees it after this).
+const CLAIM_LEASE: chrono::Duration = chrono::Duration::seconds(60);
+/// The waits between attempts; a provider's `Retry-After` wins when longer.
+const BACKOFF_SECS: [u64; 6] = [10, 30, 60, 120, 300, 600];
+/// Attempts before a notification is parked in the dead-letter queue.
+pub const MAX_ATTEMPTS: u32 = BACKOFF_SECS.len() as u32 + 1;
+/// How long to wait when another sender holds the log, or the channel is busy this second.
+const BUSY_WAIT: Duration = Duration::from_secs(2);
+/// Notifications per destination per minute before the rest are folded into one summary.
+pub const FLOOD_LIMIT: u64 = 20;
+
+/// The incident an event carries, if it is about one.
+fn incident_of(event: &DomainEvent) -> Option<IncidentView> {
+    serde_json::from_value(event.data.clone()).ok()
+}
+
+/// The notification tasks `event` makes under the tenant's rules (none for an event that is not
+/// about an incident or issue, or that no rule routes).
+pub async fn route_event(
+    state: &AppState,
+    event: &DomainEvent,
+) -> Result<Vec<NotifyTask>, ServiceError> {
+    if !crate::domain::notification::NOTIFIED_EVENT_TYPES.contains(&event.event_type) {
+        return Ok(Vec::new());
+    }
+    let Some(incident) = incident_of(event) else {
+        return Ok(Vec::new());
+    };
+    let rules = state.store.all_notification_rules(&event.tenant_id).await?;
+    if rules.is_empty() {
+        return Ok(Vec::new());
+    }
+    let subject = Subject {
+        event_type: event.event_type,
+        incident: &incident,
+    };
+    Ok(route(&rules, &subject)
+        .into_iter()
+        .map(|r| NotifyTask {
+            tenant_id: event.tenant_id.clone(),
+            event: event.clone(),
+            destination_id: r.destination_id,
+            rule_id: r.rule_id,
+            throttle: r.throttle,
+            attempt: 1,
+            flood_summary_of: None,
+        })
+        .collect())
+}
+
+/// What became of one task, for logs and metrics.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum NotifyOutcome {
+    /// Sent (or accepted).
+    Sent,
+    /// Not sent, on purpose.
+    Held(String),
+    /// Folded into the destination's flood summary.
+    Folded,
+    /// Put back to be tried later (busy, or a retryable failure).
+    Later,
+    /// Failed for good; in the dead-letter queue.
+    Failed,
+}
+
+fn flood_counter(destination: &Destination) -> String {
+    format!("flood:{}", destination.id)
+}
+
+/// Sends one notification task (see the module documentation).
+pub async fn notify(state: &AppState, task: &NotifyTask) -> Result<NotifyOutcome, ServiceError> {
+    if let Some(start) = task.flood_summary_of {
+        return send_flood_summary(state, task, start).await;
+    }
+    let store = &state.store;
+    let tenant = &task.tenant_id;
+    let now = state.clock.now();
+    let Some(incident) = incident_of(&task.event) else {
+        return Err(ServiceError::Malformed(
+            "the event carries no incident".into(),
+        ));
+    };
+    let held = |reason: &'static str| async move {
+        record(
+            state,
+            task,
+            NotificationStatus::Held,
+            reason.to_owned(),
+            None,
+            None,
+        )
+        .await?;
+        Ok::<_, ServiceError>(NotifyOutcome::Held(reason.to_owned()))
+    };
+    let destination = match store.get_destination(tenant, &task.destination_id).await? {
+        Some(d) if d.enabled => d,
+        Some(_) => return held("the destination is disabled").await,
+        None => return held("the destination was deleted").await,
+    };
+    let incident_id = crate::domain::IncidentId::parse(&incident.id)
+        .ok_or_else(|| ServiceError::Malformed(format!("incident id `{}`", incident.id)))?;
+    let entry = store
+        .get_log_entry(tenant, &incident_id, &destination.id)
+        .await?;
+    if let Some(entry) = &entry {
+        if entry.incident_updated_at > incident.updated_at {
+            return held("stale: newer news about the incident was already sent").await;
+        }
+    }
+    let shown = entry.as_ref().map(|e| Shown {
+        status: e.status,
+        severity: e.severity,
+        occurrences: e.occurrences,
+    });
+    let notice = Notice::new(incident, shown, state.config.public_url.as_deref());
+    let hash = notice.content_hash();
+    let last = entry.as_ref().map(LogEntry::last_sent);
+    if let Verdict::Hold(reason) =
+        verdict(&notice.incident, &hash, last.as_ref(), task.throttle, now)
+    {
+        return held(reason).await;
+    }
+    let claim_id = NotificationId::generate().to_string();
+    let seen_version = entry.as_ref().map_or(0, |e| e.version);
+    match store
+        .claim_log_entry(
+            tenant,
+            &incident_id,
+            &destination.id,
+            seen_version,
+            &claim_id,
+            now,
+            now + CLAIM_LEASE,
+        )
+        .await
+    {
+        Ok(()) => {}
+        Err(StoreError::Conflict) => {
+            // Another sender is telling this destination about this incident, or just did:
+            // look again shortly (its message may already say everything this one would).
+            state.notifications.enqueue_after(task, BUSY_WAIT).await?;
+            return Ok(NotifyOutcome::Later);
+        }
+        Err(other) => return Err(other.into()),
+    }
+    // At most one message a second per Slack channel (Slack's own limit), the rest a moment later.
+    let pace_key = destination.target.pace_key(&destination.id);
+    let second = Window::containing(now.timestamp(), 1);
+    if store.count(&format!("pace:{pace_key}"), second).await? > 1 {
+        store
+            .release_log_claim(tenant, &incident_id, &destination.id, &claim_id)
+            .await?;
+        state.notifications.enqueue_after(task, BUSY_WAIT).await?;
+        return Ok(NotifyOutcome::Later);
+    }
+    let minute = Window::containing(now.timestamp(), 60);
+    let this_minute = store.count(&flood_counter(&destination), minute).await?;
+    if this_minute > FLOOD_LIMIT {
+        store
+            .release_log_claim(tenant, &incident_id, &destination.id, &claim_id)
+            .await?;
+        if this_minute == FLOOD_LIMIT + 1 {
+            // The first one folded this minute: the summary goes out when the minute ends.
+            let summary = NotifyTask {
+                flood_summary_of: Some(minute.number * minute.length_secs),
+                attempt: 1,
+                ..task.clone()
+            };
+            let wait = Duration::from_secs(minute.seconds_left(now.timestamp()) + 1);
+            state.notifications.enqueue_after(&summary, wait).await?;
+        }
+        let detail =
+            format!("more than {FLOOD_LIMIT} notifications this minute: summed up when it ends");
+        record(state, task, NotificationStatus::Folded, detail, None, None).await?;
+        return Ok(NotifyOutcome::Folded);
+    }
+    let secret = open_secret(state, &destination).await?;
+    let remote = entry.as_ref().and_then(|e| e.remote.clone());
+    let message_id = format!("<{}.{}@faultline>", claim_id, destination.id);
+    let sent = deliver(
+        &channels(state),
+        &destination,
+        secret.as_deref(),
+        &notice,
+        remote.as_ref(),
+        &message_id,
+    )
+    .await;
+    match sent {
+        Ok(delivered) => {
+            let next = LogEntry {
+                tenant_id: tenant.clone(),
+                incident_id: incident_id.clone(),
+                destination_id: destination.id.clone(),
+                status: notice.incident.status,
+                severity: notice.incident.severity,
+                occurrences: notice.incident.occurrences,
+                content_hash: hash,
+                incident_updated_at: notice.incident.updated_at,
+                remote: delivered.remote.clone().or(remote),
+                sent_at: now,
+                messages: entry.as_ref().map_or(0, |e| e.messages) + 1,
+                version: seen_version + 1,
+            };
+            if let Err(err) = store.record_log_entry(&next, &claim_id).await {
+                tracing::warn!(error = %err, "sent, but the notification log could not record it");
+            }
+            record_delivered(state, task, &delivered).await?;
+            Ok(NotifyOutcome::Sent)
+        }
+        Err(failure) => {
+            store
+                .release_log_claim(tenant, &incident_id, &destination.id, &claim_id)
+                .await?;
+            fail(state, task, failure).await
+        }
+    }
+}
+
+/// Tells a destination how many notifications were folded in the minute starting at `start`:
+/// nothing folded is silently dropped. Retried like any notification.
+async fn send_flood_summary(
+    state: &AppState,
+    task: &NotifyTask,
+    start: i64,
+) -> Result<NotifyOutcome, ServiceError> {
+    let Some(destination) = state
+        .store
+        .get_destination(&task.tenant_id, &task.destination_id)
+        .await?
+    else {
+        return Ok(NotifyOutcome::Held("the destination was deleted".into()));
+    };
+    let minute = Window::containing(start, 60);
+    let folded = state
+        .store
+        .counted(&flood_counter(&destination), minute)
+        .await?
+        .saturating_sub(FLOOD_LIMIT);
+    let since = chrono::DateTime::from_timestamp(start, 0).unwrap_or_default();
+    let public_url = state.config.public_url.as_deref();
+    let notice = Notice::flood_summary(folded, since, &destination.id, public_url);
+    let secret = open_secret(state, &destination).await?;
+    let message_id = format!(
+        "<{}.{}@faultline>",
+        NotificationId::generate(),
+        destination.id
+    );
+    match deliver(
+        &channels(state),
+        &destination,
+        secret.as_deref(),
+        &notice,
+        None,
+        &message_id,
+    )
+    .await
+    {
+        Ok(delivered) => {
+            let detail = format!("flood summary: {folded} folded notifications");
+            let status = if delivered.accepted_only {
+                NotificationStatus::Accepted
+            } else {
+                NotificationStatus::Sent
+            };
+            record(
+                state,
+                task,
+                status,
+                detail,
+                delivered.status_code,
+                delivered.latency_ms,
+            )
+            .await?;
+            Ok(NotifyOutcome::Sent)
+        }
+        Err(failure) => fail(state, task, failure).await,
+    }
+}
+
+/// The clients and settings the notifiers use.
+pub fn channels(state: &AppState) -> Channels<'_> {
+    Channels {
+        sender: state.sender(),
+        ses: &state.ses,
+        slack_api: &state.config.slack_api_url,
+        email_from: state.config.email_from.as_deref(),
+    }
+}
+
+/// The destination's credential, opened (none for email).
+pub async fn open_secret(
+    state: &AppState,
+    destination: &Destination,
+) -> Result<Option<String>, ServiceError> {
+    let Some((sealed, _)) = destination.target.secret() else {
+        return Ok(None);
+    };
+    let cipher = state
+        .cipher()
+        .await
+        .map_err(|e| ServiceError::Secrets(e.to_string()))?;
+    cipher
+        .open(sealed, &destination.secret_context())
+        .map(Some)
+        .map_err(|e| ServiceError::Secrets(e.to_string()))
+}
+
+/// A failed send: tried again later when it can help and attempts remain, otherwise parked in
+/// the dead-letter queue.
+async fn fail(
+    state: &AppState,
+    task: &NotifyTask,
+    failure: SendFailure,
+) -> Result<NotifyOutcome, ServiceError> {
+    let index = usize::try_from(task.attempt.saturating_sub(1)).unwrap_or(usize::MAX);
+    let backoff = BACKOFF_SECS.get(index).map(|s| Duration::from_secs(*s));
+    match backoff.filter(|_| failure.retryable) {
+        Some(wait) => {
+            let wait = failure.retry_after.map_or(wait, |asked| asked.max(wait));
+            let next = NotifyTask {
+                attempt: task.attempt + 1,
+                ..task.clone()
+            };
+            state.notifications.enqueue_after(&next, wait).await?;
+            let detail = format!("{} (next attempt in {} s)", failure.reason, wait.as_secs());
+            record(
+                state,
+                task,
+                NotificationStatus::Retrying,
+                detail,
+                failure.status_code,
+                failure.latency_ms,
+            )
+            .await?;
+            Ok(NotifyOutcome::Later)
+        }
+        None => {
+            state.notifications.dead_letter(task).await?;
+            record(
+                state,
+                task,
+                NotificationStatus::Failed,
+                failure.reason,
+                failure.status_code,
+                failure.latency_ms,
+            )
+            .await?;
+            Ok(NotifyOutcome::Failed)
+        }
+    }
+}
+
+async fn record_delivered(
+    state: &AppState,
+    task: &NotifyTask,
+    delivered: &Delivered,
+) -> Result<(), ServiceError> {
+    let status = if delivered.accepted_only {
+        NotificationStatus::Accepted
+    } else {
+        NotificationStatus::Sent
+    };
+    record(
+        state,
+        task,
+        status,
+        delivered.action.to_owned(),
+        delivered.status_code,
+        delivered.latency_ms,
+    )
+    .await
+}
+
+async fn record(
+    state: &AppState,
+    task: &NotifyTask,
+    status: NotificationStatus,
+    detail: String,
+    status_code: Option<u16>,
+    latency_ms: Option<u64>,
+) -> Result<(), ServiceError> {
+    let incident_id = task.event.data["id"]
+        .as_str()
+        .and_then(crate::domain::IncidentId::parse);
+    let record = NotificationRecord {
+        id: NotificationId::generate(),
+        tenant_id: task.tenant_id.clone(),
+        incident_id,
+        destination_id: task.destination_id.clone(),
+        rule_id: Some(task.rule_id.clone()),
+        event_id: Some(task.event.id.clone()),
+        event_type: Some(task.event.event_type),
+        status,
+        detail,
+        attempt: task.attempt,
+        status_code,
+        latency_ms,
+        created_at: state.clock.now(),
+    };
+    state.store.record_notification(&record).await?;
+    Ok(())
+}

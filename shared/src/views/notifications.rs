@@ -1,0 +1,263 @@
+//! Views of destinations, notification rules and the notification ledger.
+
+use crate::domain::notification::{
+    Destination, Matchers, NotificationRecord, NotificationRule, Target, Throttle,
+};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// A destination: never its credential (a URL or token is shown masked).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DestinationView {
+    /// `dst_…`.
+    pub id: String,
+    /// What people call it.
+    pub name: String,
+    /// `slack_webhook`, `slack_bot`, `teams` or `email`.
+    pub kind: String,
+    /// The credential masked (`https://hooks.slack.com/****`, `xoxb-****`); absent for email.
+    pub secret_masked: Option<String>,
+    /// The Slack channel ID (`slack_bot`).
+    pub channel: Option<String>,
+    /// The recipients (`email`).
+    pub to: Option<Vec<String>>,
+    /// Whether it receives notifications.
+    pub enabled: bool,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&Destination> for DestinationView {
+    fn from(d: &Destination) -> Self {
+        let (channel, to) = match &d.target {
+            Target::SlackBot { channel, .. } => (Some(channel.clone()), None),
+            Target::Email { to } => (None, Some(to.clone())),
+            _ => (None, None),
+        };
+        Self {
+            id: d.id.to_string(),
+            name: d.name.clone(),
+            kind: d.target.kind().as_str().to_owned(),
+            secret_masked: d.target.secret().map(|(_, masked)| masked.to_owned()),
+            channel,
+            to,
+            enabled: d.enabled,
+            created_at: d.created_at,
+            updated_at: d.updated_at,
+        }
+    }
+}
+
+/// A page of destinations.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DestinationPage {
+    /// This page's items.
+    pub items: Vec<DestinationView>,
+    /// Where the next page starts; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl From<crate::store::Page<DestinationView>> for DestinationPage {
+    fn from(page: crate::store::Page<DestinationView>) -> Self {
+        Self {
+            items: page.items,
+            next_cursor: page.next_cursor,
+        }
+    }
+}
+
+/// What a destination test did.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct DestinationTestView {
+    /// `sent`, `accepted` (Teams: the workflow took it) or `failed`.
+    pub status: String,
+    /// What was done, or why it failed.
+    pub detail: String,
+    /// The provider's HTTP status, when it answered.
+    pub status_code: Option<u16>,
+    /// Whether retrying could help, for a failure.
+    pub retryable: Option<bool>,
+}
+
+/// What a rule matches (every given field must match; lists match any member).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct MatchersView {
+    /// Event types (`incident.created`, …); empty: all incident and issue events.
+    pub event_types: Vec<String>,
+    /// This severity or worse.
+    pub min_severity: Option<String>,
+    /// Sources.
+    pub sources: Vec<String>,
+    /// Project ids.
+    pub project_ids: Vec<String>,
+    /// Services.
+    pub services: Vec<String>,
+    /// Environments.
+    pub environments: Vec<String>,
+    /// Incident attributes that must equal these strings.
+    pub attributes: BTreeMap<String, String>,
+}
+
+impl From<&Matchers> for MatchersView {
+    fn from(m: &Matchers) -> Self {
+        Self {
+            event_types: m
+                .event_types
+                .iter()
+                .map(|t| t.as_str().to_owned())
+                .collect(),
+            min_severity: m
+                .min_severity
+                .and_then(|s| serde_json::to_value(s).ok())
+                .and_then(|v| v.as_str().map(str::to_owned)),
+            sources: m.sources.clone(),
+            project_ids: m.project_ids.clone(),
+            services: m.services.clone(),
+            environments: m.environments.clone(),
+            attributes: m.attributes.clone(),
+        }
+    }
+}
+
+/// How often one incident notifies through a rule (status and severity changes always pass).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ThrottleView {
+    /// Only the opening message, then the resolve.
+    pub once_until_resolved: bool,
+    /// At most one message per this many minutes for a still-open incident.
+    pub repeat_interval_minutes: Option<u32>,
+}
+
+impl From<&Throttle> for ThrottleView {
+    fn from(t: &Throttle) -> Self {
+        Self {
+            once_until_resolved: t.once_until_resolved,
+            repeat_interval_minutes: t.repeat_interval_minutes,
+        }
+    }
+}
+
+/// A routing rule.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct NotificationRuleView {
+    /// `nrl_…`.
+    pub id: String,
+    /// What people call it.
+    pub name: String,
+    /// Evaluation order (lower first).
+    pub position: u32,
+    /// Whether it is evaluated.
+    pub enabled: bool,
+    /// What it matches.
+    pub matchers: MatchersView,
+    /// Where matching notifications go (`dst_…`).
+    pub destinations: Vec<String>,
+    /// Whether the next rules are evaluated after this one matched.
+    #[serde(rename = "continue")]
+    pub continue_matching: bool,
+    /// Applies only when no other rule matched.
+    pub fallback: bool,
+    /// Its throttle.
+    pub throttle: ThrottleView,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&NotificationRule> for NotificationRuleView {
+    fn from(r: &NotificationRule) -> Self {
+        Self {
+            id: r.id.to_string(),
+            name: r.name.clone(),
+            position: r.position,
+            enabled: r.enabled,
+            matchers: MatchersView::from(&r.matchers),
+            destinations: r.destinations.iter().map(ToString::to_string).collect(),
+            continue_matching: r.continue_matching,
+            fallback: r.fallback,
+            throttle: ThrottleView::from(&r.throttle),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// The tenant's rules, in evaluation order.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct NotificationRuleList {
+    /// Every rule.
+    pub items: Vec<NotificationRuleView>,
+    /// Always `null`: the list is whole.
+    pub next_cursor: Option<String>,
+}
+
+/// One notification attempt.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct NotificationView {
+    /// `ntf_…`.
+    pub id: String,
+    /// The incident (`inc_…`), when it was about one.
+    pub incident_id: Option<String>,
+    /// The destination (`dst_…`).
+    pub destination_id: String,
+    /// The rule that routed it (`nrl_…`).
+    pub rule_id: Option<String>,
+    /// The event (`evt_…`).
+    pub event_id: Option<String>,
+    /// The event's type.
+    pub event_type: Option<String>,
+    /// `sent`, `accepted`, `held`, `folded`, `retrying` or `failed`.
+    pub status: String,
+    /// What was done, or why not.
+    pub detail: String,
+    /// Which attempt (1 first).
+    pub attempt: u32,
+    /// The provider's HTTP status.
+    pub status_code: Option<u16>,
+    /// How long the provider took, in milliseconds.
+    pub latency_ms: Option<u64>,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<&NotificationRecord> for NotificationView {
+    fn from(r: &NotificationRecord) -> Self {
+        Self {
+            id: r.id.to_string(),
+            incident_id: r.incident_id.as_ref().map(ToString::to_string),
+            destination_id: r.destination_id.to_string(),
+            rule_id: r.rule_id.as_ref().map(ToString::to_string),
+            event_id: r.event_id.as_ref().map(ToString::to_string),
+            event_type: r.event_type.map(|t| t.as_str().to_owned()),
+            status: r.status.as_str().to_owned(),
+            detail: r.detail.clone(),
+            attempt: r.attempt,
+            status_code: r.status_code,
+            latency_ms: r.latency_ms,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// A page of the notification ledger, newest first.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct NotificationPage {
+    /// This page's items.
+    pub items: Vec<NotificationView>,
+    /// Where the next page starts; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl From<crate::store::Page<NotificationView>> for NotificationPage {
+    fn from(page: crate::store::Page<NotificationView>) -> Self {
+        Self {
+            items: page.items,
+            next_cursor: page.next_cursor,
+        }
+    }
+}
