@@ -13,8 +13,9 @@ use utoipa_axum::routes;
 /// Every route of this function.
 pub fn routes() -> Routes {
     use routes::{
-        audit, destinations, docs, endpoint_actions, endpoints, incidents, integrations, messages,
-        notification_rules, notifications, projects, roles, sentry, tenants, users,
+        audit, destinations, docs, endpoint_actions, endpoints, incidents, integrations,
+        maintenance_windows, messages, notification_rules, notifications, projects, roles, sentry,
+        tenants, users,
     };
     Routes {
         public: OpenApiRouter::new()
@@ -80,7 +81,17 @@ pub fn routes() -> Routes {
                 notification_rules::update,
                 notification_rules::delete
             ))
-            .routes(routes!(notifications::list)),
+            .routes(routes!(notifications::list))
+            .routes(routes!(
+                maintenance_windows::create,
+                maintenance_windows::list
+            ))
+            .routes(routes!(
+                maintenance_windows::get,
+                maintenance_windows::update,
+                maintenance_windows::delete
+            ))
+            .routes(routes!(maintenance_windows::preview)),
     }
 }
 

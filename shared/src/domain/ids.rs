@@ -83,6 +83,11 @@ define_id!(
     "nrl"
 );
 define_id!(
+    /// A maintenance window.
+    MaintenanceWindowId,
+    "mw"
+);
+define_id!(
     /// One notification attempt in the ledger.
     NotificationId,
     "ntf"

@@ -34,7 +34,8 @@ pub use failure::Failure;
 pub use fingerprint::Fingerprint;
 pub use ids::{
     ApiKeyId, DeliveryId, DeployId, DestinationId, EndpointId, EventId, IncidentId, IntegrationId,
-    MessageId, NotificationId, NotificationRuleId, ProjectId, SentryConfigId, TenantId, UserId,
+    MaintenanceWindowId, MessageId, NotificationId, NotificationRuleId, ProjectId, SentryConfigId,
+    TenantId, UserId,
 };
 pub use incident::{Incident, IncidentStatus, ManualStatus, Severity};
 pub use integration::{Integration, Source};

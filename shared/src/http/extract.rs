@@ -166,6 +166,7 @@ path_ids!(
     crate::domain::SentryConfigId => "Sentry configuration",
     crate::domain::DestinationId => "destination",
     crate::domain::NotificationRuleId => "notification rule",
+    crate::domain::MaintenanceWindowId => "maintenance window",
 );
 
 /// A path segment taken as it is (a slug), never refused.

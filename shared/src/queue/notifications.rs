@@ -27,6 +27,10 @@ pub struct NotifyTask {
     /// at this unix time (the event is then only the one that started the flood).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flood_summary_of: Option<i64>,
+    /// Held back by a maintenance window and looked at again when it ended: the incident is read
+    /// as it is then, not as the event carried it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub released_from_window: bool,
 }
 
 /// Enqueues notification tasks for `notify`, with the tenant as message group (fair queues on

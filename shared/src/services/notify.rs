@@ -5,7 +5,8 @@
 
 use super::ServiceError;
 use crate::domain::notification::{
-    route, verdict, Destination, LogEntry, NotificationRecord, NotificationStatus, Subject, Verdict,
+    route, verdict, window_effect, Destination, LogEntry, NotificationRecord, NotificationStatus,
+    Subject, Verdict, WindowEffect,
 };
 use crate::domain::{DomainEvent, NotificationId};
 use crate::notify::{deliver, Channels, Delivered, Notice, SendFailure, Shown};
@@ -61,6 +62,7 @@ pub async fn route_event(
             throttle: r.throttle,
             attempt: 1,
             flood_summary_of: None,
+            released_from_window: false,
         })
         .collect())
 }
@@ -92,36 +94,71 @@ pub async fn notify(state: &AppState, task: &NotifyTask) -> Result<NotifyOutcome
     let store = &state.store;
     let tenant = &task.tenant_id;
     let now = state.clock.now();
-    let Some(incident) = incident_of(&task.event) else {
+    let Some(mut incident) = incident_of(&task.event) else {
         return Err(ServiceError::Malformed(
             "the event carries no incident".into(),
         ));
     };
-    let held = |reason: &'static str| async move {
+    let held = |reason: String| async move {
         record(
             state,
             task,
             NotificationStatus::Held,
-            reason.to_owned(),
+            reason.clone(),
             None,
             None,
         )
         .await?;
-        Ok::<_, ServiceError>(NotifyOutcome::Held(reason.to_owned()))
+        Ok::<_, ServiceError>(NotifyOutcome::Held(reason))
     };
     let destination = match store.get_destination(tenant, &task.destination_id).await? {
         Some(d) if d.enabled => d,
-        Some(_) => return held("the destination is disabled").await,
-        None => return held("the destination was deleted").await,
+        Some(_) => return held("the destination is disabled".into()).await,
+        None => return held("the destination was deleted".into()).await,
     };
     let incident_id = crate::domain::IncidentId::parse(&incident.id)
         .ok_or_else(|| ServiceError::Malformed(format!("incident id `{}`", incident.id)))?;
+    if task.released_from_window {
+        // Held through a maintenance window: what counts is the incident as it is now.
+        if let Some(current) = store.get_incident(tenant, &incident_id).await? {
+            incident = IncidentView::from(&current);
+        }
+    }
+    let windows = store.all_maintenance_windows(tenant).await?;
+    let subject = Subject {
+        event_type: task.event.event_type,
+        incident: &incident,
+    };
+    match window_effect(&windows, &subject, now) {
+        WindowEffect::Pass => {}
+        WindowEffect::Drop { window } => {
+            return held(format!("dropped by maintenance window `{window}`")).await;
+        }
+        WindowEffect::Suppress { window, until } => {
+            let later = NotifyTask {
+                released_from_window: true,
+                ..task.clone()
+            };
+            let wait = (until - now).to_std().unwrap_or_default() + Duration::from_secs(1);
+            // SQS waits at most 15 minutes: a longer window sees the task come back and hold
+            // it again, until the window is over.
+            state.notifications.enqueue_after(&later, wait).await?;
+            if task.released_from_window {
+                return Ok(NotifyOutcome::Later);
+            }
+            return held(format!(
+                "suppressed by maintenance window `{window}` until {}: looked at again then",
+                until.to_rfc3339()
+            ))
+            .await;
+        }
+    }
     let entry = store
         .get_log_entry(tenant, &incident_id, &destination.id)
         .await?;
     if let Some(entry) = &entry {
         if entry.incident_updated_at > incident.updated_at {
-            return held("stale: newer news about the incident was already sent").await;
+            return held("stale: newer news about the incident was already sent".into()).await;
         }
     }
     let shown = entry.as_ref().map(|e| Shown {
@@ -135,7 +172,14 @@ pub async fn notify(state: &AppState, task: &NotifyTask) -> Result<NotifyOutcome
     if let Verdict::Hold(reason) =
         verdict(&notice.incident, &hash, last.as_ref(), task.throttle, now)
     {
-        return held(reason).await;
+        let resolved_meanwhile = task.released_from_window
+            && notice.incident.status == crate::domain::IncidentStatus::Resolved;
+        return held(if resolved_meanwhile {
+            "resolved during the maintenance window that held it".into()
+        } else {
+            reason.to_owned()
+        })
+        .await;
     }
     let claim_id = NotificationId::generate().to_string();
     let seen_version = entry.as_ref().map_or(0, |e| e.version);

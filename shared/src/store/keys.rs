@@ -1,8 +1,8 @@
 //! Every key format of the table, in one place (see the storage table in README.md).
 
 use crate::domain::{
-    ApiKeyId, DestinationId, EndpointId, Fingerprint, IncidentId, IntegrationId, MessageId,
-    NotificationRuleId, ProjectId, Role, TenantId, UserId,
+    ApiKeyId, DestinationId, EndpointId, Fingerprint, IncidentId, IntegrationId,
+    MaintenanceWindowId, MessageId, NotificationRuleId, ProjectId, Role, TenantId, UserId,
 };
 
 pub const META: &str = "META";
@@ -74,6 +74,14 @@ pub fn notification_rule_sk(id: &NotificationRuleId) -> String {
 
 /// The sort-key prefix of notification rules.
 pub const NOTIFICATION_RULE_PREFIX: &str = "NRULE#";
+
+/// A maintenance window in its tenant's partition.
+pub fn maintenance_window_sk(id: &MaintenanceWindowId) -> String {
+    format!("{MAINTENANCE_WINDOW_PREFIX}{id}")
+}
+
+/// The sort-key prefix of maintenance windows.
+pub const MAINTENANCE_WINDOW_PREFIX: &str = "MWINDOW#";
 
 /// The notification log of one incident: one item per destination told about it.
 pub fn notification_log(t: &TenantId, incident: &IncidentId) -> String {

@@ -3,8 +3,10 @@
 use super::keys;
 use super::page::{Page, PageRequest};
 use super::table::{to_item, Filter, Keys, Query, Store, StoreError};
-use crate::domain::notification::{Destination, LogEntry, NotificationRecord, NotificationRule};
-use crate::domain::{DestinationId, IncidentId, NotificationRuleId, TenantId};
+use crate::domain::notification::{
+    Destination, LogEntry, MaintenanceWindow, NotificationRecord, NotificationRule,
+};
+use crate::domain::{DestinationId, IncidentId, MaintenanceWindowId, NotificationRuleId, TenantId};
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 
@@ -267,4 +269,59 @@ impl Store {
         };
         self.query_page(query, page).await
     }
+
+    /// Stores a new maintenance window.
+    pub async fn create_maintenance_window(
+        &self,
+        window: &MaintenanceWindow,
+    ) -> Result<(), StoreError> {
+        self.put_new(to_item(
+            &window_keys(&window.tenant_id, &window.id),
+            window,
+        )?)
+        .await
+    }
+
+    /// Replaces an existing maintenance window; `Conflict` if it was deleted meanwhile.
+    pub async fn update_maintenance_window(
+        &self,
+        window: &MaintenanceWindow,
+    ) -> Result<(), StoreError> {
+        self.put_existing(to_item(
+            &window_keys(&window.tenant_id, &window.id),
+            window,
+        )?)
+        .await
+    }
+
+    /// A tenant's maintenance window.
+    pub async fn get_maintenance_window(
+        &self,
+        tenant: &TenantId,
+        id: &MaintenanceWindowId,
+    ) -> Result<Option<MaintenanceWindow>, StoreError> {
+        self.get(&window_keys(tenant, id)).await
+    }
+
+    /// Deletes a maintenance window; `Ok(false)` when there was none.
+    pub async fn delete_maintenance_window(
+        &self,
+        tenant: &TenantId,
+        id: &MaintenanceWindowId,
+    ) -> Result<bool, StoreError> {
+        self.delete_existing(&window_keys(tenant, id)).await
+    }
+
+    /// Every maintenance window of a tenant.
+    pub async fn all_maintenance_windows(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Vec<MaintenanceWindow>, StoreError> {
+        self.query_all(keys::tenant(tenant), keys::MAINTENANCE_WINDOW_PREFIX)
+            .await
+    }
+}
+
+fn window_keys(tenant: &TenantId, id: &MaintenanceWindowId) -> Keys {
+    Keys::new(keys::tenant(tenant), keys::maintenance_window_sk(id))
 }

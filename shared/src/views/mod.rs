@@ -21,8 +21,9 @@ pub use incidents::{
 };
 pub use integration_stats::{IntegrationStatsView, RefusedView};
 pub use notifications::{
-    DestinationPage, DestinationTestView, DestinationView, MatchersView, NotificationPage,
-    NotificationRuleList, NotificationRuleView, NotificationView, ThrottleView,
+    DestinationPage, DestinationTestView, DestinationView, MaintenanceWindowList,
+    MaintenanceWindowView, MatchersView, NotificationPage, NotificationRuleList,
+    NotificationRuleView, NotificationView, ThrottleView, WindowPreview,
 };
 pub use roles::{RoleList, RoleView};
 pub use tenancy::{

@@ -261,3 +261,76 @@ impl From<crate::store::Page<NotificationView>> for NotificationPage {
         }
     }
 }
+
+/// A maintenance window, with where it stands now.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct MaintenanceWindowView {
+    /// `mw_…`.
+    pub id: String,
+    /// What people call it.
+    pub name: String,
+    /// `{"type": "one_off", "starts_at", "ends_at"}` or `{"type": "recurring", "cron",
+    /// "time_zone", "duration_minutes"}`.
+    #[schema(value_type = Object)]
+    pub schedule: crate::domain::notification::Schedule,
+    /// What it holds back.
+    pub matchers: MatchersView,
+    /// `suppress` (held, looked at again when it ends) or `drop`.
+    pub strategy: String,
+    /// `upcoming`, `active` or `finished`, now.
+    pub status: String,
+    /// When the occurrence in force now ends.
+    pub active_until: Option<DateTime<Utc>>,
+    /// When the next occurrence starts.
+    pub next_start: Option<DateTime<Utc>>,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl MaintenanceWindowView {
+    /// The window as it stands at `now`.
+    pub fn at(window: &crate::domain::notification::MaintenanceWindow, now: DateTime<Utc>) -> Self {
+        use crate::domain::notification::{Strategy, WindowStatus};
+        Self {
+            id: window.id.to_string(),
+            name: window.name.clone(),
+            schedule: window.schedule.clone(),
+            matchers: MatchersView::from(&window.matchers),
+            strategy: match window.strategy {
+                Strategy::Suppress => "suppress",
+                Strategy::Drop => "drop",
+            }
+            .into(),
+            status: match window.schedule.status(now) {
+                WindowStatus::Upcoming => "upcoming",
+                WindowStatus::Active => "active",
+                WindowStatus::Finished => "finished",
+            }
+            .into(),
+            active_until: window.schedule.active_at(now).map(|(_, end)| end),
+            next_start: window.schedule.next_start(now),
+            created_at: window.created_at,
+            updated_at: window.updated_at,
+        }
+    }
+}
+
+/// The tenant's maintenance windows.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct MaintenanceWindowList {
+    /// Every window, active first, then by next start.
+    pub items: Vec<MaintenanceWindowView>,
+    /// Always `null`: the list is whole.
+    pub next_cursor: Option<String>,
+}
+
+/// What a window would hold back now.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct WindowPreview {
+    /// Whether the window is in force now.
+    pub active: bool,
+    /// The open incidents and issues its matchers match (at most 500, newest first).
+    pub items: Vec<crate::views::IncidentView>,
+}

@@ -5,6 +5,7 @@ pub mod endpoint_actions;
 pub mod endpoints;
 pub mod incidents;
 pub mod integrations;
+pub mod maintenance_windows;
 pub mod messages;
 pub mod notification_rules;
 pub mod notifications;

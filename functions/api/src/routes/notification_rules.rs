@@ -99,7 +99,7 @@ fn checked_list(field: &str, values: &[String]) -> Result<Vec<String>, ApiError>
     Ok(values.to_vec())
 }
 
-fn checked_matchers(body: &MatchersBody) -> Result<Matchers, ApiError> {
+pub(super) fn checked_matchers(body: &MatchersBody) -> Result<Matchers, ApiError> {
     let event_types = body
         .event_types
         .iter()

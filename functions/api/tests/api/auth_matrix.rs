@@ -173,6 +173,12 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
     )
     .await;
     assert_eq!(status, 201, "{rule}");
+    let (status, window) = call(
+        &stack,
+        &HttpEvent::load("api/create-maintenance-window.json").key(k),
+    )
+    .await;
+    assert_eq!(status, 201, "{window}");
     let integration = stack.generic_integration(&owner, None).await;
     let received = faultline::http::handle_webhook(
         &stack.harness,
@@ -236,6 +242,7 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
         ("role", HashMap::from([("name", id_of_role(&role))])),
         ("destination", HashMap::from([("id", id_of(&destination))])),
         ("rule", HashMap::from([("id", id_of(&rule))])),
+        ("window", HashMap::from([("id", id_of(&window))])),
         (
             "integration",
             HashMap::from([("id", integration.id.to_string())]),
@@ -257,6 +264,7 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
             ("/v1/roles/", "role"),
             ("/v1/destinations/", "destination"),
             ("/v1/notification-rules/", "rule"),
+            ("/v1/maintenance-windows/", "window"),
         ] {
             if route.contains(prefix) {
                 return kind;

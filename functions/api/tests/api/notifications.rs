@@ -337,3 +337,103 @@ async fn the_notification_ledger_refuses_malformed_filters() {
         assert_eq!(problem["field"], name, "{problem}");
     }
 }
+
+#[tokio::test]
+async fn maintenance_windows_are_checked_show_their_status_and_preview_what_they_hold() {
+    use faultline::domain::{Severity, SignalKind};
+    let stack = TestStack::deploy().await;
+    let (owner, key) = stack.tenant().await;
+    let key = Some(key.expose());
+    let create = |body: Value| {
+        HttpEvent::load("api/create-maintenance-window.json")
+            .key(key)
+            .body_json(&body)
+    };
+    for (body, field) in [
+        (
+            json!({"name": "x", "schedule": {"cron": "0 2 * *", "duration_minutes": 60}}),
+            "schedule",
+        ),
+        (
+            json!({"name": "x", "schedule": {"cron": "0 2 * * *", "time_zone": "Mars/Olympus", "duration_minutes": 60}}),
+            "schedule",
+        ),
+        (
+            json!({"name": "x", "schedule": {"cron": "0 2 * * *"}}),
+            "schedule",
+        ),
+        (
+            json!({"name": "x", "schedule": {"starts_at": "2026-12-02T10:00:00Z", "ends_at": "2026-12-02T09:00:00Z"}}),
+            "schedule",
+        ),
+        (
+            json!({"name": "x", "schedule": {"starts_at": "2026-12-02T10:00:00Z", "ends_at": "2026-12-02T11:00:00Z", "cron": "0 2 * * *"}}),
+            "schedule",
+        ),
+        (
+            json!({"name": "x", "schedule": {"cron": "0 2 * * *", "duration_minutes": 60}, "strategy": "ignore"}),
+            "strategy",
+        ),
+    ] {
+        let (status, problem) = call(&stack, &create(body.clone())).await;
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (422, Some(field)),
+            "{body}: {problem}"
+        );
+    }
+
+    let now = chrono::Utc::now();
+    let (status, active) = call(&stack, &create(json!({
+        "name": "checkout release",
+        "schedule": {"starts_at": (now - chrono::Duration::minutes(5)).to_rfc3339(), "ends_at": (now + chrono::Duration::hours(1)).to_rfc3339()},
+        "matchers": {"min_severity": "high"},
+    })))
+    .await;
+    assert_eq!(status, 201, "{active}");
+    assert_eq!(
+        (active["status"].as_str(), active["strategy"].as_str()),
+        (Some("active"), Some("suppress"))
+    );
+    assert!(active["active_until"].is_string());
+    let (status, nightly) = call(
+        &stack,
+        &HttpEvent::load("api/create-maintenance-window.json").key(key),
+    )
+    .await;
+    assert_eq!(status, 201, "{nightly}");
+    assert_eq!(nightly["schedule"]["type"], "recurring");
+    assert!(nightly["next_start"].is_string(), "{nightly}");
+    let (_, listed) = call(
+        &stack,
+        &HttpEvent::load("api/list-maintenance-windows.json").key(key),
+    )
+    .await;
+    assert_eq!(
+        listed["items"][0]["id"], active["id"],
+        "active windows first"
+    );
+
+    let high = stack
+        .stored_incident(&owner, "Checkout down", Severity::High, SignalKind::Alert)
+        .await;
+    stack
+        .stored_incident(&owner, "Slow page", Severity::Low, SignalKind::Alert)
+        .await;
+    let (status, preview) = call(
+        &stack,
+        &HttpEvent::load("api/preview-maintenance-window.json")
+            .path_param("id", active["id"].as_str().expect("id"))
+            .key(key),
+    )
+    .await;
+    assert_eq!(status, 200, "{preview}");
+    assert_eq!(preview["active"], true);
+    let ids: Vec<&str> = preview["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["id"].as_str())
+        .collect();
+    assert_eq!(ids, [high.id.as_str()], "only what its matchers match");
+}

@@ -128,6 +128,7 @@ pub fn task(
         throttle,
         attempt: 1,
         flood_summary_of: None,
+        released_from_window: false,
     }
 }
 

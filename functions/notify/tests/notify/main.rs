@@ -7,3 +7,4 @@ mod flood;
 mod slack_bot;
 mod slack_webhook;
 mod teams;
+mod windows;

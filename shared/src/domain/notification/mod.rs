@@ -4,10 +4,14 @@
 pub mod destination;
 pub mod log;
 pub mod rule;
+pub mod window;
 
 pub use destination::{Destination, DestinationKind, Target};
 pub use log::{LogEntry, NotificationRecord, NotificationStatus, RemoteMessage};
 pub use rule::{
     route, verdict, LastSent, Matchers, NotificationRule, Route, Subject, Throttle, Verdict,
     NOTIFIED_EVENT_TYPES,
+};
+pub use window::{
+    window_effect, MaintenanceWindow, Schedule, Strategy, WindowEffect, WindowStatus,
 };

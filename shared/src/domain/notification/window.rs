@@ -106,7 +106,9 @@ impl Schedule {
                 let pattern = croner::Cron::from_str(cron)
                     .map_err(|e| format!("`cron` `{cron}` does not parse: {e}"))?;
                 let zone = chrono_tz::Tz::from_str(time_zone).map_err(|_| {
-                    format!("`time_zone` `{time_zone}` is not an IANA time zone (e.g. `Europe/Berlin`)")
+                    format!(
+                        "`time_zone` `{time_zone}` is not an IANA time zone (e.g. `Europe/Berlin`)"
+                    )
                 })?;
                 pattern
                     .find_next_occurrence(&Utc::now().with_timezone(&zone), false)
@@ -222,7 +224,8 @@ pub fn window_effect(
                 }
             }
             Strategy::Suppress => {
-                let later = matches!(&effect, WindowEffect::Suppress { until: u, .. } if *u >= until);
+                let later =
+                    matches!(&effect, WindowEffect::Suppress { until: u, .. } if *u >= until);
                 if !later {
                     effect = WindowEffect::Suppress {
                         window: window.name.clone(),
@@ -240,7 +243,9 @@ mod tests {
     use super::*;
 
     fn at(text: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(text).expect("a time").with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(text)
+            .expect("a time")
+            .with_timezone(&Utc)
     }
 
     fn nightly_berlin() -> Schedule {
@@ -266,8 +271,14 @@ mod tests {
             Some((at("2026-03-28T23:00:00Z"), at("2026-03-29T01:00:00Z")))
         );
         assert_eq!(nightly.active_at(at("2026-03-29T01:30:00Z")), None);
-        assert_eq!(nightly.next_start(at("2026-03-29T01:30:00Z")), Some(at("2026-03-29T23:00:00Z")));
-        assert_eq!(nightly.status(at("2026-03-29T01:30:00Z")), WindowStatus::Upcoming);
+        assert_eq!(
+            nightly.next_start(at("2026-03-29T01:30:00Z")),
+            Some(at("2026-03-29T23:00:00Z"))
+        );
+        assert_eq!(
+            nightly.status(at("2026-03-29T01:30:00Z")),
+            WindowStatus::Upcoming
+        );
     }
 
     #[test]
@@ -276,20 +287,48 @@ mod tests {
             starts_at: at("2026-12-01T10:00:00Z"),
             ends_at: at("2026-12-01T12:00:00Z"),
         };
-        assert_eq!(once.status(at("2026-12-01T09:59:59Z")), WindowStatus::Upcoming);
-        assert_eq!(once.status(at("2026-12-01T10:00:00Z")), WindowStatus::Active);
-        assert_eq!(once.status(at("2026-12-01T12:00:00Z")), WindowStatus::Finished);
+        assert_eq!(
+            once.status(at("2026-12-01T09:59:59Z")),
+            WindowStatus::Upcoming
+        );
+        assert_eq!(
+            once.status(at("2026-12-01T10:00:00Z")),
+            WindowStatus::Active
+        );
+        assert_eq!(
+            once.status(at("2026-12-01T12:00:00Z")),
+            WindowStatus::Finished
+        );
     }
 
     #[test]
     fn schedules_are_checked() {
         assert!(nightly_berlin().check().is_ok());
         for bad in [
-            Schedule::Recurring { cron: "0 1 * *".into(), time_zone: "UTC".into(), duration_minutes: 60 },
-            Schedule::Recurring { cron: "0 25 * * *".into(), time_zone: "UTC".into(), duration_minutes: 60 },
-            Schedule::Recurring { cron: "0 1 * * *".into(), time_zone: "Mars/Olympus".into(), duration_minutes: 60 },
-            Schedule::Recurring { cron: "0 1 * * *".into(), time_zone: "UTC".into(), duration_minutes: 0 },
-            Schedule::OneOff { starts_at: at("2026-12-01T12:00:00Z"), ends_at: at("2026-12-01T10:00:00Z") },
+            Schedule::Recurring {
+                cron: "0 1 * *".into(),
+                time_zone: "UTC".into(),
+                duration_minutes: 60,
+            },
+            Schedule::Recurring {
+                cron: "0 25 * * *".into(),
+                time_zone: "UTC".into(),
+                duration_minutes: 60,
+            },
+            Schedule::Recurring {
+                cron: "0 1 * * *".into(),
+                time_zone: "Mars/Olympus".into(),
+                duration_minutes: 60,
+            },
+            Schedule::Recurring {
+                cron: "0 1 * * *".into(),
+                time_zone: "UTC".into(),
+                duration_minutes: 0,
+            },
+            Schedule::OneOff {
+                starts_at: at("2026-12-01T12:00:00Z"),
+                ends_at: at("2026-12-01T10:00:00Z"),
+            },
         ] {
             assert!(bad.check().is_err(), "{bad:?}");
         }
