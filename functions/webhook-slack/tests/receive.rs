@@ -273,3 +273,72 @@ async fn a_large_delivery_is_archived_in_s3_and_accepted() {
     assert_eq!(stack.received_requests().await, 1);
     assert_eq!(stack.archived_objects().await, 1, "kept in S3, not inline");
 }
+
+#[tokio::test]
+async fn the_acknowledge_and_resolve_buttons_change_the_incident_as_the_slack_user() {
+    let (stack, tenant, integration) = setup(Clock::system(), Value::Null).await;
+    let incident = stack
+        .stored_incident(
+            &tenant,
+            "Checkout API 5xx above 5%",
+            faultline::domain::Severity::Critical,
+            faultline::domain::SignalKind::Alert,
+        )
+        .await;
+    let click = |action_id: &str, trigger: &str| {
+        let fixture =
+            String::from_utf8(provider_fixture("slack_block_actions.json")).expect("UTF-8");
+        let mut payload: Value =
+            serde_json::from_str(&fixture.replace("INCIDENT_ID", incident.id.as_str()))
+                .expect("JSON");
+        payload["actions"][0]["action_id"] = json!(action_id);
+        payload["trigger_id"] = json!(trigger);
+        let form: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("payload", &payload.to_string())
+            .finish();
+        signed(
+            &integration,
+            form.as_bytes(),
+            "application/x-www-form-urlencoded",
+            Utc::now(),
+        )
+    };
+
+    let (status, _) =
+        json_of(&handle(&stack.state, click("faultline.acknowledge", "t1").request()).await);
+    assert_eq!(status, 200, "Slack wants a 200 within 3 s");
+    let acknowledged = &stack.incidents(&tenant).await[0];
+    assert_eq!(
+        (
+            acknowledged["status"].as_str(),
+            acknowledged["assignee"].as_str()
+        ),
+        (Some("acknowledged"), Some("amy.mcgee")),
+        "changed as the Slack user who clicked"
+    );
+    let timeline = stack
+        .state
+        .store
+        .incident_timeline(&tenant, &incident.id, &Default::default())
+        .await
+        .expect("timeline");
+    assert!(
+        format!("{timeline:?}").contains("ack by @amy.mcgee from Slack"),
+        "{timeline:?}"
+    );
+    let events = stack.published_events().await;
+    assert!(
+        events
+            .iter()
+            .any(|e| e["type"] == "incident.updated" && e["data"]["status"] == "acknowledged"),
+        "the change is an event like any other (notify edits the message from it): {events:?}"
+    );
+
+    handle(&stack.state, click("faultline.resolve", "t2").request()).await;
+    assert_eq!(stack.incidents(&tenant).await[0]["status"], "resolved");
+    // Someone else's button (another app's action) changes nothing.
+    let (status, _) =
+        json_of(&handle(&stack.state, click("other.app.action", "t3").request()).await);
+    assert!(status < 300, "{status}");
+    assert_eq!(stack.incidents(&tenant).await[0]["status"], "resolved");
+}

@@ -43,8 +43,38 @@ fn status_emoji(notice: &Notice) -> &'static str {
     }
 }
 
+/// The *Acknowledge* / *Resolve* buttons an incident in this state offers (none once resolved,
+/// nor on a notice about no incident).
+fn buttons(notice: &Notice) -> Vec<Value> {
+    use crate::domain::IncidentStatus;
+    use crate::sources::slack::BUTTONS;
+    if crate::domain::IncidentId::parse(&notice.incident.id).is_none() {
+        return Vec::new();
+    }
+    let offered: &[usize] = match notice.incident.status {
+        IncidentStatus::Open => &[0, 1],
+        IncidentStatus::Acknowledged => &[1],
+        IncidentStatus::Resolved => &[],
+    };
+    offered
+        .iter()
+        .map(|&i| {
+            let (action_id, _) = BUTTONS[i];
+            let label = if i == 0 { "Acknowledge" } else { "Resolve" };
+            let mut button = json!({"type": "button", "action_id": action_id,
+                "text": {"type": "plain_text", "text": label}, "value": notice.incident.id});
+            if i == 1 {
+                button["style"] = json!("primary");
+            }
+            button
+        })
+        .collect()
+}
+
 /// The root message: `text` (the notification fallback) and its blocks, within Slack's limits.
-pub fn message(notice: &Notice) -> Value {
+/// `interactive` adds the *Acknowledge* and *Resolve* buttons (a bot's messages: its app
+/// receives the clicks).
+pub fn message(notice: &Notice, interactive: bool) -> Value {
     let mut blocks = vec![
         json!({"type": "header", "text": {"type": "plain_text", "emoji": true,
             "text": truncated(&notice.headline(), MAX_HEADER_TEXT)}}),
@@ -70,7 +100,12 @@ pub fn message(notice: &Notice) -> Value {
         })
         .collect();
     blocks.push(json!({"type": "section", "fields": fields}));
-    let buttons: Vec<Value> = notice
+    let mut elements: Vec<Value> = if interactive {
+        buttons(notice)
+    } else {
+        Vec::new()
+    };
+    let links: Vec<Value> = notice
         .links()
         .into_iter()
         .filter(|(_, url)| url.len() <= 3000)
@@ -78,8 +113,9 @@ pub fn message(notice: &Notice) -> Value {
             json!({"type": "button", "text": {"type": "plain_text", "text": label}, "url": url})
         })
         .collect();
-    if !buttons.is_empty() {
-        blocks.push(json!({"type": "actions", "elements": buttons}));
+    elements.extend(links);
+    if !elements.is_empty() {
+        blocks.push(json!({"type": "actions", "elements": elements}));
     }
     blocks.truncate(MAX_BLOCKS);
     json!({
@@ -105,7 +141,7 @@ pub async fn send_to_webhook(
     notice: &Notice,
 ) -> Result<Delivered, SendFailure> {
     let result = sender
-        .post_json(url, &[], &message(notice).to_string())
+        .post_json(url, &[], &message(notice, false).to_string())
         .await;
     if result.succeeded() {
         return Ok(Delivered::sent("posted", &result, None));
@@ -185,7 +221,7 @@ impl SlackBot<'_> {
         notice: &Notice,
         root: Option<&RemoteMessage>,
     ) -> Result<Delivered, SendFailure> {
-        let mut message = message(notice);
+        let mut message = message(notice, true);
         if let Some(root) = root {
             message["channel"] = json!(root.channel);
             message["ts"] = json!(root.ts);

@@ -36,6 +36,46 @@ pub struct SlashCommand {
     pub channel: String,
 }
 
+/// The `action_id` of the buttons on Faultline's Slack messages, with the command each runs.
+pub const BUTTONS: &[(&str, &str)] = &[
+    ("faultline.acknowledge", "ack"),
+    ("faultline.resolve", "resolve"),
+];
+
+/// An interactivity request's JSON (`payload=` form field), if the request is one.
+fn interaction_payload(request: &SignedRequest<'_>) -> Option<Value> {
+    if !is_form(request) {
+        return None;
+    }
+    serde_json::from_str(&form_field(request.body, "payload")?).ok()
+}
+
+/// A click on one of Faultline's buttons (`block_actions`) as the command it stands for, run as
+/// the Slack user who clicked.
+fn button_command(payload: &Value) -> Option<SlashCommand> {
+    if payload["type"] != "block_actions" {
+        return None;
+    }
+    let action = payload["actions"].as_array()?.first()?;
+    let (_, verb) = BUTTONS.iter().find(|(id, _)| action["action_id"] == *id)?;
+    let user = &payload["user"];
+    let name = user["username"]
+        .as_str()
+        .or_else(|| user["name"].as_str())
+        .or_else(|| user["id"].as_str())
+        .unwrap_or_default();
+    Some(SlashCommand {
+        verb: (*verb).to_owned(),
+        argument: action["value"].as_str().map(str::to_owned),
+        user: name.to_owned(),
+        channel: payload["channel"]["id"]
+            .as_str()
+            .or_else(|| payload["container"]["channel_id"].as_str())
+            .unwrap_or_default()
+            .to_owned(),
+    })
+}
+
 /// Verifies a Slack request signature over the exact bytes with the clock given.
 pub fn verify_slack_signature(
     secret: &str,
@@ -192,6 +232,9 @@ impl WebhookSource for SlackSource {
     }
 
     fn delivery_id(&self, request: &SignedRequest<'_>) -> Option<String> {
+        if let Some(payload) = interaction_payload(request) {
+            return payload["trigger_id"].as_str().map(str::to_owned);
+        }
         if is_form(request) {
             // Slash commands are not retried by Slack; each trigger is its own request.
             return form_field(request.body, "trigger_id");
@@ -202,6 +245,17 @@ impl WebhookSource for SlackSource {
     }
 
     fn interpret(&self, request: &SignedRequest<'_>) -> Result<Interpretation, SourceError> {
+        if let Some(payload) = interaction_payload(request) {
+            return Ok(button_command(&payload).map_or_else(
+                || {
+                    Interpretation::ignored(format!(
+                        "Slack interaction `{}` is not one of Faultline's buttons",
+                        payload["type"].as_str().unwrap_or_default()
+                    ))
+                },
+                Interpretation::Command,
+            ));
+        }
         if is_form(request) {
             let command = form_field(request.body, "command").unwrap_or_default();
             if command.is_empty() {

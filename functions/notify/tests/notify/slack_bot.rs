@@ -111,7 +111,27 @@ async fn open_acknowledged_resolved_is_one_message_edited_twice_with_thread_repl
         .unwrap_or_default()
         .starts_with("Resolved"));
 
+    let action_ids = |message: &serde_json::Value| -> Vec<String> {
+        message["blocks"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|b| b["elements"].as_array().cloned().unwrap_or_default())
+            .filter_map(|e| e["action_id"].as_str().map(str::to_owned))
+            .collect()
+    };
+    assert_eq!(
+        action_ids(root),
+        ["faultline.acknowledge", "faultline.resolve"],
+        "buttons while open"
+    );
     let updates = bodies(&server, "/chat.update").await;
+    assert_eq!(
+        action_ids(&updates[0]),
+        ["faultline.resolve"],
+        "acknowledged: only Resolve"
+    );
+    assert!(action_ids(&updates[1]).is_empty(), "resolved: no buttons");
     assert_eq!(updates.len(), 2, "the root edited twice");
     assert!(updates
         .iter()
