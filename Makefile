@@ -15,7 +15,7 @@ export FAULTLINE_PYTHON := $(abspath $(VENV))/bin/python
 .PHONY: dev test lint fmt check bench build package-check deploy clean openapi fuzz fuzz-api chaos cold-start soak
 # Every function's package (their binaries are what Lambda runs).
 FUNCTIONS := api auth webhook-generic webhook-github webhook-pagerduty webhook-sentry webhook-slack \
-	fanout dispatch outbox-relay
+	fanout dispatch outbox-relay notify
 
 ## dev: run the whole hub locally (AWS emulator + every function on http://127.0.0.1:3000)
 dev: $(STAMP)
@@ -81,6 +81,7 @@ bench: $(STAMP)
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin latency-probe
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin aws-calls
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin dispatch-batch
+	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin notify-throughput
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin delivery-cpu
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin api-figures
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin audit-verify

@@ -1,5 +1,6 @@
 //! Measures, on the local stack, the time from an accepted generic alert (the hub's 202) to the
-//! signed webhook arriving at a subscribed receiver. Prints percentiles; asserts nothing.
+//! signed webhook arriving at a subscribed receiver, and to the Slack message (an incoming-webhook
+//! destination routed by a rule) arriving at a Slack stub. Prints percentiles; asserts nothing.
 //!
 //! `cargo run --release -p faultline-e2e --bin latency-probe [-- <alerts>]` (part of `make bench`).
 
@@ -19,6 +20,17 @@ impl Respond for Arrivals {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let now = Instant::now();
         if let Ok(body) = serde_json::from_slice::<Value>(&request.body) {
+            // A Slack message names its incident by title: `[MEDIUM] probe 3 — Open: Opened`.
+            let slack_title = body["text"]
+                .as_str()
+                .and_then(|t| t.split_once("] "))
+                .and_then(|(_, rest)| rest.split_once(" — "))
+                .map(|(title, _)| format!("slack:{title}"));
+            if let Some(key) = slack_title {
+                if let Ok(mut arrivals) = self.0.lock() {
+                    arrivals.entry(key).or_insert(now);
+                }
+            }
             if let Some(id) = body["data"]["id"].as_str() {
                 if let Ok(mut arrivals) = self.0.lock() {
                     arrivals.entry(id.to_owned()).or_insert(now);
@@ -74,6 +86,20 @@ async fn main() -> anyhow::Result<()> {
         &json!({"url": format!("{}/hook", receiver.uri())}),
     )
     .await;
+    let (_, slack) = hub
+        .post(
+            "/v1/destinations",
+            &key,
+            &json!({"name": "#probe", "kind": "slack_webhook", "url": format!("{}/slack", receiver.uri())}),
+        )
+        .await;
+    hub.post(
+        "/v1/notification-rules",
+        &key,
+        &json!({"name": "everything", "destinations": [slack["id"]]}),
+    )
+    .await;
+    let mut to_slack = Vec::with_capacity(alerts);
 
     let mut latencies = Vec::with_capacity(alerts);
     let mut accept_times = Vec::with_capacity(alerts);
@@ -99,7 +125,20 @@ async fn main() -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("alert {i} was not delivered within 30 s"))?;
         accept_times.push(accepted_at - sent);
         latencies.push(arrived.saturating_duration_since(accepted_at));
+        let told = eventually(Duration::from_secs(30), || {
+            let arrivals = arrivals.clone();
+            let key = format!("slack:probe {i}");
+            async move { arrivals.0.lock().ok().and_then(|a| a.get(&key).copied()) }
+        })
+        .await
+        .ok_or_else(|| anyhow::anyhow!("alert {i} was not told to Slack within 30 s"))?;
+        to_slack.push(told.saturating_duration_since(accepted_at));
+        // One message a second per Slack channel: the next alert starts in a fresh second, so the
+        // figure is the path's latency, not the channel's pacing.
+        let millis = chrono::Utc::now().timestamp_subsec_millis();
+        tokio::time::sleep(Duration::from_millis(u64::from(1_005 - millis.min(1_000)))).await;
     }
+    to_slack.sort();
     latencies.sort();
     accept_times.sort();
 
@@ -122,6 +161,13 @@ async fn main() -> anyhow::Result<()> {
         ms(percentile(&latencies, 90.0)),
         ms(percentile(&latencies, 99.0)),
         ms(*latencies.last().unwrap_or(&Duration::ZERO))
+    );
+    println!(
+        "  accepted → Slack message      p50 {}  p90 {}  p99 {}  max {}",
+        ms(percentile(&to_slack, 50.0)),
+        ms(percentile(&to_slack, 90.0)),
+        ms(percentile(&to_slack, 99.0)),
+        ms(*to_slack.last().unwrap_or(&Duration::ZERO))
     );
     drop(hub);
     drop(emulator);

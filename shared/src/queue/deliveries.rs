@@ -1,6 +1,5 @@
 use super::QueueError;
 use crate::domain::DeliveryTask;
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use aws_sdk_sqs::Client;
 use std::time::Duration;
 
@@ -19,7 +18,7 @@ pub struct DeliveryQueue {
 
 impl DeliveryQueue {
     /// SQS's longest delivery delay; longer waits hop (see `dispatch`).
-    pub const MAX_DELAY: Duration = Duration::from_secs(900);
+    pub const MAX_DELAY: Duration = super::send::MAX_DELAY;
 
     /// A queue handle for the two lanes.
     pub fn new(
@@ -57,39 +56,9 @@ impl DeliveryQueue {
     }
 
     async fn send_batches(&self, url: &str, tasks: &[&DeliveryTask]) -> Result<(), QueueError> {
-        for chunk in tasks.chunks(10) {
-            let entries = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, task)| {
-                    let body = serde_json::to_string(task)
-                        .map_err(|e| QueueError::Codec(e.to_string()))?;
-                    SendMessageBatchRequestEntry::builder()
-                        .id(i.to_string())
-                        .message_body(body)
-                        .message_group_id(task.tenant_id.as_str())
-                        .build()
-                        .map_err(|e| QueueError::Codec(e.to_string()))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let output = self
-                .client
-                .send_message_batch()
-                .queue_url(url)
-                .set_entries(Some(entries))
-                .send()
-                .await
-                .map_err(|e| QueueError::Sqs(format!("{}", aws_sdk_sqs::Error::from(e))))?;
-            if let Some(failed) = output.failed.first() {
-                return Err(QueueError::Sqs(format!(
-                    "{} of {} tasks not enqueued: {}",
-                    output.failed.len(),
-                    chunk.len(),
-                    failed.message.as_deref().unwrap_or(&failed.code)
-                )));
-            }
-        }
-        Ok(())
+        let items: Vec<(&DeliveryTask, &str)> =
+            tasks.iter().map(|t| (*t, t.tenant_id.as_str())).collect();
+        super::send::send_batches(&self.client, url, &items).await
     }
 
     /// Enqueues one task to become visible after `delay`, capped at SQS's 15 minutes (the task's
@@ -99,17 +68,13 @@ impl DeliveryQueue {
         task: &DeliveryTask,
         delay: Duration,
     ) -> Result<(), QueueError> {
-        let body = serde_json::to_string(task).map_err(|e| QueueError::Codec(e.to_string()))?;
-        let secs = delay.min(Self::MAX_DELAY).as_secs_f64().ceil() as i32;
-        self.client
-            .send_message()
-            .queue_url(self.lane_of(task))
-            .message_body(body)
-            .message_group_id(task.tenant_id.as_str())
-            .delay_seconds(secs)
-            .send()
-            .await
-            .map_err(|e| QueueError::Sqs(format!("{}", aws_sdk_sqs::Error::from(e))))?;
-        Ok(())
+        super::send::send_after(
+            &self.client,
+            self.lane_of(task),
+            task,
+            task.tenant_id.as_str(),
+            delay,
+        )
+        .await
     }
 }

@@ -5,6 +5,7 @@ mod dead_letters;
 mod deliveries;
 mod events;
 mod notifications;
+mod send;
 
 pub use batch::{process_batch, DecodedBatch, QueueError};
 pub use dead_letters::DeadLetters;

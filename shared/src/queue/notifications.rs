@@ -1,7 +1,6 @@
 use super::QueueError;
 use crate::domain::notification::Throttle;
 use crate::domain::{DestinationId, DomainEvent, NotificationRuleId, TenantId};
-use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use aws_sdk_sqs::Client;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
@@ -61,40 +60,9 @@ impl NotifyQueue {
 
     /// Enqueues `tasks` now, ten per request.
     pub async fn enqueue_now(&self, tasks: &[NotifyTask]) -> Result<(), QueueError> {
-        let url = self.url()?;
-        for chunk in tasks.chunks(10) {
-            let entries = chunk
-                .iter()
-                .enumerate()
-                .map(|(i, task)| {
-                    let body = serde_json::to_string(task)
-                        .map_err(|e| QueueError::Codec(e.to_string()))?;
-                    SendMessageBatchRequestEntry::builder()
-                        .id(i.to_string())
-                        .message_body(body)
-                        .message_group_id(task.tenant_id.as_str())
-                        .build()
-                        .map_err(|e| QueueError::Codec(e.to_string()))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            let output = self
-                .client
-                .send_message_batch()
-                .queue_url(url)
-                .set_entries(Some(entries))
-                .send()
-                .await
-                .map_err(|e| QueueError::Sqs(format!("{}", aws_sdk_sqs::Error::from(e))))?;
-            if let Some(failed) = output.failed.first() {
-                return Err(QueueError::Sqs(format!(
-                    "{} of {} notifications not enqueued: {}",
-                    output.failed.len(),
-                    chunk.len(),
-                    failed.message.as_deref().unwrap_or(&failed.code)
-                )));
-            }
-        }
-        Ok(())
+        let items: Vec<(&NotifyTask, &str)> =
+            tasks.iter().map(|t| (t, t.tenant_id.as_str())).collect();
+        super::send::send_batches(&self.client, self.url()?, &items).await
     }
 
     /// Enqueues `task` to become visible after `delay` (at most SQS's 15 minutes).
@@ -103,8 +71,14 @@ impl NotifyQueue {
         task: &NotifyTask,
         delay: Duration,
     ) -> Result<(), QueueError> {
-        let secs = delay.min(Duration::from_secs(900)).as_secs_f64().ceil() as i32;
-        self.send_one(self.url()?, task, secs).await
+        super::send::send_after(
+            &self.client,
+            self.url()?,
+            task,
+            task.tenant_id.as_str(),
+            delay,
+        )
+        .await
     }
 
     /// Parks `task` in the dead-letter queue (out of attempts, or refused for good), where an
@@ -114,25 +88,13 @@ impl NotifyQueue {
             .dead_letter_url
             .as_deref()
             .ok_or_else(|| QueueError::Sqs("FAULTLINE_NOTIFY_DLQ_URL is not set".into()))?;
-        self.send_one(url, task, 0).await
-    }
-
-    async fn send_one(
-        &self,
-        url: &str,
-        task: &NotifyTask,
-        delay_secs: i32,
-    ) -> Result<(), QueueError> {
-        let body = serde_json::to_string(task).map_err(|e| QueueError::Codec(e.to_string()))?;
-        self.client
-            .send_message()
-            .queue_url(url)
-            .message_body(body)
-            .message_group_id(task.tenant_id.as_str())
-            .delay_seconds(delay_secs)
-            .send()
-            .await
-            .map_err(|e| QueueError::Sqs(format!("{}", aws_sdk_sqs::Error::from(e))))?;
-        Ok(())
+        super::send::send_after(
+            &self.client,
+            url,
+            task,
+            task.tenant_id.as_str(),
+            Duration::ZERO,
+        )
+        .await
     }
 }

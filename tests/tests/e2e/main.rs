@@ -6,6 +6,7 @@ mod gateway;
 mod generic_alert_to_webhook;
 mod ledger;
 mod local_pollers;
+mod notifications;
 mod providers_end_to_end;
 mod rotation;
 mod template_contract;

@@ -166,6 +166,11 @@ async fn dead_letters_are_visible_and_redriven_per_tenant() {
         json!({"tenant_id": tenant, "attempt": 1}),
     )
     .await;
+    send(
+        "NotifyDeadLetterQueue",
+        json!({"tenant_id": tenant, "destination_id": "dst_01JD0000000000000000000000", "attempt": 7}),
+    )
+    .await;
 
     let (status, listed) = call(
         &stack,
@@ -178,7 +183,10 @@ async fn dead_letters_are_visible_and_redriven_per_tenant() {
         .map(|i| i.iter().filter_map(|x| x["queue"].as_str()).collect())
         .unwrap_or_default();
     queues.sort_unstable();
-    assert_eq!(queues, vec!["deliveries", "deliveries", "events"]);
+    assert_eq!(
+        queues,
+        vec!["deliveries", "deliveries", "events", "notifications"]
+    );
     assert!(!listed.to_string().contains("evt_theirs"));
 
     let (status, redriven) = call(
@@ -186,7 +194,13 @@ async fn dead_letters_are_visible_and_redriven_per_tenant() {
         &HttpEvent::load("api/redrive-dead-letters.json").key(Some(key.expose())),
     )
     .await;
-    assert_eq!((status, redriven["redriven"].as_u64()), (202, Some(3)));
+    assert_eq!((status, redriven["redriven"].as_u64()), (202, Some(4)));
+    let notifications = stack.drain_queue("NotifyQueue").await;
+    assert_eq!(
+        notifications.len(),
+        1,
+        "a notification goes back to the notify queue"
+    );
     let events = stack.published_events().await;
     assert_eq!(events.len(), 1);
     assert_eq!(events[0]["id"], "evt_mine");

@@ -437,3 +437,49 @@ async fn maintenance_windows_are_checked_show_their_status_and_preview_what_they
         .collect();
     assert_eq!(ids, [high.id.as_str()], "only what its matchers match");
 }
+
+#[tokio::test]
+async fn an_email_destination_test_goes_through_ses() {
+    let stack = TestStack::deploy().await;
+    let (_, key) = stack.tenant().await;
+    let key = Some(key.expose());
+    let from = format!(
+        "hub-{}@faultline.example.com",
+        ulid::Ulid::new().to_string().to_lowercase()
+    );
+    stack
+        .clients
+        .ses
+        .create_email_identity()
+        .email_identity(&from)
+        .send()
+        .await
+        .expect("sender verified");
+    let (_, destination) = create_destination(
+        &stack,
+        key,
+        json!({"name": "sre", "kind": "email", "to": ["sre@example.com"]}),
+    )
+    .await;
+    let sender = from.clone();
+    let state = stack.function_state_with(move |config| config.email_from = Some(sender));
+
+    let event = HttpEvent::load("api/test-destination.json")
+        .path_param("id", destination["id"].as_str().expect("id"))
+        .key(key);
+    let (status, sent) =
+        faultline_testkit::json_of(&faultline_api::handle(&state, event.request()).await);
+
+    assert_eq!(
+        (status, sent["status"].as_str()),
+        (200, Some("sent")),
+        "{sent}"
+    );
+    let mail = stack.sent_mail(&from).await;
+    assert_eq!(mail.len(), 1);
+    assert!(
+        mail[0].contains("Subject: [Faultline] Test notification for sre"),
+        "{}",
+        mail[0]
+    );
+}

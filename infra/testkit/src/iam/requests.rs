@@ -105,6 +105,8 @@ pub fn permissions_of(
             };
             vec![Permission::new(&format!("s3:{action}"), resource)]
         }
+        // SES v2's API authorises as `ses:` actions (its identities are not template resources).
+        "SESv2" => vec![Permission::new(&format!("ses:{operation}"), "*")],
         "Secrets Manager" => vec![Permission::new(
             &format!("secretsmanager:{operation}"),
             names.logical(&text("SecretId")),

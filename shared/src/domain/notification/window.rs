@@ -265,20 +265,26 @@ mod tests {
             Some((at("2026-03-28T00:00:00Z"), at("2026-03-28T02:00:00Z")))
         );
         assert_eq!(nightly.active_at(at("2026-03-28T02:30:00Z")), None);
-        // Clocks go forward on 29 March at 02:00 local: 01:00 CEST is 23:00 UTC the day before.
+        // Clocks go forward on 29 March at 02:00 local, after that night's 01:00 (still CET):
+        // 00:00 UTC. From the next night on, 01:00 CEST (UTC+2) is 23:00 UTC the day before.
         assert_eq!(
             nightly.active_at(at("2026-03-29T00:30:00Z")),
-            Some((at("2026-03-28T23:00:00Z"), at("2026-03-29T01:00:00Z")))
+            Some((at("2026-03-29T00:00:00Z"), at("2026-03-29T02:00:00Z")))
         );
-        assert_eq!(nightly.active_at(at("2026-03-29T01:30:00Z")), None);
+        assert_eq!(nightly.active_at(at("2026-03-29T02:30:00Z")), None);
         assert_eq!(
-            nightly.next_start(at("2026-03-29T01:30:00Z")),
+            nightly.next_start(at("2026-03-29T02:30:00Z")),
             Some(at("2026-03-29T23:00:00Z"))
         );
         assert_eq!(
-            nightly.status(at("2026-03-29T01:30:00Z")),
+            nightly.status(at("2026-03-29T02:30:00Z")),
             WindowStatus::Upcoming
         );
+        assert_eq!(
+            nightly.active_at(at("2026-03-29T23:30:00Z")),
+            Some((at("2026-03-29T23:00:00Z"), at("2026-03-30T01:00:00Z")))
+        );
+        assert_eq!(nightly.active_at(at("2026-03-30T01:30:00Z")), None);
     }
 
     #[test]
