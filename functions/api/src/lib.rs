@@ -14,8 +14,8 @@ use utoipa_axum::routes;
 pub fn routes() -> Routes {
     use routes::{
         audit, destinations, docs, endpoint_actions, endpoints, incidents, integrations,
-        maintenance_windows, messages, notification_rules, notifications, projects, roles, sentry,
-        tenants, users,
+        maintenance_windows, messages, notification_rules, notifications, preferences, projects,
+        roles, sentry, tenants, users,
     };
     Routes {
         public: OpenApiRouter::new()
@@ -91,7 +91,8 @@ pub fn routes() -> Routes {
                 maintenance_windows::update,
                 maintenance_windows::delete
             ))
-            .routes(routes!(maintenance_windows::preview)),
+            .routes(routes!(maintenance_windows::preview))
+            .routes(routes!(preferences::get, preferences::put)),
     }
 }
 

@@ -1,7 +1,8 @@
 //! The `notify` function (SQS `notifications`): sends each notification task to its destination
 //! (Slack, Microsoft Teams, email), concurrently within the batch, and reports partial batch
 //! failures. A failed send is a recorded attempt put back with a delay, not a failed record: a
-//! record fails (and SQS redelivers it) only when its outcome could not be recorded.
+//! record fails (and SQS redelivers it) only when its outcome could not be recorded. Every 15
+//! minutes (EventBridge) it also sends the digests that fell due.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use faultline::queue::{process_batch, DecodedBatch, NotifyTask};
@@ -27,4 +28,32 @@ pub async fn handle(state: &AppState, event: SqsEvent) -> SqsBatchResponse {
         }
     })
     .await
+}
+
+/// Handles a scheduled run: sends every digest due now.
+pub async fn handle_schedule(state: &AppState) -> Result<serde_json::Value, ServiceError> {
+    let run = faultline::services::digest::send_due_digests(state, state.clock.now()).await?;
+    tracing::info!(
+        sent = run.sent,
+        stale = run.stale,
+        failed = run.failed,
+        "digests"
+    );
+    Ok(serde_json::json!({"sent": run.sent, "stale": run.stale, "failed": run.failed}))
+}
+
+/// Handles whatever Lambda hands the function: an SQS batch (`Records`) or a schedule's event.
+pub async fn handle_any(
+    state: &AppState,
+    event: serde_json::Value,
+) -> Result<serde_json::Value, String> {
+    if event.get("Records").is_some() {
+        let batch = serde_json::from_value(event).map_err(|e| e.to_string())?;
+        // Boxed: the two flows' futures nested in one are deeper than the compiler lays out.
+        let response = Box::pin(handle(state, batch)).await;
+        return serde_json::to_value(response).map_err(|e| e.to_string());
+    }
+    Box::pin(handle_schedule(state))
+        .await
+        .map_err(|e| e.to_string())
 }

@@ -1,13 +1,16 @@
-use aws_lambda_events::event::sqs::SqsEvent;
 use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+use serde_json::Value;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     faultline::telemetry::init();
     let state = faultline::AppState::from_env(&[faultline::KeySecret::Data]).await?;
     let state = &state;
-    run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<_, Error>(faultline_notify::handle(state, event.payload).await)
+    // SQS batches of notification tasks, and the 15-minute schedule that sends due digests.
+    run(service_fn(move |event: LambdaEvent<Value>| async move {
+        faultline_notify::handle_any(state, event.payload)
+            .await
+            .map_err(Error::from)
     }))
     .await
 }

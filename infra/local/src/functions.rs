@@ -19,7 +19,7 @@ pub const HTTP_FUNCTIONS: &[&str] = &[
 /// Functions invoked by SQS event sources.
 pub const SQS_FUNCTIONS: &[&str] = &["faultline-fanout", "faultline-dispatch", "faultline-notify"];
 /// Functions invoked by schedules.
-pub const SCHEDULED_FUNCTIONS: &[&str] = &["faultline-outbox-relay"];
+pub const SCHEDULED_FUNCTIONS: &[&str] = &["faultline-outbox-relay", "faultline-notify"];
 /// Functions invoked by the table's stream.
 pub const STREAM_FUNCTIONS: &[&str] = &["faultline-outbox-relay"];
 
@@ -62,6 +62,7 @@ pub async fn invoke_json(
         "faultline-outbox-relay" => faultline_outbox_relay::handle(state, event)
             .await
             .map_err(|e| e.to_string()),
+        "faultline-notify" => faultline_notify::handle_any(state, event).await,
         _ => return None,
     })
 }

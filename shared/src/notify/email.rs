@@ -129,6 +129,24 @@ pub async fn send(
     .map_err(|reason| {
         SendFailure::permanent(format!("the message could not be built: {reason}"))
     })?;
+    let latency_ms = send_raw(ses, from, to, raw).await?;
+    let root = root.cloned().unwrap_or(RemoteMessage {
+        channel: message_id.to_owned(),
+        ts: String::new(),
+    });
+    Ok(Delivered {
+        latency_ms: Some(latency_ms),
+        ..Delivered::of("sent through SES", Some(root))
+    })
+}
+
+/// Sends a raw MIME message through SES v2; how long SES took, in milliseconds.
+pub async fn send_raw(
+    ses: &aws_sdk_sesv2::Client,
+    from: &str,
+    to: &[String],
+    raw: Vec<u8>,
+) -> Result<u64, SendFailure> {
     let started = std::time::Instant::now();
     let raw_message = RawMessage::builder()
         .data(Blob::new(raw))
@@ -147,16 +165,7 @@ pub async fn send(
         .await;
     let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     match sent {
-        Ok(_) => {
-            let root = root.cloned().unwrap_or(RemoteMessage {
-                channel: message_id.to_owned(),
-                ts: String::new(),
-            });
-            Ok(Delivered {
-                latency_ms: Some(latency_ms),
-                ..Delivered::of("sent through SES", Some(root))
-            })
-        }
+        Ok(_) => Ok(latency_ms),
         Err(err) => {
             let code = err.code().unwrap_or("").to_owned();
             let retryable = code.is_empty() || RETRYABLE_CODES.contains(&code.as_str());
@@ -177,4 +186,76 @@ pub async fn send(
             })
         }
     }
+}
+
+/// A digest: the incidents opened between `since` and `until`, as a table (HTML) and a list
+/// (text), at most [`crate::services::digest::MAX_LISTED`] of them.
+pub fn digest_mime(
+    from: &str,
+    to: &str,
+    incidents: &[crate::domain::Incident],
+    since: chrono::DateTime<chrono::Utc>,
+    until: chrono::DateTime<chrono::Utc>,
+    public_url: Option<&str>,
+) -> Result<Vec<u8>, String> {
+    use crate::services::digest::{still_open, MAX_LISTED};
+    let period = format!(
+        "{} – {} UTC",
+        since.format("%Y-%m-%d %H:%M"),
+        until.format("%Y-%m-%d %H:%M")
+    );
+    let headline = format!(
+        "{} incident{} opened, {} still unresolved",
+        incidents.len(),
+        if incidents.len() == 1 { "" } else { "s" },
+        still_open(incidents)
+    );
+    let wire = |v: serde_json::Value| v.as_str().unwrap_or_default().to_owned();
+    let mut text = format!("Faultline digest, {period}\n{headline}\n\n");
+    let mut html = format!(
+        "<!doctype html><html><body style=\"font-family:sans-serif\"><h2>Faultline digest</h2>\
+         <p>{period}<br><strong>{headline}</strong></p><table cellpadding=\"4\">\
+         <tr><th align=\"left\">Severity</th><th align=\"left\">Status</th>\
+         <th align=\"left\">Incident</th><th align=\"left\">Opened (UTC)</th></tr>"
+    );
+    for incident in incidents.iter().take(MAX_LISTED) {
+        let severity = wire(serde_json::json!(incident.severity));
+        let status = wire(serde_json::json!(incident.status));
+        let opened = incident.created_at.format("%Y-%m-%d %H:%M");
+        text.push_str(&format!(
+            "[{severity}] {} — {status}, opened {opened}\n",
+            incident.title
+        ));
+        let title = html_escape(&incident.title);
+        let title = match public_url {
+            Some(base) => format!(
+                "<a href=\"{}/v1/incidents/{}\">{title}</a>",
+                html_escape(base.trim_end_matches('/')),
+                incident.id
+            ),
+            None => title,
+        };
+        html.push_str(&format!(
+            "<tr><td>{severity}</td><td>{status}</td><td>{title}</td><td>{opened}</td></tr>"
+        ));
+    }
+    if incidents.len() > MAX_LISTED {
+        let more = format!("… and {} more.", incidents.len() - MAX_LISTED);
+        text.push_str(&more);
+        html.push_str(&format!("<tr><td colspan=\"4\">{more}</td></tr>"));
+    }
+    if incidents.is_empty() {
+        text.push_str("Nothing was opened. :)\n");
+    }
+    html.push_str("</table></body></html>");
+    let from: Mailbox = from.parse().map_err(|e| format!("sender `{from}`: {e}"))?;
+    let to: Mailbox = to.parse().map_err(|e| format!("recipient `{to}`: {e}"))?;
+    let message = lettre::Message::builder()
+        .from(from)
+        .to(to)
+        .subject(format!("[Faultline] Digest: {headline}"))
+        .header(header::MIME_VERSION_1_0)
+        .multipart(MultiPart::alternative_plain_html(text, html))
+        .map_err(|e| e.to_string())?;
+    Ok(message.formatted())
 }

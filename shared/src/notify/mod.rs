@@ -145,5 +145,8 @@ pub async fn deliver(
             })?;
             email::send(channels.ses, from, to, notice, message_id, remote).await
         }
+        Target::User { .. } => Err(SendFailure::permanent(
+            "a user destination is sent as email to the user's address (resolve it first)",
+        )),
     }
 }

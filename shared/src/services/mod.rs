@@ -3,6 +3,7 @@
 pub mod api_keys;
 pub mod delivery;
 pub mod deploys;
+pub mod digest;
 pub mod fanout;
 pub mod inbound;
 pub mod incidents;

@@ -6,7 +6,7 @@
 use super::ServiceError;
 use crate::domain::notification::{
     route, verdict, window_effect, Destination, LogEntry, NotificationRecord, NotificationStatus,
-    Subject, Verdict, WindowEffect,
+    Preferences, Subject, Target, Verdict, WindowEffect,
 };
 use crate::domain::{DomainEvent, NotificationId};
 use crate::notify::{deliver, Channels, Delivered, Notice, SendFailure, Shown};
@@ -129,25 +129,39 @@ pub async fn notify(state: &AppState, task: &NotifyTask) -> Result<NotifyOutcome
         event_type: task.event.event_type,
         incident: &incident,
     };
-    match window_effect(&windows, &subject, now) {
-        WindowEffect::Pass => {}
+    let (destination, person) = match resolve_user(state, destination).await? {
+        Ok(resolved) => resolved,
+        Err(reason) => return held(reason).await,
+    };
+    let effect = match window_effect(&windows, &subject, now) {
+        WindowEffect::Pass => person.as_ref().map_or(Hold::Pass, |(name, preferences)| {
+            preference_effect(name, preferences, &incident, now)
+        }),
         WindowEffect::Drop { window } => {
-            return held(format!("dropped by maintenance window `{window}`")).await;
+            Hold::Drop(format!("dropped by maintenance window `{window}`"))
         }
-        WindowEffect::Suppress { window, until } => {
+        WindowEffect::Suppress { window, until } => Hold::Until(
+            format!("suppressed by maintenance window `{window}`"),
+            until,
+        ),
+    };
+    match effect {
+        Hold::Pass => {}
+        Hold::Drop(reason) => return held(reason).await,
+        Hold::Until(why, until) => {
             let later = NotifyTask {
                 released_from_window: true,
                 ..task.clone()
             };
             let wait = (until - now).to_std().unwrap_or_default() + Duration::from_secs(1);
-            // SQS waits at most 15 minutes: a longer window sees the task come back and hold
-            // it again, until the window is over.
+            // SQS waits at most 15 minutes: a longer hold sees the task come back and held
+            // again, until it is over.
             state.notifications.enqueue_after(&later, wait).await?;
             if task.released_from_window {
                 return Ok(NotifyOutcome::Later);
             }
             return held(format!(
-                "suppressed by maintenance window `{window}` until {}: looked at again then",
+                "{why} until {}: looked at again then",
                 until.to_rfc3339()
             ))
             .await;
@@ -175,7 +189,7 @@ pub async fn notify(state: &AppState, task: &NotifyTask) -> Result<NotifyOutcome
         let resolved_meanwhile = task.released_from_window
             && notice.incident.status == crate::domain::IncidentStatus::Resolved;
         return held(if resolved_meanwhile {
-            "resolved during the maintenance window that held it".into()
+            "resolved while it was held (maintenance window or quiet hours)".into()
         } else {
             reason.to_owned()
         })
@@ -337,6 +351,76 @@ async fn send_flood_summary(
         }
         Err(failure) => fail(state, task, failure).await,
     }
+}
+
+/// What holds a notification back.
+enum Hold {
+    /// Nothing.
+    Pass,
+    /// It is not sent, for this reason.
+    Drop(String),
+    /// It is looked at again at this time.
+    Until(String, chrono::DateTime<chrono::Utc>),
+}
+
+/// What a person's preferences do to a notification about `incident` at `now`.
+fn preference_effect(
+    name: &str,
+    preferences: &Preferences,
+    incident: &IncidentView,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Hold {
+    if preferences.digest_only {
+        return Hold::Drop(format!("{name} wants the digest only"));
+    }
+    if preferences
+        .min_severity
+        .is_some_and(|min| incident.severity > min)
+    {
+        return Hold::Drop(format!("below {name}'s least severity"));
+    }
+    match preferences
+        .quiet_hours
+        .as_ref()
+        .and_then(|q| q.active_until(now))
+    {
+        Some(until) => Hold::Until(format!("{name}'s quiet hours"), until),
+        None => Hold::Pass,
+    }
+}
+
+/// A `user` destination as the email destination it is sent as (the user's address), with the
+/// user's name and preferences; other destinations as they are. `Err` says why nothing can be
+/// sent (the user left, or was deactivated).
+pub async fn resolve_user(
+    state: &AppState,
+    destination: Destination,
+) -> Result<Result<(Destination, Option<(String, Preferences)>), String>, ServiceError> {
+    let Target::User { user_id } = &destination.target else {
+        return Ok(Ok((destination, None)));
+    };
+    let Some(user) = state
+        .store
+        .get_user(&destination.tenant_id, user_id)
+        .await?
+    else {
+        return Ok(Err(format!("the user `{user_id}` was deleted")));
+    };
+    if !user.active {
+        return Ok(Err(format!("the user `{}` is deactivated", user.email)));
+    }
+    let preferences = state
+        .store
+        .get_preferences(&destination.tenant_id, user_id)
+        .await?
+        .preferences;
+    let email = Destination {
+        target: Target::Email {
+            to: vec![user.email.clone()],
+        },
+        ..destination
+    };
+    Ok(Ok((email, Some((user.email, preferences)))))
 }
 
 /// The clients and settings the notifiers use.

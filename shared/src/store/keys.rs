@@ -83,6 +83,14 @@ pub fn maintenance_window_sk(id: &MaintenanceWindowId) -> String {
 /// The sort-key prefix of maintenance windows.
 pub const MAINTENANCE_WINDOW_PREFIX: &str = "MWINDOW#";
 
+/// A user's notification preferences, in their tenant's partition.
+pub fn preferences_sk(user: &UserId) -> String {
+    format!("NPREF#{user}")
+}
+
+/// The index of digests by the time they fall due (sort key `{due}#{tenant}#{user}`).
+pub const DIGESTS_DUE: &str = "DIGEST#DUE";
+
 /// The notification log of one incident: one item per destination told about it.
 pub fn notification_log(t: &TenantId, incident: &IncidentId) -> String {
     format!("TENANT#{t}#NLOG#{incident}")

@@ -23,7 +23,7 @@ pub use integration_stats::{IntegrationStatsView, RefusedView};
 pub use notifications::{
     DestinationPage, DestinationTestView, DestinationView, MaintenanceWindowList,
     MaintenanceWindowView, MatchersView, NotificationPage, NotificationRuleList,
-    NotificationRuleView, NotificationView, ThrottleView, WindowPreview,
+    NotificationRuleView, NotificationView, PreferencesView, ThrottleView, WindowPreview,
 };
 pub use roles::{RoleList, RoleView};
 pub use tenancy::{

@@ -23,6 +23,8 @@ pub struct DestinationView {
     pub channel: Option<String>,
     /// The recipients (`email`).
     pub to: Option<Vec<String>>,
+    /// The person (`user`: `usr_…`), told by email as their preferences say.
+    pub user_id: Option<String>,
     /// Whether it receives notifications.
     pub enabled: bool,
     /// When it was created.
@@ -38,6 +40,10 @@ impl From<&Destination> for DestinationView {
             Target::Email { to } => (None, Some(to.clone())),
             _ => (None, None),
         };
+        let user_id = match &d.target {
+            Target::User { user_id } => Some(user_id.to_string()),
+            _ => None,
+        };
         Self {
             id: d.id.to_string(),
             name: d.name.clone(),
@@ -45,6 +51,7 @@ impl From<&Destination> for DestinationView {
             secret_masked: d.target.secret().map(|(_, masked)| masked.to_owned()),
             channel,
             to,
+            user_id,
             enabled: d.enabled,
             created_at: d.created_at,
             updated_at: d.updated_at,
@@ -333,4 +340,37 @@ pub struct WindowPreview {
     pub active: bool,
     /// The open incidents and issues its matchers match (at most 500, newest first).
     pub items: Vec<crate::views::IncidentView>,
+}
+
+/// A user's notification preferences.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct PreferencesView {
+    /// Told at once only this severe or worse.
+    pub min_severity: Option<String>,
+    /// `{"start": "22:00", "end": "07:00", "time_zone": "Europe/Berlin"}`.
+    #[schema(value_type = Option<Object>)]
+    pub quiet_hours: Option<crate::domain::notification::preferences::QuietHours>,
+    /// `{"every": "daily" | "weekly", "hour": 8, "weekday": "mon", "time_zone": "UTC"}`.
+    #[schema(value_type = Option<Object>)]
+    pub digest: Option<crate::domain::notification::preferences::Digest>,
+    /// Nothing at once: only the digest.
+    pub digest_only: bool,
+    /// When the next digest goes out.
+    pub next_digest_at: Option<DateTime<Utc>>,
+}
+
+impl From<&crate::store::StoredPreferences> for PreferencesView {
+    fn from(stored: &crate::store::StoredPreferences) -> Self {
+        let p = &stored.preferences;
+        Self {
+            min_severity: p
+                .min_severity
+                .and_then(|s| serde_json::to_value(s).ok())
+                .and_then(|v| v.as_str().map(str::to_owned)),
+            quiet_hours: p.quiet_hours.clone(),
+            digest: p.digest.clone(),
+            digest_only: p.digest_only,
+            next_digest_at: stored.digest_due,
+        }
+    }
 }

@@ -10,7 +10,7 @@ use faultline::http::scopes::{NotificationsRead, NotificationsWrite};
 use faultline::http::{checked_name, ApiError, Audited, Authorized, Json, Page, Path};
 use faultline::notify::{deliver, email::MAX_RECIPIENTS, Notice};
 use faultline::secrets::SecretCipher;
-use faultline::services::notify::{channels, open_secret};
+use faultline::services::notify::{channels, open_secret, resolve_user};
 use faultline::views::{DestinationPage, DestinationTestView, DestinationView};
 use faultline::AppState;
 use serde::Deserialize;
@@ -35,6 +35,9 @@ pub struct CreateDestination {
     /// `email`: 1 to 50 recipients.
     #[serde(default)]
     to: Option<Vec<String>>,
+    /// `user`: the user (`usr_…`) told by email, as their notification preferences say.
+    #[serde(default)]
+    user_id: Option<String>,
     #[serde(default = "enabled_by_default")]
     enabled: bool,
 }
@@ -140,12 +143,14 @@ fn target_of(
         DestinationKind::SlackWebhook | DestinationKind::Teams => field == "url",
         DestinationKind::SlackBot => field == "token" || field == "channel",
         DestinationKind::Email => field == "to",
+        DestinationKind::User => field == "user_id",
     };
     for (field, present) in [
         ("url", body.url.is_some()),
         ("token", body.token.is_some()),
         ("channel", body.channel.is_some()),
         ("to", body.to.is_some()),
+        ("user_id", body.user_id.is_some()),
     ] {
         refuse_extra(present && !uses(field), field, kind)?;
     }
@@ -172,6 +177,13 @@ fn target_of(
         DestinationKind::Email => Target::Email {
             to: checked_recipients(required(&body.to, "to", kind)?)?,
         },
+        DestinationKind::User => {
+            let raw = required(&body.user_id, "user_id", kind)?;
+            let user_id = faultline::domain::UserId::parse(raw).ok_or_else(|| {
+                ApiError::validation("user_id", format!("`{raw}` is not a user id"))
+            })?;
+            Target::User { user_id }
+        }
     })
 }
 
@@ -209,6 +221,14 @@ pub async fn create(
         kind,
         &body,
     )?;
+    if let Target::User { user_id } = &target {
+        if state.store.get_user(&tenant, user_id).await?.is_none() {
+            return Err(ApiError::validation(
+                "user_id",
+                format!("there is no user `{user_id}`"),
+            ));
+        }
+    }
     let now = state.clock.now();
     let destination = Destination {
         id,
@@ -334,6 +354,10 @@ pub async fn update(
                 .or_else(|| keep_if(kind == DestinationKind::SlackBot, secret.clone())),
             channel: body.channel.clone().or(channel),
             to: body.to.clone().or(to),
+            user_id: match &destination.target {
+                Target::User { user_id } => Some(user_id.to_string()),
+                _ => None,
+            },
             enabled: destination.enabled,
         };
         let cipher = state.cipher().await?;
@@ -415,15 +439,24 @@ pub async fn test(
     let notice = Notice::test(&destination.name, now);
     let record_id = NotificationId::generate();
     let message_id = format!("<{record_id}.{}@faultline>", destination.id);
-    let sent = deliver(
-        &channels(&state),
-        &destination,
-        secret.as_deref(),
-        &notice,
-        None,
-        &message_id,
-    )
-    .await;
+    // A person is sent email at their address (their preferences do not apply to a test).
+    let sent = match resolve_user(&state, destination.clone())
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+    {
+        Ok((sendable, _)) => {
+            deliver(
+                &channels(&state),
+                &sendable,
+                secret.as_deref(),
+                &notice,
+                None,
+                &message_id,
+            )
+            .await
+        }
+        Err(reason) => Err(faultline::notify::SendFailure::permanent(reason)),
+    };
     let (view, status) = match sent {
         Ok(d) => {
             let status = if d.accepted_only {

@@ -9,6 +9,7 @@ pub mod maintenance_windows;
 pub mod messages;
 pub mod notification_rules;
 pub mod notifications;
+pub mod preferences;
 pub mod projects;
 pub mod roles;
 pub mod sentry;

@@ -483,3 +483,88 @@ async fn an_email_destination_test_goes_through_ses() {
         mail[0]
     );
 }
+
+#[tokio::test]
+async fn people_set_their_preferences_and_are_destinations_of_their_own() {
+    let stack = TestStack::deploy().await;
+    let (_, key) = stack.tenant().await;
+    let key = Some(key.expose());
+    let (status, user) = call(&stack, &HttpEvent::load("api/create-user.json").key(key)).await;
+    assert_eq!(status, 201, "{user}");
+    let user_id = user["id"].as_str().expect("id");
+    let set = |body: Value| {
+        HttpEvent::load("api/set-notification-preferences.json")
+            .path_param("id", user_id)
+            .key(key)
+            .body_json(&body)
+    };
+    for (body, field) in [
+        (
+            json!({"quiet_hours": {"start": "22:00", "end": "07:00", "time_zone": "Nowhere"}}),
+            "quiet_hours",
+        ),
+        (
+            json!({"quiet_hours": {"start": "25:00", "end": "07:00", "time_zone": "UTC"}}),
+            "quiet_hours",
+        ),
+        (
+            json!({"digest": {"every": "daily", "hour": 24, "time_zone": "UTC"}}),
+            "digest",
+        ),
+        (json!({"digest_only": true}), "digest_only"),
+    ] {
+        let (status, problem) = call(&stack, &set(body.clone())).await;
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (422, Some(field)),
+            "{body}: {problem}"
+        );
+    }
+    let (status, problem) = call(&stack, &set(json!({"min_severity": "urgent"}))).await;
+    assert!(status == 400 || status == 422, "{problem}");
+
+    let (status, saved) = call(
+        &stack,
+        &HttpEvent::load("api/set-notification-preferences.json")
+            .path_param("id", user_id)
+            .key(key),
+    )
+    .await;
+    assert_eq!(status, 200, "{saved}");
+    assert_eq!(saved["min_severity"], "high");
+    assert!(
+        saved["next_digest_at"].is_string(),
+        "a daily digest is filed: {saved}"
+    );
+    let (_, read) = call(
+        &stack,
+        &HttpEvent::load("api/get-notification-preferences.json")
+            .path_param("id", user_id)
+            .key(key),
+    )
+    .await;
+    assert_eq!(read, saved);
+
+    let (status, person) = create_destination(
+        &stack,
+        key,
+        json!({"name": "Ana", "kind": "user", "user_id": user_id}),
+    )
+    .await;
+    assert_eq!(
+        (status, person["user_id"].as_str()),
+        (201, Some(user_id)),
+        "{person}"
+    );
+    let (status, problem) = create_destination(
+        &stack,
+        key,
+        json!({"name": "nobody", "kind": "user", "user_id": "usr_01JD0000000000000000000000"}),
+    )
+    .await;
+    assert_eq!(
+        (status, problem["field"].as_str()),
+        (422, Some("user_id")),
+        "{problem}"
+    );
+}

@@ -4,6 +4,7 @@
 mod common;
 mod email;
 mod flood;
+mod people;
 mod slack_bot;
 mod slack_webhook;
 mod teams;

@@ -125,7 +125,7 @@ async fn a_suppressing_window_holds_news_and_releases_what_is_still_open_when_it
         .await
         .expect("handled");
     assert!(
-        matches!(&after, NotifyOutcome::Held(r) if r.contains("resolved during the maintenance window")),
+        matches!(&after, NotifyOutcome::Held(r) if r.contains("resolved while it was held")),
         "{after:?}"
     );
     let requests = server.received_requests().await.unwrap_or_default();

@@ -1,6 +1,6 @@
 //! Where notifications go: a Slack channel, a Teams channel or mailboxes.
 
-use crate::domain::{DestinationId, TenantId};
+use crate::domain::{DestinationId, TenantId, UserId};
 use crate::secrets::SealedSecret;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -57,6 +57,12 @@ pub enum Target {
         /// Recipients.
         to: Vec<String>,
     },
+    /// A person: email to their address, as their notification preferences say (least
+    /// severity, quiet hours, digest only).
+    User {
+        /// Who.
+        user_id: UserId,
+    },
 }
 
 /// A destination kind's wire name.
@@ -71,11 +77,13 @@ pub enum DestinationKind {
     Teams,
     /// [`Target::Email`].
     Email,
+    /// [`Target::User`].
+    User,
 }
 
 impl DestinationKind {
     /// Every kind, for error messages.
-    pub const NAMES: &'static str = "slack_webhook, slack_bot, teams, email";
+    pub const NAMES: &'static str = "slack_webhook, slack_bot, teams, email, user";
 
     /// The wire name.
     pub fn as_str(self) -> &'static str {
@@ -84,14 +92,21 @@ impl DestinationKind {
             Self::SlackBot => "slack_bot",
             Self::Teams => "teams",
             Self::Email => "email",
+            Self::User => "user",
         }
     }
 
     /// Parses the wire name.
     pub fn parse(name: &str) -> Option<Self> {
-        [Self::SlackWebhook, Self::SlackBot, Self::Teams, Self::Email]
-            .into_iter()
-            .find(|k| k.as_str() == name)
+        [
+            Self::SlackWebhook,
+            Self::SlackBot,
+            Self::Teams,
+            Self::Email,
+            Self::User,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == name)
     }
 }
 
@@ -103,6 +118,7 @@ impl Target {
             Self::SlackBot { .. } => DestinationKind::SlackBot,
             Self::Teams { .. } => DestinationKind::Teams,
             Self::Email { .. } => DestinationKind::Email,
+            Self::User { .. } => DestinationKind::User,
         }
     }
 
@@ -116,7 +132,7 @@ impl Target {
         match self {
             Self::SlackWebhook { url, masked } | Self::Teams { url, masked } => Some((url, masked)),
             Self::SlackBot { token, masked, .. } => Some((token, masked)),
-            Self::Email { .. } => None,
+            Self::Email { .. } | Self::User { .. } => None,
         }
     }
 

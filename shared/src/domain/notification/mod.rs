@@ -3,11 +3,13 @@
 
 pub mod destination;
 pub mod log;
+pub mod preferences;
 pub mod rule;
 pub mod window;
 
 pub use destination::{Destination, DestinationKind, Target};
 pub use log::{LogEntry, NotificationRecord, NotificationStatus, RemoteMessage};
+pub use preferences::Preferences;
 pub use rule::{
     route, verdict, LastSent, Matchers, NotificationRule, Route, Subject, Throttle, Verdict,
     NOTIFIED_EVENT_TYPES,
