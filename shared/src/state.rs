@@ -7,7 +7,8 @@ use crate::aws::AwsClients;
 use crate::cache::TtlCache;
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
-use crate::domain::{Integration, IntegrationId};
+use crate::domain::notification::Destination;
+use crate::domain::{DestinationId, Integration, IntegrationId};
 use crate::queue::{DeadLetters, DeliveryQueue, EventPublisher, NotifyQueue};
 use crate::secrets::{SecretCipher, SecretsSource};
 use crate::sinks::webhook::WebhookSender;
@@ -54,6 +55,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Integrations read by the webhook functions, trusted for [`Self::INTEGRATION_REFRESH`].
     pub integrations: TtlCache<IntegrationId, Integration>,
+    /// Destinations read by `notify`, trusted for [`Self::DESTINATION_REFRESH`].
+    pub destinations: TtlCache<DestinationId, Destination>,
     data_key: SecretsSource,
 }
 
@@ -65,6 +68,10 @@ impl AppState {
     /// created (an update route would have to make its change reach warm containers), so this
     /// bounds memory, not staleness.
     pub const INTEGRATION_REFRESH: Duration = Duration::from_secs(30);
+
+    /// How long `notify` keeps a destination it read: a change (disabled, deleted, a new URL)
+    /// reaches warm containers within this.
+    pub const DESTINATION_REFRESH: Duration = Duration::from_secs(15);
 
     /// Builds the state from the process environment (what `main` does in Lambda), with no I/O:
     /// the function polls for its first request at once (Lambda's Init Duration stays at the
@@ -160,6 +167,7 @@ impl AppState {
             tokens,
             sender: Arc::new(OnceLock::new()),
             integrations: TtlCache::new(Self::INTEGRATION_REFRESH, 10_000),
+            destinations: TtlCache::new(Self::DESTINATION_REFRESH, 10_000),
             data_key: secret(&config.data_key_secret),
             store,
             config,

@@ -41,6 +41,9 @@ impl Respond for Arrivals {
     }
 }
 
+/// How many alerts the Slack figure is taken on (under the flood limit of 20 a minute).
+const SLACK_ALERTS: usize = 15;
+
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     let rank = ((p / 100.0) * (sorted.len() as f64 - 1.0)).round() as usize;
     sorted[rank.min(sorted.len() - 1)]
@@ -125,6 +128,11 @@ async fn main() -> anyhow::Result<()> {
         .ok_or_else(|| anyhow::anyhow!("alert {i} was not delivered within 30 s"))?;
         accept_times.push(accepted_at - sent);
         latencies.push(arrived.saturating_duration_since(accepted_at));
+        // A destination takes 20 notifications a minute before the rest are folded into a
+        // summary: the Slack figure is taken on the first 15 alerts (one every second or so).
+        if i >= SLACK_ALERTS {
+            continue;
+        }
         let told = eventually(Duration::from_secs(30), || {
             let arrivals = arrivals.clone();
             let key = format!("slack:probe {i}");
@@ -163,11 +171,12 @@ async fn main() -> anyhow::Result<()> {
         ms(*latencies.last().unwrap_or(&Duration::ZERO))
     );
     println!(
-        "  accepted → Slack message      p50 {}  p90 {}  p99 {}  max {}",
+        "  accepted → Slack message      p50 {}  p90 {}  p99 {}  max {}  ({} alerts)",
         ms(percentile(&to_slack, 50.0)),
         ms(percentile(&to_slack, 90.0)),
         ms(percentile(&to_slack, 99.0)),
-        ms(*to_slack.last().unwrap_or(&Duration::ZERO))
+        ms(*to_slack.last().unwrap_or(&Duration::ZERO)),
+        to_slack.len()
     );
     drop(hub);
     drop(emulator);

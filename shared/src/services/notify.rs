@@ -82,6 +82,28 @@ pub enum NotifyOutcome {
     Failed,
 }
 
+/// The task's destination, from this container's cache when it read it lately.
+async fn cached_destination(
+    state: &AppState,
+    task: &NotifyTask,
+) -> Result<Option<Destination>, ServiceError> {
+    if let Some(destination) = state.destinations.get(&task.destination_id) {
+        if destination.tenant_id == task.tenant_id {
+            return Ok(Some(destination));
+        }
+    }
+    let found = state
+        .store
+        .get_destination(&task.tenant_id, &task.destination_id)
+        .await?;
+    if let Some(destination) = &found {
+        state
+            .destinations
+            .insert(destination.id.clone(), destination.clone());
+    }
+    Ok(found)
+}
+
 fn flood_counter(destination: &Destination) -> String {
     format!("flood:{}", destination.id)
 }
@@ -111,7 +133,7 @@ pub async fn notify(state: &AppState, task: &NotifyTask) -> Result<NotifyOutcome
         .await?;
         Ok::<_, ServiceError>(NotifyOutcome::Held(reason))
     };
-    let destination = match store.get_destination(tenant, &task.destination_id).await? {
+    let destination = match cached_destination(state, task).await? {
         Some(d) if d.enabled => d,
         Some(_) => return held("the destination is disabled".into()).await,
         None => return held("the destination was deleted".into()).await,
@@ -218,18 +240,19 @@ pub async fn notify(state: &AppState, task: &NotifyTask) -> Result<NotifyOutcome
         }
         Err(other) => return Err(other.into()),
     }
-    // At most one message a second per Slack channel (Slack's own limit), the rest a moment later.
-    let pace_key = destination.target.pace_key(&destination.id);
-    let second = Window::containing(now.timestamp(), 1);
-    if store.count(&format!("pace:{pace_key}"), second).await? > 1 {
+    // One write paces the destination to one message a second (Slack's limit per channel; the
+    // rest wait a moment on the queue) and counts its minute for flood protection.
+    let minute = Window::containing(now.timestamp(), 60);
+    let Some(this_minute) = store
+        .count_paced(&flood_counter(&destination), minute, now.timestamp())
+        .await?
+    else {
         store
             .release_log_claim(tenant, &incident_id, &destination.id, &claim_id)
             .await?;
         state.notifications.enqueue_after(task, BUSY_WAIT).await?;
         return Ok(NotifyOutcome::Later);
-    }
-    let minute = Window::containing(now.timestamp(), 60);
-    let this_minute = store.count(&flood_counter(&destination), minute).await?;
+    };
     if this_minute > FLOOD_LIMIT {
         store
             .release_log_claim(tenant, &incident_id, &destination.id, &claim_id)

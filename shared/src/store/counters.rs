@@ -110,6 +110,46 @@ impl Store {
         ))
     }
 
+    /// Adds one to counter `name` in `window` unless something was counted in this same second
+    /// already (then nothing is counted and the answer is `None`); answers the new count. One
+    /// write paces a sender to one a second and counts its minute (flood protection).
+    pub async fn count_paced(
+        &self,
+        name: &str,
+        window: Window,
+        now: i64,
+    ) -> Result<Option<u64>, StoreError> {
+        let output = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(counter_keys(name, window).key()))
+            .update_expression("ADD n :one SET last_second = :now, expires_at = :expires")
+            .condition_expression("attribute_not_exists(last_second) OR last_second < :now")
+            .expression_attribute_values(":one", AttributeValue::N("1".into()))
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+            .expression_attribute_values(
+                ":expires",
+                AttributeValue::N(window.expires_at().to_string()),
+            )
+            .return_values(ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(StoreError::from);
+        match output {
+            Ok(output) => Ok(Some(
+                output
+                    .attributes()
+                    .and_then(|a| a.get("n"))
+                    .and_then(|n| n.as_n().ok())
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(0),
+            )),
+            Err(StoreError::Conflict) => Ok(None),
+            Err(other) => Err(other),
+        }
+    }
+
     /// Counter `name` in `window`, without counting (0 when nothing was counted).
     pub async fn counted(&self, name: &str, window: Window) -> Result<u64, StoreError> {
         let output = self

@@ -135,15 +135,6 @@ impl Target {
             Self::Email { .. } | Self::User { .. } => None,
         }
     }
-
-    /// What serialises the sends to this destination (Slack allows about one message per second
-    /// per channel): the channel for a bot, the destination itself otherwise.
-    pub fn pace_key(&self, id: &DestinationId) -> String {
-        match self {
-            Self::SlackBot { channel, .. } => format!("slack:{channel}"),
-            _ => id.to_string(),
-        }
-    }
 }
 
 impl Destination {
