@@ -4,6 +4,7 @@
 pub mod content;
 pub mod email;
 pub mod slack;
+pub mod smtp;
 pub mod teams;
 
 pub use content::{Notice, Shown};
@@ -110,6 +111,8 @@ pub struct Channels<'a> {
     pub slack_api: &'a str,
     /// The verified SES sender address, if email is configured.
     pub email_from: Option<&'a str>,
+    /// Which addresses outgoing connections may reach (SMTP servers).
+    pub url_policy: crate::domain::UrlPolicy,
 }
 
 /// Sends `notice` to `destination` whose credential opened to `secret` (`None` for email),
@@ -144,6 +147,38 @@ pub async fn deliver(
                 )
             })?;
             email::send(channels.ses, from, to, notice, message_id, remote).await
+        }
+        Target::Smtp {
+            host,
+            port,
+            security,
+            username,
+            from,
+            to,
+            ..
+        } => {
+            let server = smtp::SmtpServer {
+                host,
+                port: *port,
+                security: *security,
+                login: username.as_deref().zip(secret().ok()),
+            };
+            let raw = email::mime(
+                from,
+                to,
+                notice,
+                message_id,
+                remote.map(|r| r.channel.as_str()),
+            )
+            .map_err(|reason| {
+                SendFailure::permanent(format!("the message could not be built: {reason}"))
+            })?;
+            let latency = smtp::send_raw(&server, &channels.url_policy, from, to, &raw).await?;
+            let root = remote.cloned().unwrap_or(RemoteMessage {
+                channel: message_id.to_owned(),
+                ts: String::new(),
+            });
+            Ok(smtp::delivered(latency, root))
         }
         Target::User { .. } => Err(SendFailure::permanent(
             "a user destination is sent as email to the user's address (resolve it first)",

@@ -453,6 +453,7 @@ pub fn channels(state: &AppState) -> Channels<'_> {
         ses: &state.ses,
         slack_api: &state.config.slack_api_url,
         email_from: state.config.email_from.as_deref(),
+        url_policy: state.config.url_policy(),
     }
 }
 

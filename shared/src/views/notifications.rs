@@ -21,8 +21,12 @@ pub struct DestinationView {
     pub secret_masked: Option<String>,
     /// The Slack channel ID (`slack_bot`).
     pub channel: Option<String>,
-    /// The recipients (`email`).
+    /// The recipients (`email`, `smtp`).
     pub to: Option<Vec<String>>,
+    /// The SMTP server, `host:port` (`smtp`).
+    pub server: Option<String>,
+    /// The sender address (`smtp`).
+    pub from: Option<String>,
     /// The person (`user`: `usr_…`), told by email as their preferences say.
     pub user_id: Option<String>,
     /// Whether it receives notifications.
@@ -37,7 +41,13 @@ impl From<&Destination> for DestinationView {
     fn from(d: &Destination) -> Self {
         let (channel, to) = match &d.target {
             Target::SlackBot { channel, .. } => (Some(channel.clone()), None),
-            Target::Email { to } => (None, Some(to.clone())),
+            Target::Email { to } | Target::Smtp { to, .. } => (None, Some(to.clone())),
+            _ => (None, None),
+        };
+        let (server, from) = match &d.target {
+            Target::Smtp {
+                host, port, from, ..
+            } => (Some(format!("{host}:{port}")), Some(from.clone())),
             _ => (None, None),
         };
         let user_id = match &d.target {
@@ -51,6 +61,8 @@ impl From<&Destination> for DestinationView {
             secret_masked: d.target.secret().map(|(_, masked)| masked.to_owned()),
             channel,
             to,
+            server,
+            from,
             user_id,
             enabled: d.enabled,
             created_at: d.created_at,

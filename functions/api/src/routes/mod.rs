@@ -1,4 +1,5 @@
 pub mod audit;
+pub mod destination_targets;
 pub mod destinations;
 pub mod docs;
 pub mod endpoint_actions;

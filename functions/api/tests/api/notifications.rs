@@ -568,3 +568,62 @@ async fn people_set_their_preferences_and_are_destinations_of_their_own() {
         "{problem}"
     );
 }
+
+#[tokio::test]
+async fn smtp_destinations_are_checked_and_keep_their_password_sealed() {
+    let stack = TestStack::deploy().await;
+    let (_, key) = stack.tenant().await;
+    let key = Some(key.expose());
+    let smtp = |extra: Value| {
+        let mut body = json!({"name": "ops", "kind": "smtp", "host": "smtp.example.com",
+            "username": "faultline", "password": "s3cret-smtp-passw0rd",
+            "from": "faultline@example.com", "to": ["ops@example.com"]});
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            for (k, v) in extra {
+                if v.is_null() {
+                    body.remove(k);
+                } else {
+                    body.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        body
+    };
+    for (extra, field) in [
+        (json!({"from": null}), "from"),
+        (json!({"username": null}), "username"),
+        (json!({"security": "ssl3"}), "security"),
+        (json!({"host": "smtp example com"}), "host"),
+        (json!({"url": "https://example.com"}), "url"),
+    ] {
+        let (status, problem) = create_destination(&stack, key, smtp(extra.clone())).await;
+        assert_eq!(
+            (status, problem["field"].as_str()),
+            (422, Some(field)),
+            "{extra}: {problem}"
+        );
+    }
+    let (status, created) = create_destination(&stack, key, smtp(json!({}))).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(
+        (created["kind"].as_str(), created["secret_masked"].as_str()),
+        (Some("smtp"), Some("****"))
+    );
+    assert!(
+        !stack.table_dump().await.contains("s3cret-smtp-passw0rd"),
+        "stored sealed"
+    );
+    let (status, updated) = call(
+        &stack,
+        &HttpEvent::load("api/update-destination.json")
+            .path_param("id", created["id"].as_str().expect("id"))
+            .key(key)
+            .body_json(&json!({"to": ["sre@example.com"], "port": 2525})),
+    )
+    .await;
+    assert_eq!(
+        (status, updated["to"][0].as_str()),
+        (200, Some("sre@example.com")),
+        "{updated}"
+    );
+}

@@ -7,5 +7,6 @@ mod flood;
 mod people;
 mod slack_bot;
 mod slack_webhook;
+mod smtp;
 mod teams;
 mod windows;

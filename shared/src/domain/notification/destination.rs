@@ -57,12 +57,55 @@ pub enum Target {
         /// Recipients.
         to: Vec<String>,
     },
+    /// Mailboxes, sent through the team's own SMTP server.
+    Smtp {
+        /// Server host name.
+        host: String,
+        /// Server port (587 for STARTTLS, 465 for TLS).
+        port: u16,
+        /// How the connection is secured.
+        security: SmtpSecurity,
+        /// The login name, if the server wants one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        username: Option<String>,
+        /// The password, sealed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        password: Option<SealedSecret>,
+        /// The sender address.
+        from: String,
+        /// Recipients.
+        to: Vec<String>,
+    },
     /// A person: email to their address, as their notification preferences say (least
     /// severity, quiet hours, digest only).
     User {
         /// Who.
         user_id: UserId,
     },
+}
+
+/// How an SMTP connection is secured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS, which must succeed (port 587).
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No TLS: only in the local stack (never outside local mode).
+    None,
+}
+
+impl SmtpSecurity {
+    /// Parses the wire name.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "starttls" => Some(Self::Starttls),
+            "tls" => Some(Self::Tls),
+            "none" => Some(Self::None),
+            _ => None,
+        }
+    }
 }
 
 /// A destination kind's wire name.
@@ -79,11 +122,13 @@ pub enum DestinationKind {
     Email,
     /// [`Target::User`].
     User,
+    /// [`Target::Smtp`].
+    Smtp,
 }
 
 impl DestinationKind {
     /// Every kind, for error messages.
-    pub const NAMES: &'static str = "slack_webhook, slack_bot, teams, email, user";
+    pub const NAMES: &'static str = "slack_webhook, slack_bot, teams, email, smtp, user";
 
     /// The wire name.
     pub fn as_str(self) -> &'static str {
@@ -93,6 +138,7 @@ impl DestinationKind {
             Self::Teams => "teams",
             Self::Email => "email",
             Self::User => "user",
+            Self::Smtp => "smtp",
         }
     }
 
@@ -103,6 +149,7 @@ impl DestinationKind {
             Self::SlackBot,
             Self::Teams,
             Self::Email,
+            Self::Smtp,
             Self::User,
         ]
         .into_iter()
@@ -119,6 +166,7 @@ impl Target {
             Self::Teams { .. } => DestinationKind::Teams,
             Self::Email { .. } => DestinationKind::Email,
             Self::User { .. } => DestinationKind::User,
+            Self::Smtp { .. } => DestinationKind::Smtp,
         }
     }
 
@@ -132,7 +180,11 @@ impl Target {
         match self {
             Self::SlackWebhook { url, masked } | Self::Teams { url, masked } => Some((url, masked)),
             Self::SlackBot { token, masked, .. } => Some((token, masked)),
-            Self::Email { .. } | Self::User { .. } => None,
+            Self::Smtp {
+                password: Some(password),
+                ..
+            } => Some((password, "****")),
+            Self::Email { .. } | Self::User { .. } | Self::Smtp { .. } => None,
         }
     }
 }
