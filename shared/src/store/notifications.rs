@@ -2,7 +2,7 @@
 
 use super::keys;
 use super::page::{Page, PageRequest};
-use super::table::{to_item, Filter, Keys, Query, Store, StoreError};
+use super::table::{from_item, to_item, Filter, Keys, Query, Store, StoreError};
 use crate::domain::notification::{
     Destination, LogEntry, MaintenanceWindow, NotificationRecord, NotificationRule,
 };
@@ -125,14 +125,27 @@ impl Store {
             .await
     }
 
-    /// What `destination` was last told about `incident`, with the claim on it if one is held.
+    /// What `destination` was last told about `incident`; `None` when nothing was sent yet — also
+    /// while the first message is being sent: its sender's claim is then the whole item.
     pub async fn get_log_entry(
         &self,
         tenant: &TenantId,
         incident: &IncidentId,
         destination: &DestinationId,
     ) -> Result<Option<LogEntry>, StoreError> {
-        self.get(&log_keys(tenant, incident, destination)).await
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(log_keys(tenant, incident, destination).key()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        output
+            .item
+            .filter(|item| item.contains_key("version"))
+            .map(from_item)
+            .transpose()
     }
 
     /// Everything the tenant's destinations were told about `incident`.
