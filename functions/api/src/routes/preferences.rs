@@ -1,23 +1,11 @@
 use axum::extract::State;
 use faultline::domain::notification::Preferences;
-use faultline::domain::{TenantId, UserId};
+use faultline::domain::UserId;
 use faultline::http::scopes::UsersManage;
 use faultline::http::{ApiError, Audited, Authorized, Json, Path};
 use faultline::store::StoredPreferences;
 use faultline::views::PreferencesView;
 use faultline::AppState;
-
-async fn user_of(
-    state: &AppState,
-    tenant: &TenantId,
-    id: &UserId,
-) -> Result<faultline::domain::User, ApiError> {
-    state
-        .store
-        .get_user(tenant, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("user", id.as_str()))
-}
 
 /// Get a user's notification preferences.
 ///
@@ -36,7 +24,7 @@ pub async fn get(
     Authorized { tenant, .. }: Authorized<UsersManage>,
     Path(id): Path<UserId>,
 ) -> Result<Json<PreferencesView>, ApiError> {
-    user_of(&state, &tenant, &id).await?;
+    super::users::find(&state, &tenant, &id).await?;
     let stored = state.store.get_preferences(&tenant, &id).await?;
     Ok(Json(PreferencesView::from(&stored)))
 }
@@ -62,7 +50,7 @@ pub async fn put(
     Path(id): Path<UserId>,
     Json(preferences): Json<Preferences>,
 ) -> Result<Audited, ApiError> {
-    user_of(&state, &tenant, &id).await?;
+    super::users::find(&state, &tenant, &id).await?;
     preferences
         .check()
         .map_err(|(field, detail)| ApiError::validation(field, detail))?;

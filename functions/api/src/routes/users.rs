@@ -224,7 +224,11 @@ async fn keep_an_admin(
     Ok(())
 }
 
-async fn find(state: &AppState, tenant: &TenantId, id: &UserId) -> Result<User, ApiError> {
+pub(super) async fn find(
+    state: &AppState,
+    tenant: &TenantId,
+    id: &UserId,
+) -> Result<User, ApiError> {
     state
         .store
         .get_user(tenant, id)
