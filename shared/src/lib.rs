@@ -20,6 +20,7 @@ pub mod sources;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod text;
 pub mod views;
 
 pub use config::Config;

@@ -8,7 +8,6 @@ use faultline::aws::AwsClients;
 use faultline::clock::Clock;
 use faultline::domain::{DeliveryTask, DomainEvent, EventType, Message, Tenant, TenantId};
 use faultline::{AppState, Config};
-use faultline_emulator::{deploy, free_port, Emulator, Template};
 use serde_json::json;
 use std::time::{Duration, Instant};
 use wiremock::matchers::method;
@@ -66,16 +65,8 @@ async fn batch(
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let emulator = Emulator::start(free_port()?)?;
-    let body = std::fs::read_to_string(faultline_emulator::default_template_path())?;
-    let deployment = deploy(
-        &emulator.endpoint(),
-        &Template::parse(&body)?,
-        "dispatch-batch",
-    )
-    .await?;
-    let mut environment = deployment.environment.clone();
-    environment.insert("FAULTLINE_LOCAL_MODE".into(), "1".into());
+    let (emulator, environment) =
+        faultline_e2e::emulated_environment("dispatch-batch", true).await?;
     let config = Config::from_map(&environment)?;
     let clients = AwsClients::for_emulator(&emulator.endpoint()).await;
     let state = AppState::new(config, &clients, Clock::system());

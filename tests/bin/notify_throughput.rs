@@ -13,7 +13,6 @@ use faultline::domain::{
 use faultline::queue::NotifyTask;
 use faultline::{AppState, Config};
 use faultline_e2e::aws_usage::UsageCounter;
-use faultline_emulator::{deploy, free_port, Emulator, Template};
 use serde_json::json;
 use std::time::{Duration, Instant};
 use wiremock::matchers::{method, path};
@@ -47,16 +46,8 @@ async fn next_second() {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let emulator = Emulator::start(free_port()?)?;
-    let body = std::fs::read_to_string(faultline_emulator::default_template_path())?;
-    let deployment = deploy(
-        &emulator.endpoint(),
-        &Template::parse(&body)?,
-        "notify-bench",
-    )
-    .await?;
-    let mut environment = deployment.environment.clone();
-    environment.insert("FAULTLINE_LOCAL_MODE".into(), "1".into());
+    let (emulator, mut environment) =
+        faultline_e2e::emulated_environment("notify-bench", true).await?;
     let slack = MockServer::start().await;
     Mock::given(method("POST"))
         .and(path("/chat.postMessage"))

@@ -228,16 +228,34 @@ pub fn verify_with_standardwebhooks(checks: &[StandardWebhooksCheck]) {
     );
 }
 
+/// A fresh emulator with the template deployed as `stack_name`, and the environment the
+/// template gives the functions (in local mode when `local_mode`: http and loopback allowed).
+/// The emulator stops when dropped.
+pub async fn emulated_environment(
+    stack_name: &str,
+    local_mode: bool,
+) -> anyhow::Result<(
+    faultline_emulator::Emulator,
+    std::collections::BTreeMap<String, String>,
+)> {
+    use faultline_emulator::{deploy, free_port, Emulator, Template};
+    let emulator = Emulator::start(free_port()?)?;
+    let body = std::fs::read_to_string(faultline_emulator::default_template_path())?;
+    let deployment = deploy(&emulator.endpoint(), &Template::parse(&body)?, stack_name).await?;
+    let mut environment = deployment.environment;
+    if local_mode {
+        environment.insert("FAULTLINE_LOCAL_MODE".into(), "1".into());
+    }
+    Ok((emulator, environment))
+}
+
 /// A fresh emulator with the template deployed as `stack_name`, and the state a function would
 /// build over it (system clock). The emulator stops when dropped.
 pub async fn emulated_state(
     stack_name: &str,
 ) -> anyhow::Result<(faultline_emulator::Emulator, faultline::AppState)> {
-    use faultline_emulator::{deploy, free_port, Emulator, Template};
-    let emulator = Emulator::start(free_port()?)?;
-    let body = std::fs::read_to_string(faultline_emulator::default_template_path())?;
-    let deployment = deploy(&emulator.endpoint(), &Template::parse(&body)?, stack_name).await?;
-    let config = faultline::Config::from_map(&deployment.environment)?;
+    let (emulator, environment) = emulated_environment(stack_name, false).await?;
+    let config = faultline::Config::from_map(&environment)?;
     let clients = faultline::aws::AwsClients::for_emulator(&emulator.endpoint()).await;
     let state = faultline::AppState::new(config, &clients, faultline::clock::Clock::system());
     Ok((emulator, state))

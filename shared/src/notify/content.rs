@@ -49,7 +49,7 @@ impl Notice {
     pub fn headline(&self) -> String {
         format!(
             "[{}] {}",
-            severity_name(self.incident.severity).to_uppercase(),
+            self.incident.severity.as_str().to_uppercase(),
             self.incident.title
         )
     }
@@ -64,7 +64,7 @@ impl Notice {
     pub fn facts(&self) -> Vec<(&'static str, String)> {
         let i = &self.incident;
         let mut facts = vec![
-            ("Severity", severity_name(i.severity).to_owned()),
+            ("Severity", i.severity.as_str().to_owned()),
             ("Status", status_name(i.status).to_owned()),
         ];
         if let Some(service) = &i.service {
@@ -150,16 +150,6 @@ impl Notice {
     }
 }
 
-fn severity_name(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Critical => "critical",
-        Severity::High => "high",
-        Severity::Medium => "medium",
-        Severity::Low => "low",
-        Severity::Info => "info",
-    }
-}
-
 fn status_name(status: IncidentStatus) -> &'static str {
     match status {
         IncidentStatus::Open => "Open",
@@ -188,8 +178,8 @@ fn news(incident: &IncidentView, shown: Option<Shown>) -> String {
     if shown.severity != incident.severity {
         parts.push(format!(
             "severity {} → {}",
-            severity_name(shown.severity),
-            severity_name(incident.severity)
+            shown.severity.as_str(),
+            incident.severity.as_str()
         ));
     }
     if incident.occurrences > shown.occurrences {
@@ -212,13 +202,14 @@ fn news(incident: &IncidentView, shown: Option<Shown>) -> String {
 }
 
 impl Notice {
-    /// The summary of `folded` notifications held back at `destination` in the minute from
-    /// `since`, with a link to them in the ledger when the hub's public URL is known.
+    /// The summary of `folded` notifications held back at `destination` (over its `limit` a
+    /// minute) in the minute from `since`, with a link to them in the ledger when the hub's public URL is known.
     pub fn flood_summary(
         folded: u64,
         since: chrono::DateTime<chrono::Utc>,
         destination: &crate::domain::DestinationId,
         public_url: Option<&str>,
+        limit: u64,
     ) -> Self {
         let ledger = format!("/v1/notifications?destination_id={destination}&status=folded");
         let mut notice = Self::test("", since);
@@ -231,7 +222,7 @@ impl Notice {
             "More than {} notifications a minute came for this destination, so the rest were \
              folded into this summary instead of flooding it. Each is listed, with its incident, \
              at GET {ledger}.",
-            crate::services::notify::FLOOD_LIMIT
+            limit
         ));
         notice.incident.severity = Severity::Info;
         notice.news = "Summary".into();

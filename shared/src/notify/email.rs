@@ -5,6 +5,7 @@
 use super::content::Notice;
 use super::{Delivered, SendFailure};
 use crate::domain::notification::RemoteMessage;
+use crate::text::escape_html;
 use aws_sdk_sesv2::error::ProvideErrorMetadata;
 use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
@@ -13,13 +14,6 @@ use lettre::message::{header, Mailbox, MultiPart};
 /// The most recipients one destination sends to (SES allows 50 per message).
 pub const MAX_RECIPIENTS: usize = 50;
 
-fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// The HTML part: the headline in the severity's colour, the news, the description, the facts
 /// and the links.
 pub fn html(notice: &Notice) -> String {
@@ -27,9 +21,9 @@ pub fn html(notice: &Notice) -> String {
         "<!doctype html><html><body style=\"font-family:sans-serif\">\
          <h2 style=\"color:#{}\">{}</h2><p><strong>{}</strong> · {}</p>",
         notice.colour(),
-        html_escape(&notice.headline()),
+        escape_html(&notice.headline()),
         notice.status_word(),
-        html_escape(&notice.news),
+        escape_html(&notice.news),
     );
     if let Some(description) = notice
         .incident
@@ -39,19 +33,19 @@ pub fn html(notice: &Notice) -> String {
     {
         html.push_str(&format!(
             "<p style=\"white-space:pre-wrap\">{}</p>",
-            html_escape(description)
+            escape_html(description)
         ));
     }
     html.push_str("<table cellpadding=\"4\">");
     for (label, value) in notice.facts() {
         html.push_str(&format!(
             "<tr><th align=\"left\">{label}</th><td>{}</td></tr>",
-            html_escape(&value)
+            escape_html(&value)
         ));
     }
     html.push_str("</table><p>");
     for (label, url) in notice.links() {
-        html.push_str(&format!("<a href=\"{}\">{label}</a> ", html_escape(&url)));
+        html.push_str(&format!("<a href=\"{}\">{label}</a> ", escape_html(&url)));
     }
     html.push_str("</p></body></html>");
     html
@@ -73,11 +67,41 @@ pub fn mime(
     message_id: &str,
     root: Option<&str>,
 ) -> Result<Vec<u8>, String> {
+    let threading = Threading {
+        message_id,
+        reply_to: root,
+    };
+    build(
+        from,
+        to,
+        &subject(notice),
+        Some(threading),
+        notice.plain_text(),
+        html(notice),
+    )
+}
+
+/// Where a message stands in its thread.
+pub(super) struct Threading<'a> {
+    /// Its own `Message-ID`.
+    message_id: &'a str,
+    /// The thread's first message, which it answers.
+    reply_to: Option<&'a str>,
+}
+
+/// One multipart/alternative message (plain text and HTML) as raw MIME.
+pub(super) fn build(
+    from: &str,
+    to: &[String],
+    subject: &str,
+    threading: Option<Threading<'_>>,
+    text: String,
+    html: String,
+) -> Result<Vec<u8>, String> {
     let from: Mailbox = from.parse().map_err(|e| format!("sender `{from}`: {e}"))?;
     let mut builder = lettre::Message::builder()
         .from(from)
-        .subject(subject(notice))
-        .message_id(Some(message_id.to_owned()))
+        .subject(subject)
         .header(header::MIME_VERSION_1_0);
     for address in to {
         let mailbox: Mailbox = address
@@ -85,16 +109,16 @@ pub fn mime(
             .map_err(|e| format!("recipient `{address}`: {e}"))?;
         builder = builder.to(mailbox);
     }
-    if let Some(root) = root {
-        builder = builder
-            .in_reply_to(root.to_owned())
-            .references(root.to_owned());
+    if let Some(threading) = threading {
+        builder = builder.message_id(Some(threading.message_id.to_owned()));
+        if let Some(root) = threading.reply_to {
+            builder = builder
+                .in_reply_to(root.to_owned())
+                .references(root.to_owned());
+        }
     }
     let message = builder
-        .multipart(MultiPart::alternative_plain_html(
-            notice.plain_text(),
-            html(notice),
-        ))
+        .multipart(MultiPart::alternative_plain_html(text, html))
         .map_err(|e| e.to_string())?;
     Ok(message.formatted())
 }
@@ -186,76 +210,4 @@ pub async fn send_raw(
             })
         }
     }
-}
-
-/// A digest: the incidents opened between `since` and `until`, as a table (HTML) and a list
-/// (text), at most [`crate::services::digest::MAX_LISTED`] of them.
-pub fn digest_mime(
-    from: &str,
-    to: &str,
-    incidents: &[crate::domain::Incident],
-    since: chrono::DateTime<chrono::Utc>,
-    until: chrono::DateTime<chrono::Utc>,
-    public_url: Option<&str>,
-) -> Result<Vec<u8>, String> {
-    use crate::services::digest::{still_open, MAX_LISTED};
-    let period = format!(
-        "{} – {} UTC",
-        since.format("%Y-%m-%d %H:%M"),
-        until.format("%Y-%m-%d %H:%M")
-    );
-    let headline = format!(
-        "{} incident{} opened, {} still unresolved",
-        incidents.len(),
-        if incidents.len() == 1 { "" } else { "s" },
-        still_open(incidents)
-    );
-    let wire = |v: serde_json::Value| v.as_str().unwrap_or_default().to_owned();
-    let mut text = format!("Faultline digest, {period}\n{headline}\n\n");
-    let mut html = format!(
-        "<!doctype html><html><body style=\"font-family:sans-serif\"><h2>Faultline digest</h2>\
-         <p>{period}<br><strong>{headline}</strong></p><table cellpadding=\"4\">\
-         <tr><th align=\"left\">Severity</th><th align=\"left\">Status</th>\
-         <th align=\"left\">Incident</th><th align=\"left\">Opened (UTC)</th></tr>"
-    );
-    for incident in incidents.iter().take(MAX_LISTED) {
-        let severity = wire(serde_json::json!(incident.severity));
-        let status = wire(serde_json::json!(incident.status));
-        let opened = incident.created_at.format("%Y-%m-%d %H:%M");
-        text.push_str(&format!(
-            "[{severity}] {} — {status}, opened {opened}\n",
-            incident.title
-        ));
-        let title = html_escape(&incident.title);
-        let title = match public_url {
-            Some(base) => format!(
-                "<a href=\"{}/v1/incidents/{}\">{title}</a>",
-                html_escape(base.trim_end_matches('/')),
-                incident.id
-            ),
-            None => title,
-        };
-        html.push_str(&format!(
-            "<tr><td>{severity}</td><td>{status}</td><td>{title}</td><td>{opened}</td></tr>"
-        ));
-    }
-    if incidents.len() > MAX_LISTED {
-        let more = format!("… and {} more.", incidents.len() - MAX_LISTED);
-        text.push_str(&more);
-        html.push_str(&format!("<tr><td colspan=\"4\">{more}</td></tr>"));
-    }
-    if incidents.is_empty() {
-        text.push_str("Nothing was opened. :)\n");
-    }
-    html.push_str("</table></body></html>");
-    let from: Mailbox = from.parse().map_err(|e| format!("sender `{from}`: {e}"))?;
-    let to: Mailbox = to.parse().map_err(|e| format!("recipient `{to}`: {e}"))?;
-    let message = lettre::Message::builder()
-        .from(from)
-        .to(to)
-        .subject(format!("[Faultline] Digest: {headline}"))
-        .header(header::MIME_VERSION_1_0)
-        .multipart(MultiPart::alternative_plain_html(text, html))
-        .map_err(|e| e.to_string())?;
-    Ok(message.formatted())
 }

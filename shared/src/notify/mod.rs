@@ -2,6 +2,7 @@
 //! to edit later, where the kind can) or a failure that says whether retrying can help.
 
 pub mod content;
+pub mod digest;
 pub mod email;
 pub mod slack;
 pub mod smtp;
@@ -30,6 +31,16 @@ pub struct Delivered {
 }
 
 impl Delivered {
+    /// How the ledger records it: `accepted` when the provider only took it, `sent` otherwise.
+    pub fn status(&self) -> crate::domain::notification::NotificationStatus {
+        use crate::domain::notification::NotificationStatus;
+        if self.accepted_only {
+            NotificationStatus::Accepted
+        } else {
+            NotificationStatus::Sent
+        }
+    }
+
     fn of(action: &'static str, remote: Option<RemoteMessage>) -> Self {
         Self {
             action,
@@ -84,7 +95,10 @@ impl SendFailure {
         let answer = result.response_excerpt.trim();
         let reason = match (&result.failure, answer.is_empty()) {
             (Some(failure), true) => format!("{what}: {}", failure.describe()),
-            (_, false) => format!("{what}: HTTP {status}: {}", slack::truncated(answer, 300)),
+            (_, false) => format!(
+                "{what}: HTTP {status}: {}",
+                crate::text::truncated(answer, 300)
+            ),
             (None, true) => format!("{what}: HTTP {status}"),
         };
         Self {

@@ -6,6 +6,7 @@ use super::content::Notice;
 use super::{Delivered, SendFailure};
 use crate::domain::notification::RemoteMessage;
 use crate::sinks::webhook::{DeliveryResult, WebhookSender};
+use crate::text::{escape_mrkdwn, truncated};
 use serde_json::{json, Value};
 
 /// Slack's limits: blocks per message, characters per section text, header text, fields.
@@ -15,23 +16,6 @@ pub const MAX_SECTION_TEXT: usize = 3000;
 const MAX_HEADER_TEXT: usize = 150;
 const MAX_FIELDS: usize = 10;
 const MAX_FALLBACK_TEXT: usize = 4000;
-
-/// Escapes the three characters Slack's mrkdwn treats as control characters.
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-/// The first `max` characters of `text`, with `…` when cut.
-pub fn truncated(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        return text.to_owned();
-    }
-    let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
-    cut.push('…');
-    cut
-}
 
 fn status_emoji(notice: &Notice) -> &'static str {
     use crate::domain::{IncidentStatus, Severity};
@@ -79,7 +63,7 @@ pub fn message(notice: &Notice, interactive: bool) -> Value {
         json!({"type": "header", "text": {"type": "plain_text", "emoji": true,
             "text": truncated(&notice.headline(), MAX_HEADER_TEXT)}}),
         json!({"type": "section", "text": {"type": "mrkdwn", "text": truncated(
-            &format!("{} *{}* · {}", status_emoji(notice), notice.status_word(), escape(&notice.news)),
+            &format!("{} *{}* · {}", status_emoji(notice), notice.status_word(), escape_mrkdwn(&notice.news)),
             MAX_SECTION_TEXT)}}),
     ];
     if let Some(description) = notice
@@ -89,14 +73,14 @@ pub fn message(notice: &Notice, interactive: bool) -> Value {
         .filter(|d| !d.is_empty())
     {
         blocks.push(json!({"type": "section", "text": {"type": "mrkdwn",
-            "text": truncated(&escape(description), MAX_SECTION_TEXT)}}));
+            "text": truncated(&escape_mrkdwn(description), MAX_SECTION_TEXT)}}));
     }
     let fields: Vec<Value> = notice
         .facts()
         .into_iter()
         .take(MAX_FIELDS)
         .map(|(label, value)| {
-            json!({"type": "mrkdwn", "text": truncated(&format!("*{label}*\n{}", escape(&value)), 2000)})
+            json!({"type": "mrkdwn", "text": truncated(&format!("*{label}*\n{}", escape_mrkdwn(&value)), 2000)})
         })
         .collect();
     blocks.push(json!({"type": "section", "fields": fields}));

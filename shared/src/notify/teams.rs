@@ -2,10 +2,10 @@
 //! Adaptive Card 1.2 in a `message` envelope, kept under 20 KB.
 
 use super::content::Notice;
-use super::slack::truncated;
 use super::{Delivered, SendFailure};
 use crate::domain::{IncidentStatus, Severity};
 use crate::sinks::webhook::WebhookSender;
+use crate::text::truncated;
 use serde_json::{json, Value};
 
 /// Teams accepts larger cards with a 202 and then fails to post them: stay under this.

@@ -2,14 +2,12 @@
 //! incidents and issues opened in the period (as severe as they asked), then the next is filed.
 
 use super::ServiceError;
-use crate::domain::{Incident, IncidentStatus};
-use crate::notify::email;
+use crate::domain::Incident;
+use crate::notify::{digest, email};
 use crate::store::{DueDigest, IncidentFilters, PageRequest};
 use crate::AppState;
 use chrono::{DateTime, Utc};
 
-/// The most incidents one digest lists (it says how many more there were).
-pub const MAX_LISTED: usize = 100;
 /// The most digests one run sends (the rest wait for the next run).
 const PER_RUN: usize = 200;
 
@@ -69,7 +67,7 @@ async fn send_one(
     let from = state.config.email_from.as_deref().ok_or_else(|| {
         ServiceError::Secrets("email is not configured: set FAULTLINE_EMAIL_FROM".into())
     })?;
-    let raw = email::digest_mime(
+    let raw = digest::mime(
         from,
         &user.email,
         &incidents,
@@ -113,16 +111,8 @@ async fn opened_since(
             .await?;
         all.extend(found.items);
         match found.next_cursor {
-            Some(cursor) if all.len() < 5 * MAX_LISTED => page.cursor = Some(cursor),
+            Some(cursor) if all.len() < 5 * digest::MAX_LISTED => page.cursor = Some(cursor),
             _ => return Ok(all),
         }
     }
-}
-
-/// How many of `incidents` are still unresolved.
-pub fn still_open(incidents: &[Incident]) -> usize {
-    incidents
-        .iter()
-        .filter(|i| i.status != IncidentStatus::Resolved)
-        .count()
 }

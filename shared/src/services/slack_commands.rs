@@ -8,13 +8,7 @@ use crate::store::{PageRequest, StoreError};
 use crate::AppState;
 use serde_json::{json, Value};
 
-/// The lowercase name a value has on the wire (`high`, `acknowledged`).
-fn wire_name(value: impl serde::Serialize) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
+pub use crate::text::escape_mrkdwn;
 
 fn reply(text: impl Into<String>) -> Value {
     json!({"response_type": "ephemeral", "text": text.into()})
@@ -68,9 +62,9 @@ pub async fn run_slash_command(
                     format!(
                         "• `{}` [{}] {} — {}",
                         i.id,
-                        wire_name(i.severity),
+                        i.severity.as_str(),
                         escape_mrkdwn(&i.title),
-                        wire_name(i.status)
+                        i.status.as_str()
                     )
                 })
                 .collect();
@@ -114,26 +108,5 @@ pub async fn run_slash_command(
             )))
         }
         _ => Ok(reply(HELP)),
-    }
-}
-
-/// Text shown as-is in Slack's mrkdwn: `&`, `<` and `>` escaped as Slack asks, so a title cannot
-/// ping `<!channel>`, mention a user or forge a link.
-pub fn escape_mrkdwn(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::escape_mrkdwn;
-
-    #[test]
-    fn titles_cannot_mention_or_link_in_slack() {
-        assert_eq!(
-            escape_mrkdwn("<!channel> disk & <https://evil.example|click>"),
-            "&lt;!channel&gt; disk &amp; &lt;https://evil.example|click&gt;"
-        );
     }
 }

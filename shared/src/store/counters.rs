@@ -37,6 +37,14 @@ impl Window {
     }
 }
 
+/// The count `n` of a counter item (0 when there is none).
+fn count_in(item: Option<&std::collections::HashMap<String, AttributeValue>>) -> u64 {
+    item.and_then(|a| a.get("n"))
+        .and_then(|n| n.as_n().ok())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
 fn counter_keys(name: &str, window: Window) -> Keys {
     Keys::new(keys::counter(name, window.number), "COUNTER")
 }
@@ -58,12 +66,7 @@ impl Store {
             .return_values(ReturnValue::UpdatedNew)
             .send()
             .await?;
-        Ok(output
-            .attributes()
-            .and_then(|a| a.get("n"))
-            .and_then(|n| n.as_n().ok())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0))
+        Ok(count_in(output.attributes()))
     }
 
     /// Adds one to counter `name` and to its part `part` in `window`, in one write, unless the
@@ -100,14 +103,7 @@ impl Store {
             Err(StoreError::Conflict) => return Ok(None),
             Err(other) => return Err(other),
         };
-        Ok(Some(
-            output
-                .attributes()
-                .and_then(|a| a.get("n"))
-                .and_then(|n| n.as_n().ok())
-                .and_then(|n| n.parse().ok())
-                .unwrap_or(0),
-        ))
+        Ok(Some(count_in(output.attributes())))
     }
 
     /// Adds one to counter `name` in `window` unless something was counted in this same second
@@ -137,14 +133,7 @@ impl Store {
             .await
             .map_err(StoreError::from);
         match output {
-            Ok(output) => Ok(Some(
-                output
-                    .attributes()
-                    .and_then(|a| a.get("n"))
-                    .and_then(|n| n.as_n().ok())
-                    .and_then(|n| n.parse().ok())
-                    .unwrap_or(0),
-            )),
+            Ok(output) => Ok(Some(count_in(output.attributes()))),
             Err(StoreError::Conflict) => Ok(None),
             Err(other) => Err(other),
         }
@@ -160,12 +149,7 @@ impl Store {
             .consistent_read(true)
             .send()
             .await?;
-        Ok(output
-            .item()
-            .and_then(|a| a.get("n"))
-            .and_then(|n| n.as_n().ok())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0))
+        Ok(count_in(output.item()))
     }
 
     /// Sets counter `name` in `window` back to nothing.

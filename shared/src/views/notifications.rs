@@ -129,10 +129,7 @@ impl From<&Matchers> for MatchersView {
                 .iter()
                 .map(|t| t.as_str().to_owned())
                 .collect(),
-            min_severity: m
-                .min_severity
-                .and_then(|s| serde_json::to_value(s).ok())
-                .and_then(|v| v.as_str().map(str::to_owned)),
+            min_severity: m.min_severity.map(|s| s.as_str().to_owned()),
             sources: m.sources.clone(),
             project_ids: m.project_ids.clone(),
             services: m.services.clone(),
@@ -375,10 +372,7 @@ impl From<&crate::store::StoredPreferences> for PreferencesView {
     fn from(stored: &crate::store::StoredPreferences) -> Self {
         let p = &stored.preferences;
         Self {
-            min_severity: p
-                .min_severity
-                .and_then(|s| serde_json::to_value(s).ok())
-                .and_then(|v| v.as_str().map(str::to_owned)),
+            min_severity: p.min_severity.map(|s| s.as_str().to_owned()),
             quiet_hours: p.quiet_hours.clone(),
             digest: p.digest.clone(),
             digest_only: p.digest_only,

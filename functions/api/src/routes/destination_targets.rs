@@ -131,9 +131,7 @@ pub(super) fn merged(
         } => {
             body.host = Some(host.clone());
             body.port = Some(*port);
-            body.security = serde_json::to_value(security)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned));
+            body.security = Some(security.as_str().to_owned());
             body.username = username.clone();
             body.password = secret;
             body.from = Some(from.clone());

@@ -1,13 +1,10 @@
 use super::destination_targets::{merged, target_of, CreateDestination, UpdateDestination};
 use axum::extract::State;
-use faultline::domain::notification::{
-    Destination, DestinationKind, NotificationRecord, NotificationStatus, Target,
-};
-use faultline::domain::{DestinationId, NotificationId, TenantId};
+use faultline::domain::notification::{Destination, DestinationKind, Target};
+use faultline::domain::{DestinationId, TenantId};
 use faultline::http::scopes::{NotificationsRead, NotificationsWrite};
 use faultline::http::{checked_name, ApiError, Audited, Authorized, Json, Page, Path};
-use faultline::notify::{deliver, Notice};
-use faultline::services::notify::{channels, open_secret, resolve_user};
+use faultline::services::notify::{open_secret, send_test};
 use faultline::views::{DestinationPage, DestinationTestView, DestinationView};
 use faultline::AppState;
 
@@ -229,76 +226,15 @@ pub async fn test(
     Path(id): Path<DestinationId>,
 ) -> Result<Audited, ApiError> {
     let destination = find(&state, &tenant, &id).await?;
-    let secret = open_secret(&state, &destination)
+    let outcome = send_test(&state, &destination)
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?;
-    let now = state.clock.now();
-    let notice = Notice::test(&destination.name, now);
-    let record_id = NotificationId::generate();
-    let message_id = format!("<{record_id}.{}@faultline>", destination.id);
-    // A person is sent email at their address (their preferences do not apply to a test).
-    let sent = match resolve_user(&state, destination.clone())
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
-    {
-        Ok((sendable, _)) => {
-            deliver(
-                &channels(&state),
-                &sendable,
-                secret.as_deref(),
-                &notice,
-                None,
-                &message_id,
-            )
-            .await
-        }
-        Err(reason) => Err(faultline::notify::SendFailure::permanent(reason)),
+    let view = DestinationTestView {
+        status: outcome.status.as_str().into(),
+        detail: outcome.detail,
+        status_code: outcome.status_code,
+        retryable: outcome.retryable,
     };
-    let (view, status) = match sent {
-        Ok(d) => {
-            let status = if d.accepted_only {
-                NotificationStatus::Accepted
-            } else {
-                NotificationStatus::Sent
-            };
-            (
-                DestinationTestView {
-                    status: status.as_str().into(),
-                    detail: d.action.into(),
-                    status_code: d.status_code,
-                    retryable: None,
-                },
-                status,
-            )
-        }
-        Err(f) => (
-            DestinationTestView {
-                status: "failed".into(),
-                detail: f.reason.clone(),
-                status_code: f.status_code,
-                retryable: Some(f.retryable),
-            },
-            NotificationStatus::Failed,
-        ),
-    };
-    state
-        .store
-        .record_notification(&NotificationRecord {
-            id: record_id,
-            tenant_id: tenant.clone(),
-            incident_id: None,
-            destination_id: destination.id.clone(),
-            rule_id: None,
-            event_id: None,
-            event_type: None,
-            status,
-            detail: format!("test: {}", view.detail),
-            attempt: 1,
-            status_code: view.status_code,
-            latency_ms: None,
-            created_at: now,
-        })
-        .await?;
     let shown = DestinationView::from(&destination);
     Ok(Audited::action(
         http::StatusCode::OK,

@@ -2,6 +2,7 @@
 
 use axum::response::{Html, IntoResponse, Response};
 use faultline::http::Json;
+use faultline::text::escape_html;
 use serde_json::Value;
 
 /// The generated document, as committed (a test fails when it differs from the code).
@@ -41,13 +42,6 @@ pub async fn page() -> Response {
     Html(render(&document())).into_response()
 }
 
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-}
-
 /// Renders operations (grouped by tag, in document order) and webhooks as plain HTML: no scripts,
 /// nothing fetched from elsewhere.
 fn render(doc: &Value) -> String {
@@ -77,12 +71,12 @@ fn render(doc: &Value) -> String {
     );
     html.push_str(&format!(
         "<h1>{} <small>{}</small></h1><p>{}</p><p>Machine-readable: <a href=\"/v1/openapi.json\">/v1/openapi.json</a></p>",
-        escape(doc["info"]["title"].as_str().unwrap_or_default()),
-        escape(doc["info"]["version"].as_str().unwrap_or_default()),
-        escape(doc["info"]["description"].as_str().unwrap_or_default()),
+        escape_html(doc["info"]["title"].as_str().unwrap_or_default()),
+        escape_html(doc["info"]["version"].as_str().unwrap_or_default()),
+        escape_html(doc["info"]["description"].as_str().unwrap_or_default()),
     ));
     for (tag, body) in sections {
-        html.push_str(&format!("<h2>{}</h2>{body}", escape(&tag)));
+        html.push_str(&format!("<h2>{}</h2>{body}", escape_html(&tag)));
     }
     html.push_str("</body></html>");
     html
@@ -91,23 +85,23 @@ fn render(doc: &Value) -> String {
 fn operation_html(method: &str, path: &str, op: &Value) -> String {
     let mut html = format!(
         "<div class=\"op\"><h3><span class=\"m\">{method}</span><code>{}</code></h3><p><b>{}</b></p><p>{}</p>",
-        escape(path),
-        escape(op["summary"].as_str().unwrap_or_default()),
-        escape(op["description"].as_str().unwrap_or_default()),
+        escape_html(path),
+        escape_html(op["summary"].as_str().unwrap_or_default()),
+        escape_html(op["description"].as_str().unwrap_or_default()),
     );
     if let Some(params) = op["parameters"].as_array().filter(|p| !p.is_empty()) {
         html.push_str("<ul>");
         for p in params {
             html.push_str(&format!(
                 "<li><code>{}</code> ({}{}) {}</li>",
-                escape(p["name"].as_str().unwrap_or_default()),
-                escape(p["in"].as_str().unwrap_or_default()),
+                escape_html(p["name"].as_str().unwrap_or_default()),
+                escape_html(p["in"].as_str().unwrap_or_default()),
                 if p["required"] == Value::Bool(true) {
                     ", required"
                 } else {
                     ""
                 },
-                escape(p["description"].as_str().unwrap_or_default()),
+                escape_html(p["description"].as_str().unwrap_or_default()),
             ));
         }
         html.push_str("</ul>");
@@ -117,8 +111,8 @@ fn operation_html(method: &str, path: &str, op: &Value) -> String {
             let schema = serde_json::to_string_pretty(&body["schema"]).unwrap_or_default();
             html.push_str(&format!(
                 "<p>Body (<code>{}</code>):</p><pre>{}</pre>",
-                escape(media),
-                escape(&schema)
+                escape_html(media),
+                escape_html(&schema)
             ));
         }
     }
@@ -129,8 +123,8 @@ fn operation_html(method: &str, path: &str, op: &Value) -> String {
                 .map(|(status, resp)| {
                     format!(
                         "<code>{}</code> {}",
-                        escape(status),
-                        escape(resp["description"].as_str().unwrap_or_default())
+                        escape_html(status),
+                        escape_html(resp["description"].as_str().unwrap_or_default())
                     )
                 })
                 .collect()

@@ -6,6 +6,7 @@ mod basics;
 mod endpoints;
 mod incidents;
 mod ledger_filters;
+mod notification_schedules;
 mod notifications;
 mod projects;
 mod roles;

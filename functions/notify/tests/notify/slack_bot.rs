@@ -1,7 +1,10 @@
 use crate::common::*;
+use faultline::domain::notification::Destination;
 use faultline::domain::notification::Throttle;
 use faultline::domain::EventType;
+use faultline::domain::TenantId;
 use faultline::services::notify::{notify, NotifyOutcome};
+use faultline_testkit::TestStack;
 use serde_json::json;
 use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -46,21 +49,26 @@ async fn slack_api() -> MockServer {
     server
 }
 
+/// A bot-token destination of `tenant` posting to `channel`.
+async fn bot(stack: &TestStack, tenant: &TenantId, channel: &str) -> Destination {
+    destination(
+        stack,
+        tenant,
+        Reach::SlackBot {
+            token: TOKEN,
+            channel,
+        },
+    )
+    .await
+}
+
 #[tokio::test]
 async fn open_acknowledged_resolved_is_one_message_edited_twice_with_thread_replies() {
     let stack = stack().await;
     let (tenant, _) = stack.tenant().await;
     let server = slack_api().await;
     let state = with_slack_api(&stack, &server.uri());
-    let bot = destination(
-        &stack,
-        &tenant,
-        Reach::SlackBot {
-            token: TOKEN,
-            channel: CHANNEL,
-        },
-    )
-    .await;
+    let bot = bot(&stack, &tenant, CHANNEL).await;
     let opened = incident(&stack, &tenant).await;
     let acknowledged = changed(&opened, acknowledge);
     let resolved = changed(&acknowledged, resolve);
@@ -149,15 +157,7 @@ async fn the_same_news_twice_and_late_old_news_send_nothing() {
     let (tenant, _) = stack.tenant().await;
     let server = slack_api().await;
     let state = with_slack_api(&stack, &server.uri());
-    let bot = destination(
-        &stack,
-        &tenant,
-        Reach::SlackBot {
-            token: TOKEN,
-            channel: CHANNEL,
-        },
-    )
-    .await;
+    let bot = bot(&stack, &tenant, CHANNEL).await;
     let opened = incident(&stack, &tenant).await;
     let acknowledged = changed(&opened, acknowledge);
     let first = task(
@@ -233,15 +233,7 @@ async fn two_concurrent_notify_invocations_on_one_incident_post_once() {
         .await;
     let state = with_slack_api(&stack, &server.uri());
     let other_container = with_slack_api(&stack, &server.uri());
-    let bot = destination(
-        &stack,
-        &tenant,
-        Reach::SlackBot {
-            token: TOKEN,
-            channel: CHANNEL,
-        },
-    )
-    .await;
+    let bot = bot(&stack, &tenant, CHANNEL).await;
     let opened = incident(&stack, &tenant).await;
     let one = task(
         &opened,
@@ -305,24 +297,8 @@ async fn ok_false_is_a_failure_classified_by_its_error() {
         .mount(&server)
         .await;
     let state = with_slack_api(&stack, &server.uri());
-    let gone = destination(
-        &stack,
-        &tenant,
-        Reach::SlackBot {
-            token: TOKEN,
-            channel: "C0000000001",
-        },
-    )
-    .await;
-    let busy = destination(
-        &stack,
-        &tenant,
-        Reach::SlackBot {
-            token: TOKEN,
-            channel: "C0000000002",
-        },
-    )
-    .await;
+    let gone = bot(&stack, &tenant, "C0000000001").await;
+    let busy = bot(&stack, &tenant, "C0000000002").await;
     let opened = incident(&stack, &tenant).await;
 
     let permanent = notify(

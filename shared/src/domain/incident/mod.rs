@@ -29,6 +29,17 @@ impl Severity {
     /// Every accepted spelling, for error messages.
     pub const NAMES: &'static str = "critical, high, medium, low, info";
 
+    /// The lowercase name, as stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Critical => "critical",
+            Self::High => "high",
+            Self::Medium => "medium",
+            Self::Low => "low",
+            Self::Info => "info",
+        }
+    }
+
     /// Parses the lowercase name.
     pub fn parse(name: &str) -> Option<Self> {
         match name {
@@ -52,6 +63,17 @@ pub enum IncidentStatus {
     Acknowledged,
     /// Over.
     Resolved,
+}
+
+impl IncidentStatus {
+    /// The lowercase name, as stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Open => "open",
+            Self::Acknowledged => "acknowledged",
+            Self::Resolved => "resolved",
+        }
+    }
 }
 
 /// One problem, as Faultline tracks it.

@@ -97,14 +97,20 @@ pub enum SmtpSecurity {
 }
 
 impl SmtpSecurity {
+    /// The wire name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Starttls => "starttls",
+            Self::Tls => "tls",
+            Self::None => "none",
+        }
+    }
+
     /// Parses the wire name.
     pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "starttls" => Some(Self::Starttls),
-            "tls" => Some(Self::Tls),
-            "none" => Some(Self::None),
-            _ => None,
-        }
+        [Self::Starttls, Self::Tls, Self::None]
+            .into_iter()
+            .find(|s| s.as_str() == name)
     }
 }
 

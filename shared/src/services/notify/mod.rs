@@ -3,10 +3,19 @@
 //! write before anything is sent) and never lost (failures retry with back-off, then wait in the
 //! dead-letter queue; every attempt is in the ledger).
 
+mod flood;
+mod holds;
+mod routing;
+mod test_send;
+
+pub use flood::FLOOD_LIMIT;
+pub use holds::resolve_user;
+pub use routing::route_event;
+pub use test_send::{send_test, TestOutcome};
+
 use super::ServiceError;
 use crate::domain::notification::{
-    route, verdict, window_effect, Destination, LogEntry, NotificationRecord, NotificationStatus,
-    Preferences, Subject, Target, Verdict, WindowEffect,
+    verdict, Destination, LogEntry, NotificationRecord, NotificationStatus, Verdict,
 };
 use crate::domain::{DomainEvent, NotificationId};
 use crate::notify::{deliver, Channels, Delivered, Notice, SendFailure, Shown};
@@ -14,6 +23,8 @@ use crate::queue::NotifyTask;
 use crate::store::{StoreError, Window};
 use crate::views::IncidentView;
 use crate::AppState;
+use flood::{flood_counter, fold, send_flood_summary};
+use holds::{defer_until, hold_for, Hold};
 use std::time::Duration;
 
 /// How long a claim on the notification log holds (a sender that died frees it after this).
@@ -24,47 +35,10 @@ const BACKOFF_SECS: [u64; 6] = [10, 30, 60, 120, 300, 600];
 pub const MAX_ATTEMPTS: u32 = BACKOFF_SECS.len() as u32 + 1;
 /// How long to wait when another sender holds the log, or the channel is busy this second.
 const BUSY_WAIT: Duration = Duration::from_secs(2);
-/// Notifications per destination per minute before the rest are folded into one summary.
-pub const FLOOD_LIMIT: u64 = 20;
 
 /// The incident an event carries, if it is about one.
 fn incident_of(event: &DomainEvent) -> Option<IncidentView> {
     serde_json::from_value(event.data.clone()).ok()
-}
-
-/// The notification tasks `event` makes under the tenant's rules (none for an event that is not
-/// about an incident or issue, or that no rule routes).
-pub async fn route_event(
-    state: &AppState,
-    event: &DomainEvent,
-) -> Result<Vec<NotifyTask>, ServiceError> {
-    if !crate::domain::notification::NOTIFIED_EVENT_TYPES.contains(&event.event_type) {
-        return Ok(Vec::new());
-    }
-    let Some(incident) = incident_of(event) else {
-        return Ok(Vec::new());
-    };
-    let rules = state.store.all_notification_rules(&event.tenant_id).await?;
-    if rules.is_empty() {
-        return Ok(Vec::new());
-    }
-    let subject = Subject {
-        event_type: event.event_type,
-        incident: &incident,
-    };
-    Ok(route(&rules, &subject)
-        .into_iter()
-        .map(|r| NotifyTask {
-            tenant_id: event.tenant_id.clone(),
-            event: event.clone(),
-            destination_id: r.destination_id,
-            rule_id: r.rule_id,
-            throttle: r.throttle,
-            attempt: 1,
-            flood_summary_of: None,
-            released_from_window: false,
-        })
-        .collect())
 }
 
 /// What became of one task, for logs and metrics.
@@ -102,10 +76,6 @@ async fn cached_destination(
             .insert(destination.id.clone(), destination.clone());
     }
     Ok(found)
-}
-
-fn flood_counter(destination: &Destination) -> String {
-    format!("flood:{}", destination.id)
 }
 
 /// Sends one notification task (see the module documentation).
@@ -146,47 +116,20 @@ pub async fn notify(state: &AppState, task: &NotifyTask) -> Result<NotifyOutcome
             incident = IncidentView::from(&current);
         }
     }
-    let windows = store.all_maintenance_windows(tenant).await?;
-    let subject = Subject {
-        event_type: task.event.event_type,
-        incident: &incident,
-    };
-    let (destination, person) = match resolve_user(state, destination).await? {
-        Ok(resolved) => resolved,
+    let (destination, hold) = match hold_for(state, task, destination, &incident, now).await? {
+        Ok(found) => found,
         Err(reason) => return held(reason).await,
     };
-    let effect = match window_effect(&windows, &subject, now) {
-        WindowEffect::Pass => person.as_ref().map_or(Hold::Pass, |(name, preferences)| {
-            preference_effect(name, preferences, &incident, now)
-        }),
-        WindowEffect::Drop { window } => {
-            Hold::Drop(format!("dropped by maintenance window `{window}`"))
-        }
-        WindowEffect::Suppress { window, until } => Hold::Until(
-            format!("suppressed by maintenance window `{window}`"),
-            until,
-        ),
-    };
-    match effect {
+    match hold {
         Hold::Pass => {}
         Hold::Drop(reason) => return held(reason).await,
         Hold::Until(why, until) => {
-            let later = NotifyTask {
-                released_from_window: true,
-                ..task.clone()
-            };
-            let wait = (until - now).to_std().unwrap_or_default() + Duration::from_secs(1);
-            // SQS waits at most 15 minutes: a longer hold sees the task come back and held
-            // again, until it is over.
-            state.notifications.enqueue_after(&later, wait).await?;
+            defer_until(state, task, until, now).await?;
             if task.released_from_window {
                 return Ok(NotifyOutcome::Later);
             }
-            return held(format!(
-                "{why} until {}: looked at again then",
-                until.to_rfc3339()
-            ))
-            .await;
+            let until = until.to_rfc3339();
+            return held(format!("{why} until {until}: looked at again then")).await;
         }
     }
     let entry = store
@@ -257,20 +200,7 @@ pub async fn notify(state: &AppState, task: &NotifyTask) -> Result<NotifyOutcome
         store
             .release_log_claim(tenant, &incident_id, &destination.id, &claim_id)
             .await?;
-        if this_minute == FLOOD_LIMIT + 1 {
-            // The first one folded this minute: the summary goes out when the minute ends.
-            let summary = NotifyTask {
-                flood_summary_of: Some(minute.number * minute.length_secs),
-                attempt: 1,
-                ..task.clone()
-            };
-            let wait = Duration::from_secs(minute.seconds_left(now.timestamp()) + 1);
-            state.notifications.enqueue_after(&summary, wait).await?;
-        }
-        let detail =
-            format!("more than {FLOOD_LIMIT} notifications this minute: summed up when it ends");
-        record(state, task, NotificationStatus::Folded, detail, None, None).await?;
-        return Ok(NotifyOutcome::Folded);
+        return fold(state, task, minute, this_minute, now).await;
     }
     let secret = open_secret(state, &destination).await?;
     let remote = entry.as_ref().and_then(|e| e.remote.clone());
@@ -303,7 +233,7 @@ pub async fn notify(state: &AppState, task: &NotifyTask) -> Result<NotifyOutcome
             if let Err(err) = store.record_log_entry(&next, &claim_id).await {
                 tracing::warn!(error = %err, "sent, but the notification log could not record it");
             }
-            record_delivered(state, task, &delivered).await?;
+            record_delivered(state, task, &delivered, delivered.action.to_owned()).await?;
             Ok(NotifyOutcome::Sent)
         }
         Err(failure) => {
@@ -313,137 +243,6 @@ pub async fn notify(state: &AppState, task: &NotifyTask) -> Result<NotifyOutcome
             fail(state, task, failure).await
         }
     }
-}
-
-/// Tells a destination how many notifications were folded in the minute starting at `start`:
-/// nothing folded is silently dropped. Retried like any notification.
-async fn send_flood_summary(
-    state: &AppState,
-    task: &NotifyTask,
-    start: i64,
-) -> Result<NotifyOutcome, ServiceError> {
-    let Some(destination) = state
-        .store
-        .get_destination(&task.tenant_id, &task.destination_id)
-        .await?
-    else {
-        return Ok(NotifyOutcome::Held("the destination was deleted".into()));
-    };
-    let minute = Window::containing(start, 60);
-    let folded = state
-        .store
-        .counted(&flood_counter(&destination), minute)
-        .await?
-        .saturating_sub(FLOOD_LIMIT);
-    let since = chrono::DateTime::from_timestamp(start, 0).unwrap_or_default();
-    let public_url = state.config.public_url.as_deref();
-    let notice = Notice::flood_summary(folded, since, &destination.id, public_url);
-    let secret = open_secret(state, &destination).await?;
-    let message_id = format!(
-        "<{}.{}@faultline>",
-        NotificationId::generate(),
-        destination.id
-    );
-    match deliver(
-        &channels(state),
-        &destination,
-        secret.as_deref(),
-        &notice,
-        None,
-        &message_id,
-    )
-    .await
-    {
-        Ok(delivered) => {
-            let detail = format!("flood summary: {folded} folded notifications");
-            let status = if delivered.accepted_only {
-                NotificationStatus::Accepted
-            } else {
-                NotificationStatus::Sent
-            };
-            record(
-                state,
-                task,
-                status,
-                detail,
-                delivered.status_code,
-                delivered.latency_ms,
-            )
-            .await?;
-            Ok(NotifyOutcome::Sent)
-        }
-        Err(failure) => fail(state, task, failure).await,
-    }
-}
-
-/// What holds a notification back.
-enum Hold {
-    /// Nothing.
-    Pass,
-    /// It is not sent, for this reason.
-    Drop(String),
-    /// It is looked at again at this time.
-    Until(String, chrono::DateTime<chrono::Utc>),
-}
-
-/// What a person's preferences do to a notification about `incident` at `now`.
-fn preference_effect(
-    name: &str,
-    preferences: &Preferences,
-    incident: &IncidentView,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Hold {
-    if preferences.digest_only {
-        return Hold::Drop(format!("{name} wants the digest only"));
-    }
-    if preferences
-        .min_severity
-        .is_some_and(|min| incident.severity > min)
-    {
-        return Hold::Drop(format!("below {name}'s least severity"));
-    }
-    match preferences
-        .quiet_hours
-        .as_ref()
-        .and_then(|q| q.active_until(now))
-    {
-        Some(until) => Hold::Until(format!("{name}'s quiet hours"), until),
-        None => Hold::Pass,
-    }
-}
-
-/// A `user` destination as the email destination it is sent as (the user's address), with the
-/// user's name and preferences; other destinations as they are. `Err` says why nothing can be
-/// sent (the user left, or was deactivated).
-pub async fn resolve_user(
-    state: &AppState,
-    destination: Destination,
-) -> Result<Result<(Destination, Option<(String, Preferences)>), String>, ServiceError> {
-    let Target::User { user_id } = &destination.target else {
-        return Ok(Ok((destination, None)));
-    };
-    let Some(user) = state
-        .store
-        .get_user(&destination.tenant_id, user_id)
-        .await?
-    else {
-        return Ok(Err(format!("the user `{user_id}` was deleted")));
-    };
-    if !user.active {
-        return Ok(Err(format!("the user `{}` is deactivated", user.email)));
-    }
-    let preferences = state
-        .store
-        .get_preferences(&destination.tenant_id, user_id)
-        .await?
-        .preferences;
-    let email = Destination {
-        target: Target::Email {
-            to: vec![user.email.clone()],
-        },
-        ..destination
-    };
-    Ok(Ok((email, Some((user.email, preferences)))))
 }
 
 /// The clients and settings the notifiers use.
@@ -524,21 +323,10 @@ async fn record_delivered(
     state: &AppState,
     task: &NotifyTask,
     delivered: &Delivered,
+    detail: String,
 ) -> Result<(), ServiceError> {
-    let status = if delivered.accepted_only {
-        NotificationStatus::Accepted
-    } else {
-        NotificationStatus::Sent
-    };
-    record(
-        state,
-        task,
-        status,
-        delivered.action.to_owned(),
-        delivered.status_code,
-        delivered.latency_ms,
-    )
-    .await
+    let (code, latency) = (delivered.status_code, delivered.latency_ms);
+    record(state, task, delivered.status(), detail, code, latency).await
 }
 
 async fn record(
