@@ -52,6 +52,9 @@ pub struct Config {
     pub email_from: Option<String>,
     /// Slack's Web API (`FAULTLINE_SLACK_API_URL`, default `https://slack.com/api`).
     pub slack_api_url: String,
+    /// PagerDuty's Events API (`FAULTLINE_PAGERDUTY_EVENTS_URL`, default
+    /// `https://events.pagerduty.com`; `https://events.eu.pagerduty.com` for an EU account).
+    pub pagerduty_events_url: String,
     /// Where the hub's API is reached from outside (`FAULTLINE_PUBLIC_URL`), for links in
     /// notifications; none when unset.
     pub public_url: Option<String>,
@@ -223,6 +226,8 @@ impl Config {
             email_from: optional("FAULTLINE_EMAIL_FROM"),
             slack_api_url: optional("FAULTLINE_SLACK_API_URL")
                 .unwrap_or_else(|| "https://slack.com/api".into()),
+            pagerduty_events_url: optional("FAULTLINE_PAGERDUTY_EVENTS_URL")
+                .unwrap_or_else(|| "https://events.pagerduty.com".into()),
             public_url: optional("FAULTLINE_PUBLIC_URL"),
         })
     }

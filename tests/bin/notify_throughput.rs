@@ -112,7 +112,7 @@ async fn main() -> anyhow::Result<()> {
                     tenant_id: tenant.id.clone(),
                     event: incident_event(&tenant.id, n),
                     destination_id: destination.id.clone(),
-                    rule_id: NotificationRuleId::generate(),
+                    rule_id: Some(NotificationRuleId::generate()),
                     throttle: Throttle::default(),
                     attempt: 1,
                     flood_summary_of: None,

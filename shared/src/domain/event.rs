@@ -1,6 +1,6 @@
 //! Domain events: what happened, published once and fanned out to every subscriber.
 
-use super::{EventId, TenantId};
+use super::{DestinationId, EventId, TenantId};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -85,6 +85,10 @@ pub struct DomainEvent {
     pub timestamp: DateTime<Utc>,
     /// The resource as it stood after the change.
     pub data: Value,
+    /// The destination the change came from (a Jira issue closed, a PagerDuty incident
+    /// resolved): it is not told back what it told us.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<DestinationId>,
 }
 
 impl DomainEvent {
@@ -96,6 +100,7 @@ impl DomainEvent {
             event_type,
             timestamp: at,
             data,
+            origin: None,
         }
     }
 

@@ -4,13 +4,17 @@
 pub mod content;
 pub mod digest;
 pub mod email;
+pub mod github;
+pub mod jira;
+pub mod pagerduty;
 pub mod slack;
 pub mod smtp;
 pub mod teams;
+pub mod tickets;
 
 pub use content::{Notice, Shown};
 
-use crate::domain::notification::{Destination, RemoteMessage, Target};
+use crate::domain::notification::{Destination, RemoteMessage, Target, Ticket, TicketStep};
 use crate::domain::parse_retry_after;
 use crate::sinks::webhook::DeliveryResult;
 use std::time::Duration;
@@ -22,6 +26,8 @@ pub struct Delivered {
     pub action: &'static str,
     /// The message later news edits or threads onto.
     pub remote: Option<RemoteMessage>,
+    /// The ticket or page that stands for the incident (PagerDuty, Jira, GitHub).
+    pub ticket: Option<Ticket>,
     /// The provider only accepted it (Teams): it may still fail to show.
     pub accepted_only: bool,
     /// The provider's HTTP status.
@@ -41,10 +47,12 @@ impl Delivered {
         }
     }
 
-    fn of(action: &'static str, remote: Option<RemoteMessage>) -> Self {
+    /// A notification that needed no provider call (what was done says why).
+    pub fn of(action: &'static str, remote: Option<RemoteMessage>) -> Self {
         Self {
             action,
             remote,
+            ticket: None,
             accepted_only: false,
             status_code: None,
             latency_ms: None,
@@ -127,20 +135,48 @@ pub struct Channels<'a> {
     pub email_from: Option<&'a str>,
     /// Which addresses outgoing connections may reach (SMTP servers).
     pub url_policy: crate::domain::UrlPolicy,
+    /// PagerDuty's Events API base URL.
+    pub pagerduty_events: &'a str,
+}
+
+/// What a message continues: the thread or message it edits, the ticket it keeps in step.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Continuing<'a> {
+    /// The message to edit or thread onto (Slack bot, email).
+    pub remote: Option<&'a RemoteMessage>,
+    /// The ticket or page (PagerDuty, Jira, GitHub) and the step it needs.
+    pub ticket: Option<&'a Ticket>,
+    /// What a ticket destination needs (`Open` when nothing was sent yet).
+    pub step: Option<TicketStep>,
+    /// An earlier attempt may have created a ticket it did not record: look before creating.
+    pub recover: bool,
 }
 
 /// Sends `notice` to `destination` whose credential opened to `secret` (`None` for email),
-/// editing or threading onto `remote` where the kind can. `message_id` names an email.
+/// continuing what `continuing` names where the kind can. `message_id` names an email.
 pub async fn deliver(
     channels: &Channels<'_>,
     destination: &Destination,
     secret: Option<&str>,
     notice: &Notice,
-    remote: Option<&RemoteMessage>,
+    continuing: Continuing<'_>,
     message_id: &str,
 ) -> Result<Delivered, SendFailure> {
+    let remote = continuing.remote;
     let secret =
         || secret.ok_or_else(|| SendFailure::permanent("the destination's secret is missing"));
+    if destination.target.keeps_tickets() {
+        let incident_id = crate::domain::IncidentId::parse(&notice.incident.id)
+            .ok_or_else(|| SendFailure::permanent("a ticket needs an incident"))?;
+        let job = tickets::TicketJob {
+            notice,
+            incident_id: &incident_id,
+            step: continuing.step.unwrap_or(TicketStep::Open),
+            ticket: continuing.ticket,
+            recover: continuing.recover,
+        };
+        return send_ticket(channels, destination, secret()?, &job).await;
+    }
     match &destination.target {
         Target::SlackWebhook { .. } => {
             slack::send_to_webhook(channels.sender, secret()?, notice).await
@@ -197,5 +233,110 @@ pub async fn deliver(
         Target::User { .. } => Err(SendFailure::permanent(
             "a user destination is sent as email to the user's address (resolve it first)",
         )),
+        Target::Pagerduty { .. } | Target::Jira(_) | Target::Github(_) => Err(
+            SendFailure::permanent("a ticket destination takes a ticket job"),
+        ),
+    }
+}
+
+/// Tests a ticket destination without opening a ticket: Jira and GitHub check the token reaches
+/// the project or repository; PagerDuty triggers and at once resolves a plainly-marked alert.
+pub async fn test_ticket_destination(
+    channels: &Channels<'_>,
+    destination: &Destination,
+    secret: &str,
+    notice: &Notice,
+) -> Result<Delivered, SendFailure> {
+    match &destination.target {
+        Target::Pagerduty { .. } => {
+            let id = destination.id.as_str();
+            pagerduty::send_test(
+                channels.sender,
+                channels.pagerduty_events,
+                secret,
+                notice,
+                id,
+            )
+            .await
+        }
+        Target::Jira(project) => {
+            jira::JiraClient::new(channels.sender, project, secret)
+                .check()
+                .await
+        }
+        Target::Github(repository) => {
+            github::GithubClient::new(channels.sender, repository, secret)
+                .check()
+                .await
+        }
+        _ => Err(SendFailure::permanent("not a ticket destination")),
+    }
+}
+
+/// Keeps the ticket or page of a PagerDuty, Jira or GitHub destination in step. When an earlier
+/// attempt may have created a ticket it never recorded, the ticket is looked for first (by its
+/// identity label and marker) and, when found, adopted and brought up to date.
+async fn send_ticket(
+    channels: &Channels<'_>,
+    destination: &Destination,
+    secret: &str,
+    job: &tickets::TicketJob<'_>,
+) -> Result<Delivered, SendFailure> {
+    let mut job = *job;
+    let recovered;
+    if job.ticket.is_none() && job.recover {
+        recovered = match &destination.target {
+            Target::Jira(project) => {
+                jira::JiraClient::new(channels.sender, project, secret)
+                    .find(&job, None)
+                    .await?
+            }
+            Target::Github(repository) => {
+                github::GithubClient::new(channels.sender, repository, secret)
+                    .find(&job)
+                    .await?
+            }
+            // The `dedup_key` makes PagerDuty's events idempotent: nothing to look for.
+            _ => None,
+        };
+        let incident = &job.notice.incident;
+        if let Some(found) = &recovered {
+            // It was opened showing the incident open: bring it from there.
+            job.ticket = Some(found);
+            job.step = TicketStep::between(
+                Some((crate::domain::IncidentStatus::Open, incident.severity)),
+                incident.status,
+                incident.severity,
+            );
+            if job.step == TicketStep::Nothing {
+                return Ok(jira::found_again(found.clone()));
+            }
+        } else if job.step == TicketStep::Resolve
+            && !matches!(destination.target, Target::Pagerduty { .. })
+        {
+            return Ok(Delivered::of(
+                "nothing to close: no ticket was opened for the incident",
+                None,
+            ));
+        } else if job.step != TicketStep::Resolve {
+            job.step = TicketStep::Open;
+        }
+        job.recover = false;
+    }
+    match &destination.target {
+        Target::Pagerduty { .. } => {
+            pagerduty::send(channels.sender, channels.pagerduty_events, secret, &job).await
+        }
+        Target::Jira(project) => {
+            jira::JiraClient::new(channels.sender, project, secret)
+                .send(&job)
+                .await
+        }
+        Target::Github(repository) => {
+            github::GithubClient::new(channels.sender, repository, secret)
+                .send(&job)
+                .await
+        }
+        _ => Err(SendFailure::permanent("not a ticket destination")),
     }
 }

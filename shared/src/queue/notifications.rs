@@ -15,8 +15,10 @@ pub struct NotifyTask {
     pub event: DomainEvent,
     /// Where to.
     pub destination_id: DestinationId,
-    /// The rule that routed it.
-    pub rule_id: NotificationRuleId,
+    /// The rule that routed it; none when it goes to a ticket the incident already has (a
+    /// resolve always reaches the ticket or page, whatever the rules say now).
+    #[serde(default)]
+    pub rule_id: Option<NotificationRuleId>,
     /// That rule's throttle.
     #[serde(default)]
     pub throttle: Throttle,

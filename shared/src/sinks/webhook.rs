@@ -131,20 +131,51 @@ impl WebhookSender {
     }
 
     async fn post(&self, request: reqwest::RequestBuilder, body: &str) -> DeliveryResult {
-        let started = Instant::now();
-        let response = request
+        let request = request
             .header("content-type", "application/json")
-            .body(body.to_owned())
-            .send()
-            .await;
+            .body(body.to_owned());
+        self.exchange(request, Self::EXCERPT_LIMIT).await.0
+    }
+
+    /// Calls a provider's REST API under the same policy (SSRF guard, timeout, no redirects):
+    /// `method` on `url` with `headers` and a JSON `body`, keeping up to `limit` bytes of the
+    /// answer and its headers (rate limits, `Retry-After`). What the ticket notifiers use.
+    pub async fn call_api(
+        &self,
+        method: reqwest::Method,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+        limit: usize,
+    ) -> (DeliveryResult, reqwest::header::HeaderMap) {
+        let mut request = self.client.request(method, url);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_owned());
+        }
+        self.exchange(request, limit).await
+    }
+
+    async fn exchange(
+        &self,
+        request: reqwest::RequestBuilder,
+        limit: usize,
+    ) -> (DeliveryResult, reqwest::header::HeaderMap) {
+        let started = Instant::now();
+        let response = request.send().await;
         let latency_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let mut response = match response {
             Ok(response) => response,
             Err(err) => {
-                return DeliveryResult {
+                let result = DeliveryResult {
                     latency_ms,
                     ..DeliveryResult::not_sent(self.transport_failure(&err))
-                }
+                };
+                return (result, reqwest::header::HeaderMap::new());
             }
         };
         let status = response.status();
@@ -158,21 +189,23 @@ impl WebhookSender {
             .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
+        let headers = response.headers().clone();
         let mut excerpt = Vec::new();
-        while excerpt.len() < Self::EXCERPT_LIMIT {
+        while excerpt.len() < limit {
             match response.chunk().await {
                 Ok(Some(chunk)) => excerpt.extend_from_slice(&chunk),
                 Ok(None) | Err(_) => break,
             }
         }
-        excerpt.truncate(Self::EXCERPT_LIMIT);
-        DeliveryResult {
+        excerpt.truncate(limit);
+        let result = DeliveryResult {
             status_code: status.as_u16(),
             latency_ms,
             response_excerpt: String::from_utf8_lossy(&excerpt).into_owned(),
             failure: Failure::of_status(status.as_u16(), location),
             retry_after,
-        }
+        };
+        (result, headers)
     }
 
     /// What a request that got no response failed on.

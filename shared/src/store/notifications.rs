@@ -154,13 +154,21 @@ impl Store {
         tenant: &TenantId,
         incident: &IncidentId,
     ) -> Result<Vec<LogEntry>, StoreError> {
-        self.query_all(keys::notification_log(tenant, incident), "")
-            .await
+        // A first message still being sent is only its sender's claim: not an entry yet.
+        let query = Query {
+            filter: Some(Filter::default().exists("version")),
+            ..Query::partition(keys::notification_log(tenant, incident))
+        };
+        self.query_every(query, usize::MAX).await
     }
 
     /// Claims the right to send the next message about `incident` to `destination` until
     /// `until`: only if the log is still at `seen_version` (0: no entry yet) and no other claim
     /// is live at `now`. `Conflict` when another sender holds it or the log moved on.
+    ///
+    /// Answers whether an earlier attempt may have reached the provider without recording what
+    /// it made: its claim lapsed (the sender died between sending and recording), or it failed
+    /// without a clear answer. A ticket sender then looks for the ticket before creating one.
     #[allow(clippy::too_many_arguments)]
     pub async fn claim_log_entry(
         &self,
@@ -171,7 +179,7 @@ impl Store {
         claim_id: &str,
         now: DateTime<Utc>,
         until: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<bool, StoreError> {
         let version_holds = if seen_version == 0 {
             "attribute_not_exists(version)"
         } else {
@@ -188,13 +196,14 @@ impl Store {
             ))
             .expression_attribute_values(":claim", AttributeValue::S(claim_id.to_owned()))
             .expression_attribute_values(":until", AttributeValue::N(until.timestamp().to_string()))
-            .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()));
+            .expression_attribute_values(":now", AttributeValue::N(now.timestamp().to_string()))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::AllOld);
         if seen_version != 0 {
             request = request
                 .expression_attribute_values(":seen", AttributeValue::N(seen_version.to_string()));
         }
-        request.send().await?;
-        Ok(())
+        let old = request.send().await?.attributes.unwrap_or_default();
+        Ok(old.contains_key("claim_id") || old.contains_key("unsure"))
     }
 
     /// Replaces the log entry with `entry` (what was just sent), releasing claim `claim_id`;
@@ -216,20 +225,32 @@ impl Store {
         Ok(())
     }
 
-    /// Releases claim `claim_id` without sending (the send failed); a lapsed claim is left alone.
+    /// Releases claim `claim_id` without recording a message (nothing was sent, or the send
+    /// failed); `unsure` when the provider may have acted anyway (no answer, a 5xx), so the next
+    /// claimant looks before creating. A lapsed claim is left alone.
     pub async fn release_log_claim(
         &self,
         tenant: &TenantId,
         incident: &IncidentId,
         destination: &DestinationId,
         claim_id: &str,
+        unsure: bool,
     ) -> Result<(), StoreError> {
-        let result = self
+        let update = if unsure {
+            "REMOVE claim_id, claim_until SET unsure = :unsure"
+        } else {
+            "REMOVE claim_id, claim_until"
+        };
+        let mut request = self
             .client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(log_keys(tenant, incident, destination).key()))
-            .update_expression("REMOVE claim_id, claim_until")
+            .update_expression(update);
+        if unsure {
+            request = request.expression_attribute_values(":unsure", AttributeValue::Bool(true));
+        }
+        let result = request
             .condition_expression("claim_id = :claim")
             .expression_attribute_values(":claim", AttributeValue::S(claim_id.to_owned()))
             .send()

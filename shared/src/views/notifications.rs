@@ -15,7 +15,8 @@ pub struct DestinationView {
     pub id: String,
     /// What people call it.
     pub name: String,
-    /// `slack_webhook`, `slack_bot`, `teams` or `email`.
+    /// `slack_webhook`, `slack_bot`, `teams`, `email`, `smtp`, `user`, `pagerduty`, `jira` or
+    /// `github`.
     pub kind: String,
     /// The credential masked (`https://hooks.slack.com/****`, `xoxb-****`); absent for email.
     pub secret_masked: Option<String>,
@@ -29,6 +30,10 @@ pub struct DestinationView {
     pub from: Option<String>,
     /// The person (`user`: `usr_…`), told by email as their preferences say.
     pub user_id: Option<String>,
+    /// `jira`, `github`: where tickets are opened and how (site, project, repository, labels,
+    /// transitions…), without the token.
+    #[schema(value_type = Option<Object>)]
+    pub settings: Option<serde_json::Value>,
     /// Whether it receives notifications.
     pub enabled: bool,
     /// When it was created.
@@ -64,11 +69,26 @@ impl From<&Destination> for DestinationView {
             server,
             from,
             user_id,
+            settings: ticket_settings(&d.target),
             enabled: d.enabled,
             created_at: d.created_at,
             updated_at: d.updated_at,
         }
     }
+}
+
+/// A ticket destination's settings without its token.
+fn ticket_settings(target: &Target) -> Option<serde_json::Value> {
+    let mut settings = match target {
+        Target::Jira(project) => serde_json::to_value(project).ok()?,
+        Target::Github(repository) => serde_json::to_value(repository).ok()?,
+        _ => return None,
+    };
+    if let Some(map) = settings.as_object_mut() {
+        map.remove("token");
+        map.remove("masked");
+    }
+    Some(settings)
 }
 
 /// A page of destinations.

@@ -9,22 +9,26 @@ use faultline::http::ApiError;
 use faultline::notify::email::MAX_RECIPIENTS;
 use faultline::secrets::SecretCipher;
 use faultline::AppState;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 /// A new destination: `kind` says which of the other fields it needs.
-#[derive(Clone, Default, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateDestination {
     /// What people call it.
     pub(super) name: String,
-    /// `slack_webhook`, `slack_bot`, `teams`, `email`, `smtp` or `user`.
+    /// `slack_webhook`, `slack_bot`, `teams`, `email`, `smtp`, `user`, `pagerduty`, `jira` or
+    /// `github`.
     pub(super) kind: String,
     /// `slack_webhook`: the incoming webhook URL; `teams`: the Workflows URL. Stored sealed.
     #[serde(default)]
     url: Option<String>,
-    /// `slack_bot`: the bot token (`xoxb-…`, scope `chat:write`). Stored sealed.
+    /// `slack_bot`: the bot token (`xoxb-…`, scope `chat:write`); `jira`: the API token (Cloud)
+    /// or personal access token (Data Center); `github`: a token with *Issues: read and write*.
+    /// Stored sealed.
     #[serde(default)]
-    token: Option<String>,
+    pub(super) token: Option<String>,
     /// `slack_bot`: the channel ID (`C…`); invite the app to the channel.
     #[serde(default)]
     channel: Option<String>,
@@ -52,6 +56,53 @@ pub struct CreateDestination {
     /// `smtp`: the sender address.
     #[serde(default)]
     from: Option<String>,
+    /// `pagerduty`: the Events API v2 integration's routing key. Stored sealed.
+    #[serde(default)]
+    pub(super) routing_key: Option<String>,
+    /// `jira`: the site, e.g. `https://acme.atlassian.net`.
+    #[serde(default)]
+    pub(super) site_url: Option<String>,
+    /// `jira`: `cloud` (default; REST v3, email + API token) or `data_center` (REST v2, a
+    /// personal access token).
+    #[serde(default)]
+    pub(super) deployment: Option<String>,
+    /// `jira` Cloud: the account's email the API token belongs to.
+    #[serde(default)]
+    pub(super) email: Option<String>,
+    /// `jira`: the project key, e.g. `OPS`.
+    #[serde(default)]
+    pub(super) project_key: Option<String>,
+    /// `jira`: the issue type's name, e.g. `Bug`.
+    #[serde(default)]
+    pub(super) issue_type: Option<String>,
+    /// `jira`: a component to file under.
+    #[serde(default)]
+    pub(super) component: Option<String>,
+    /// `jira`, `github`: labels every issue gets (the incident's own label is added).
+    #[serde(default)]
+    pub(super) labels: Option<Vec<String>>,
+    /// `jira`: the priority name per severity, e.g. `{"critical": "Highest"}`.
+    #[serde(default)]
+    pub(super) priorities: Option<BTreeMap<String, String>>,
+    /// `jira`: the transition that closes an issue on resolve (default `Done`).
+    #[serde(default)]
+    pub(super) resolve_transition: Option<String>,
+    /// `jira`: the transition that reopens it on regression (default `Reopen`).
+    #[serde(default)]
+    pub(super) reopen_transition: Option<String>,
+    /// `jira`: on regression, `reopen` (default) the issue or open a `new_issue` linked to it.
+    #[serde(default)]
+    pub(super) on_regression: Option<String>,
+    /// `github`: `owner/name`.
+    #[serde(default)]
+    pub(super) repository: Option<String>,
+    /// `github`: logins assigned to every issue.
+    #[serde(default)]
+    pub(super) assignees: Option<Vec<String>>,
+    /// `github`: the API for GitHub Enterprise Server (`https://<host>/api/v3`); default
+    /// `https://api.github.com`.
+    #[serde(default)]
+    pub(super) api_url: Option<String>,
     #[serde(default = "enabled_by_default")]
     pub(super) enabled: bool,
 }
@@ -61,13 +112,13 @@ fn enabled_by_default() -> bool {
 }
 
 /// A change: only the fields given change; the kind cannot.
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateDestination {
     pub(super) name: Option<String>,
     /// A new URL (`slack_webhook`, `teams`).
     url: Option<String>,
-    /// A new token (`slack_bot`).
+    /// A new token (`slack_bot`, `jira`, `github`).
     token: Option<String>,
     /// A new channel ID (`slack_bot`).
     channel: Option<String>,
@@ -80,22 +131,44 @@ pub struct UpdateDestination {
     username: Option<String>,
     password: Option<String>,
     from: Option<String>,
+    /// `pagerduty`: a new routing key.
+    routing_key: Option<String>,
+    /// `jira`: new settings (as when created).
+    site_url: Option<String>,
+    deployment: Option<String>,
+    email: Option<String>,
+    project_key: Option<String>,
+    issue_type: Option<String>,
+    component: Option<String>,
+    /// `jira`, `github`: new labels.
+    labels: Option<Vec<String>>,
+    priorities: Option<BTreeMap<String, String>>,
+    resolve_transition: Option<String>,
+    reopen_transition: Option<String>,
+    on_regression: Option<String>,
+    /// `github`: new settings (as when created).
+    repository: Option<String>,
+    assignees: Option<Vec<String>>,
+    api_url: Option<String>,
     pub(super) enabled: Option<bool>,
+}
+
+/// The fields a request gives (not null), besides its name, kind and state.
+fn given_fields(request: &impl Serialize) -> serde_json::Map<String, serde_json::Value> {
+    let mut fields = match serde_json::to_value(request) {
+        Ok(serde_json::Value::Object(map)) => map,
+        _ => serde_json::Map::new(),
+    };
+    fields.retain(|name, value| {
+        !value.is_null() && !matches!(name.as_str(), "name" | "kind" | "enabled")
+    });
+    fields
 }
 
 impl UpdateDestination {
     /// Whether it changes where the destination goes (not only its name or state).
     pub(super) fn changes_target(&self) -> bool {
-        self.url.is_some()
-            || self.token.is_some()
-            || self.channel.is_some()
-            || self.to.is_some()
-            || self.host.is_some()
-            || self.port.is_some()
-            || self.security.is_some()
-            || self.username.is_some()
-            || self.password.is_some()
-            || self.from.is_some()
+        !given_fields(self).is_empty()
     }
 }
 
@@ -106,7 +179,7 @@ pub(super) fn merged(
     target: &Target,
     secret: Option<String>,
     change: &UpdateDestination,
-) -> CreateDestination {
+) -> Result<CreateDestination, ApiError> {
     let mut body = CreateDestination {
         name: name.to_owned(),
         kind: target.kind().as_str().to_owned(),
@@ -137,19 +210,24 @@ pub(super) fn merged(
             body.from = Some(from.clone());
             body.to = Some(to.clone());
         }
+        Target::Pagerduty { .. } | Target::Jira(_) | Target::Github(_) => {
+            super::destination_tickets::as_request(target, secret, &mut body);
+        }
     }
-    let or = |new: &Option<String>, old: Option<String>| new.clone().or(old);
-    body.url = or(&change.url, body.url);
-    body.token = or(&change.token, body.token);
-    body.channel = or(&change.channel, body.channel);
-    body.to = change.to.clone().or(body.to);
-    body.host = or(&change.host, body.host);
-    body.port = change.port.or(body.port);
-    body.security = or(&change.security, body.security);
-    body.username = or(&change.username, body.username);
-    body.password = or(&change.password, body.password);
-    body.from = or(&change.from, body.from);
-    body
+    let mut value = serde_json::to_value(&body).unwrap_or_default();
+    for (field, new) in given_fields(change) {
+        value[field] = new;
+    }
+    serde_json::from_value(value).map_err(|e| ApiError::validation("body", e.to_string()))
+}
+
+pub(super) fn checked_url(state: &AppState, field: &str, url: &str) -> Result<String, ApiError> {
+    state
+        .config
+        .url_policy()
+        .check(url)
+        .map(|checked| checked.as_str().to_owned())
+        .map_err(|reason| ApiError::validation(field, format!("`{field}` {reason}")))
 }
 
 fn checked_provider_url(
@@ -168,7 +246,7 @@ fn checked_provider_url(
     Ok(checked.as_str().to_owned())
 }
 
-fn checked_recipients(to: &[String]) -> Result<Vec<String>, ApiError> {
+pub(super) fn checked_recipients(to: &[String]) -> Result<Vec<String>, ApiError> {
     if to.is_empty() || to.len() > MAX_RECIPIENTS {
         return Err(ApiError::validation(
             "to",
@@ -192,7 +270,7 @@ fn checked_token(token: &str) -> Result<&str, ApiError> {
     }
 }
 
-fn required<'a, T>(
+pub(super) fn required<'a, T>(
     value: &'a Option<T>,
     field: &str,
     kind: DestinationKind,
@@ -218,6 +296,9 @@ fn fields_of(kind: DestinationKind) -> &'static [&'static str] {
         DestinationKind::Smtp => &[
             "host", "port", "security", "username", "password", "from", "to",
         ],
+        DestinationKind::Pagerduty | DestinationKind::Jira | DestinationKind::Github => {
+            super::destination_tickets::fields_of(kind)
+        }
     }
 }
 
@@ -289,21 +370,8 @@ pub(super) fn target_of(
     kind: DestinationKind,
     body: &CreateDestination,
 ) -> Result<Target, ApiError> {
-    let given = [
-        ("url", body.url.is_some()),
-        ("token", body.token.is_some()),
-        ("channel", body.channel.is_some()),
-        ("to", body.to.is_some()),
-        ("user_id", body.user_id.is_some()),
-        ("host", body.host.is_some()),
-        ("port", body.port.is_some()),
-        ("security", body.security.is_some()),
-        ("username", body.username.is_some()),
-        ("password", body.password.is_some()),
-        ("from", body.from.is_some()),
-    ];
-    for (field, present) in given {
-        if present && !fields_of(kind).contains(&field) {
+    for field in given_fields(body).keys() {
+        if !fields_of(kind).contains(&field.as_str()) {
             return Err(ApiError::validation(
                 field,
                 format!(
@@ -343,6 +411,9 @@ pub(super) fn target_of(
                 ApiError::validation("user_id", format!("`{raw}` is not a user id"))
             })?;
             Target::User { user_id }
+        }
+        DestinationKind::Pagerduty | DestinationKind::Jira | DestinationKind::Github => {
+            super::destination_tickets::target_of(state, cipher, context, kind, body)?
         }
     })
 }

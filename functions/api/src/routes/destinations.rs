@@ -152,7 +152,7 @@ pub async fn update(
         let secret = open_secret(&state, &destination)
             .await
             .map_err(|e| ApiError::internal(e.to_string()))?;
-        let merged = merged(&destination.name, &destination.target, secret, &body);
+        let merged = merged(&destination.name, &destination.target, secret, &body)?;
         let cipher = state.cipher().await?;
         let kind = destination.target.kind();
         destination.target = target_of(

@@ -1,5 +1,6 @@
 pub mod audit;
 pub mod destination_targets;
+pub mod destination_tickets;
 pub mod destinations;
 pub mod docs;
 pub mod endpoint_actions;

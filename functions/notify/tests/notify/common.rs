@@ -33,27 +33,38 @@ pub fn next_second(stack: &TestStack) {
 
 /// A stored destination of `tenant`.
 pub async fn destination(stack: &TestStack, tenant: &TenantId, reach: Reach<'_>) -> Destination {
-    let id = DestinationId::generate();
-    let cipher = stack.harness.cipher().await.expect("data key");
-    let context = Destination::secret_context_for(tenant, &id);
-    let target = match reach {
+    destination_of(stack, tenant, |cipher, context| match reach {
         Reach::SlackWebhook(url) => Target::SlackWebhook {
-            url: cipher.seal(url, &context),
+            url: cipher.seal(url, context),
             masked: mask_url(url),
         },
         Reach::SlackBot { token, channel } => Target::SlackBot {
-            token: cipher.seal(token, &context),
+            token: cipher.seal(token, context),
             masked: mask_token(token),
             channel: channel.into(),
         },
         Reach::Teams(url) => Target::Teams {
-            url: cipher.seal(url, &context),
+            url: cipher.seal(url, context),
             masked: mask_url(url),
         },
         Reach::Email(to) => Target::Email {
             to: to.iter().map(|s| s.to_string()).collect(),
         },
-    };
+    })
+    .await
+}
+
+/// A stored destination of `tenant` reached as `target` says (given the cipher and the sealing
+/// context of its secret).
+pub async fn destination_of(
+    stack: &TestStack,
+    tenant: &TenantId,
+    target: impl FnOnce(&faultline::secrets::SecretCipher, &str) -> Target,
+) -> Destination {
+    let id = DestinationId::generate();
+    let cipher = stack.harness.cipher().await.expect("data key");
+    let context = Destination::secret_context_for(tenant, &id);
+    let target = target(&cipher, &context);
     let now = stack.harness.clock.now();
     let destination = Destination {
         id,
@@ -124,7 +135,7 @@ pub fn task(
         tenant_id: incident.tenant_id.clone(),
         event,
         destination_id: destination.id.clone(),
-        rule_id: NotificationRuleId::generate(),
+        rule_id: Some(NotificationRuleId::generate()),
         throttle,
         attempt: 1,
         flood_summary_of: None,
@@ -163,14 +174,14 @@ pub async fn statuses(stack: &TestStack, tenant: &TenantId) -> Vec<String> {
     all
 }
 
-/// The JSON bodies of the requests a stub received on `path`.
+/// The JSON bodies of the requests a stub received on `path` (those with a body).
 pub async fn bodies(server: &wiremock::MockServer, path: &str) -> Vec<Value> {
     server
         .received_requests()
         .await
         .unwrap_or_default()
         .iter()
-        .filter(|r| r.url.path() == path)
+        .filter(|r| r.url.path() == path && !r.body.is_empty())
         .map(|r| serde_json::from_slice(&r.body).expect("a JSON body"))
         .collect()
 }
@@ -199,4 +210,33 @@ pub async fn waiting(stack: &TestStack, logical_id: &str) -> (u64, u64) {
         number(QueueAttributeName::ApproximateNumberOfMessages),
         number(QueueAttributeName::ApproximateNumberOfMessagesDelayed),
     )
+}
+
+/// What `destination` was last told about `incident`.
+pub async fn log_entry(
+    stack: &TestStack,
+    incident: &Incident,
+    destination: &Destination,
+) -> Option<faultline::domain::notification::LogEntry> {
+    stack
+        .harness
+        .store
+        .get_log_entry(&incident.tenant_id, &incident.id, &destination.id)
+        .await
+        .expect("log read")
+}
+
+/// The requests a stub received with `method` on `path`.
+pub async fn requests(
+    server: &wiremock::MockServer,
+    method: &str,
+    path: &str,
+) -> Vec<wiremock::Request> {
+    server
+        .received_requests()
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.method.as_str() == method && r.url.path() == path)
+        .collect()
 }

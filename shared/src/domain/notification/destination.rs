@@ -1,5 +1,7 @@
-//! Where notifications go: a Slack channel, a Teams channel or mailboxes.
+//! Where notifications go: a Slack channel, a Teams channel, mailboxes, PagerDuty, a Jira project
+//! or a GitHub repository.
 
+use super::ticket::{GithubRepository, JiraProject};
 use crate::domain::{DestinationId, TenantId, UserId};
 use crate::secrets::SealedSecret;
 use chrono::{DateTime, Utc};
@@ -82,6 +84,18 @@ pub enum Target {
         /// Who.
         user_id: UserId,
     },
+    /// A PagerDuty service's Events API v2 integration: one alert per incident (its `dedup_key`),
+    /// acknowledged and resolved with it.
+    Pagerduty {
+        /// The integration's routing key, sealed.
+        routing_key: SealedSecret,
+        /// The key masked for people.
+        masked: String,
+    },
+    /// A Jira project: one issue per incident, commented on, transitioned when it resolves.
+    Jira(JiraProject),
+    /// A GitHub repository: one issue per incident, commented on, closed when it resolves.
+    Github(GithubRepository),
 }
 
 /// How an SMTP connection is secured.
@@ -130,11 +144,18 @@ pub enum DestinationKind {
     User,
     /// [`Target::Smtp`].
     Smtp,
+    /// [`Target::Pagerduty`].
+    Pagerduty,
+    /// [`Target::Jira`].
+    Jira,
+    /// [`Target::Github`].
+    Github,
 }
 
 impl DestinationKind {
     /// Every kind, for error messages.
-    pub const NAMES: &'static str = "slack_webhook, slack_bot, teams, email, smtp, user";
+    pub const NAMES: &'static str =
+        "slack_webhook, slack_bot, teams, email, smtp, user, pagerduty, jira, github";
 
     /// The wire name.
     pub fn as_str(self) -> &'static str {
@@ -145,7 +166,15 @@ impl DestinationKind {
             Self::Email => "email",
             Self::User => "user",
             Self::Smtp => "smtp",
+            Self::Pagerduty => "pagerduty",
+            Self::Jira => "jira",
+            Self::Github => "github",
         }
+    }
+
+    /// Whether destinations of this kind keep one ticket or page per incident.
+    pub fn keeps_tickets(self) -> bool {
+        matches!(self, Self::Pagerduty | Self::Jira | Self::Github)
     }
 
     /// Parses the wire name.
@@ -157,6 +186,9 @@ impl DestinationKind {
             Self::Email,
             Self::Smtp,
             Self::User,
+            Self::Pagerduty,
+            Self::Jira,
+            Self::Github,
         ]
         .into_iter()
         .find(|k| k.as_str() == name)
@@ -173,7 +205,16 @@ impl Target {
             Self::Email { .. } => DestinationKind::Email,
             Self::User { .. } => DestinationKind::User,
             Self::Smtp { .. } => DestinationKind::Smtp,
+            Self::Pagerduty { .. } => DestinationKind::Pagerduty,
+            Self::Jira(_) => DestinationKind::Jira,
+            Self::Github(_) => DestinationKind::Github,
         }
+    }
+
+    /// Whether it keeps one ticket or page per incident (PagerDuty, Jira, GitHub), in step with
+    /// the incident both ways.
+    pub fn keeps_tickets(&self) -> bool {
+        self.kind().keeps_tickets()
     }
 
     /// Whether a message once sent can be changed later (only a bot's can).
@@ -186,6 +227,12 @@ impl Target {
         match self {
             Self::SlackWebhook { url, masked } | Self::Teams { url, masked } => Some((url, masked)),
             Self::SlackBot { token, masked, .. } => Some((token, masked)),
+            Self::Pagerduty {
+                routing_key,
+                masked,
+            } => Some((routing_key, masked)),
+            Self::Jira(project) => Some((&project.token, &project.masked)),
+            Self::Github(repository) => Some((&repository.token, &repository.masked)),
             Self::Smtp {
                 password: Some(password),
                 ..

@@ -40,6 +40,9 @@ pub struct LogEntry {
     /// The message to edit and reply to, where the destination can.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remote: Option<RemoteMessage>,
+    /// The ticket or page that stands for the incident there (PagerDuty, Jira, GitHub).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<super::Ticket>,
     /// When the last message went.
     pub sent_at: DateTime<Utc>,
     /// How many messages went.

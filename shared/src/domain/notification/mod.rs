@@ -5,6 +5,7 @@ pub mod destination;
 pub mod log;
 pub mod preferences;
 pub mod rule;
+pub mod ticket;
 pub mod window;
 
 pub use destination::{Destination, DestinationKind, Target};
@@ -14,6 +15,7 @@ pub use rule::{
     route, verdict, LastSent, Matchers, NotificationRule, Route, Subject, Throttle, Verdict,
     NOTIFIED_EVENT_TYPES,
 };
+pub use ticket::{Ticket, TicketStep};
 pub use window::{
     window_effect, MaintenanceWindow, Schedule, Strategy, WindowEffect, WindowStatus,
 };

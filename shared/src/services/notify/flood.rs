@@ -74,7 +74,7 @@ pub(super) async fn send_flood_summary(
         &destination,
         secret.as_deref(),
         &notice,
-        None,
+        Default::default(),
         &message_id,
     )
     .await

@@ -14,11 +14,12 @@ pub use routing::route_event;
 pub use test_send::{send_test, TestOutcome};
 
 use super::ServiceError;
+use crate::domain::notification::TicketStep;
 use crate::domain::notification::{
     verdict, Destination, LogEntry, NotificationRecord, NotificationStatus, Verdict,
 };
 use crate::domain::{DomainEvent, NotificationId};
-use crate::notify::{deliver, Channels, Delivered, Notice, SendFailure, Shown};
+use crate::notify::{deliver, Channels, Continuing, Delivered, Notice, SendFailure, Shown};
 use crate::queue::NotifyTask;
 use crate::store::{StoreError, Window};
 use crate::views::IncidentView;
@@ -116,9 +117,20 @@ pub async fn notify(state: &AppState, task: &NotifyTask) -> Result<NotifyOutcome
             incident = IncidentView::from(&current);
         }
     }
-    let (destination, hold) = match hold_for(state, task, destination, &incident, now).await? {
-        Ok(found) => found,
-        Err(reason) => return held(reason).await,
+    let entry = store
+        .get_log_entry(tenant, &incident_id, &destination.id)
+        .await?;
+    // A ticket or page that stands for the incident is always closed when it resolves: no
+    // maintenance window or quiet hour keeps a page open.
+    let closing_ticket = incident.status == crate::domain::IncidentStatus::Resolved
+        && entry.as_ref().is_some_and(|e| e.ticket.is_some());
+    let (destination, hold) = if closing_ticket {
+        (destination, Hold::Pass)
+    } else {
+        match hold_for(state, task, destination, &incident, now).await? {
+            Ok(found) => found,
+            Err(reason) => return held(reason).await,
+        }
     };
     match hold {
         Hold::Pass => {}
@@ -132,9 +144,6 @@ pub async fn notify(state: &AppState, task: &NotifyTask) -> Result<NotifyOutcome
             return held(format!("{why} until {until}: looked at again then")).await;
         }
     }
-    let entry = store
-        .get_log_entry(tenant, &incident_id, &destination.id)
-        .await?;
     if let Some(entry) = &entry {
         if entry.incident_updated_at > incident.updated_at {
             return held("stale: newer news about the incident was already sent".into()).await;
@@ -148,9 +157,13 @@ pub async fn notify(state: &AppState, task: &NotifyTask) -> Result<NotifyOutcome
     let notice = Notice::new(incident, shown, state.config.public_url.as_deref());
     let hash = notice.content_hash();
     let last = entry.as_ref().map(LogEntry::last_sent);
-    if let Verdict::Hold(reason) =
-        verdict(&notice.incident, &hash, last.as_ref(), task.throttle, now)
-    {
+    // A ticket destination told nothing yet about an incident that resolved may still have a
+    // ticket an interrupted attempt opened: the claim below says whether to look for it.
+    let closing_unrecorded = destination.target.keeps_tickets()
+        && entry.is_none()
+        && notice.incident.status == crate::domain::IncidentStatus::Resolved;
+    let verdict = verdict(&notice.incident, &hash, last.as_ref(), task.throttle, now);
+    if let (Verdict::Hold(reason), false) = (verdict, closing_unrecorded) {
         let resolved_meanwhile = task.released_from_window
             && notice.incident.status == crate::domain::IncidentStatus::Resolved;
         return held(if resolved_meanwhile {
@@ -160,9 +173,20 @@ pub async fn notify(state: &AppState, task: &NotifyTask) -> Result<NotifyOutcome
         })
         .await;
     }
+    let mut step = destination.target.keeps_tickets().then(|| {
+        TicketStep::between(
+            entry.as_ref().map(|e| (e.status, e.severity)),
+            notice.incident.status,
+            notice.incident.severity,
+        )
+    });
+    if step == Some(TicketStep::Nothing) && !closing_unrecorded {
+        return held("nothing a ticket needs: only occurrences or details changed".into()).await;
+    }
+    let echo = task.event.origin.as_ref() == Some(&destination.id);
     let claim_id = NotificationId::generate().to_string();
     let seen_version = entry.as_ref().map_or(0, |e| e.version);
-    match store
+    let recover = match store
         .claim_log_entry(
             tenant,
             &incident_id,
@@ -174,7 +198,7 @@ pub async fn notify(state: &AppState, task: &NotifyTask) -> Result<NotifyOutcome
         )
         .await
     {
-        Ok(()) => {}
+        Ok(recover) => recover,
         Err(StoreError::Conflict) => {
             // Another sender is telling this destination about this incident, or just did:
             // look again shortly (its message may already say everything this one would).
@@ -182,38 +206,48 @@ pub async fn notify(state: &AppState, task: &NotifyTask) -> Result<NotifyOutcome
             return Ok(NotifyOutcome::Later);
         }
         Err(other) => return Err(other.into()),
-    }
-    // One write paces the destination to one message a second (Slack's limit per channel; the
-    // rest wait a moment on the queue) and counts its minute for flood protection.
-    let minute = Window::containing(now.timestamp(), 60);
-    let Some(this_minute) = store
-        .count_paced(&flood_counter(&destination), minute, now.timestamp())
-        .await?
-    else {
-        store
-            .release_log_claim(tenant, &incident_id, &destination.id, &claim_id)
-            .await?;
-        state.notifications.enqueue_after(task, BUSY_WAIT).await?;
-        return Ok(NotifyOutcome::Later);
     };
-    if this_minute > FLOOD_LIMIT {
-        store
-            .release_log_claim(tenant, &incident_id, &destination.id, &claim_id)
-            .await?;
-        return fold(state, task, minute, this_minute, now).await;
+    if closing_unrecorded {
+        if !recover {
+            store
+                .release_log_claim(tenant, &incident_id, &destination.id, &claim_id, false)
+                .await?;
+            return held("resolved before anything was sent about it".into()).await;
+        }
+        step = Some(TicketStep::Resolve);
     }
     let secret = open_secret(state, &destination).await?;
     let remote = entry.as_ref().and_then(|e| e.remote.clone());
-    let message_id = format!("<{}.{}@faultline>", claim_id, destination.id);
-    let sent = deliver(
-        &channels(state),
-        &destination,
-        secret.as_deref(),
-        &notice,
-        remote.as_ref(),
-        &message_id,
-    )
-    .await;
+    let ticket = entry.as_ref().and_then(|e| e.ticket.clone());
+    let sent = if echo {
+        // The change came from this destination: it already shows it. The log notes it, so
+        // nothing is sent back.
+        let mut delivered =
+            Delivered::of("not sent back: the change came from this destination", None);
+        delivered.ticket = ticket.clone();
+        Ok(delivered)
+    } else {
+        let continuing = Continuing {
+            remote: remote.as_ref(),
+            ticket: ticket.as_ref(),
+            step,
+            recover,
+        };
+        if let Some(outcome) = pace(state, task, &destination, &incident_id, &claim_id, now).await?
+        {
+            return Ok(outcome);
+        }
+        let message_id = format!("<{}.{}@faultline>", claim_id, destination.id);
+        deliver(
+            &channels(state),
+            &destination,
+            secret.as_deref(),
+            &notice,
+            continuing,
+            &message_id,
+        )
+        .await
+    };
     match sent {
         Ok(delivered) => {
             let next = LogEntry {
@@ -226,23 +260,70 @@ pub async fn notify(state: &AppState, task: &NotifyTask) -> Result<NotifyOutcome
                 content_hash: hash,
                 incident_updated_at: notice.incident.updated_at,
                 remote: delivered.remote.clone().or(remote),
+                ticket: delivered.ticket.clone().or(ticket),
                 sent_at: now,
-                messages: entry.as_ref().map_or(0, |e| e.messages) + 1,
+                messages: entry.as_ref().map_or(0, |e| e.messages) + u32::from(!echo),
                 version: seen_version + 1,
             };
             if let Err(err) = store.record_log_entry(&next, &claim_id).await {
                 tracing::warn!(error = %err, "sent, but the notification log could not record it");
+            }
+            if echo {
+                let reason = delivered.action.to_owned();
+                record(state, task, NotificationStatus::Held, reason, None, None).await?;
+                return Ok(NotifyOutcome::Held(delivered.action.to_owned()));
             }
             record_delivered(state, task, &delivered, delivered.action.to_owned()).await?;
             Ok(NotifyOutcome::Sent)
         }
         Err(failure) => {
             store
-                .release_log_claim(tenant, &incident_id, &destination.id, &claim_id)
+                .release_log_claim(
+                    tenant,
+                    &incident_id,
+                    &destination.id,
+                    &claim_id,
+                    failure.retryable,
+                )
                 .await?;
             fail(state, task, failure).await
         }
     }
+}
+
+/// Paces the destination (one write, see below) once the claim is held: `Some` when this task
+/// must wait or was folded into the flood summary (the claim released), `None` to send now.
+async fn pace(
+    state: &AppState,
+    task: &NotifyTask,
+    destination: &Destination,
+    incident_id: &crate::domain::IncidentId,
+    claim_id: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<NotifyOutcome>, ServiceError> {
+    let store = &state.store;
+    let tenant = &task.tenant_id;
+    // One write paces the destination to one message a second (Slack's limit per channel; the
+    // rest wait a moment on the queue) and counts its minute for flood protection.
+    let minute = Window::containing(now.timestamp(), 60);
+    let Some(this_minute) = store
+        .count_paced(&flood_counter(destination), minute, now.timestamp())
+        .await?
+    else {
+        store
+            .release_log_claim(tenant, incident_id, &destination.id, claim_id, false)
+            .await?;
+        state.notifications.enqueue_after(task, BUSY_WAIT).await?;
+        return Ok(Some(NotifyOutcome::Later));
+    };
+    // Tickets are not folded: every incident keeps its own, and a resolve always goes through.
+    if this_minute > FLOOD_LIMIT && !destination.target.keeps_tickets() {
+        store
+            .release_log_claim(tenant, incident_id, &destination.id, claim_id, false)
+            .await?;
+        return fold(state, task, minute, this_minute, now).await.map(Some);
+    }
+    Ok(None)
 }
 
 /// The clients and settings the notifiers use.
@@ -251,6 +332,7 @@ pub fn channels(state: &AppState) -> Channels<'_> {
         sender: state.sender(),
         ses: &state.ses,
         slack_api: &state.config.slack_api_url,
+        pagerduty_events: &state.config.pagerduty_events_url,
         email_from: state.config.email_from.as_deref(),
         url_policy: state.config.url_policy(),
     }
@@ -345,7 +427,7 @@ async fn record(
         tenant_id: task.tenant_id.clone(),
         incident_id,
         destination_id: task.destination_id.clone(),
-        rule_id: Some(task.rule_id.clone()),
+        rule_id: task.rule_id.clone(),
         event_id: Some(task.event.id.clone()),
         event_type: Some(task.event.event_type),
         status,

@@ -1,8 +1,8 @@
 //! Which destinations an event goes to: the tenant's rules, evaluated in `fanout`.
 
 use super::incident_of;
-use crate::domain::notification::{route, Subject};
-use crate::domain::DomainEvent;
+use crate::domain::notification::{route, Subject, Throttle};
+use crate::domain::{DomainEvent, EventType, IncidentId};
 use crate::queue::NotifyTask;
 use crate::services::ServiceError;
 use crate::AppState;
@@ -20,24 +20,37 @@ pub async fn route_event(
         return Ok(Vec::new());
     };
     let rules = state.store.all_notification_rules(&event.tenant_id).await?;
-    if rules.is_empty() {
-        return Ok(Vec::new());
-    }
     let subject = Subject {
         event_type: event.event_type,
         incident: &incident,
     };
-    Ok(route(&rules, &subject)
+    let task = |destination_id, rule_id, throttle| NotifyTask {
+        tenant_id: event.tenant_id.clone(),
+        event: event.clone(),
+        destination_id,
+        rule_id,
+        throttle,
+        attempt: 1,
+        flood_summary_of: None,
+        released_from_window: false,
+    };
+    let mut tasks: Vec<NotifyTask> = route(&rules, &subject)
         .into_iter()
-        .map(|r| NotifyTask {
-            tenant_id: event.tenant_id.clone(),
-            event: event.clone(),
-            destination_id: r.destination_id,
-            rule_id: r.rule_id,
-            throttle: r.throttle,
-            attempt: 1,
-            flood_summary_of: None,
-            released_from_window: false,
-        })
-        .collect())
+        .map(|r| task(r.destination_id, Some(r.rule_id), r.throttle))
+        .collect();
+    // A resolve reaches every ticket and page the incident has, even when no rule routes
+    // resolves there (or the rule that opened it changed since).
+    if event.event_type == EventType::IncidentResolved {
+        if let Some(id) = IncidentId::parse(&incident.id) {
+            for entry in state.store.log_entries_of(&event.tenant_id, &id).await? {
+                let routed = tasks
+                    .iter()
+                    .any(|t| t.destination_id == entry.destination_id);
+                if entry.ticket.is_some() && !routed {
+                    tasks.push(task(entry.destination_id, None, Throttle::default()));
+                }
+            }
+        }
+    }
+    Ok(tasks)
 }

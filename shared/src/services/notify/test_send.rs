@@ -4,7 +4,7 @@
 use super::{channels, open_secret, resolve_user};
 use crate::domain::notification::{Destination, NotificationRecord, NotificationStatus};
 use crate::domain::NotificationId;
-use crate::notify::{deliver, Notice, SendFailure};
+use crate::notify::{deliver, test_ticket_destination, Notice, SendFailure};
 use crate::services::ServiceError;
 use crate::AppState;
 
@@ -33,6 +33,14 @@ pub async fn send_test(
     let record_id = NotificationId::generate();
     let message_id = format!("<{record_id}.{}@faultline>", destination.id);
     let sent = match resolve_user(state, destination.clone()).await? {
+        Ok((sendable, _)) if sendable.target.keeps_tickets() => match secret.as_deref() {
+            Some(secret) => {
+                test_ticket_destination(&channels(state), &sendable, secret, &notice).await
+            }
+            None => Err(SendFailure::permanent(
+                "the destination's secret is missing",
+            )),
+        },
         Ok((sendable, _)) => {
             let channels = channels(state);
             deliver(
@@ -40,7 +48,7 @@ pub async fn send_test(
                 &sendable,
                 secret.as_deref(),
                 &notice,
-                None,
+                Default::default(),
                 &message_id,
             )
             .await
