@@ -53,6 +53,9 @@ fn signed_headers(source: Source, body: &[u8]) -> Headers {
             headers.insert("x-hub-signature-256", &format!("sha256={}", hex_hmac(body)));
             headers.insert("x-github-event", "pull_request");
         }
+        Source::Jira => {
+            headers.insert("x-hub-signature", &format!("sha256={}", hex_hmac(body)));
+        }
         Source::Pagerduty => {
             headers.insert("x-pagerduty-signature", &format!("v1={}", hex_hmac(body)));
         }
@@ -73,13 +76,15 @@ fn signed_headers(source: Source, body: &[u8]) -> Headers {
 }
 
 /// Header names the sources read, each given an arbitrary value.
-const HEADER_NAMES: [&str; 16] = [
+const HEADER_NAMES: [&str; 18] = [
     "x-signature-256",
     "webhook-id",
     "webhook-timestamp",
     "webhook-signature",
     "idempotency-key",
     "x-hub-signature-256",
+    "x-hub-signature",
+    "x-atlassian-webhook-identifier",
     "x-github-event",
     "x-github-delivery",
     "x-pagerduty-signature",

@@ -7,8 +7,9 @@ use faultline_testkit::{provider_fixture, HttpEvent};
 use serde_json::{json, Value};
 
 /// Each source and the secret its integration is created with.
-pub const SECRETS: [(Source, &str); 5] = [
+pub const SECRETS: [(Source, &str); 6] = [
     (Source::Github, "It's a Secret to Everybody"),
+    (Source::Jira, "jira-webhook-secret-0123456789"),
     (Source::Generic, "a-long-shared-secret-1234"),
     (
         Source::Pagerduty,
@@ -100,6 +101,27 @@ pub fn delivery(
                     &format!("v0={}", hex_hmac("8f742231b10e8888abcd99yyyzzz85a5", &base)),
                 );
             ("faultline-webhook-slack", event)
+        }
+        Source::Jira => {
+            // The sample's issue moved to Done; a new key each time (no incident is linked to
+            // it, so it is verified, archived and answered `ignored`).
+            let mut value: Value =
+                serde_json::from_slice(&HttpEvent::load("webhook-jira/receive.json").body())
+                    .unwrap_or_default();
+            value["issue"]["key"] = json!(format!("OPS-{n}"));
+            let body = serde_json::to_vec(&value).unwrap_or_default();
+            let event = HttpEvent::load("webhook-jira/receive.json")
+                .path_param("integration_id", integration)
+                .body_bytes(&body)
+                .header(
+                    "x-hub-signature",
+                    &format!(
+                        "sha256={}",
+                        hex_hmac("jira-webhook-secret-0123456789", &body)
+                    ),
+                )
+                .header("x-atlassian-webhook-identifier", &format!("jira-{n}"));
+            ("faultline-webhook-jira", event)
         }
         Source::Github => {
             let mut value: Value =

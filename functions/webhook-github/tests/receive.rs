@@ -283,3 +283,109 @@ async fn a_large_delivery_is_archived_in_s3_and_accepted() {
     assert_eq!(stack.received_requests().await, 1);
     assert_eq!(stack.archived_objects().await, 1, "kept in S3, not inline");
 }
+
+/// An `issues` event as GitHub sends it (the fields of octokit's `issues/reopened` example):
+/// issue `number` of `acme/api`, its body carrying `body`.
+fn issue_event(action: &str, number: u64, body: &str) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "action": action,
+        "issue": {"number": number, "html_url": format!("https://github.com/acme/api/issues/{number}"),
+            "title": "[CRITICAL] Checkout API 5xx above 5%", "state": if action == "closed" { "closed" } else { "open" },
+            "state_reason": if action == "closed" { Value::from("completed") } else { Value::Null },
+            "labels": [{"name": "incident"}], "body": body},
+        "repository": {"full_name": "acme/api", "name": "api"},
+        "sender": {"login": "octocat", "type": "User"}
+    }))
+    .expect("JSON")
+}
+
+#[tokio::test]
+async fn an_issue_the_hub_opened_closed_resolves_its_incident_and_reopened_reopens_it() {
+    use faultline::domain::notification::ticket::identity_marker;
+    use faultline::domain::notification::DestinationKind;
+    let (stack, tenant, integration) = setup().await;
+    let incident = stack
+        .stored_incident(
+            &tenant,
+            "Checkout API 5xx above 5%",
+            faultline::domain::Severity::High,
+            faultline::domain::SignalKind::Alert,
+        )
+        .await;
+    let destination = stack
+        .linked_ticket(&incident, DestinationKind::Github, "acme/api#42")
+        .await;
+    let body = format!("…\n\n{}", identity_marker(&incident.id));
+    let status_now = || async {
+        stack
+            .harness
+            .store
+            .get_incident(&tenant, &incident.id)
+            .await
+            .expect("read")
+            .expect("exists")
+            .status
+            .as_str()
+            .to_owned()
+    };
+    let closed = issue_event("closed", 42, &body);
+    let (status, answer) = json_of(
+        &handle(
+            &stack.state,
+            delivery(&integration, "issues", &closed, "i1").request(),
+        )
+        .await,
+    );
+    assert_eq!(
+        (status, answer["change"].as_str()),
+        (202, Some("applied")),
+        "{answer}"
+    );
+    assert_eq!(answer["destination_id"], destination.id.as_str());
+    assert_eq!(status_now().await, "resolved");
+
+    let reopened = issue_event("reopened", 42, &body);
+    let (status, answer) = json_of(
+        &handle(
+            &stack.state,
+            delivery(&integration, "issues", &reopened, "i2").request(),
+        )
+        .await,
+    );
+    assert_eq!(
+        (status, answer["change"].as_str()),
+        (202, Some("applied")),
+        "{answer}"
+    );
+    assert_eq!(status_now().await, "open");
+
+    // Another issue carrying the same marker is not the linked one: nothing changes.
+    let other = issue_event("closed", 43, &body);
+    let (status, answer) = json_of(
+        &handle(
+            &stack.state,
+            delivery(&integration, "issues", &other, "i3").request(),
+        )
+        .await,
+    );
+    assert_eq!(
+        (status, answer["status"].as_str()),
+        (202, Some("ignored")),
+        "{answer}"
+    );
+    assert_eq!(status_now().await, "open");
+    // An issue the hub never opened is ignored, saying so.
+    let foreign = issue_event("closed", 7, "a person's bug report");
+    let (status, answer) = json_of(
+        &handle(
+            &stack.state,
+            delivery(&integration, "issues", &foreign, "i4").request(),
+        )
+        .await,
+    );
+    assert_eq!(
+        (status, answer["status"].as_str()),
+        (202, Some("ignored")),
+        "{answer}"
+    );
+}

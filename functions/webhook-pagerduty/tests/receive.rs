@@ -301,3 +301,64 @@ async fn a_large_delivery_whose_archive_write_fails_is_processed_on_the_retry() 
     assert_eq!(stack.received_requests().await, 1);
     assert_eq!(stack.archived_objects().await, 1, "kept in S3, not inline");
 }
+
+#[tokio::test]
+async fn a_page_the_hub_triggered_resolves_the_original_incident_through_its_dedup_key() {
+    use faultline::domain::notification::ticket::dedup_key;
+    use faultline::domain::notification::DestinationKind;
+    let (stack, tenant, integration) = setup().await;
+    let incident = stack
+        .stored_incident(
+            &tenant,
+            "Checkout API 5xx above 5%",
+            faultline::domain::Severity::Critical,
+            faultline::domain::SignalKind::Alert,
+        )
+        .await;
+    let key = dedup_key(&incident.id);
+    let destination = stack
+        .linked_ticket(&incident, DestinationKind::Pagerduty, &key)
+        .await;
+    let with_our_key = |fixture: &str| {
+        let mut value: Value = serde_json::from_slice(&provider_fixture(fixture)).expect("fixture");
+        value["event"]["data"]["incident_key"] = json!(key);
+        serde_json::to_vec(&value).expect("JSON")
+    };
+    // PagerDuty reports the incident our trigger opened: no second hub incident.
+    let triggered = with_our_key("pagerduty_incident_triggered.json");
+    let (status, body) = json_of(
+        &handle(
+            &stack.state,
+            delivery(&integration, &triggered, &sign(&triggered), "l1").request(),
+        )
+        .await,
+    );
+    assert_eq!(
+        (status, body["status"].as_str()),
+        (202, Some("ignored")),
+        "{body}"
+    );
+    assert_eq!(stack.incidents(&tenant).await.len(), 1);
+    // Resolved in PagerDuty: the original hub incident resolves, marked as coming from there.
+    let resolved = with_our_key("pagerduty_incident_resolved.json");
+    let (status, body) = json_of(
+        &handle(
+            &stack.state,
+            delivery(&integration, &resolved, &sign(&resolved), "l2").request(),
+        )
+        .await,
+    );
+    assert_eq!(
+        (status, body["change"].as_str()),
+        (202, Some("applied")),
+        "{body}"
+    );
+    assert_eq!(body["incident_id"], incident.id.as_str());
+    let incidents = stack.incidents(&tenant).await;
+    assert_eq!(incidents.len(), 1, "still one incident");
+    assert_eq!(incidents[0]["status"], "resolved");
+    let events = stack.published_events().await;
+    assert!(events
+        .iter()
+        .any(|e| e["type"] == "incident.resolved" && e["origin"] == destination.id.as_str()));
+}

@@ -15,6 +15,7 @@ pub fn document() -> Value {
             faultline_auth::openapi(),
             faultline_webhook_generic::openapi(),
             faultline_webhook_github::openapi(),
+            faultline_webhook_jira::openapi(),
             faultline_webhook_pagerduty::openapi(),
             faultline_webhook_sentry::openapi(),
             faultline_webhook_slack::openapi(),

@@ -25,6 +25,7 @@ pub mod faults;
 pub mod iam;
 mod inspect;
 pub mod runtime_api;
+mod tickets;
 
 pub use documentation::conforms_to_documentation;
 pub use events::{json_of, load_event, sqs_event, HttpEvent};

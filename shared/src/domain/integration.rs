@@ -14,6 +14,8 @@ pub enum Source {
     Generic,
     /// GitHub repository or App webhooks.
     Github,
+    /// Jira Cloud admin webhooks (issues the hub opened, kept in step).
+    Jira,
     /// PagerDuty webhooks v3.
     Pagerduty,
     /// Sentry integration-platform webhooks.
@@ -24,9 +26,10 @@ pub enum Source {
 
 impl Source {
     /// Every source.
-    pub const ALL: [Self; 5] = [
+    pub const ALL: [Self; 6] = [
         Self::Generic,
         Self::Github,
+        Self::Jira,
         Self::Pagerduty,
         Self::Sentry,
         Self::Slack,
@@ -42,6 +45,7 @@ impl Source {
         match self {
             Self::Generic => "generic",
             Self::Github => "github",
+            Self::Jira => "jira",
             Self::Pagerduty => "pagerduty",
             Self::Sentry => "sentry",
             Self::Slack => "slack",

@@ -7,6 +7,7 @@
 use super::deploys::record_deploy;
 use super::ingest::{ingest_received, IngestChange};
 use super::slack_commands::run_slash_command;
+use super::ticket_sync::apply_ticket_change;
 use crate::archive::RawRequest;
 use crate::domain::incident::Change;
 use crate::domain::{DeliveryId, Integration, IntegrationId, TenantId};
@@ -411,6 +412,21 @@ async fn apply(
             Ok(InboundOutcome::Accepted(
                 json!({"status": "accepted", "delivery_id": delivery.id, "change_id": change.id, "attached_to_incidents": attached}),
             ))
+        }
+        Interpretation::Ticket(change) => {
+            settle(state, pending).await?;
+            let mut body = apply_ticket_change(state, integration, &change)
+                .await
+                .map_err(unavailable)?;
+            body["delivery_id"] = json!(delivery.id);
+            Ok(if body["status"] == "accepted" {
+                InboundOutcome::Accepted(body)
+            } else {
+                InboundOutcome::Replied {
+                    status: ReplyStatus::Accepted,
+                    body,
+                }
+            })
         }
         Interpretation::Command(command) => {
             settle(state, pending).await?;

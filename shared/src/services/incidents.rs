@@ -3,7 +3,9 @@
 
 use super::ingest::{lifecycle_event, IngestChange};
 use crate::domain::incident::{Change, ManualChangeRefused};
-use crate::domain::{DomainEvent, Incident, IncidentId, ManualStatus, TenantId, TimelineEntry};
+use crate::domain::{
+    DestinationId, DomainEvent, Incident, IncidentId, ManualStatus, TenantId, TimelineEntry,
+};
 use crate::store::{IncidentWrite, StoreError};
 use crate::views::{event_data, IncidentView};
 use crate::AppState;
@@ -21,7 +23,8 @@ pub enum ChangeError {
 }
 
 /// Applies a person's change to a tenant's incident; `None` when there is no such incident.
-/// `actor` names who did it (for the timeline and the event).
+/// `actor` names who did it (for the timeline and the event); `origin` is the destination the
+/// change came from (a ticket closed there), which is then not told back.
 pub async fn change_incident(
     state: &AppState,
     tenant: &TenantId,
@@ -29,6 +32,7 @@ pub async fn change_incident(
     status: Option<ManualStatus>,
     assignee: Option<Option<String>>,
     actor: &str,
+    origin: Option<&DestinationId>,
 ) -> Result<Option<(Incident, Vec<Change>)>, ChangeError> {
     for attempt in 0..8u64 {
         let Some(mut incident) = state.store.get_incident(tenant, id).await? else {
@@ -66,12 +70,14 @@ pub async fn change_incident(
         for change in &changes {
             let event_type = lifecycle_event(incident.kind, IngestChange::Applied(*change));
             if !events.iter().any(|e| e.event_type == event_type) {
-                events.push(DomainEvent::new(
+                let mut event = DomainEvent::new(
                     tenant.clone(),
                     event_type,
                     event_data(&IncidentView::from(&incident)),
                     now,
-                ));
+                );
+                event.origin = origin.cloned();
+                events.push(event);
             }
         }
         let write = IncidentWrite {

@@ -14,6 +14,7 @@ pub mod notify;
 pub mod outbox;
 pub mod slack_commands;
 mod suspects;
+pub mod ticket_sync;
 pub mod tokens;
 
 use crate::queue::QueueError;

@@ -1,10 +1,14 @@
 //! GitHub webhooks: `X-Hub-Signature-256: sha256=<hex HMAC>` over the raw body,
 //! `X-GitHub-Event` routing, `X-GitHub-Delivery` for deduplication. A merged pull request is a
-//! change (a deploy) for the change log; pings are answered; everything else is accepted and
-//! ignored, saying so.
+//! change (a deploy) for the change log; an issue the hub opened (its marker or label) that is
+//! closed resolves its incident, reopened reopens it; pings are answered; everything else is
+//! accepted and ignored, saying so.
 
 use super::SourceError;
 use super::{text, time, DeployDraft, Interpretation, SignedRequest, WebhookSource};
+use super::{TicketAction, TicketChange};
+use crate::domain::notification::ticket::incident_of_identity;
+use crate::domain::notification::DestinationKind;
 use crate::domain::Source;
 use crate::signing::{verify_sha256_hex_signature, SignatureError};
 use serde_json::{json, Value};
@@ -36,6 +40,51 @@ fn pull_request_change(body: &Value) -> Result<Interpretation, SourceError> {
         merge_commit: text(pr, "/merge_commit_sha"),
         url: text(pr, "/html_url").ok_or_else(|| field("pull_request.html_url"))?,
         merged_at: time(pr, "/merged_at").ok_or_else(|| field("pull_request.merged_at"))?,
+    }))
+}
+
+/// An `issues` event: closed or reopened, on an issue the hub opened.
+fn issue_change(body: &Value) -> Result<Interpretation, SourceError> {
+    let action = match body["action"].as_str().unwrap_or_default() {
+        "closed" => TicketAction::Resolve,
+        "reopened" => TicketAction::Reopen,
+        other => {
+            return Ok(Interpretation::ignored(format!(
+                "issues action `{other}` is not used"
+            )))
+        }
+    };
+    let issue = &body["issue"];
+    let field = |name: &str| SourceError::invalid(name, format!("`{name}` is missing"));
+    let repository =
+        text(body, "/repository/full_name").ok_or_else(|| field("repository.full_name"))?;
+    let number = issue["number"]
+        .as_u64()
+        .ok_or_else(|| field("issue.number"))?;
+    let labels = issue["labels"].as_array().cloned().unwrap_or_default();
+    let incident = issue["body"]
+        .as_str()
+        .and_then(incident_of_identity)
+        .or_else(|| {
+            labels
+                .iter()
+                .filter_map(|l| l["name"].as_str())
+                .find_map(incident_of_identity)
+        });
+    let Some(incident_id) = incident else {
+        return Ok(Interpretation::ignored(format!(
+            "{repository}#{number} was not opened by Faultline"
+        )));
+    };
+    Ok(Interpretation::Ticket(TicketChange {
+        incident_id,
+        kind: DestinationKind::Github,
+        key: format!("{repository}#{number}"),
+        action,
+        actor: format!(
+            "{} on GitHub",
+            text(body, "/sender/login").unwrap_or_else(|| "someone".into())
+        ),
     }))
 }
 
@@ -87,6 +136,7 @@ impl WebhookSource for GithubSource {
                 body: json!({"status": "pong", "zen": body["zen"], "hook_id": body["hook_id"]}),
             }),
             "pull_request" => pull_request_change(&body),
+            "issues" => issue_change(&body),
             other => Ok(Interpretation::ignored(format!(
                 "GitHub event `{other}` is not used"
             ))),

@@ -6,6 +6,7 @@ mod error;
 pub mod generic;
 pub mod github;
 mod headers;
+pub mod jira;
 pub mod pagerduty;
 pub mod sentry;
 pub mod slack;
@@ -57,6 +58,34 @@ pub struct DeployDraft {
     pub merged_at: DateTime<Utc>,
 }
 
+/// What happened to a ticket or page the hub opened for an incident (a Jira issue done, a GitHub
+/// issue reopened, a PagerDuty incident resolved), to bring the incident in step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketChange {
+    /// The incident the ticket names (its label, marker or `dedup_key`): checked against the
+    /// notification log before anything changes.
+    pub incident_id: crate::domain::IncidentId,
+    /// Where the ticket lives.
+    pub kind: crate::domain::notification::DestinationKind,
+    /// The ticket's key as the hub records it (`OPS-1`, `acme/api#42`, the `dedup_key`).
+    pub key: String,
+    /// What to do to the incident.
+    pub action: TicketAction,
+    /// Who did it, as the provider names them.
+    pub actor: String,
+}
+
+/// What a ticket's change means for its incident.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketAction {
+    /// Acknowledged there.
+    Acknowledge,
+    /// Done, closed or resolved there.
+    Resolve,
+    /// Reopened there.
+    Reopen,
+}
+
 /// How a direct reply is answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReplyStatus {
@@ -82,6 +111,8 @@ pub enum Interpretation {
     Deploy(DeployDraft),
     /// Run a Slack slash command.
     Command(slack::SlashCommand),
+    /// Bring an incident in step with its ticket.
+    Ticket(TicketChange),
 }
 
 impl Interpretation {
@@ -125,6 +156,7 @@ pub fn source_for(source: Source) -> &'static dyn WebhookSource {
     match source {
         Source::Generic => &generic::GenericSource,
         Source::Github => &github::GithubSource,
+        Source::Jira => &jira::JiraSource,
         Source::Pagerduty => &pagerduty::PagerdutySource,
         Source::Sentry => &sentry::SentrySource,
         Source::Slack => &slack::SlackSource,

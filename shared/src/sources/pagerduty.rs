@@ -1,9 +1,13 @@
 //! PagerDuty webhooks v3: `X-PagerDuty-Signature: v1=<hex>[,v1=<hex>…]` (one per active secret,
 //! any may match) over the raw body; `X-Webhook-Id` identifies the delivery. Routed on
-//! `event.event_type`; incidents are keyed by the PagerDuty incident id.
+//! `event.event_type`; incidents are keyed by the PagerDuty incident id — except a PagerDuty
+//! incident the hub triggered (its `incident_key` is the hub's `dedup_key`), which acknowledges,
+//! resolves or reopens the hub incident it stands for instead.
 
 use super::SourceError;
-use super::{text, time, Interpretation, SignedRequest, WebhookSource};
+use super::{text, time, Interpretation, SignedRequest, TicketAction, TicketChange, WebhookSource};
+use crate::domain::notification::ticket::incident_of_dedup_key;
+use crate::domain::notification::DestinationKind;
 use crate::domain::{Fingerprint, Severity, Signal, SignalStatus, Source};
 use crate::signing::{verify_hmac_sha256, SignatureError};
 use serde_json::{json, Value};
@@ -89,6 +93,32 @@ fn incident_signal(event: &Value, event_type: &str) -> Result<Signal, SourceErro
     })
 }
 
+/// For a PagerDuty incident the hub triggered: what it means for the hub incident.
+fn linked_change(event: &Value, event_type: &str) -> Option<Interpretation> {
+    let key = text(event, "/data/incident_key")?;
+    let incident_id = incident_of_dedup_key(&key)?;
+    let action = match event_type {
+        "incident.acknowledged" => TicketAction::Acknowledge,
+        "incident.resolved" => TicketAction::Resolve,
+        "incident.reopened" => TicketAction::Reopen,
+        other => {
+            return Some(Interpretation::ignored(format!(
+                "`{other}` of the page Faultline triggered for {incident_id} changes nothing"
+            )))
+        }
+    };
+    Some(Interpretation::Ticket(TicketChange {
+        incident_id,
+        kind: DestinationKind::Pagerduty,
+        key,
+        action,
+        actor: format!(
+            "{} in PagerDuty",
+            text(event, "/agent/summary").unwrap_or_else(|| "someone".into())
+        ),
+    }))
+}
+
 /// The signal for an annotation (`data.type == "incident_note"`): a timeline note.
 fn note_signal(event: &Value) -> Result<Signal, SourceError> {
     let data = &event["data"];
@@ -172,9 +202,12 @@ impl WebhookSource for PagerdutySource {
                 | "incident.escalated"
                 | "incident.reopened",
                 Some("incident"),
-            ) => Ok(Interpretation::Signals(vec![incident_signal(
-                event, event_type,
-            )?])),
+            ) => match linked_change(event, event_type) {
+                Some(linked) => Ok(linked),
+                None => Ok(Interpretation::Signals(vec![incident_signal(
+                    event, event_type,
+                )?])),
+            },
             _ => Ok(Interpretation::ignored(format!(
                 "PagerDuty event `{event_type}` is not used"
             ))),

@@ -281,13 +281,16 @@ pub async fn update(
         Principal::Tenant { subject, .. } => subject.to_string(),
         Principal::PlatformAdmin => "the platform admin".into(),
     };
-    let (incident, changes) = change_incident(&state, &tenant, &id, body.status, assignee, &actor)
-        .await
-        .map_err(|err| match err {
-            ChangeError::Refused(refused) => ApiError::validation("status", refused.to_string()),
-            ChangeError::Store(store) => store.into(),
-        })?
-        .ok_or_else(|| ApiError::not_found("incident", id.as_str()))?;
+    let (incident, changes) =
+        change_incident(&state, &tenant, &id, body.status, assignee, &actor, None)
+            .await
+            .map_err(|err| match err {
+                ChangeError::Refused(refused) => {
+                    ApiError::validation("status", refused.to_string())
+                }
+                ChangeError::Store(store) => store.into(),
+            })?
+            .ok_or_else(|| ApiError::not_found("incident", id.as_str()))?;
     let after = IncidentView::from(&incident);
     let body = ChangedIncidentView {
         incident: after.clone(),

@@ -57,7 +57,7 @@ fn check_config(source: Source, config: &Map<String, Value>) -> Result<(), ApiEr
     let allowed: &[&str] = match source {
         Source::Slack => &["channels", "patterns"],
         Source::Sentry => &["allow_unsigned_legacy"],
-        Source::Generic | Source::Github | Source::Pagerduty => &[],
+        Source::Generic | Source::Github | Source::Jira | Source::Pagerduty => &[],
     };
     if let Some(unknown) = config.keys().find(|k| !allowed.contains(&k.as_str())) {
         return Err(ApiError::validation(
@@ -87,7 +87,7 @@ fn secret_required(source: Source, config: &Map<String, Value>) -> bool {
     match source {
         Source::Generic => false,
         Source::Sentry => config.get("allow_unsigned_legacy") != Some(&Value::Bool(true)),
-        Source::Github | Source::Pagerduty | Source::Slack => true,
+        Source::Github | Source::Jira | Source::Pagerduty | Source::Slack => true,
     }
 }
 

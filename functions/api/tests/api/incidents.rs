@@ -182,6 +182,7 @@ async fn incidents_and_issues_filter_by_status_severity_kind_text_and_time() {
         Some(faultline::domain::ManualStatus::Resolved),
         None,
         "test",
+        None,
     )
     .await
     .expect("resolve")

@@ -1,0 +1,71 @@
+//! The other way: a ticket or page the hub opened changed at its provider (a Jira issue done, a
+//! GitHub issue reopened, a PagerDuty incident resolved), so its incident follows — as the
+//! provider's user, marked as coming from that destination so nothing is sent back to it.
+
+use super::incidents::{change_incident, ChangeError};
+use crate::domain::{Integration, ManualStatus};
+use crate::sources::{TicketAction, TicketChange};
+use crate::store::StoreError;
+use crate::AppState;
+use serde_json::{json, Value};
+
+/// Applies `change` to the incident its ticket stands for; the answer says what was done. A
+/// ticket the notification log does not link to that incident (in this tenant, at a destination
+/// of that kind) changes nothing.
+pub async fn apply_ticket_change(
+    state: &AppState,
+    integration: &Integration,
+    change: &TicketChange,
+) -> Result<Value, StoreError> {
+    let tenant = &integration.tenant_id;
+    let entries = state
+        .store
+        .log_entries_of(tenant, &change.incident_id)
+        .await?;
+    let mut linked = None;
+    for entry in entries {
+        if entry.ticket.as_ref().is_some_and(|t| t.key == change.key) {
+            let destination = state
+                .store
+                .get_destination(tenant, &entry.destination_id)
+                .await?;
+            if destination.is_some_and(|d| d.target.kind() == change.kind) {
+                linked = Some(entry.destination_id);
+                break;
+            }
+        }
+    }
+    let Some(destination_id) = linked else {
+        return Ok(json!({"status": "ignored", "reason": format!(
+            "{} is not linked to incident {} here", change.key, change.incident_id)}));
+    };
+    let status = match change.action {
+        TicketAction::Acknowledge => ManualStatus::Acknowledged,
+        TicketAction::Resolve => ManualStatus::Resolved,
+        TicketAction::Reopen => ManualStatus::Reopened,
+    };
+    let changed = change_incident(
+        state,
+        tenant,
+        &change.incident_id,
+        Some(status),
+        None,
+        &change.actor,
+        Some(&destination_id),
+    )
+    .await;
+    match changed {
+        Ok(Some((incident, changes))) => Ok(json!({
+            "status": "accepted",
+            "incident_id": change.incident_id,
+            "incident_status": incident.status,
+            "change": if changes.is_empty() { "unchanged" } else { "applied" },
+            "destination_id": destination_id,
+        })),
+        Ok(None) => Ok(json!({"status": "ignored",
+            "reason": format!("incident {} no longer exists", change.incident_id)})),
+        Err(ChangeError::Refused(refused)) => Ok(json!({"status": "ignored",
+            "incident_id": change.incident_id, "reason": refused.to_string()})),
+        Err(ChangeError::Store(err)) => Err(err),
+    }
+}
