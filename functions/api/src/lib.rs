@@ -13,9 +13,9 @@ use utoipa_axum::routes;
 /// Every route of this function.
 pub fn routes() -> Routes {
     use routes::{
-        audit, destinations, docs, endpoint_actions, endpoints, incidents, integrations,
-        maintenance_windows, messages, notification_rules, notifications, preferences, projects,
-        roles, sentry, tenants, users,
+        audit, destinations, docs, endpoint_actions, endpoints, incident_tickets, incidents,
+        integrations, maintenance_windows, messages, notification_rules, notifications,
+        preferences, projects, roles, sentry, tenants, users,
     };
     Routes {
         public: OpenApiRouter::new()
@@ -44,6 +44,7 @@ pub fn routes() -> Routes {
             .routes(routes!(incidents::list))
             .routes(routes!(incidents::get, incidents::update))
             .routes(routes!(incidents::timeline))
+            .routes(routes!(incident_tickets::create))
             .routes(routes!(incidents::list_issues))
             .routes(routes!(incidents::get_issue))
             .routes(routes!(incidents::get_event))

@@ -78,6 +78,10 @@ pub enum ApiError {
         /// What is wrong.
         description: String,
     },
+    /// A provider the request had to reach (Jira, GitHub, PagerDuty) refused it; its reason
+    /// (never a secret) is shown.
+    #[error("{0}")]
+    ProviderRefused(String),
     /// A bug or an outage: logged in full, answered vaguely.
     #[error("internal error")]
     Internal(String),
@@ -127,6 +131,11 @@ impl ApiError {
             Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
             Self::NotFound(_) => (StatusCode::NOT_FOUND, "not-found", "Not found"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            Self::ProviderRefused(_) => (
+                StatusCode::BAD_GATEWAY,
+                "provider-refused",
+                "The provider refused it",
+            ),
             Self::PayloadTooLarge { .. } => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload-too-large",

@@ -67,7 +67,7 @@ pub fn trigger_event(routing_key: &str, job: &TicketJob<'_>) -> Value {
     let mut event = json!({
         "routing_key": routing_key,
         "event_action": "trigger",
-        "dedup_key": dedup_key(job.incident_id),
+        "dedup_key": key_of(job),
         "payload": {
             "summary": truncated(&job.notice.headline(), MAX_SUMMARY_CHARS),
             "source": incident.service.clone().unwrap_or_else(|| incident.source.as_str().to_owned()),
@@ -88,9 +88,15 @@ pub fn trigger_event(routing_key: &str, job: &TicketJob<'_>) -> Value {
     event
 }
 
+/// The alert's `dedup_key`: the linked one, or the hub's for the incident.
+fn key_of(job: &TicketJob<'_>) -> String {
+    job.ticket
+        .map_or_else(|| dedup_key(job.incident_id), |t| t.key.clone())
+}
+
 /// An `acknowledge` or `resolve` event: only the key and the action.
 fn follow_up(routing_key: &str, action: &str, job: &TicketJob<'_>) -> Value {
-    json!({"routing_key": routing_key, "event_action": action, "dedup_key": dedup_key(job.incident_id)})
+    json!({"routing_key": routing_key, "event_action": action, "dedup_key": key_of(job)})
 }
 
 /// The failure a non-202 answer means: `400` permanent with PagerDuty's `errors[]`, the rest as
@@ -172,7 +178,7 @@ pub async fn send(
         last = Some(answer);
     }
     let ticket = Ticket {
-        key: dedup_key(job.incident_id),
+        key: key_of(job),
         id: String::new(),
         url: None,
     };

@@ -107,6 +107,16 @@ pub struct ChangedIncidentView {
     pub changes: Vec<String>,
 }
 
+/// An incident with the tickets and pages the hub keeps for it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct IncidentDetailView {
+    /// The incident.
+    #[serde(flatten)]
+    pub incident: IncidentView,
+    /// Its Jira and GitHub issues and PagerDuty pages, one per destination.
+    pub tickets: Vec<crate::views::TicketView>,
+}
+
 /// A page of incidents or issues.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct IncidentPage {

@@ -16,14 +16,15 @@ pub use delivery::{
     RedrivenView, RetriedView, RotatedSecretView, SecretView, TestMessageView,
 };
 pub use incidents::{
-    event_data, ChangedIncidentView, DeployView, ErrorEventView, IncidentPage, IncidentView,
-    TagView,
+    event_data, ChangedIncidentView, DeployView, ErrorEventView, IncidentDetailView, IncidentPage,
+    IncidentView, TagView,
 };
 pub use integration_stats::{IntegrationStatsView, RefusedView};
 pub use notifications::{
     DestinationPage, DestinationTestView, DestinationView, MaintenanceWindowList,
     MaintenanceWindowView, MatchersView, NotificationPage, NotificationRuleList,
-    NotificationRuleView, NotificationView, PreferencesView, ThrottleView, WindowPreview,
+    NotificationRuleView, NotificationView, PreferencesView, ThrottleView, TicketRequestView,
+    TicketView, WindowPreview,
 };
 pub use roles::{RoleList, RoleView};
 pub use tenancy::{

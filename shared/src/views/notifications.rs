@@ -91,6 +91,70 @@ fn ticket_settings(target: &Target) -> Option<serde_json::Value> {
     Some(settings)
 }
 
+/// A ticket or page the hub keeps for an incident at one destination.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct TicketView {
+    /// Where (`dst_…`).
+    pub destination_id: String,
+    /// `pagerduty`, `jira` or `github`.
+    pub kind: String,
+    /// `OPS-123`, `acme/api#42`, or PagerDuty's `dedup_key`.
+    pub key: String,
+    /// Its page, where the provider has one.
+    pub url: Option<String>,
+    /// The incident's status the ticket was last brought to.
+    #[schema(value_type = String)]
+    pub status: crate::domain::IncidentStatus,
+    /// When it was last changed by the hub.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl TicketView {
+    /// The view of a log entry's ticket at a destination of `kind`; `None` without a ticket.
+    pub fn of(entry: &crate::domain::notification::LogEntry, kind: &str) -> Option<Self> {
+        let ticket = entry.ticket.as_ref()?;
+        Some(Self {
+            destination_id: entry.destination_id.to_string(),
+            kind: kind.to_owned(),
+            key: ticket.key.clone(),
+            url: ticket.url.clone(),
+            status: entry.status,
+            updated_at: entry.sent_at,
+        })
+    }
+}
+
+/// What `POST /v1/incidents/{id}/tickets` did.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct TicketRequestView {
+    /// `opened`, `linked`, or `queued` (the provider could not take it yet; `notify` retries).
+    pub status: String,
+    /// The ticket, once opened or linked.
+    pub ticket: Option<TicketView>,
+    /// What the provider said, when queued.
+    pub detail: Option<String>,
+}
+
+impl TicketRequestView {
+    /// Opened or linked.
+    pub fn done(status: &str, ticket: Option<TicketView>) -> Self {
+        Self {
+            status: status.to_owned(),
+            ticket,
+            detail: None,
+        }
+    }
+
+    /// Queued, with what the provider said.
+    pub fn queued(detail: String) -> Self {
+        Self {
+            status: "queued".into(),
+            ticket: None,
+            detail: Some(detail),
+        }
+    }
+}
+
 /// A page of destinations.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct DestinationPage {

@@ -12,7 +12,8 @@ use faultline::http::{
 use faultline::services::incidents::{change_incident, ChangeError};
 use faultline::store::{IncidentFilters, PageRequest};
 use faultline::views::{
-    ChangedIncidentView, ErrorEventView, IncidentPage, IncidentView, TimelinePage,
+    ChangedIncidentView, ErrorEventView, IncidentDetailView, IncidentPage, IncidentView,
+    TimelinePage,
 };
 use faultline::AppState;
 use http::StatusCode;
@@ -171,22 +172,27 @@ async fn find(
 
 /// Get an incident.
 ///
-/// An incident or issue by id. Scope: `incidents:read`.
+/// An incident or issue by id, with the tickets and pages the hub keeps for it (`tickets`: a
+/// Jira or GitHub issue, a PagerDuty alert, one per destination). Scope: `incidents:read`.
 #[utoipa::path(
     get,
     path = "/v1/incidents/{id}",
     tag = "incidents",
     operation_id = "get_incident",
     params(("id" = String, Path, description = "The incident (`inc_…`)")),
-    responses((status = 200, description = "The incident", body = IncidentView)),
+    responses((status = 200, description = "The incident, with its tickets and pages", body = IncidentDetailView)),
 )]
 pub async fn get(
     State(state): State<AppState>,
     Authorized { tenant, .. }: Authorized<IncidentsRead>,
     Path(id): Path<IncidentId>,
-) -> Result<Json<IncidentView>, ApiError> {
+) -> Result<Json<IncidentDetailView>, ApiError> {
     let incident = find(&state, &tenant, &id, None).await?;
-    Ok(Json(IncidentView::from(&incident)))
+    let tickets = faultline::services::notify::tickets_of(&state, &tenant, &id).await?;
+    Ok(Json(IncidentDetailView {
+        incident: IncidentView::from(&incident),
+        tickets,
+    }))
 }
 
 /// Get an issue.

@@ -5,6 +5,7 @@ pub mod destinations;
 pub mod docs;
 pub mod endpoint_actions;
 pub mod endpoints;
+pub mod incident_tickets;
 pub mod incidents;
 pub mod integrations;
 pub mod maintenance_windows;

@@ -13,6 +13,7 @@ mod roles;
 mod sentry;
 mod startup;
 mod tenants;
+mod tickets;
 mod token_lifecycle;
 mod users;
 

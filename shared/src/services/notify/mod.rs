@@ -5,11 +5,13 @@
 
 mod flood;
 mod holds;
+mod manual_ticket;
 mod routing;
 mod test_send;
 
 pub use flood::FLOOD_LIMIT;
 pub use holds::resolve_user;
+pub use manual_ticket::{link_ticket, open_ticket_now, ticket_named, tickets_of, ManualTicket};
 pub use routing::route_event;
 pub use test_send::{send_test, TestOutcome};
 
