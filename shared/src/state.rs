@@ -98,6 +98,10 @@ impl AppState {
         let state = self.clone();
         let uses = uses.to_vec();
         tokio::spawn(async move {
+            // The runtime's first poll goes out first (a refused key is still reported within
+            // moments): on a busy host the secret read could otherwise finish, and stop the
+            // process, before the function ever asked for work.
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
             if let Err(err) = state.check_these_keys(&uses).await {
                 tracing::error!(error = %err, "refusing to run with this key secret");
                 std::process::exit(1);

@@ -177,3 +177,26 @@ async fn a_wrong_signature_is_refused_and_changes_nothing() {
     );
     assert_eq!(status_of(&stack, &incident).await, "open");
 }
+
+#[tokio::test]
+async fn a_large_delivery_is_archived_in_s3_and_accepted() {
+    let (stack, _, integration, incident) = setup().await;
+    let mut payload: Value = serde_json::from_slice(&issue_updated(
+        "OPS-5",
+        &[identity_label(&incident.id)],
+        "Done",
+        "done",
+    ))
+    .expect("json");
+    payload["issue"]["fields"]["description"] = json!(faultline_testkit::incompressible(16 * 1024));
+    let body = serde_json::to_vec(&payload).expect("json");
+    let (status, answer) = json_of(
+        &handle(
+            &stack.state,
+            signed(&integration, &body, "large-1").request(),
+        )
+        .await,
+    );
+    assert_eq!(status, 202, "{answer}");
+    assert_eq!(stack.archived_objects().await, 1, "kept in S3, not inline");
+}

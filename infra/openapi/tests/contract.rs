@@ -171,7 +171,8 @@ fn answers_are_typed_by_their_views_and_incidents_match_the_webhooks() {
         |name: &str| serde_json::json!({"$ref": format!("#/components/schemas/{name}")});
     assert_eq!(
         schema("/v1/incidents/{id}", "get", "200"),
-        reference("IncidentView")
+        reference("IncidentDetailView"),
+        "the incident with its tickets"
     );
     assert_eq!(
         schema("/v1/issues/{id}", "get", "200"),
@@ -234,6 +235,7 @@ fn answers_are_typed_by_their_views_and_incidents_match_the_webhooks() {
                     "/v1/openapi.json",
                     "/v1/hooks/generic",
                     "/v1/hooks/github",
+                    "/v1/hooks/jira",
                     "/v1/hooks/pagerduty",
                     "/v1/hooks/sentry",
                     "/v1/hooks/slack",

@@ -237,7 +237,7 @@ async fn incidents_and_issues_filter_by_status_severity_kind_text_and_time() {
     for bad in [
         "status=closed",
         "severity=urgent",
-        "source=jira",
+        "source=zendesk",
         "since=yesterday",
         "sort=title",
         "kind=page",
