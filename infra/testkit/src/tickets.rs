@@ -1,10 +1,11 @@
 //! An incident with a ticket or page the hub opened for it: a destination of that kind and the
-//! notification log entry that links them, as `notify` leaves them after opening it.
+//! notification log entry that links them (as `POST /v1/incidents/{id}/tickets` links one).
 
 use super::TestStack;
 use faultline::domain::notification::ticket::{GithubRepository, JiraProject};
-use faultline::domain::notification::{Destination, DestinationKind, LogEntry, Target, Ticket};
+use faultline::domain::notification::{Destination, DestinationKind, Target, Ticket};
 use faultline::domain::{DestinationId, Incident};
+use faultline::services::notify::{link_ticket, ManualTicket};
 
 impl TestStack {
     /// A `kind` destination of the incident's tenant holding ticket `key` for it.
@@ -63,31 +64,15 @@ impl TestStack {
             .create_destination(&destination)
             .await
             .expect("destination stored");
-        let claim = "claim-of-the-test";
-        store
-            .claim_log_entry(tenant, &incident.id, &destination.id, 0, claim, now, now)
-            .await
-            .expect("claimed");
-        let entry = LogEntry {
-            tenant_id: tenant.clone(),
-            incident_id: incident.id.clone(),
-            destination_id: destination.id.clone(),
-            status: incident.status,
-            severity: incident.severity,
-            occurrences: incident.occurrences,
-            content_hash: "opened".into(),
-            incident_updated_at: incident.updated_at,
-            remote: None,
-            ticket: Some(Ticket {
-                key: key.into(),
-                id: String::new(),
-                url: None,
-            }),
-            sent_at: now,
-            messages: 1,
-            version: 1,
+        let ticket = Ticket {
+            key: key.into(),
+            id: String::new(),
+            url: None,
         };
-        store.record_log_entry(&entry, claim).await.expect("logged");
+        let linked = link_ticket(&self.harness, incident, &destination, ticket)
+            .await
+            .expect("linked");
+        assert!(matches!(linked, ManualTicket::Linked(_)), "{linked:?}");
         destination
     }
 }

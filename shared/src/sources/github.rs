@@ -10,7 +10,7 @@ use super::{TicketAction, TicketChange};
 use crate::domain::notification::ticket::incident_of_identity;
 use crate::domain::notification::DestinationKind;
 use crate::domain::Source;
-use crate::signing::{verify_sha256_hex_signature, SignatureError};
+use crate::signing::SignatureError;
 use serde_json::{json, Value};
 
 /// The GitHub source.
@@ -98,20 +98,11 @@ impl WebhookSource for GithubSource {
         request: &SignedRequest<'_>,
         secret: Option<&str>,
     ) -> Result<(), SignatureError> {
-        // These providers always sign: a record without a secret accepts nothing.
-        let Some(secret) = secret else {
-            return Err(SignatureError::NoSecret);
-        };
-        let header = request
-            .header("x-hub-signature-256")
-            .ok_or(SignatureError::Missing(
-                "X-Hub-Signature-256 (configure the webhook's secret in GitHub)",
-            ))?;
-        if verify_sha256_hex_signature(secret.as_bytes(), request.body, header) {
-            Ok(())
-        } else {
-            Err(SignatureError::Mismatch("X-Hub-Signature-256"))
-        }
+        request.verify_sha256_header(
+            secret,
+            "X-Hub-Signature-256",
+            "X-Hub-Signature-256 (configure the webhook's secret in GitHub)",
+        )
     }
 
     fn delivery_id(&self, request: &SignedRequest<'_>) -> Option<String> {

@@ -10,7 +10,7 @@ use super::{
 use crate::domain::notification::ticket::incident_of_identity;
 use crate::domain::notification::DestinationKind;
 use crate::domain::Source;
-use crate::signing::{verify_sha256_hex_signature, SignatureError};
+use crate::signing::SignatureError;
 use serde_json::Value;
 
 /// The Jira source.
@@ -69,19 +69,11 @@ impl WebhookSource for JiraSource {
         request: &SignedRequest<'_>,
         secret: Option<&str>,
     ) -> Result<(), SignatureError> {
-        let Some(secret) = secret else {
-            return Err(SignatureError::NoSecret);
-        };
-        let header = request
-            .header("x-hub-signature")
-            .ok_or(SignatureError::Missing(
-                "X-Hub-Signature (set the webhook's secret in Jira: System › WebHooks)",
-            ))?;
-        if verify_sha256_hex_signature(secret.as_bytes(), request.body, header) {
-            Ok(())
-        } else {
-            Err(SignatureError::Mismatch("X-Hub-Signature"))
-        }
+        request.verify_sha256_header(
+            secret,
+            "X-Hub-Signature",
+            "X-Hub-Signature (set the webhook's secret in Jira: System › WebHooks)",
+        )
     }
 
     fn delivery_id(&self, request: &SignedRequest<'_>) -> Option<String> {

@@ -37,6 +37,26 @@ impl SignedRequest<'_> {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name)
     }
+
+    /// Verifies a `sha256=<hex HMAC of the body>` signature in `header` (GitHub's and Jira's
+    /// scheme) with `secret`; these providers always sign, so no secret accepts nothing. `missing`
+    /// names the header and where to set the secret.
+    pub fn verify_sha256_header(
+        &self,
+        secret: Option<&str>,
+        header: &'static str,
+        missing: &'static str,
+    ) -> Result<(), SignatureError> {
+        let secret = secret.ok_or(SignatureError::NoSecret)?;
+        let given = self
+            .header(header)
+            .ok_or(SignatureError::Missing(missing))?;
+        if crate::signing::verify_sha256_hex_signature(secret.as_bytes(), self.body, given) {
+            Ok(())
+        } else {
+            Err(SignatureError::Mismatch(header))
+        }
+    }
 }
 
 /// A merged change a source reported (GitHub), before it is stored.

@@ -413,7 +413,7 @@ pub(super) fn target_of(
             Target::User { user_id }
         }
         DestinationKind::Pagerduty | DestinationKind::Jira | DestinationKind::Github => {
-            super::destination_tickets::target_of(state, cipher, context, kind, body)?
+            super::destination_tickets::ticket_target(state, cipher, context, kind, body)?
         }
     })
 }

@@ -286,7 +286,7 @@ fn github(
 }
 
 /// The ticket target `body` describes, its token sealed under `context`.
-pub(super) fn target_of(
+pub(super) fn ticket_target(
     state: &AppState,
     cipher: &SecretCipher,
     context: &str,

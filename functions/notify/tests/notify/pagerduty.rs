@@ -140,25 +140,47 @@ async fn a_400_is_permanent_with_pagerdutys_errors_and_a_429_is_retried() {
         .contains("'payload.summary' is missing or blank"));
 }
 
-#[tokio::test]
-async fn a_resolve_reaches_the_page_even_when_no_rule_routes_resolves_there() {
+/// A stack whose PagerDuty destination was paged about an open incident.
+struct Triggered {
+    stack: TestStack,
+    server: MockServer,
+    state: AppState,
+    page: Destination,
+    opened: faultline::domain::Incident,
+}
+
+async fn triggered() -> Triggered {
     let stack = stack().await;
     let (tenant, _) = stack.tenant().await;
     let server = events_api().await;
     let state = with_events_api(&stack, &server);
     let page = pagerduty(&stack, &tenant).await;
     let opened = incident(&stack, &tenant).await;
-    notify(
-        &state,
-        &task(
-            &opened,
-            EventType::IncidentCreated,
-            &page,
-            Throttle::default(),
-        ),
-    )
-    .await
-    .expect("triggered");
+    let first = task(
+        &opened,
+        EventType::IncidentCreated,
+        &page,
+        Throttle::default(),
+    );
+    notify(&state, &first).await.expect("triggered");
+    Triggered {
+        stack,
+        server,
+        state,
+        page,
+        opened,
+    }
+}
+
+#[tokio::test]
+async fn a_resolve_reaches_the_page_even_when_no_rule_routes_resolves_there() {
+    let Triggered {
+        stack,
+        server,
+        state,
+        page,
+        opened,
+    } = triggered().await;
     // No rule at all routes anything now; the resolve still goes to the page that is open.
     let resolved = changed(&opened, resolve);
     let event = task(
@@ -187,23 +209,13 @@ async fn a_resolve_reaches_the_page_even_when_no_rule_routes_resolves_there() {
 
 #[tokio::test]
 async fn a_change_that_came_from_pagerduty_is_not_sent_back() {
-    let stack = stack().await;
-    let (tenant, _) = stack.tenant().await;
-    let server = events_api().await;
-    let state = with_events_api(&stack, &server);
-    let page = pagerduty(&stack, &tenant).await;
-    let opened = incident(&stack, &tenant).await;
-    notify(
-        &state,
-        &task(
-            &opened,
-            EventType::IncidentCreated,
-            &page,
-            Throttle::default(),
-        ),
-    )
-    .await
-    .expect("triggered");
+    let Triggered {
+        stack,
+        server,
+        state,
+        page,
+        opened,
+    } = triggered().await;
     next_second(&stack);
     let resolved = changed(&opened, resolve);
     let mut echo = task(
