@@ -407,13 +407,26 @@ impl<'a> JiraClient<'a> {
                     .await?;
                 Ok(answer.delivered("transitioned (reopened)", ticket.clone()))
             }
-            (step, Some(ticket)) => {
-                let lead = if step == TicketStep::Acknowledge {
-                    "Acknowledged."
+            (TicketStep::Update, Some(ticket)) => {
+                // The severity changed: the mapped priority follows (idempotent, so first).
+                let priority = self.project.priority(notice.incident.severity);
+                if let Some(priority) = priority {
+                    let fields = json!({"fields": {"priority": {"name": priority}}});
+                    let path = format!("/issue/{}", ticket.key);
+                    self.rest
+                        .expect(Method::PUT, &path, Some(&fields), "set priority", failure)
+                        .await?;
+                }
+                let answer = self.comment(&ticket.key, notice, "Updated.").await?;
+                let action = if priority.is_some() {
+                    "set the priority and commented"
                 } else {
-                    "Updated."
+                    "commented"
                 };
-                let answer = self.comment(&ticket.key, notice, lead).await?;
+                Ok(answer.delivered(action, ticket.clone()))
+            }
+            (_, Some(ticket)) => {
+                let answer = self.comment(&ticket.key, notice, "Acknowledged.").await?;
                 Ok(answer.delivered("commented", ticket.clone()))
             }
         }

@@ -66,6 +66,12 @@ pub async fn jira_site() -> MockServer {
             .mount(&server)
             .await;
     }
+    Mock::given(method("PUT"))
+        .and(path("/rest/api/3/issue/OPS-1"))
+        .and(header("authorization", basic.as_str()))
+        .respond_with(ResponseTemplate::new(204))
+        .mount(&server)
+        .await;
     Mock::given(method("POST"))
         .and(path("/rest/api/3/issueLink"))
         .respond_with(ResponseTemplate::new(201))
@@ -343,5 +349,56 @@ async fn data_center_uses_rest_v2_a_bearer_token_and_wiki_text() {
     assert!(
         description.contains("* *Severity:* critical"),
         "{description}"
+    );
+}
+
+#[tokio::test]
+async fn a_severity_change_sets_the_mapped_priority_and_comments_and_occurrences_alone_do_nothing()
+{
+    let stack = stack().await;
+    let (tenant, _) = stack.tenant().await;
+    let site = jira_site().await;
+    let jira = jira(&stack, &tenant, &site, Regression::Reopen).await;
+    let mut opened = incident(&stack, &tenant).await;
+    opened.severity = faultline::domain::Severity::High;
+    let escalated = changed(&opened, |i| {
+        i.severity = faultline::domain::Severity::Critical
+    });
+    lifecycle(
+        &stack,
+        &jira,
+        &[
+            (&opened, EventType::IncidentCreated),
+            (&escalated, EventType::IncidentUpdated),
+        ],
+    )
+    .await;
+    assert_eq!(
+        bodies(&site, "/rest/api/3/issue/OPS-1").await,
+        [json!({"fields": {"priority": {"name": "Highest"}}})]
+    );
+    assert_eq!(
+        bodies(&site, "/rest/api/3/issue/OPS-1/comment").await.len(),
+        1
+    );
+    let more = changed(&escalated, |i| i.occurrences += 5);
+    let outcome = notify(
+        &stack.state,
+        &task(
+            &more,
+            EventType::IncidentUpdated,
+            &jira,
+            Throttle::default(),
+        ),
+    )
+    .await
+    .expect("handled");
+    assert!(
+        matches!(outcome, NotifyOutcome::Held(ref r) if r.contains("nothing a ticket needs")),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        bodies(&site, "/rest/api/3/issue/OPS-1/comment").await.len(),
+        1
     );
 }
