@@ -9,6 +9,7 @@ pub mod clock;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod logs;
 pub mod metrics;
 pub mod notify;
 pub mod queue;

@@ -286,3 +286,22 @@ proptest! {
         prop_assert!(policy.check(&url).is_err(), "{}", url);
     }
 }
+
+proptest! {
+    /// The log scan's filter patterns and shapes take anything: a pattern parses or is refused
+    /// with a reason, matching never panics, and a shape has no digits left.
+    #[test]
+    fn log_patterns_and_shapes_take_any_input(
+        pattern in prop_oneof![
+            ".{0,80}",
+            "[{}()$.a-z=!<>&|\" *?0-9-]{0,60}",
+        ],
+        message in prop_oneof![".{0,200}", arbitrary_json().prop_map(|v| v.to_string())],
+    ) {
+        if let Ok(parsed) = faultline::logs::FilterPattern::parse(&pattern) {
+            let _ = parsed.matches(&message);
+        }
+        let shape = faultline::logs::shape(&message);
+        prop_assert!(!shape.chars().any(|c| c.is_ascii_digit()), "{shape}");
+    }
+}

@@ -1,0 +1,11 @@
+//! Log lines as a source of errors (the CloudWatch Logs scan): the documented filter-pattern
+//! syntax matched in the hub, and the shape that groups repeats of one error.
+
+pub mod normalise;
+pub mod pattern;
+
+pub use normalise::shape;
+pub use pattern::FilterPattern;
+
+#[cfg(test)]
+mod pattern_tests;
