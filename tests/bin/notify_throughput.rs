@@ -117,6 +117,7 @@ async fn main() -> anyhow::Result<()> {
                     attempt: 1,
                     flood_summary_of: None,
                     released_from_window: false,
+                    by_hand: false,
                 };
                 serde_json::to_string(&task).unwrap_or_default()
             })

@@ -157,6 +157,7 @@ fn task(
         attempt: 1,
         flood_summary_of: None,
         released_from_window: false,
+        by_hand: false,
     }
 }
 

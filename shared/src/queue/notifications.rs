@@ -32,6 +32,9 @@ pub struct NotifyTask {
     /// as it is then, not as the event carried it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub released_from_window: bool,
+    /// A person asked for it now (a ticket opened by hand): no maintenance window holds it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_hand: bool,
 }
 
 /// Enqueues notification tasks for `notify`, with the tenant as message group (fair queues on

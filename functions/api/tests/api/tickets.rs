@@ -174,6 +174,22 @@ async fn a_ticket_is_opened_now_or_linked_and_the_incident_lists_it() {
         )
         .await;
     let id = incident.id.as_str();
+    // A maintenance window holds notifications now; a ticket asked for by hand still opens.
+    let now = chrono::Utc::now();
+    let (status, window) = call(
+        &stack,
+        &HttpEvent::load("api/create-maintenance-window.json")
+            .key(key)
+            .body_json(&json!({"name": "release", "strategy": "suppress",
+                "schedule": {"starts_at": (now - chrono::Duration::minutes(5)).to_rfc3339(),
+                    "ends_at": (now + chrono::Duration::hours(1)).to_rfc3339()}})),
+    )
+    .await;
+    assert_eq!(
+        (status, window["status"].as_str()),
+        (201, Some("active")),
+        "{window}"
+    );
 
     let (status, opened) = ticket(&stack, key, id, json!({"destination_id": board})).await;
     assert_eq!(status, 201, "{opened}");

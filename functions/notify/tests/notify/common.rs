@@ -140,6 +140,7 @@ pub fn task(
         attempt: 1,
         flood_summary_of: None,
         released_from_window: false,
+        by_hand: false,
     }
 }
 

@@ -215,3 +215,59 @@ async fn a_clean_first_attempt_does_not_search() {
         .is_empty());
     assert_eq!(requests(&site, "POST", "/rest/api/3/issue").await.len(), 1);
 }
+
+#[tokio::test]
+async fn data_center_recovers_with_its_v2_search() {
+    use faultline::domain::notification::ticket::JiraDeployment;
+    use faultline::domain::notification::Target;
+    let stack = stack().await;
+    let (tenant, _) = stack.tenant().await;
+    let site = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/2/issue"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&site)
+        .await;
+    let uri = site.uri();
+    let jira = destination_of(&stack, &tenant, move |cipher, context| {
+        let Target::Jira(mut project) =
+            crate::jira::project(&uri, Regression::Reopen)(cipher, context)
+        else {
+            unreachable!()
+        };
+        project.deployment = JiraDeployment::DataCenter;
+        project.email = None;
+        Target::Jira(project)
+    })
+    .await;
+    let opened = incident(&stack, &tenant).await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/2/search"))
+        .and(body_partial_json(json!({"startAt": 0})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"startAt": 0, "total": 1,
+            "issues": [{"id": "900", "key": "OPS-900", "fields": {"labels": [identity_label(&opened.id)]}}]})))
+        .mount(&site)
+        .await;
+    let first = task(
+        &opened,
+        EventType::IncidentCreated,
+        &jira,
+        Throttle::default(),
+    );
+    assert_eq!(
+        notify(&stack.state, &first).await.expect("handled"),
+        NotifyOutcome::Later
+    );
+    next_second(&stack);
+    let retry = faultline::queue::NotifyTask {
+        attempt: 2,
+        ..first
+    };
+    assert_eq!(
+        notify(&stack.state, &retry).await.expect("handled"),
+        NotifyOutcome::Sent
+    );
+    assert_eq!(requests(&site, "POST", "/rest/api/2/issue").await.len(), 1);
+    let entry = log_entry(&stack, &opened, &jira).await.expect("recorded");
+    assert_eq!(entry.ticket.expect("found").key, "OPS-900");
+}

@@ -201,6 +201,7 @@ pub async fn open_ticket_now(
         attempt: 1,
         flood_summary_of: None,
         released_from_window: false,
+        by_hand: true,
     };
     let outcome = notify(state, &task).await?;
     let last_said = || async {

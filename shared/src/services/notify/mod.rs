@@ -123,10 +123,11 @@ pub async fn notify(state: &AppState, task: &NotifyTask) -> Result<NotifyOutcome
         .get_log_entry(tenant, &incident_id, &destination.id)
         .await?;
     // A ticket or page that stands for the incident is always closed when it resolves: no
-    // maintenance window or quiet hour keeps a page open.
+    // maintenance window or quiet hour keeps a page open; nor does one hold what a person asked
+    // for by hand.
     let closing_ticket = incident.status == crate::domain::IncidentStatus::Resolved
         && entry.as_ref().is_some_and(|e| e.ticket.is_some());
-    let (destination, hold) = if closing_ticket {
+    let (destination, hold) = if closing_ticket || task.by_hand {
         (destination, Hold::Pass)
     } else {
         match hold_for(state, task, destination, &incident, now).await? {

@@ -33,6 +33,7 @@ pub async fn route_event(
         attempt: 1,
         flood_summary_of: None,
         released_from_window: false,
+        by_hand: false,
     };
     let mut tasks: Vec<NotifyTask> = route(&rules, &subject)
         .into_iter()
