@@ -389,3 +389,72 @@ async fn an_issue_the_hub_opened_closed_resolves_its_incident_and_reopened_reope
         "{answer}"
     );
 }
+
+#[tokio::test]
+async fn a_comment_on_an_issue_the_hub_opened_goes_onto_the_timeline_but_not_the_hubs_own() {
+    use faultline::domain::notification::ticket::identity_marker;
+    use faultline::domain::notification::DestinationKind;
+    let (stack, tenant, integration) = setup().await;
+    let incident = stack
+        .stored_incident(
+            &tenant,
+            "Checkout API 5xx above 5%",
+            faultline::domain::Severity::High,
+            faultline::domain::SignalKind::Alert,
+        )
+        .await;
+    stack
+        .linked_ticket(&incident, DestinationKind::Github, "acme/api#42")
+        .await;
+    let marker = identity_marker(&incident.id);
+    let comment = |text: &str| {
+        let mut event: Value =
+            serde_json::from_slice(&issue_event("opened", 42, &format!("…\n\n{marker}")))
+                .expect("JSON");
+        event["action"] = json!("created");
+        event["comment"] = json!({"id": 7, "body": text, "user": {"login": "octocat"}});
+        serde_json::to_vec(&event).expect("JSON")
+    };
+    let written = comment("Rolled back the deploy; watching the error rate.");
+    let (status, answer) = json_of(
+        &handle(
+            &stack.state,
+            delivery(&integration, "issue_comment", &written, "c1").request(),
+        )
+        .await,
+    );
+    assert_eq!(
+        (status, answer["change"].as_str()),
+        (202, Some("annotated")),
+        "{answer}"
+    );
+    let ours = comment(&format!("**Resolved.** …\n\n{marker}"));
+    let (status, answer) = json_of(
+        &handle(
+            &stack.state,
+            delivery(&integration, "issue_comment", &ours, "c2").request(),
+        )
+        .await,
+    );
+    assert_eq!(
+        (status, answer["status"].as_str()),
+        (202, Some("ignored")),
+        "{answer}"
+    );
+    let timeline = stack
+        .harness
+        .store
+        .incident_timeline(&tenant, &incident.id, &Default::default())
+        .await
+        .expect("timeline");
+    let comments: Vec<&str> = timeline
+        .items
+        .iter()
+        .filter(|line| line.kind == "comment")
+        .map(|line| line.message.as_str())
+        .collect();
+    assert_eq!(
+        comments,
+        ["octocat on GitHub commented on acme/api#42: Rolled back the deploy; watching the error rate."]
+    );
+}

@@ -1,11 +1,15 @@
 //! The other way: a ticket or page the hub opened changed at its provider (a Jira issue done, a
 //! GitHub issue reopened, a PagerDuty incident resolved), so its incident follows — as the
-//! provider's user, marked as coming from that destination so nothing is sent back to it.
+//! provider's user, marked as coming from that destination so nothing is sent back to it. A
+//! comment written there goes onto the incident's timeline.
 
 use super::incidents::{change_incident, ChangeError};
-use crate::domain::{Integration, ManualStatus};
+use crate::domain::{
+    DestinationId, DomainEvent, EventType, Integration, ManualStatus, TimelineEntry,
+};
 use crate::sources::{TicketAction, TicketChange};
 use crate::store::StoreError;
+use crate::text::truncated;
 use crate::AppState;
 use serde_json::{json, Value};
 
@@ -39,10 +43,13 @@ pub async fn apply_ticket_change(
         return Ok(json!({"status": "ignored", "reason": format!(
             "{} is not linked to incident {} here", change.key, change.incident_id)}));
     };
-    let status = match change.action {
+    let status = match &change.action {
         TicketAction::Acknowledge => ManualStatus::Acknowledged,
         TicketAction::Resolve => ManualStatus::Resolved,
         TicketAction::Reopen => ManualStatus::Reopened,
+        TicketAction::Comment(text) => {
+            return mirror_comment(state, integration, change, &destination_id, text).await
+        }
     };
     let changed = change_incident(
         state,
@@ -68,4 +75,51 @@ pub async fn apply_ticket_change(
             "incident_id": change.incident_id, "reason": refused.to_string()})),
         Err(ChangeError::Store(err)) => Err(err),
     }
+}
+
+/// Puts a comment written on the ticket onto the incident's timeline (`timeline.updated`, marked
+/// as coming from that destination).
+async fn mirror_comment(
+    state: &AppState,
+    integration: &Integration,
+    change: &TicketChange,
+    destination_id: &DestinationId,
+    text: &str,
+) -> Result<Value, StoreError> {
+    let tenant = &integration.tenant_id;
+    let Some(incident) = state
+        .store
+        .get_incident(tenant, &change.incident_id)
+        .await?
+    else {
+        return Ok(json!({"status": "ignored",
+            "reason": format!("incident {} no longer exists", change.incident_id)}));
+    };
+    let now = state.clock.now();
+    let entry = TimelineEntry {
+        at: now,
+        kind: "comment".into(),
+        message: format!(
+            "{} commented on {}: {}",
+            change.actor,
+            change.key,
+            truncated(text.trim(), 1000)
+        ),
+        data: json!({"destination_id": destination_id, "ticket": change.key, "actor": change.actor}),
+    };
+    let mut event = DomainEvent::new(
+        tenant.clone(),
+        EventType::TimelineUpdated,
+        json!({"incident_id": incident.id, "entry": entry}),
+        now,
+    );
+    event.origin = Some(destination_id.clone());
+    state
+        .store
+        .add_timeline_entry(&incident, &entry, &[event])
+        .await?;
+    Ok(
+        json!({"status": "accepted", "incident_id": incident.id, "change": "annotated",
+        "destination_id": destination_id}),
+    )
 }

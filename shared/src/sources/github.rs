@@ -1,8 +1,8 @@
 //! GitHub webhooks: `X-Hub-Signature-256: sha256=<hex HMAC>` over the raw body,
 //! `X-GitHub-Event` routing, `X-GitHub-Delivery` for deduplication. A merged pull request is a
 //! change (a deploy) for the change log; an issue the hub opened (its marker or label) that is
-//! closed resolves its incident, reopened reopens it; pings are answered; everything else is
-//! accepted and ignored, saying so.
+//! closed resolves its incident, reopened reopens it, and a comment written on it goes onto the
+//! incident's timeline; pings are answered; everything else is accepted and ignored, saying so.
 
 use super::SourceError;
 use super::{text, time, DeployDraft, Interpretation, SignedRequest, WebhookSource};
@@ -43,6 +43,22 @@ fn pull_request_change(body: &Value) -> Result<Interpretation, SourceError> {
     }))
 }
 
+/// An `issue_comment` event: a comment written on an issue the hub opened (not one of the hub's
+/// own, which carry its marker).
+fn issue_comment(body: &Value) -> Result<Interpretation, SourceError> {
+    if body["action"] != "created" {
+        return Ok(Interpretation::ignored(format!(
+            "issue_comment action `{}` is not used",
+            body["action"].as_str().unwrap_or_default()
+        )));
+    }
+    let text = text(body, "/comment/body").unwrap_or_default();
+    if incident_of_identity(&text).is_some() {
+        return Ok(Interpretation::ignored("the hub's own comment"));
+    }
+    issue_action(body, TicketAction::Comment(text))
+}
+
 /// An `issues` event: closed or reopened, on an issue the hub opened.
 fn issue_change(body: &Value) -> Result<Interpretation, SourceError> {
     let action = match body["action"].as_str().unwrap_or_default() {
@@ -54,6 +70,11 @@ fn issue_change(body: &Value) -> Result<Interpretation, SourceError> {
             )))
         }
     };
+    issue_action(body, action)
+}
+
+/// `action` on the incident the event's issue names (by its marker or label).
+fn issue_action(body: &Value, action: TicketAction) -> Result<Interpretation, SourceError> {
     let issue = &body["issue"];
     let field = |name: &str| SourceError::invalid(name, format!("`{name}` is missing"));
     let repository =
@@ -128,6 +149,7 @@ impl WebhookSource for GithubSource {
             }),
             "pull_request" => pull_request_change(&body),
             "issues" => issue_change(&body),
+            "issue_comment" => issue_comment(&body),
             other => Ok(Interpretation::ignored(format!(
                 "GitHub event `{other}` is not used"
             ))),

@@ -96,7 +96,7 @@ pub struct TicketChange {
 }
 
 /// What a ticket's change means for its incident.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TicketAction {
     /// Acknowledged there.
     Acknowledge,
@@ -104,6 +104,8 @@ pub enum TicketAction {
     Resolve,
     /// Reopened there.
     Reopen,
+    /// Someone commented there: the comment goes onto the incident's timeline.
+    Comment(String),
 }
 
 /// How a direct reply is answered.
