@@ -36,14 +36,6 @@ fn incident_event(tenant: &TenantId, i: usize) -> DomainEvent {
     DomainEvent::new(tenant.clone(), EventType::IncidentCreated, data, Utc::now())
 }
 
-/// Sleeps to the start of the next wall-clock second (Slack's one message a second per channel
-/// is counted per second: a new batch starts in a fresh one).
-async fn next_second() {
-    let now = Utc::now();
-    let left = 1_000 - i64::from(now.timestamp_subsec_millis()) + 5;
-    tokio::time::sleep(Duration::from_millis(left.max(0) as u64)).await;
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let (emulator, mut environment) =
@@ -122,7 +114,7 @@ async fn main() -> anyhow::Result<()> {
                 serde_json::to_string(&task).unwrap_or_default()
             })
             .collect();
-        next_second().await;
+        faultline_e2e::next_wall_second().await;
         let event = faultline_testkit::sqs_event("notify/notification-task.json", &bodies);
         let started = Instant::now();
         let response = faultline_notify::handle(&state, event).await;

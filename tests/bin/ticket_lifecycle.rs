@@ -6,8 +6,7 @@
 
 use chrono::Utc;
 use faultline::clock::Clock;
-use faultline::domain::notification::ticket::{GithubRepository, JiraProject};
-use faultline::domain::notification::{Destination, Target, Throttle};
+use faultline::domain::notification::{Destination, DestinationKind, Throttle};
 use faultline::domain::{DestinationId, DomainEvent, EventType, IncidentId, Tenant, TenantId};
 use faultline::queue::NotifyTask;
 use faultline::services::notify::notify;
@@ -18,6 +17,11 @@ use std::time::{Duration, Instant};
 use wiremock::matchers::{method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+const KINDS: [DestinationKind; 3] = [
+    DestinationKind::Pagerduty,
+    DestinationKind::Jira,
+    DestinationKind::Github,
+];
 const LATENCY: Duration = Duration::from_millis(100);
 const DESTINATIONS: usize = 10;
 const BATCHES: usize = 5;
@@ -90,44 +94,6 @@ async fn providers() -> MockServer {
     server
 }
 
-fn target(
-    kind: &str,
-    base: &str,
-    state_cipher: &faultline::secrets::SecretCipher,
-    context: &str,
-) -> Target {
-    let token = state_cipher.seal("bench-token-0123456789", context);
-    match kind {
-        "pagerduty" => Target::Pagerduty {
-            routing_key: token,
-            masked: "benc****".into(),
-        },
-        "jira" => Target::Jira(JiraProject {
-            site_url: base.into(),
-            deployment: Default::default(),
-            email: Some("bench@example.com".into()),
-            token,
-            masked: "bench****".into(),
-            project_key: "OPS".into(),
-            issue_type: "Bug".into(),
-            component: None,
-            labels: Vec::new(),
-            priorities: Default::default(),
-            resolve_transition: "Done".into(),
-            reopen_transition: "Reopen".into(),
-            on_regression: Default::default(),
-        }),
-        _ => Target::Github(GithubRepository {
-            api_url: base.into(),
-            repository: "acme/api".into(),
-            token,
-            masked: "bench****".into(),
-            labels: Vec::new(),
-            assignees: Vec::new(),
-        }),
-    }
-}
-
 fn incident(status: &str, id: &IncidentId, updated: chrono::DateTime<Utc>) -> Value {
     let opened = Utc::now().to_rfc3339();
     json!({
@@ -161,12 +127,6 @@ fn task(
     }
 }
 
-/// Sleeps to the start of the next wall-clock second (one message a second per destination).
-async fn next_second() {
-    let left = 1_000 - i64::from(Utc::now().timestamp_subsec_millis()) + 5;
-    tokio::time::sleep(Duration::from_millis(left.max(0) as u64)).await;
-}
-
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let (emulator, mut environment) =
@@ -189,15 +149,16 @@ async fn main() -> anyhow::Result<()> {
     state.store.create_tenant(&tenant).await?;
     let cipher = state.cipher().await?;
     let mut destinations = Vec::new();
-    for kind in ["pagerduty", "jira", "github"] {
+    for kind in KINDS {
         for i in 0..DESTINATIONS {
             let id = DestinationId::generate();
             let context = Destination::secret_context_for(&tenant.id, &id);
+            let token = cipher.seal("bench-token-0123456789", &context);
             let destination = Destination {
-                target: target(kind, &server.uri(), &cipher, &context),
+                target: faultline_testkit::ticket_target(kind, Some(&server.uri()), token),
                 id,
                 tenant_id: tenant.id.clone(),
-                name: format!("{kind}-{i}"),
+                name: format!("{}-{i}", kind.as_str()),
                 enabled: true,
                 created_at: Utc::now(),
                 updated_at: Utc::now(),
@@ -213,8 +174,9 @@ async fn main() -> anyhow::Result<()> {
         LATENCY.as_millis()
     );
     println!("  one incident's lifecycle (open → acknowledged → resolved), per destination kind:");
-    for kind in ["pagerduty", "jira", "github"] {
+    for kind in KINDS {
         let (_, destination) = destinations.iter().find(|(k, _)| *k == kind).expect("one");
+        let kind = kind.as_str();
         let id = IncidentId::generate();
         let before = server.received_requests().await.unwrap_or_default().len();
         usage.take();
@@ -227,7 +189,7 @@ async fn main() -> anyhow::Result<()> {
         .into_iter()
         .enumerate()
         {
-            next_second().await;
+            faultline_e2e::next_wall_second().await;
             let updated = start + chrono::Duration::seconds(step as i64);
             let data = incident(status, &id, updated);
             notify(&state, &task(&tenant.id, &destination.id, event_type, data)).await?;
@@ -242,7 +204,7 @@ async fn main() -> anyhow::Result<()> {
     }
 
     println!("  tickets opened by one invocation per 10-record batch ({DESTINATIONS} destinations of a kind, one new incident each):");
-    for kind in ["pagerduty", "jira", "github"] {
+    for kind in KINDS {
         let of_kind: Vec<&Destination> = destinations
             .iter()
             .filter(|(k, _)| *k == kind)
@@ -264,7 +226,7 @@ async fn main() -> anyhow::Result<()> {
                     .unwrap_or_default()
                 })
                 .collect();
-            next_second().await;
+            faultline_e2e::next_wall_second().await;
             let event = faultline_testkit::sqs_event("notify/notification-task.json", &bodies);
             let started = Instant::now();
             let response = faultline_notify::handle(&state, event).await;
@@ -272,6 +234,7 @@ async fn main() -> anyhow::Result<()> {
             opened += bodies.len() - response.batch_item_failures.len();
         }
         let used = usage.take();
+        let kind = kind.as_str();
         println!(
             "    {kind:<10} {:.1} tickets/s ({opened} in {:.0} ms of handler time; {:.1} AWS calls per ticket)",
             opened as f64 / busy.as_secs_f64(),

@@ -228,6 +228,13 @@ pub fn verify_with_standardwebhooks(checks: &[StandardWebhooksCheck]) {
     );
 }
 
+/// Sleeps to the start of the next wall-clock second (a destination gets one message a second:
+/// a bench's next batch starts in a fresh one).
+pub async fn next_wall_second() {
+    let left = 1_000 - i64::from(chrono::Utc::now().timestamp_subsec_millis()) + 5;
+    tokio::time::sleep(Duration::from_millis(left.max(0) as u64)).await;
+}
+
 /// A fresh emulator with the template deployed as `stack_name`, and the environment the
 /// template gives the functions (in local mode when `local_mode`: http and loopback allowed).
 /// The emulator stops when dropped.

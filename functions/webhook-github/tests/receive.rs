@@ -304,16 +304,8 @@ async fn an_issue_the_hub_opened_closed_resolves_its_incident_and_reopened_reope
     use faultline::domain::notification::ticket::identity_marker;
     use faultline::domain::notification::DestinationKind;
     let (stack, tenant, integration) = setup().await;
-    let incident = stack
-        .stored_incident(
-            &tenant,
-            "Checkout API 5xx above 5%",
-            faultline::domain::Severity::High,
-            faultline::domain::SignalKind::Alert,
-        )
-        .await;
-    let destination = stack
-        .linked_ticket(&incident, DestinationKind::Github, "acme/api#42")
+    let (incident, destination) = stack
+        .incident_with_ticket(&tenant, DestinationKind::Github, "acme/api#42")
         .await;
     let body = format!("…\n\n{}", identity_marker(&incident.id));
     let status_now = || async {
@@ -395,16 +387,8 @@ async fn a_comment_on_an_issue_the_hub_opened_goes_onto_the_timeline_but_not_the
     use faultline::domain::notification::ticket::identity_marker;
     use faultline::domain::notification::DestinationKind;
     let (stack, tenant, integration) = setup().await;
-    let incident = stack
-        .stored_incident(
-            &tenant,
-            "Checkout API 5xx above 5%",
-            faultline::domain::Severity::High,
-            faultline::domain::SignalKind::Alert,
-        )
-        .await;
-    stack
-        .linked_ticket(&incident, DestinationKind::Github, "acme/api#42")
+    let (incident, _) = stack
+        .incident_with_ticket(&tenant, DestinationKind::Github, "acme/api#42")
         .await;
     let marker = identity_marker(&incident.id);
     let comment = |text: &str| {

@@ -30,6 +30,7 @@ mod tickets;
 pub use documentation::conforms_to_documentation;
 pub use events::{json_of, load_event, sqs_event, HttpEvent};
 pub use faults::{incompressible, FailingWrites};
+pub use tickets::ticket_target;
 
 /// A stack deployed for one test.
 #[derive(Debug)]

@@ -4,7 +4,7 @@
 //! old one. The search (`POST /rest/api/3/search/jql`, paged by `nextPageToken`) only recovers an
 //! issue a lost attempt created; the hub's own claim is what prevents duplicates.
 
-use super::tickets::{plain_failure, Answer, RestClient, TicketJob};
+use super::tickets::{found_again, plain_failure, Answer, RestClient, TicketJob};
 use super::{Delivered, Notice, SendFailure};
 use crate::domain::notification::ticket::{
     identity_label, JiraDeployment, JiraProject, Regression,
@@ -431,13 +431,6 @@ impl<'a> JiraClient<'a> {
             }
         }
     }
-}
-
-/// An issue a lost attempt created, adopted instead of creating another.
-pub fn found_again(ticket: Ticket) -> Delivered {
-    let mut delivered = Delivered::of("found the issue an interrupted attempt opened", None);
-    delivered.ticket = Some(ticket);
-    delivered
 }
 
 #[cfg(test)]

@@ -165,18 +165,6 @@ pub async fn deliver(
     let remote = continuing.remote;
     let secret =
         || secret.ok_or_else(|| SendFailure::permanent("the destination's secret is missing"));
-    if destination.target.keeps_tickets() {
-        let incident_id = crate::domain::IncidentId::parse(&notice.incident.id)
-            .ok_or_else(|| SendFailure::permanent("a ticket needs an incident"))?;
-        let job = tickets::TicketJob {
-            notice,
-            incident_id: &incident_id,
-            step: continuing.step.unwrap_or(TicketStep::Open),
-            ticket: continuing.ticket,
-            recover: continuing.recover,
-        };
-        return send_ticket(channels, destination, secret()?, &job).await;
-    }
     match &destination.target {
         Target::SlackWebhook { .. } => {
             slack::send_to_webhook(channels.sender, secret()?, notice).await
@@ -233,9 +221,18 @@ pub async fn deliver(
         Target::User { .. } => Err(SendFailure::permanent(
             "a user destination is sent as email to the user's address (resolve it first)",
         )),
-        Target::Pagerduty { .. } | Target::Jira(_) | Target::Github(_) => Err(
-            SendFailure::permanent("a ticket destination takes a ticket job"),
-        ),
+        Target::Pagerduty { .. } | Target::Jira(_) | Target::Github(_) => {
+            let incident_id = crate::domain::IncidentId::parse(&notice.incident.id)
+                .ok_or_else(|| SendFailure::permanent("a ticket needs an incident"))?;
+            let job = tickets::TicketJob {
+                notice,
+                incident_id: &incident_id,
+                step: continuing.step.unwrap_or(TicketStep::Open),
+                ticket: continuing.ticket,
+                recover: continuing.recover,
+            };
+            send_ticket(channels, destination, secret()?, &job).await
+        }
     }
 }
 
@@ -309,7 +306,7 @@ async fn send_ticket(
                 incident.severity,
             );
             if job.step == TicketStep::Nothing {
-                return Ok(jira::found_again(found.clone()));
+                return Ok(tickets::found_again(found.clone()));
             }
         } else if job.step == TicketStep::Resolve
             && !matches!(destination.target, Target::Pagerduty { .. })

@@ -122,6 +122,36 @@ fn failure(answer: &Answer, what: &str) -> SendFailure {
     failure
 }
 
+/// Posts one event to the Events API (`url` is its `/v2/enqueue`); a non-202 is a failure.
+async fn post_event(
+    sender: &WebhookSender,
+    url: &str,
+    event: &Value,
+) -> Result<Answer, SendFailure> {
+    let body = event.to_string();
+    if body.len() > MAX_EVENT_BYTES {
+        return Err(SendFailure::permanent(format!(
+            "the event is {} bytes, over PagerDuty's 512 KB",
+            body.len()
+        )));
+    }
+    let (result, headers) = sender
+        .call_api(
+            reqwest::Method::POST,
+            url,
+            &[],
+            Some(&body),
+            super::tickets::ANSWER_LIMIT,
+        )
+        .await;
+    let answer = Answer { result, headers };
+    if answer.result.succeeded() {
+        Ok(answer)
+    } else {
+        Err(failure(&answer, "PagerDuty Events API"))
+    }
+}
+
 /// Sends what `job.step` needs to the Events API at `events_url`.
 pub async fn send(
     sender: &WebhookSender,
@@ -155,27 +185,7 @@ pub async fn send(
     };
     let mut last = None;
     for event in events {
-        let body = event.to_string();
-        if body.len() > MAX_EVENT_BYTES {
-            return Err(SendFailure::permanent(format!(
-                "the event is {} bytes, over PagerDuty's 512 KB",
-                body.len()
-            )));
-        }
-        let (result, headers) = sender
-            .call_api(
-                reqwest::Method::POST,
-                &url,
-                &[],
-                Some(&body),
-                super::tickets::ANSWER_LIMIT,
-            )
-            .await;
-        let answer = Answer { result, headers };
-        if !answer.result.succeeded() {
-            return Err(failure(&answer, "PagerDuty Events API"));
-        }
-        last = Some(answer);
+        last = Some(post_event(sender, &url, &event).await?);
     }
     let ticket = Ticket {
         key: key_of(job),
@@ -206,27 +216,11 @@ pub async fn send_test(
         "client": "Faultline",
     });
     let resolve = json!({"routing_key": routing_key, "event_action": "resolve", "dedup_key": key});
-    let mut last = None;
-    for event in [trigger, resolve] {
-        let (result, headers) = sender
-            .call_api(
-                reqwest::Method::POST,
-                &url,
-                &[],
-                Some(&event.to_string()),
-                super::tickets::ANSWER_LIMIT,
-            )
-            .await;
-        let answer = Answer { result, headers };
-        if !answer.result.succeeded() {
-            return Err(failure(&answer, "PagerDuty Events API"));
-        }
-        last = Some(answer.result);
-    }
-    let result = last.ok_or_else(|| SendFailure::permanent("nothing sent"))?;
+    post_event(sender, &url, &trigger).await?;
+    let resolved = post_event(sender, &url, &resolve).await?;
     Ok(Delivered::sent(
         "triggered and resolved a test alert",
-        &result,
+        &resolved.result,
         None,
     ))
 }

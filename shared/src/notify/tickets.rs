@@ -115,3 +115,10 @@ pub fn retry_after(mut failure: SendFailure, wait: Duration) -> SendFailure {
     failure.retry_after = Some(failure.retry_after.map_or(wait, |asked| asked.max(wait)));
     failure
 }
+
+/// A ticket an interrupted attempt created, adopted instead of creating another.
+pub fn found_again(ticket: Ticket) -> Delivered {
+    let mut delivered = Delivered::of("found the issue an interrupted attempt opened", None);
+    delivered.ticket = Some(ticket);
+    delivered
+}

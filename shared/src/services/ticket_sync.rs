@@ -29,10 +29,8 @@ pub async fn apply_ticket_change(
     let mut linked = None;
     for entry in entries {
         if entry.ticket.as_ref().is_some_and(|t| t.key == change.key) {
-            let destination = state
-                .store
-                .get_destination(tenant, &entry.destination_id)
-                .await?;
+            let destination =
+                super::notify::cached_destination(state, tenant, &entry.destination_id).await?;
             if destination.is_some_and(|d| d.target.kind() == change.kind) {
                 linked = Some(entry.destination_id);
                 break;

@@ -5,6 +5,7 @@
 
 use super::keys;
 use super::table::{Keys, Store, StoreError};
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 /// A fixed window of time: `length_secs` long, numbered from the epoch.
@@ -49,23 +50,41 @@ fn counter_keys(name: &str, window: Window) -> Keys {
     Keys::new(keys::counter(name, window.number), "COUNTER")
 }
 
+/// Sends a conditional increment: the new count, or `None` when its condition refused it.
+async fn count_if(request: UpdateItemFluentBuilder) -> Result<Option<u64>, StoreError> {
+    match request.send().await.map_err(StoreError::from) {
+        Ok(output) => Ok(Some(count_in(output.attributes()))),
+        Err(StoreError::Conflict) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
 impl Store {
-    /// Adds one to counter `name` in `window` and answers the new count.
-    pub async fn count(&self, name: &str, window: Window) -> Result<u64, StoreError> {
-        let output = self
-            .client
+    /// The write every count makes: one more in `window`, its expiry set, the new values
+    /// returned; `add` and `set` extend the expression's `ADD` and `SET` clauses.
+    fn increment(
+        &self,
+        name: &str,
+        window: Window,
+        add: &str,
+        set: &str,
+    ) -> UpdateItemFluentBuilder {
+        self.client
             .update_item()
             .table_name(&self.table)
             .set_key(Some(counter_keys(name, window).key()))
-            .update_expression("ADD n :one SET expires_at = :expires")
+            .update_expression(format!("ADD n :one{add} SET expires_at = :expires{set}"))
             .expression_attribute_values(":one", AttributeValue::N("1".into()))
             .expression_attribute_values(
                 ":expires",
                 AttributeValue::N(window.expires_at().to_string()),
             )
             .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await?;
+    }
+
+    /// Adds one to counter `name` in `window` and answers the new count.
+    pub async fn count(&self, name: &str, window: Window) -> Result<u64, StoreError> {
+        let output = self.increment(name, window, "", "").send().await?;
         Ok(count_in(output.attributes()))
     }
 
@@ -80,30 +99,12 @@ impl Store {
         part_limit: u64,
         window: Window,
     ) -> Result<Option<u64>, StoreError> {
-        let output = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(counter_keys(name, window).key()))
-            .update_expression("ADD n :one, #part :one SET expires_at = :expires")
+        let request = self
+            .increment(name, window, ", #part :one", "")
             .condition_expression("attribute_not_exists(#part) OR #part < :limit")
             .expression_attribute_names("#part", format!("n_{part}"))
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .expression_attribute_values(":limit", AttributeValue::N(part_limit.to_string()))
-            .expression_attribute_values(
-                ":expires",
-                AttributeValue::N(window.expires_at().to_string()),
-            )
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await
-            .map_err(StoreError::from);
-        let output = match output {
-            Ok(output) => output,
-            Err(StoreError::Conflict) => return Ok(None),
-            Err(other) => return Err(other),
-        };
-        Ok(Some(count_in(output.attributes())))
+            .expression_attribute_values(":limit", AttributeValue::N(part_limit.to_string()));
+        count_if(request).await
     }
 
     /// Adds one to counter `name` in `window` unless something was counted in this same second
@@ -115,28 +116,11 @@ impl Store {
         window: Window,
         now: i64,
     ) -> Result<Option<u64>, StoreError> {
-        let output = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .set_key(Some(counter_keys(name, window).key()))
-            .update_expression("ADD n :one SET last_second = :now, expires_at = :expires")
+        let request = self
+            .increment(name, window, "", ", last_second = :now")
             .condition_expression("attribute_not_exists(last_second) OR last_second < :now")
-            .expression_attribute_values(":one", AttributeValue::N("1".into()))
-            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
-            .expression_attribute_values(
-                ":expires",
-                AttributeValue::N(window.expires_at().to_string()),
-            )
-            .return_values(ReturnValue::UpdatedNew)
-            .send()
-            .await
-            .map_err(StoreError::from);
-        match output {
-            Ok(output) => Ok(Some(count_in(output.attributes()))),
-            Err(StoreError::Conflict) => Ok(None),
-            Err(other) => Err(other),
-        }
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()));
+        count_if(request).await
     }
 
     /// Counter `name` in `window`, without counting (0 when nothing was counted).

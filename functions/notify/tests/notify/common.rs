@@ -241,3 +241,23 @@ pub async fn requests(
         .filter(|r| r.method.as_str() == method && r.url.path() == path)
         .collect()
 }
+
+/// What `first` came to, and then (a second later) its second attempt: a task put back after a
+/// failure comes round again as attempt 2.
+pub async fn first_then_retry(
+    state: &AppState,
+    stack: &TestStack,
+    first: NotifyTask,
+) -> (
+    faultline::services::notify::NotifyOutcome,
+    faultline::services::notify::NotifyOutcome,
+) {
+    use faultline::services::notify::notify;
+    let before = notify(state, &first).await.expect("handled");
+    next_second(stack);
+    let retry = NotifyTask {
+        attempt: 2,
+        ..first
+    };
+    (before, notify(state, &retry).await.expect("handled"))
+}

@@ -223,17 +223,8 @@ async fn an_unanswered_create_is_found_by_its_label_and_marker_before_creating_a
         Throttle::default(),
     );
     assert_eq!(
-        notify(&stack.state, &first).await.expect("handled"),
-        NotifyOutcome::Later
-    );
-    next_second(&stack);
-    let retry = faultline::queue::NotifyTask {
-        attempt: 2,
-        ..first
-    };
-    assert_eq!(
-        notify(&stack.state, &retry).await.expect("handled"),
-        NotifyOutcome::Sent
+        first_then_retry(&stack.state, &stack, first).await,
+        (NotifyOutcome::Later, NotifyOutcome::Sent)
     );
     assert_eq!(
         requests(&api, "POST", ISSUES).await.len(),

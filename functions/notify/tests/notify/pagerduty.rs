@@ -114,17 +114,8 @@ async fn a_400_is_permanent_with_pagerdutys_errors_and_a_429_is_retried() {
         Throttle::default(),
     );
     assert_eq!(
-        notify(&state, &first).await.expect("handled"),
-        NotifyOutcome::Later
-    );
-    let again = faultline::queue::NotifyTask {
-        attempt: 2,
-        ..first
-    };
-    next_second(&stack);
-    assert_eq!(
-        notify(&state, &again).await.expect("handled"),
-        NotifyOutcome::Failed
+        first_then_retry(&state, &stack, first).await,
+        (NotifyOutcome::Later, NotifyOutcome::Failed)
     );
     let ledger = ledger(&stack, &tenant).await;
     assert_eq!(ledger[1]["status"], "retrying");

@@ -166,17 +166,8 @@ async fn a_create_answered_with_a_5xx_is_looked_for_before_creating_again() {
         Throttle::default(),
     );
     assert_eq!(
-        notify(&stack.state, &first).await.expect("handled"),
-        NotifyOutcome::Later
-    );
-    next_second(&stack);
-    let retry = faultline::queue::NotifyTask {
-        attempt: 2,
-        ..first
-    };
-    assert_eq!(
-        notify(&stack.state, &retry).await.expect("handled"),
-        NotifyOutcome::Sent
+        first_then_retry(&stack.state, &stack, first).await,
+        (NotifyOutcome::Later, NotifyOutcome::Sent)
     );
     assert_eq!(
         requests(&site, "POST", "/rest/api/3/issue").await.len(),
@@ -255,17 +246,8 @@ async fn data_center_recovers_with_its_v2_search() {
         Throttle::default(),
     );
     assert_eq!(
-        notify(&stack.state, &first).await.expect("handled"),
-        NotifyOutcome::Later
-    );
-    next_second(&stack);
-    let retry = faultline::queue::NotifyTask {
-        attempt: 2,
-        ..first
-    };
-    assert_eq!(
-        notify(&stack.state, &retry).await.expect("handled"),
-        NotifyOutcome::Sent
+        first_then_retry(&stack.state, &stack, first).await,
+        (NotifyOutcome::Later, NotifyOutcome::Sent)
     );
     assert_eq!(requests(&site, "POST", "/rest/api/2/issue").await.len(), 1);
     let entry = log_entry(&stack, &opened, &jira).await.expect("recorded");

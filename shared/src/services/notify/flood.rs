@@ -51,7 +51,9 @@ pub(super) async fn send_flood_summary(
     task: &NotifyTask,
     start: i64,
 ) -> Result<NotifyOutcome, ServiceError> {
-    let Some(destination) = cached_destination(state, task).await? else {
+    let Some(destination) =
+        cached_destination(state, &task.tenant_id, &task.destination_id).await?
+    else {
         return Ok(NotifyOutcome::Held("the destination was deleted".into()));
     };
     let minute = Window::containing(start, 60);

@@ -39,9 +39,7 @@ pub async fn tickets_of(
         if entry.ticket.is_none() {
             continue;
         }
-        let kind = state
-            .store
-            .get_destination(tenant, &entry.destination_id)
+        let kind = super::cached_destination(state, tenant, &entry.destination_id)
             .await?
             .map_or("deleted", |d| d.target.kind().as_str());
         tickets.extend(TicketView::of(&entry, kind));

@@ -59,20 +59,18 @@ pub enum NotifyOutcome {
     Failed,
 }
 
-/// The task's destination, from this container's cache when it read it lately.
-async fn cached_destination(
+/// A tenant's destination, from this container's cache when it read it lately (15 s).
+pub(crate) async fn cached_destination(
     state: &AppState,
-    task: &NotifyTask,
-) -> Result<Option<Destination>, ServiceError> {
-    if let Some(destination) = state.destinations.get(&task.destination_id) {
-        if destination.tenant_id == task.tenant_id {
+    tenant: &crate::domain::TenantId,
+    id: &crate::domain::DestinationId,
+) -> Result<Option<Destination>, crate::store::StoreError> {
+    if let Some(destination) = state.destinations.get(id) {
+        if &destination.tenant_id == tenant {
             return Ok(Some(destination));
         }
     }
-    let found = state
-        .store
-        .get_destination(&task.tenant_id, &task.destination_id)
-        .await?;
+    let found = state.store.get_destination(tenant, id).await?;
     if let Some(destination) = &found {
         state
             .destinations
@@ -106,7 +104,8 @@ pub async fn notify(state: &AppState, task: &NotifyTask) -> Result<NotifyOutcome
         .await?;
         Ok::<_, ServiceError>(NotifyOutcome::Held(reason))
     };
-    let destination = match cached_destination(state, task).await? {
+    let destination = match cached_destination(state, &task.tenant_id, &task.destination_id).await?
+    {
         Some(d) if d.enabled => d,
         Some(_) => return held("the destination is disabled".into()).await,
         None => return held("the destination was deleted".into()).await,
@@ -219,7 +218,6 @@ pub async fn notify(state: &AppState, task: &NotifyTask) -> Result<NotifyOutcome
         }
         step = Some(TicketStep::Resolve);
     }
-    let secret = open_secret(state, &destination).await?;
     let remote = entry.as_ref().and_then(|e| e.remote.clone());
     let ticket = entry.as_ref().and_then(|e| e.ticket.clone());
     let sent = if echo {
@@ -240,6 +238,7 @@ pub async fn notify(state: &AppState, task: &NotifyTask) -> Result<NotifyOutcome
         {
             return Ok(outcome);
         }
+        let secret = open_secret(state, &destination).await?;
         let message_id = format!("<{}.{}@faultline>", claim_id, destination.id);
         deliver(
             &channels(state),
