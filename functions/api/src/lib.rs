@@ -15,7 +15,7 @@ pub fn routes() -> Routes {
     use routes::{
         audit, destinations, docs, endpoint_actions, endpoints, incident_tickets, incidents,
         integrations, maintenance_windows, messages, notification_rules, notifications,
-        preferences, projects, roles, sentry, tenants, users,
+        preferences, projects, roles, sentry, sentry_sync, tenants, users,
     };
     Routes {
         public: OpenApiRouter::new()
@@ -38,6 +38,7 @@ pub fn routes() -> Routes {
             .routes(routes!(sentry::list, sentry::create))
             .routes(routes!(sentry::update, sentry::delete))
             .routes(routes!(sentry::for_application))
+            .routes(routes!(sentry_sync::run, sentry_sync::status))
             .routes(routes!(integrations::create, integrations::list))
             .routes(routes!(integrations::stats))
             .routes(routes!(integrations::replay_delivery))

@@ -20,7 +20,11 @@ pub const HTTP_FUNCTIONS: &[&str] = &[
 /// Functions invoked by SQS event sources.
 pub const SQS_FUNCTIONS: &[&str] = &["faultline-fanout", "faultline-dispatch", "faultline-notify"];
 /// Functions invoked by schedules.
-pub const SCHEDULED_FUNCTIONS: &[&str] = &["faultline-outbox-relay", "faultline-notify"];
+pub const SCHEDULED_FUNCTIONS: &[&str] = &[
+    "faultline-outbox-relay",
+    "faultline-notify",
+    "faultline-sentry-sync",
+];
 /// Functions invoked by the table's stream.
 pub const STREAM_FUNCTIONS: &[&str] = &["faultline-outbox-relay"];
 
@@ -65,6 +69,16 @@ pub async fn invoke_json(
             .await
             .map_err(|e| e.to_string()),
         "faultline-notify" => faultline_notify::handle_any(state, event).await,
+        "faultline-sentry-sync" => faultline_sentry_sync::handle(state, scheduled_deadline())
+            .await
+            .map_err(|e| e.to_string()),
         _ => return None,
     })
+}
+
+/// A scheduled run's deadline locally: the template's timeout for these functions (60 s) less
+/// the margin the function keeps.
+fn scheduled_deadline() -> tokio::time::Instant {
+    tokio::time::Instant::now() + std::time::Duration::from_secs(60)
+        - faultline_sentry_sync::DEADLINE_MARGIN
 }

@@ -42,6 +42,10 @@ event_types! {
     IssueUpdated => "issue.updated",
     /// An issue was resolved (or ignored) upstream.
     IssueResolved => "issue.resolved",
+    /// An issue's assignee changed upstream.
+    IssueAssigned => "issue.assigned",
+    /// Sample log lines were attached to an issue as evidence.
+    EvidenceAdded => "evidence.added",
     /// A firing alert arrived (each occurrence).
     AlertTriggered => "alert.triggered",
     /// An alert cleared.
@@ -60,6 +64,11 @@ event_types! {
     MessageAttemptFailing => "message.attempt.failing",
     /// A message ran out of attempts to an endpoint.
     MessageAttemptExhausted => "message.attempt.exhausted",
+    /// A scheduled job keeps failing in a way that needs a person (a bad token, a missing log
+    /// group).
+    SystemError => "system.error",
+    /// A scheduled job keeps failing for passing reasons (throttled, the provider unavailable).
+    SystemWarning => "system.warning",
     /// A test message sent by `POST /v1/endpoints/{id}/test`, to that endpoint only.
     Ping => "ping",
 }

@@ -30,7 +30,7 @@ pub fn incident_schema() -> Value {
             "project_id": nullable("string"),
             "assignee": nullable("string"),
             "priority": nullable("string"),
-            "source": {"enum": ["generic", "github", "pagerduty", "sentry", "slack"]},
+            "source": {"enum": ["generic", "github", "jira", "pagerduty", "sentry", "slack", "cloudwatch"]},
             "integration_id": {"type": "string"},
             "service": nullable("string"),
             "environment": nullable("string"),
@@ -94,6 +94,25 @@ fn attempt_report_schema() -> Value {
     })
 }
 
+/// The schema of a sample log line kept as evidence.
+pub fn evidence_line_schema() -> Value {
+    json!({"type": "object", "required": ["at", "log_stream", "message"],
+           "properties": {"at": time(), "log_stream": {"type": "string"}, "event_id": nullable("string"),
+           "message": {"type": "string"}}})
+}
+
+/// The schema of a scheduled job's failure report.
+pub fn job_failure_schema() -> Value {
+    json!({"type": "object", "required": ["job", "resource_id", "message", "consecutive_failures"],
+    "properties": {
+        "job": {"enum": ["sentry-sync", "cloudwatch-scan"]},
+        "resource_id": {"type": "string"},
+        "message": {"type": "string"},
+        "consecutive_failures": {"type": "integer", "minimum": 1},
+        "last_success_at": nullable("string"),
+    }})
+}
+
 /// One catalogue entry: description and schema of `data`.
 pub fn describe(event_type: EventType) -> (&'static str, Value) {
     use EventType::*;
@@ -113,6 +132,21 @@ pub fn describe(event_type: EventType) -> (&'static str, Value) {
         IssueResolved => (
             "An issue was resolved or ignored upstream.",
             incident_schema(),
+        ),
+        IssueAssigned => ("An issue's assignee changed upstream.", incident_schema()),
+        EvidenceAdded => (
+            "Sample log lines were attached to an issue (a log scan found it again).",
+            json!({"type": "object", "required": ["issue_id", "log_source_id", "lines"],
+                   "properties": {"issue_id": {"type": "string"}, "log_source_id": {"type": "string"},
+                   "lines": {"type": "array", "items": evidence_line_schema()}}}),
+        ),
+        SystemError => (
+            "A scheduled job keeps failing and needs a person: a bad token, a missing log group.",
+            job_failure_schema(),
+        ),
+        SystemWarning => (
+            "A scheduled job keeps failing for passing reasons: throttled, the provider down.",
+            job_failure_schema(),
         ),
         AlertTriggered => (
             "A firing alert arrived (one per occurrence).",

@@ -113,11 +113,24 @@ define_id!(
     "evt"
 );
 define_id!(
+    /// A CloudWatch Logs group the hub scans for errors.
+    LogSourceId,
+    "lsrc"
+);
+define_id!(
     /// An outgoing message: one per domain event, sent to every subscribed endpoint with the same
     /// `webhook-id`.
     MessageId,
     "msg"
 );
+
+impl IntegrationId {
+    /// What a scheduled job ingests under: a Sentry configuration's or a log source's id stands
+    /// for the integration on the incidents it opens (they came through no webhook).
+    pub fn standing_for(job: &impl fmt::Display) -> Self {
+        Self(job.to_string())
+    }
+}
 
 impl MessageId {
     /// The message carrying a given event: deterministic, so a redelivered event never creates a

@@ -12,6 +12,8 @@ pub mod fingerprint;
 pub mod ids;
 pub mod incident;
 pub mod integration;
+pub mod job;
+pub mod log_source;
 pub mod message;
 pub mod notification;
 mod principal;
@@ -34,11 +36,13 @@ pub use failure::Failure;
 pub use fingerprint::Fingerprint;
 pub use ids::{
     ApiKeyId, DeliveryId, DeployId, DestinationId, EndpointId, EventId, IncidentId, IntegrationId,
-    MaintenanceWindowId, MessageId, NotificationId, NotificationRuleId, ProjectId, SentryConfigId,
-    TenantId, UserId,
+    LogSourceId, MaintenanceWindowId, MessageId, NotificationId, NotificationRuleId, ProjectId,
+    SentryConfigId, TenantId, UserId,
 };
 pub use incident::{Incident, IncidentStatus, ManualStatus, Severity};
 pub use integration::{Integration, Source};
+pub use job::JobHealth;
+pub use log_source::LogSource;
 pub use message::{Attempt, AttemptOutcome, DeliveryStatus, DeliveryTask, Message};
 pub use principal::{Principal, Subject};
 pub use project::Project;

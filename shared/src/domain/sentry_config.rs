@@ -50,6 +50,9 @@ pub struct SentryConfig {
     pub project: String,
     /// The API auth token, sealed with the data key (never returned).
     pub auth_token: Option<SealedSecret>,
+    /// The Sentry API's base URL when it is not the one the DSN implies (see [`Self::api_base`]).
+    #[serde(default)]
+    pub api_url: Option<String>,
     /// SDK sample rates.
     pub rates: SampleRates,
     /// Inactive configurations are not served.
@@ -60,10 +63,67 @@ pub struct SentryConfig {
     pub updated_at: DateTime<Utc>,
 }
 
+/// A sync pass cut short (deadline, rate limit), resumed where it stopped by the next run.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SyncPass {
+    /// The pass asks for issues seen after this (the query must stay the same for its cursor).
+    pub since: DateTime<Utc>,
+    /// Sentry's cursor for the next page.
+    pub cursor: String,
+    /// The latest `lastSeen` the pass has read so far (the watermark once the pass completes).
+    pub high: Option<DateTime<Utc>>,
+}
+
+/// Where the Sentry sync of one configuration stands; stored beside the configuration, so that
+/// editing the configuration never resets it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SentrySyncState {
+    /// Issues are synced up to this `lastSeen`: the next pass asks for what was seen after it
+    /// (less an overlap, for events Sentry ingests late).
+    #[serde(default)]
+    pub watermark: Option<DateTime<Utc>>,
+    /// A pass in progress.
+    #[serde(default)]
+    pub pass: Option<SyncPass>,
+    /// Where the reconciliation of the hub's open issues stands (a cursor of the hub's list).
+    #[serde(default)]
+    pub reconcile_cursor: Option<String>,
+    /// When the last reconciliation pass finished.
+    #[serde(default)]
+    pub reconciled_at: Option<DateTime<Utc>>,
+    /// Sentry asked the hub to wait (429, or no requests left) until then.
+    #[serde(default)]
+    pub paused_until: Option<DateTime<Utc>>,
+    /// The job's last outcomes.
+    #[serde(default)]
+    pub health: super::JobHealth,
+}
+
 impl SentryConfig {
     /// What the sealed token is bound to: this configuration of this tenant.
     pub fn token_context(&self) -> String {
         format!("sentry-config:{}:{}", self.tenant_id, self.id)
+    }
+
+    /// Where the hub calls Sentry's API: `api_url` when set; else sentry.io for a DSN of
+    /// `*.ingest.sentry.io` (`https://de.sentry.io` for `*.ingest.de.sentry.io`), and the DSN's
+    /// own origin for a self-hosted instance.
+    pub fn api_base(&self) -> String {
+        if let Some(url) = &self.api_url {
+            return url.trim_end_matches('/').to_owned();
+        }
+        let Ok(dsn) = url::Url::parse(&self.dsn) else {
+            return "https://sentry.io".into();
+        };
+        let host = dsn.host_str().unwrap_or_default();
+        if host == "sentry.io" || host.ends_with(".sentry.io") {
+            let region = host
+                .split_once("ingest.")
+                .map(|(_, rest)| rest)
+                .unwrap_or("sentry.io");
+            return format!("https://{region}");
+        }
+        dsn.origin().ascii_serialization()
     }
 }
 
@@ -131,5 +191,48 @@ mod tests {
             assert!(check_dsn(bad).is_err(), "{bad}");
         }
         assert_eq!(mask_dsn(dsn), "https://a1b2****@o123.ingest.sentry.io/4505");
+    }
+
+    #[test]
+    fn the_api_base_follows_the_dsn_unless_set() {
+        let config = |dsn: &str, api_url: Option<&str>| SentryConfig {
+            id: SentryConfigId::generate(),
+            tenant_id: TenantId::generate(),
+            project_id: ProjectId::generate(),
+            environment: "production".into(),
+            dsn: dsn.into(),
+            org: "acme".into(),
+            project: "api".into(),
+            auth_token: None,
+            api_url: api_url.map(str::to_owned),
+            rates: SampleRates::default(),
+            active: true,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        };
+        let base = |dsn, api| config(dsn, api).api_base();
+        assert_eq!(
+            base("https://k@o1.ingest.sentry.io/5", None),
+            "https://sentry.io"
+        );
+        assert_eq!(
+            base("https://k@o1.ingest.us.sentry.io/5", None),
+            "https://us.sentry.io"
+        );
+        assert_eq!(
+            base("https://k@o1.ingest.de.sentry.io/5", None),
+            "https://de.sentry.io"
+        );
+        assert_eq!(
+            base("https://k@sentry.acme.internal:9000/3", None),
+            "https://sentry.acme.internal:9000"
+        );
+        assert_eq!(
+            base(
+                "https://k@o1.ingest.sentry.io/5",
+                Some("https://s.acme.dev/")
+            ),
+            "https://s.acme.dev"
+        );
     }
 }

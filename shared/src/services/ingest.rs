@@ -71,6 +71,7 @@ pub fn lifecycle_event(kind: SignalKind, change: IngestChange) -> EventType {
         (SignalKind::Issue, IngestChange::Created) => IssueCreated,
         (SignalKind::Issue, IngestChange::Applied(Change::Resolved)) => IssueResolved,
         (SignalKind::Issue, IngestChange::Applied(Change::Annotated)) => TimelineUpdated,
+        (SignalKind::Issue, IngestChange::Applied(Change::Assigned)) => IssueAssigned,
         (SignalKind::Issue, IngestChange::Applied(_)) => IssueUpdated,
     }
 }

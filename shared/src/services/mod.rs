@@ -12,6 +12,7 @@ pub mod ledger;
 pub mod messages;
 pub mod notify;
 pub mod outbox;
+pub mod sentry_sync;
 pub mod slack_commands;
 mod suspects;
 pub mod ticket_sync;

@@ -9,6 +9,7 @@ mod headers;
 pub mod jira;
 pub mod pagerduty;
 pub mod sentry;
+pub mod sentry_api;
 pub mod slack;
 
 pub use error::SourceError;

@@ -25,7 +25,7 @@ fn is_legacy(body: &Value) -> bool {
         && body.get("event").is_some()
 }
 
-fn severity(level: Option<&str>) -> Severity {
+pub(super) fn severity(level: Option<&str>) -> Severity {
     match level {
         Some("fatal") => Severity::Critical,
         Some("error") => Severity::High,
@@ -54,11 +54,11 @@ fn environment(event: &Value) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn issue_fingerprint(issue_id: &str) -> Fingerprint {
+pub(super) fn issue_fingerprint(issue_id: &str) -> Fingerprint {
     Fingerprint::from_key("sentry", &format!("issue:{issue_id}"))
 }
 
-fn alert_fingerprint(issue_id: &str) -> Fingerprint {
+pub(super) fn alert_fingerprint(issue_id: &str) -> Fingerprint {
     Fingerprint::from_key("sentry", &format!("alert:{issue_id}"))
 }
 

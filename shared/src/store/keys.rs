@@ -1,8 +1,9 @@
 //! Every key format of the table, in one place (see the storage table in README.md).
 
 use crate::domain::{
-    ApiKeyId, DestinationId, EndpointId, Fingerprint, IncidentId, IntegrationId,
-    MaintenanceWindowId, MessageId, NotificationRuleId, ProjectId, Role, TenantId, UserId,
+    ApiKeyId, DestinationId, EndpointId, Fingerprint, IncidentId, IntegrationId, LogSourceId,
+    MaintenanceWindowId, MessageId, NotificationRuleId, ProjectId, Role, SentryConfigId, TenantId,
+    UserId,
 };
 
 pub const META: &str = "META";
@@ -197,6 +198,36 @@ pub fn sentry_config_sk(environment: &str) -> String {
 }
 
 pub const SENTRY_ENV_PREFIX: &str = "ENV#";
+
+/// The `gsi1` partition of the Sentry configurations the sync job reads.
+pub const SENTRY_SYNC_JOBS: &str = "JOBS#SENTRY-SYNC";
+/// The `gsi1` partition of the log sources the scan job reads.
+pub const LOG_SCAN_JOBS: &str = "JOBS#LOG-SCAN";
+
+/// A job's entry in its `gsi1` partition: its tenant and its configuration.
+pub fn job_sk(t: &TenantId, id: &impl std::fmt::Display) -> String {
+    format!("{t}#{id}")
+}
+
+/// A Sentry configuration's sync state, beside the configuration (not under `ENV#`).
+pub fn sentry_sync_sk(id: &SentryConfigId) -> String {
+    format!("SYNC#{id}")
+}
+
+pub fn log_sources(t: &TenantId) -> String {
+    format!("TENANT#{t}#LOGSOURCE")
+}
+
+pub fn log_source_sk(id: &LogSourceId) -> String {
+    format!("{LOG_SOURCE_PREFIX}{id}")
+}
+
+pub const LOG_SOURCE_PREFIX: &str = "SOURCE#";
+
+/// A log source's scan state (checkpoint and health), beside it.
+pub fn log_scan_sk(id: &LogSourceId) -> String {
+    format!("SCAN#{id}")
+}
 
 pub fn error_events(t: &TenantId) -> String {
     format!("TENANT#{t}#ERROREVENT")

@@ -11,12 +11,24 @@ fn config_keys(tenant: &TenantId, project: &ProjectId, environment: &str) -> Key
     )
 }
 
+/// The stored configuration: an active one with a token is also in the `sentry-sync` job's
+/// index (a sparse index, so the job never reads a configuration it has nothing to do for).
+fn config_item(config: &SentryConfig) -> Result<super::table::Item, StoreError> {
+    let mut keys = config_keys(&config.tenant_id, &config.project_id, &config.environment);
+    if config.active && config.auth_token.is_some() {
+        keys = keys.with_gsi1(
+            keys::SENTRY_SYNC_JOBS.to_owned(),
+            keys::job_sk(&config.tenant_id, &config.id),
+        );
+    }
+    to_item(&keys, config)
+}
+
 impl Store {
     /// Stores a new configuration; `Conflict` when the project already has one for its
     /// environment.
     pub async fn create_sentry_config(&self, config: &SentryConfig) -> Result<(), StoreError> {
-        let keys = config_keys(&config.tenant_id, &config.project_id, &config.environment);
-        self.put_new(to_item(&keys, config)?).await
+        self.put_new(config_item(config)?).await
     }
 
     /// Replaces a configuration; when its environment changed from `old_environment`, moves it
@@ -26,9 +38,8 @@ impl Store {
         config: &SentryConfig,
         old_environment: &str,
     ) -> Result<(), StoreError> {
-        let keys = config_keys(&config.tenant_id, &config.project_id, &config.environment);
         if config.environment == old_environment {
-            return self.put_existing(to_item(&keys, config)?).await;
+            return self.put_existing(config_item(config)?).await;
         }
         let delete = Delete::builder()
             .table_name(&self.table)
@@ -40,7 +51,7 @@ impl Store {
             .map_err(|e| StoreError::Codec(e.to_string()))?;
         self.transact(vec![
             self.put_item(
-                to_item(&keys, config)?,
+                config_item(config)?,
                 Some(("attribute_not_exists(pk)", vec![])),
             )?,
             TransactWriteItem::builder().delete(delete).build(),
@@ -48,15 +59,23 @@ impl Store {
         .await
     }
 
-    /// Deletes a configuration.
+    /// Deletes a configuration, and then its sync state.
     pub async fn delete_sentry_config(&self, config: &SentryConfig) -> Result<(), StoreError> {
-        let keys = config_keys(&config.tenant_id, &config.project_id, &config.environment);
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .set_key(Some(keys.key()))
-            .send()
-            .await?;
+        let sync = Keys::new(
+            keys::sentry_configs(&config.tenant_id, &config.project_id),
+            keys::sentry_sync_sk(&config.id),
+        );
+        for keys in [
+            config_keys(&config.tenant_id, &config.project_id, &config.environment),
+            sync,
+        ] {
+            self.client
+                .delete_item()
+                .table_name(&self.table)
+                .set_key(Some(keys.key()))
+                .send()
+                .await?;
+        }
         Ok(())
     }
 

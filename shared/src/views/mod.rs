@@ -6,6 +6,7 @@
 mod delivery;
 mod incidents;
 mod integration_stats;
+mod jobs;
 mod notifications;
 mod roles;
 mod tenancy;
@@ -20,6 +21,7 @@ pub use incidents::{
     IncidentView, TagView,
 };
 pub use integration_stats::{IntegrationStatsView, RefusedView};
+pub use jobs::{JobHealthView, SentrySyncView};
 pub use notifications::{
     DestinationPage, DestinationTestView, DestinationView, MaintenanceWindowList,
     MaintenanceWindowView, MatchersView, NotificationPage, NotificationRuleList,

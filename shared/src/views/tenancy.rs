@@ -260,8 +260,10 @@ pub struct SentryConfigView {
     pub org: String,
     /// The Sentry project slug.
     pub project: String,
-    /// Whether an auth token is stored.
+    /// Whether an auth token is stored (the hub then syncs the project's issues).
     pub has_auth_token: bool,
+    /// Where the hub calls Sentry's API.
+    pub api_url: String,
     /// Share of transactions traced.
     #[serde(rename = "tracesSampleRate")]
     pub traces_sample_rate: f64,
@@ -294,6 +296,7 @@ impl SentryConfigView {
             org: config.org.clone(),
             project: config.project.clone(),
             has_auth_token: config.auth_token.is_some(),
+            api_url: config.api_base(),
             traces_sample_rate: config.rates.traces_sample_rate,
             replays_session_sample_rate: config.rates.replays_session_sample_rate,
             replays_on_error_sample_rate: config.rates.replays_on_error_sample_rate,

@@ -16,6 +16,7 @@ pub mod preferences;
 pub mod projects;
 pub mod roles;
 pub mod sentry;
+pub mod sentry_sync;
 pub mod tenants;
 pub mod users;
 

@@ -27,9 +27,14 @@ pub struct CreateSentryConfig {
     org: String,
     /// The Sentry project slug.
     project: String,
-    /// A Sentry API auth token (stored encrypted, never returned).
+    /// A Sentry API auth token (stored encrypted, never returned); with it, the hub syncs the
+    /// project's issues (`sentry-sync`).
     #[serde(default)]
     auth_token: Option<String>,
+    /// Sentry's API base URL, when the DSN does not imply it (default: `https://sentry.io`, the
+    /// region's for `*.ingest.<region>.sentry.io`, else the DSN's origin for self-hosted).
+    #[serde(default)]
+    api_url: Option<String>,
     /// `development`, `staging`, `production` or custom (default: the project's environment).
     #[serde(default)]
     environment: Option<String>,
@@ -57,6 +62,9 @@ pub struct UpdateSentryConfig {
     /// A new token; `null` removes it.
     #[serde(default, deserialize_with = "nullable")]
     auth_token: Option<Option<String>>,
+    /// A new API base URL; `null` goes back to the one the DSN implies.
+    #[serde(default, deserialize_with = "nullable")]
+    api_url: Option<Option<String>>,
     environment: Option<String>,
     #[serde(default, rename = "tracesSampleRate")]
     traces_sample_rate: Option<f64>,
@@ -109,7 +117,7 @@ fn checked_token(token: &str) -> Result<&str, ApiError> {
 }
 
 /// The project's Sentry configuration `id` (the project must be the tenant's), or 404.
-async fn config(
+pub(super) async fn config(
     state: &AppState,
     tenant: &TenantId,
     project_id: &ProjectId,
@@ -213,6 +221,11 @@ pub async fn create(
         org: checked_slug("org", &body.org)?,
         project: checked_slug("project", &body.project)?,
         auth_token: None,
+        api_url: body
+            .api_url
+            .as_deref()
+            .map(|url| super::destination_targets::checked_url(&state, "api_url", url))
+            .transpose()?,
         rates: SampleRates {
             traces_sample_rate: checked_rate(
                 "tracesSampleRate",
@@ -311,6 +324,11 @@ pub async fn update(
         }
         Some(None) => config.auth_token = None,
         None => {}
+    }
+    if let Some(api_url) = body.api_url {
+        config.api_url = api_url
+            .map(|url| super::destination_targets::checked_url(&state, "api_url", &url))
+            .transpose()?;
     }
     config.updated_at = state.clock.now();
     match state

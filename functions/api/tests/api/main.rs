@@ -11,6 +11,7 @@ mod notifications;
 mod projects;
 mod roles;
 mod sentry;
+mod sentry_sync;
 mod startup;
 mod tenants;
 mod tickets;

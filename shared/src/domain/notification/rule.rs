@@ -16,6 +16,7 @@ pub const NOTIFIED_EVENT_TYPES: &[EventType] = &[
     EventType::IncidentResolved,
     EventType::IssueCreated,
     EventType::IssueUpdated,
+    EventType::IssueAssigned,
     EventType::IssueResolved,
 ];
 

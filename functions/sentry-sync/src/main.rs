@@ -1,0 +1,15 @@
+use lambda_runtime::{run, service_fn, Error, LambdaEvent};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    faultline::telemetry::init();
+    let state = faultline::AppState::from_env(&[]).await?;
+    let state = &state;
+    run(service_fn(
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            let deadline = faultline_sentry_sync::deadline_of(&event.context);
+            faultline_sentry_sync::handle(state, deadline).await
+        },
+    ))
+    .await
+}
