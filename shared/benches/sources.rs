@@ -128,7 +128,7 @@ fn sources(c: &mut Criterion) {
             created_at: Utc::now(),
         };
         let now = Utc.timestamp_opt(case.now, 0).single().expect("time");
-        let source = source_for(case.source);
+        let source = source_for(case.source).expect("a webhook source");
         let mut group = c.benchmark_group(case.name);
         group.throughput(Throughput::Bytes(case.body.len() as u64));
         group.bench_function("hmac + json parse only", |b| {

@@ -50,6 +50,8 @@ pub struct AwsClients {
     pub secrets: aws_sdk_secretsmanager::Client,
     /// SES v2 (email notifications).
     pub ses: aws_sdk_sesv2::Client,
+    /// CloudWatch Logs (the log scan).
+    pub logs: aws_sdk_cloudwatchlogs::Client,
 }
 
 impl AwsClients {
@@ -93,6 +95,7 @@ impl AwsClients {
             s3: aws_sdk_s3::Client::from_conf(s3_config),
             secrets: aws_sdk_secretsmanager::Client::new(sdk),
             ses: aws_sdk_sesv2::Client::new(sdk),
+            logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
         }
     }
 }

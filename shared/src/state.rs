@@ -42,6 +42,8 @@ pub struct AppState {
     pub notifications: NotifyQueue,
     /// SES v2, for email notifications.
     pub ses: aws_sdk_sesv2::Client,
+    /// CloudWatch Logs, for the log scan.
+    pub logs: aws_sdk_cloudwatchlogs::Client,
     /// Archives raw inbound requests.
     pub archive: RawArchive,
     /// Checks API keys and access tokens.
@@ -161,6 +163,7 @@ impl AppState {
                 config.notify_dead_letter_url.clone(),
             ),
             ses: clients.ses.clone(),
+            logs: clients.logs.clone(),
             archive: RawArchive::new(clients.s3.clone(), &config.archive_bucket),
             authenticator: Authenticator::new(
                 store.clone(),

@@ -139,6 +139,7 @@ pub fn delivery(
                 .header("x-github-delivery", &format!("gh-{n}"));
             ("faultline-webhook-github", event)
         }
+        Source::Cloudwatch => unreachable!("CloudWatch sends no webhooks (Source::ALL has none)"),
     }
 }
 

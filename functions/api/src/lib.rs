@@ -13,9 +13,9 @@ use utoipa_axum::routes;
 /// Every route of this function.
 pub fn routes() -> Routes {
     use routes::{
-        audit, destinations, docs, endpoint_actions, endpoints, incident_tickets, incidents,
-        integrations, maintenance_windows, messages, notification_rules, notifications,
-        preferences, projects, roles, sentry, sentry_sync, tenants, users,
+        audit, destinations, docs, endpoint_actions, endpoints, evidence, incident_tickets,
+        incidents, integrations, log_sources, maintenance_windows, messages, notification_rules,
+        notifications, preferences, projects, roles, sentry, sentry_sync, tenants, users,
     };
     Routes {
         public: OpenApiRouter::new()
@@ -42,12 +42,20 @@ pub fn routes() -> Routes {
             .routes(routes!(integrations::create, integrations::list))
             .routes(routes!(integrations::stats))
             .routes(routes!(integrations::replay_delivery))
+            .routes(routes!(log_sources::create, log_sources::list))
+            .routes(routes!(
+                log_sources::get,
+                log_sources::update,
+                log_sources::delete
+            ))
+            .routes(routes!(log_sources::scan))
             .routes(routes!(incidents::list))
             .routes(routes!(incidents::get, incidents::update))
             .routes(routes!(incidents::timeline))
             .routes(routes!(incident_tickets::create))
             .routes(routes!(incidents::list_issues))
             .routes(routes!(incidents::get_issue))
+            .routes(routes!(evidence::list))
             .routes(routes!(incidents::get_event))
             .routes(routes!(endpoints::create, endpoints::list))
             .routes(routes!(

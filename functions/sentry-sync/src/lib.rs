@@ -6,19 +6,7 @@
 use faultline::services::sentry_sync::sync_all;
 use faultline::AppState;
 use serde_json::{json, Value};
-use std::time::Duration;
 use tokio::time::Instant;
-
-/// Time kept back from the function's deadline to save the checkpoint and answer.
-pub const DEADLINE_MARGIN: Duration = Duration::from_secs(10);
-
-/// When a run must stop: the invocation's deadline less the margin.
-pub fn deadline_of(context: &lambda_runtime::Context) -> Instant {
-    let now_ms =
-        u64::try_from(faultline::clock::Clock::system().now().timestamp_millis()).unwrap_or(0);
-    let left = Duration::from_millis(context.deadline.saturating_sub(now_ms));
-    Instant::now() + left.saturating_sub(DEADLINE_MARGIN)
-}
 
 /// Runs every configuration until `deadline`. Failures of one configuration are recorded on it
 /// (and alarm when they keep coming); only a failing table fails the run.

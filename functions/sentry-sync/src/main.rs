@@ -7,7 +7,7 @@ async fn main() -> Result<(), Error> {
     let state = &state;
     run(service_fn(
         move |event: LambdaEvent<serde_json::Value>| async move {
-            let deadline = faultline_sentry_sync::deadline_of(&event.context);
+            let deadline = faultline::services::jobs::run_deadline(event.context.deadline);
             faultline_sentry_sync::handle(state, deadline).await
         },
     ))

@@ -24,6 +24,7 @@ pub const SCHEDULED_FUNCTIONS: &[&str] = &[
     "faultline-outbox-relay",
     "faultline-notify",
     "faultline-sentry-sync",
+    "faultline-cloudwatch-scan",
 ];
 /// Functions invoked by the table's stream.
 pub const STREAM_FUNCTIONS: &[&str] = &["faultline-outbox-relay"];
@@ -72,6 +73,11 @@ pub async fn invoke_json(
         "faultline-sentry-sync" => faultline_sentry_sync::handle(state, scheduled_deadline())
             .await
             .map_err(|e| e.to_string()),
+        "faultline-cloudwatch-scan" => {
+            faultline_cloudwatch_scan::handle(state, scheduled_deadline())
+                .await
+                .map_err(|e| e.to_string())
+        }
         _ => return None,
     })
 }
@@ -80,5 +86,5 @@ pub async fn invoke_json(
 /// the margin the function keeps.
 fn scheduled_deadline() -> tokio::time::Instant {
     tokio::time::Instant::now() + std::time::Duration::from_secs(60)
-        - faultline_sentry_sync::DEADLINE_MARGIN
+        - faultline::services::jobs::DEADLINE_MARGIN
 }

@@ -98,6 +98,14 @@ where
                 .interceptor(interceptor.clone())
                 .build(),
         ),
+        logs: aws_sdk_cloudwatchlogs::Client::from_conf(
+            clients
+                .logs
+                .config()
+                .to_builder()
+                .interceptor(interceptor.clone())
+                .build(),
+        ),
     }
 }
 

@@ -22,10 +22,12 @@ pub enum Source {
     Sentry,
     /// Slack Events API and slash commands.
     Slack,
+    /// CloudWatch Logs, scanned by the hub (no webhook: log sources, not integrations).
+    Cloudwatch,
 }
 
 impl Source {
-    /// Every source.
+    /// Every source that sends webhooks (what an integration can be).
     pub const ALL: [Self; 6] = [
         Self::Generic,
         Self::Github,
@@ -49,6 +51,7 @@ impl Source {
             Self::Pagerduty => "pagerduty",
             Self::Sentry => "sentry",
             Self::Slack => "slack",
+            Self::Cloudwatch => "cloudwatch",
         }
     }
 }

@@ -17,14 +17,8 @@ pub struct LogSource {
     pub tenant_id: TenantId,
     /// Display name.
     pub name: String,
-    /// The log group: its name, or its ARN (another account's group, read through `role_arn`).
+    /// The log group: its name, or its ARN (in the hub's account and region).
     pub log_group: String,
-    /// A role to assume for reading the group (another account).
-    #[serde(default)]
-    pub role_arn: Option<String>,
-    /// The external id that role's trust policy asks for.
-    #[serde(default)]
-    pub external_id: Option<String>,
     /// CloudWatch Logs filter pattern syntax.
     pub filter_pattern: String,
     /// The project its issues belong to.
@@ -61,6 +55,21 @@ impl LogSource {
                 .to_owned()
         })
     }
+}
+
+/// A sample log line kept on an issue as evidence (`GET /v1/issues/{id}/evidence`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EvidenceLine {
+    /// When it was logged.
+    pub at: DateTime<Utc>,
+    /// Its log group.
+    pub log_group: String,
+    /// Its stream.
+    pub log_stream: String,
+    /// CloudWatch's event id (of the record's first event).
+    pub event_id: Option<String>,
+    /// The record (several lines when reassembled), cut to 4 KiB.
+    pub message: String,
 }
 
 /// Where a log source's scan stands: a durable checkpoint and the job's health.
@@ -125,30 +134,12 @@ pub fn check_log_group(group: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Checks a role ARN: `arn:<partition>:iam::<account>:role/<name>`.
-pub fn check_role_arn(arn: &str) -> Result<(), String> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let ok = parts.len() == 6
-        && parts[0] == "arn"
-        && parts[2] == "iam"
-        && parts[4].len() == 12
-        && parts[4].chars().all(|c| c.is_ascii_digit())
-        && parts[5]
-            .strip_prefix("role/")
-            .is_some_and(|r| !r.is_empty());
-    if ok {
-        Ok(())
-    } else {
-        Err("must read `arn:aws:iam::<account>:role/<name>`".into())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn groups_are_names_or_arns_and_roles_are_role_arns() {
+    fn groups_are_names_or_arns() {
         assert_eq!(check_log_group("/aws/lambda/checkout"), Ok(()));
         assert_eq!(
             check_log_group("arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/api:*"),
@@ -161,11 +152,5 @@ mod tests {
         for bad in ["", "has space", "arn:aws:s3:::bucket", "a*b"] {
             assert!(check_log_group(bad).is_err(), "{bad}");
         }
-        assert_eq!(
-            check_role_arn("arn:aws:iam::123456789012:role/faultline-read"),
-            Ok(())
-        );
-        assert!(check_role_arn("arn:aws:iam::123:role/x").is_err());
-        assert!(check_role_arn("arn:aws:iam::123456789012:user/x").is_err());
     }
 }

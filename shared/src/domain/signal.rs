@@ -72,6 +72,14 @@ pub fn bound_attributes(attributes: Map<String, Value>) -> Map<String, Value> {
     omitted
 }
 
+fn one() -> u64 {
+    1
+}
+
+fn is_one(n: &u64) -> bool {
+    *n == 1
+}
+
 fn occurrence_by_default() -> bool {
     true
 }
@@ -116,6 +124,10 @@ pub struct Signal {
     /// opposed to a change of state or details (an acknowledgement, a reassignment).
     #[serde(default = "occurrence_by_default")]
     pub occurrence: bool,
+    /// How many occurrences the signal stands for (a log scan folds repeats of one error in a
+    /// batch into one signal); 1 for everything else.
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub repeats: u64,
     /// When the sender says it happened.
     pub occurred_at: DateTime<Utc>,
     /// Set when the sender gave no time of its own: each such delivery is its own occurrence, so
@@ -153,6 +165,7 @@ impl Signal {
             priority: None,
             note: None,
             occurrence: true,
+            repeats: 1,
             occurred_at,
             arrival_id: None,
             attributes: Map::new(),
@@ -203,6 +216,15 @@ impl Signal {
             self.attributes,
             self.arrival_id,
         ]);
+        // Only where it is not 1, so hashes of every other signal stay what they were.
+        let content = match (self.repeats, content) {
+            (1, content) => content,
+            (repeats, serde_json::Value::Array(mut parts)) => {
+                parts.push(repeats.into());
+                serde_json::Value::Array(parts)
+            }
+            (_, content) => content,
+        };
         hex::encode(Sha256::digest(content.to_string().as_bytes()))
     }
 }

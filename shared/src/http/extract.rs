@@ -167,6 +167,7 @@ path_ids!(
     crate::domain::DestinationId => "destination",
     crate::domain::NotificationRuleId => "notification rule",
     crate::domain::MaintenanceWindowId => "maintenance window",
+    crate::domain::LogSourceId => "log source",
 );
 
 /// A path segment taken as it is (a slug), never refused.

@@ -3,6 +3,7 @@
 
 pub mod normalise;
 pub mod pattern;
+pub mod records;
 
 pub use normalise::shape;
 pub use pattern::FilterPattern;

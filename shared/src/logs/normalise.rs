@@ -9,9 +9,17 @@ pub const FRAMES_KEPT: usize = 3;
 /// The shape of `message` (one record, possibly several lines).
 pub fn shape(message: &str) -> String {
     let mut lines = message.lines().map(str::trim).filter(|l| !l.is_empty());
-    let Some(first) = lines.next() else {
+    let Some(mut first) = lines.next() else {
         return String::new();
     };
+    // A Python traceback names its exception on its last line.
+    if first.starts_with("Traceback") {
+        first = message
+            .lines()
+            .map(str::trim)
+            .rfind(|l| !l.is_empty())
+            .unwrap_or(first);
+    }
     let mut kept = vec![normalise_line(first)];
     kept.extend(
         lines
@@ -168,6 +176,14 @@ mod tests {
         );
         assert!(!kept.contains("Thread.run"));
         let python = "Traceback (most recent call last):\n  File \"/app/views.py\", line 88, in checkout\nKeyError: 'sku'";
-        assert!(shape(python).starts_with("Traceback (most recent call last)"));
+        assert!(
+            shape(python).starts_with("KeyError: <str>"),
+            "{}",
+            shape(python)
+        );
+        assert_ne!(
+            shape(python),
+            shape(&python.replace("KeyError", "ValueError"))
+        );
     }
 }

@@ -475,6 +475,9 @@ pub async fn replay(
         now: delivery.received_at,
         integration: &integration,
     };
-    let interpretation = source_for(delivery.source).interpret(&inbound)?;
+    let source = source_for(delivery.source).ok_or_else(|| {
+        InboundError::Internal(format!("{} sends no webhooks", delivery.source.as_str()))
+    })?;
+    let interpretation = source.interpret(&inbound)?;
     apply(state, &integration, interpretation, &delivery, &mut None).await
 }

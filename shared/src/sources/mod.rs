@@ -174,16 +174,17 @@ pub trait WebhookSource: Send + Sync {
     fn interpret(&self, request: &SignedRequest<'_>) -> Result<Interpretation, SourceError>;
 }
 
-/// The source for a provider.
-pub fn source_for(source: Source) -> &'static dyn WebhookSource {
-    match source {
+/// The webhook source for a provider; `None` for CloudWatch, which sends no webhooks.
+pub fn source_for(source: Source) -> Option<&'static dyn WebhookSource> {
+    Some(match source {
         Source::Generic => &generic::GenericSource,
         Source::Github => &github::GithubSource,
         Source::Jira => &jira::JiraSource,
         Source::Pagerduty => &pagerduty::PagerdutySource,
         Source::Sentry => &sentry::SentrySource,
         Source::Slack => &slack::SlackSource,
-    }
+        Source::Cloudwatch => return None,
+    })
 }
 
 /// Parses a body as a JSON object.

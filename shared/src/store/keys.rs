@@ -224,6 +224,10 @@ pub fn log_source_sk(id: &LogSourceId) -> String {
 
 pub const LOG_SOURCE_PREFIX: &str = "SOURCE#";
 
+pub fn evidence(t: &TenantId, incident: &IncidentId) -> String {
+    format!("TENANT#{t}#EVIDENCE#{incident}")
+}
+
 /// A log source's scan state (checkpoint and health), beside it.
 pub fn log_scan_sk(id: &LogSourceId) -> String {
     format!("SCAN#{id}")

@@ -8,6 +8,7 @@ mod dedup;
 mod deploys;
 mod endpoints;
 mod error_events;
+mod evidence;
 mod inbound;
 mod inbound_stats;
 mod incidents;

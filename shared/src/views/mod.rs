@@ -21,7 +21,7 @@ pub use incidents::{
     IncidentView, TagView,
 };
 pub use integration_stats::{IntegrationStatsView, RefusedView};
-pub use jobs::{JobHealthView, SentrySyncView};
+pub use jobs::{JobHealthView, LogScanView, LogSourceView, SentrySyncView};
 pub use notifications::{
     DestinationPage, DestinationTestView, DestinationView, MaintenanceWindowList,
     MaintenanceWindowView, MatchersView, NotificationPage, NotificationRuleList,
@@ -74,4 +74,6 @@ page_views!(
     AttemptPage => AttemptView,
     TimelinePage => crate::domain::TimelineEntry,
     AuditPage => crate::domain::audit::AuditEntry,
+    LogSourcePage => LogSourceView,
+    EvidencePage => crate::domain::log_source::EvidenceLine,
 );

@@ -151,7 +151,7 @@ async fn list_filtered(
     Ok(Json(page.map(|i| IncidentView::from(&i)).into()))
 }
 
-async fn find(
+pub(super) async fn find(
     state: &AppState,
     tenant: &TenantId,
     id: &IncidentId,

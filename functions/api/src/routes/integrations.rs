@@ -57,7 +57,11 @@ fn check_config(source: Source, config: &Map<String, Value>) -> Result<(), ApiEr
     let allowed: &[&str] = match source {
         Source::Slack => &["channels", "patterns"],
         Source::Sentry => &["allow_unsigned_legacy"],
-        Source::Generic | Source::Github | Source::Jira | Source::Pagerduty => &[],
+        Source::Generic
+        | Source::Github
+        | Source::Jira
+        | Source::Pagerduty
+        | Source::Cloudwatch => &[],
     };
     if let Some(unknown) = config.keys().find(|k| !allowed.contains(&k.as_str())) {
         return Err(ApiError::validation(
@@ -88,6 +92,8 @@ fn secret_required(source: Source, config: &Map<String, Value>) -> bool {
         Source::Generic => false,
         Source::Sentry => config.get("allow_unsigned_legacy") != Some(&Value::Bool(true)),
         Source::Github | Source::Jira | Source::Pagerduty | Source::Slack => true,
+        // Never an integration (`parse_source` knows only webhook sources).
+        Source::Cloudwatch => false,
     }
 }
 

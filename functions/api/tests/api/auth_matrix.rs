@@ -179,6 +179,12 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
     )
     .await;
     assert_eq!(status, 201, "{window}");
+    let (status, log_source) = call(
+        &stack,
+        &HttpEvent::load("api/create-log-source.json").key(k),
+    )
+    .await;
+    assert_eq!(status, 201, "{log_source}");
     let integration = stack.generic_integration(&owner, None).await;
     let received = faultline::http::handle_webhook(
         &stack.harness,
@@ -247,6 +253,7 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
             "integration",
             HashMap::from([("id", integration.id.to_string())]),
         ),
+        ("log source", HashMap::from([("id", id_of(&log_source))])),
     ]);
     let kind_of = |route: &str| -> &str {
         for (prefix, kind) in [
@@ -265,6 +272,7 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
             ("/v1/destinations/", "destination"),
             ("/v1/notification-rules/", "rule"),
             ("/v1/maintenance-windows/", "window"),
+            ("/v1/log-sources/", "log source"),
         ] {
             if route.contains(prefix) {
                 return kind;

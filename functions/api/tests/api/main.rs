@@ -6,6 +6,7 @@ mod basics;
 mod endpoints;
 mod incidents;
 mod ledger_filters;
+mod log_sources;
 mod notification_schedules;
 mod notifications;
 mod projects;

@@ -107,6 +107,8 @@ pub fn permissions_of(
         }
         // SES v2's API authorises as `ses:` actions (its identities are not template resources).
         "SESv2" => vec![Permission::new(&format!("ses:{operation}"), "*")],
+        // The log scan reads the groups tenants name (not template resources).
+        "CloudWatch Logs" => vec![Permission::new(&format!("logs:{operation}"), "*")],
         "Secrets Manager" => vec![Permission::new(
             &format!("secretsmanager:{operation}"),
             names.logical(&text("SecretId")),

@@ -200,7 +200,7 @@ impl Incident {
             assignee: signal.assignee.clone(),
             priority: signal.priority.clone(),
             attributes: signal.attributes.clone(),
-            occurrences: 1,
+            occurrences: signal.repeats.max(1),
             first_seen_at: signal.occurred_at,
             last_seen_at: signal.occurred_at,
             created_at: now,
@@ -295,7 +295,7 @@ impl Incident {
         }
         // Merged attributes can outgrow a record over many signals with different keys.
         self.attributes = super::signal::bound_attributes(std::mem::take(&mut self.attributes));
-        self.occurrences += 1;
+        self.occurrences += signal.repeats.max(1);
         self.first_seen_at = self.first_seen_at.min(signal.occurred_at);
         self.last_seen_at = self.last_seen_at.max(signal.occurred_at);
     }

@@ -7,15 +7,15 @@
 pub mod client;
 mod issues;
 
-use crate::domain::job::{JobFailure, JobHealth};
+use crate::domain::job::JobFailure;
 use crate::domain::sentry_config::{SentrySyncState, SyncPass};
-use crate::domain::{DomainEvent, EventType, SentryConfig};
+use crate::domain::SentryConfig;
+use crate::services::jobs::raise_alarm;
 use crate::store::{PageRequest, StoreError};
 use crate::AppState;
 use chrono::{DateTime, Duration, Utc};
 use client::{Refusal, SentryApi};
 use serde::Serialize;
-use serde_json::json;
 use tokio::time::Instant;
 
 /// Late-ingested events can carry a `lastSeen` a little before the watermark: ask again for a
@@ -298,34 +298,6 @@ async fn fail(
         .await?;
     }
     Ok(())
-}
-
-/// Parks a `system.error` (needs a person) or `system.warning` event for a job that keeps
-/// failing.
-pub async fn raise_alarm(
-    state: &AppState,
-    job: &str,
-    tenant: &crate::domain::TenantId,
-    resource: &impl std::fmt::Display,
-    health: &JobHealth,
-    how: JobFailure,
-    now: DateTime<Utc>,
-) -> Result<(), StoreError> {
-    let event_type = match how {
-        JobFailure::Broken => EventType::SystemError,
-        JobFailure::Degraded => EventType::SystemWarning,
-    };
-    let data = json!({
-        "job": job,
-        "resource_id": resource.to_string(),
-        "message": health.last_error,
-        "consecutive_failures": health.consecutive_failures,
-        "last_success_at": health.last_success_at,
-    });
-    state
-        .store
-        .park_events(&[DomainEvent::new(tenant.clone(), event_type, data, now)])
-        .await
 }
 
 /// Percent-encodes a query value.
