@@ -215,10 +215,29 @@ async fn sentry_figures(
         first.sentry_calls - ISSUES.div_ceil(100) as u32 - first.events_fetched,
         aws.total_calls(),
     );
+    // The reconciliation that pass started reads the hub's open issues back, a page of 100
+    // (4 calls of 25 ids) per run, every 15 minutes.
+    let (mut runs, mut calls) = (0, 0);
+    while state
+        .store
+        .sentry_sync_state(&config)
+        .await?
+        .reconcile_cursor
+        .is_some()
+    {
+        let run = sentry_sync::sync_config(state, &config, deadline).await?;
+        runs += 1;
+        calls += run.sentry_calls;
+    }
+    usage.take();
+    println!(
+        "  the rest of the reconciliation of {ISSUES} open issues: {runs} more runs, {calls} Sentry calls (1 pass + {} by id)",
+        calls - runs
+    );
     let quiet = sentry_sync::sync_config(state, &config, deadline).await?;
     let aws = usage.take();
     println!(
-        "  nothing changed: {} Sentry call(s), {} issues changed, {} AWS calls",
+        "  nothing changed (between reconciliations): {} Sentry call(s), {} issues changed, {} AWS calls",
         quiet.sentry_calls,
         quiet.created + quiet.updated + quiet.resolved + quiet.assigned,
         aws.total_calls(),
@@ -311,6 +330,26 @@ async fn log_figures(
         report.issues_created,
         f64::from(report.issues_created) * 10_000.0 / written as f64,
     );
+    let issues = state
+        .store
+        .list_incidents(
+            tenant,
+            &faultline::store::PageRequest {
+                limit: Some(100),
+                cursor: None,
+            },
+        )
+        .await?;
+    let mut groups: Vec<(u64, String)> = issues
+        .items
+        .iter()
+        .filter(|i| i.source == faultline::domain::Source::Cloudwatch)
+        .map(|i| (i.occurrences, i.title.chars().take(90).collect()))
+        .collect();
+    groups.sort_by(|a, b| b.cmp(a));
+    for (occurrences, title) in groups {
+        println!("    {occurrences:>5} × {title}");
+    }
     Ok(())
 }
 

@@ -34,6 +34,9 @@ pub struct Frame {
     pub context_line: Option<String>,
     /// Lines after it.
     pub post_context: Vec<String>,
+    /// Where the lines came from when the tracker sent none (`github:<owner/name>@<commit>:<path>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_from: Option<String>,
 }
 
 /// One exception of the event (chained exceptions come as several).
@@ -125,6 +128,7 @@ fn frame(value: &Value) -> Frame {
         pre_context: lines(&value["pre_context"], true),
         context_line: line(&value["context_line"]),
         post_context: lines(&value["post_context"], false),
+        context_from: None,
     }
 }
 

@@ -99,6 +99,14 @@ fn part_shape(part: &str) -> String {
     if hexish || (part.starts_with("0x") && part.len() > 2) {
         return "<hex>".into();
     }
+    // A short hex value (`25ff`, `3a`) is a number written in hex: the same placeholder as a
+    // decimal one, so `sk_25ff` and `sk_2511` share a shape.
+    let short_hex = part.len() >= 2
+        && part.chars().all(|c| c.is_ascii_hexdigit())
+        && part.chars().any(|c| c.is_ascii_digit());
+    if short_hex {
+        return "<n>".into();
+    }
     let mut out = String::new();
     let mut in_number = false;
     for c in part.chars() {
@@ -146,6 +154,15 @@ mod tests {
             normalise_line("commit deadbeef12 rejected for user_42"),
             "commit <hex> rejected for user_<n>"
         );
+    }
+
+    #[test]
+    fn short_hex_numbers_are_numbers() {
+        assert_eq!(
+            normalise_line("rate limit exceeded for key sk_25ff"),
+            normalise_line("rate limit exceeded for key sk_2511")
+        );
+        assert_eq!(normalise_line("cafe 3a"), "cafe <n>");
     }
 
     #[test]

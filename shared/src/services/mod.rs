@@ -1,6 +1,7 @@
 //! The business flows, composed from the store, queues and sinks. Handlers call these.
 
 pub mod api_keys;
+pub mod code_context;
 pub mod delivery;
 pub mod deploys;
 pub mod digest;

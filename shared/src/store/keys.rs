@@ -228,6 +228,10 @@ pub fn evidence(t: &TenantId, incident: &IncidentId) -> String {
     format!("TENANT#{t}#EVIDENCE#{incident}")
 }
 
+pub fn source_files(t: &TenantId) -> String {
+    format!("TENANT#{t}#SOURCEFILE")
+}
+
 /// A log source's scan state (checkpoint and health), beside it.
 pub fn log_scan_sk(id: &LogSourceId) -> String {
     format!("SCAN#{id}")

@@ -323,7 +323,10 @@ pub async fn update(
 ///
 /// One occurrence of an error-tracker issue, with its exceptions and stack traces (innermost 50
 /// frames), tags, release and environment, and the `incident_id` of the issue it belongs to: as
-/// Sentry's `error` and `event_alert` webhooks deliver it. Scope: `incidents:read`.
+/// Sentry's `error` and `event_alert` webhooks (or the Sentry sync) deliver it. In-app frames that
+/// came without source lines get them from GitHub when the release is a commit and a GitHub
+/// destination's token can read the repository (`context_from` says where they came from; read
+/// once, then kept). Scope: `incidents:read`.
 #[utoipa::path(
     get,
     path = "/v1/events/{id}",
@@ -342,10 +345,13 @@ pub async fn get_event(
         && raw.chars().all(|c| c.is_ascii_hexdigit() || c == '-'))
     .then(|| raw.to_ascii_lowercase())
     .ok_or_else(|| ApiError::not_found("event", &raw))?;
-    let event = state
+    let mut event = state
         .store
         .get_error_event(&tenant, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("event", &id))?;
+    if faultline::services::code_context::fill(&state, &tenant, &mut event).await? {
+        state.store.put_error_event(&tenant, &event).await?;
+    }
     Ok(Json(ErrorEventView::from(&event)))
 }

@@ -3,6 +3,7 @@
 mod audit;
 mod auth_matrix;
 mod basics;
+mod code_context;
 mod endpoints;
 mod incidents;
 mod ledger_filters;
