@@ -52,6 +52,8 @@ pub struct AwsClients {
     pub ses: aws_sdk_sesv2::Client,
     /// CloudWatch Logs (the log scan).
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// STS (the log scan assumes a source's role in another account).
+    pub sts: aws_sdk_sts::Client,
 }
 
 impl AwsClients {
@@ -96,6 +98,7 @@ impl AwsClients {
             secrets: aws_sdk_secretsmanager::Client::new(sdk),
             ses: aws_sdk_sesv2::Client::new(sdk),
             logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
+            sts: aws_sdk_sts::Client::new(sdk),
         }
     }
 }

@@ -44,6 +44,8 @@ pub struct AppState {
     pub ses: aws_sdk_sesv2::Client,
     /// CloudWatch Logs, for the log scan.
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// STS, for log sources read through a role in another account.
+    pub sts: aws_sdk_sts::Client,
     /// Archives raw inbound requests.
     pub archive: RawArchive,
     /// Checks API keys and access tokens.
@@ -164,6 +166,7 @@ impl AppState {
             ),
             ses: clients.ses.clone(),
             logs: clients.logs.clone(),
+            sts: clients.sts.clone(),
             archive: RawArchive::new(clients.s3.clone(), &config.archive_bucket),
             authenticator: Authenticator::new(
                 store.clone(),

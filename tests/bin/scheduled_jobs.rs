@@ -298,6 +298,8 @@ async fn log_figures(
         tenant_id: tenant.clone(),
         name: "checkout".into(),
         log_group: group.into(),
+        role_arn: None,
+        external_id: None,
         filter_pattern: DEFAULT_FILTER_PATTERN.into(),
         project_id: None,
         service: None,

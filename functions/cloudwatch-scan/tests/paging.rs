@@ -31,6 +31,8 @@ async fn stack_on(server: &MockServer) -> (TestStack, faultline::AppState, LogSo
         tenant_id: tenant,
         name: "api".into(),
         log_group: "/ecs/api".into(),
+        role_arn: None,
+        external_id: None,
         filter_pattern: DEFAULT_FILTER_PATTERN.into(),
         project_id: None,
         service: None,

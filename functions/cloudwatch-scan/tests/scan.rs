@@ -74,6 +74,8 @@ async fn source(stack: &TestStack, tenant: &TenantId, group: &str, pattern: &str
         tenant_id: tenant.clone(),
         name: "checkout".into(),
         log_group: group.into(),
+        role_arn: None,
+        external_id: None,
         filter_pattern: pattern.into(),
         project_id: None,
         service: None,
@@ -270,6 +272,67 @@ async fn the_checkpoint_resumes_without_losing_or_doubling() {
     );
     assert_eq!(reports[0]["records_matched"], 2, "and skipped");
     assert_eq!(stack.incidents(&tenant).await[0]["occurrences"], 4);
+}
+
+#[tokio::test]
+async fn a_group_in_another_account_is_read_through_its_role() {
+    let stack = stack().await;
+    let (tenant, _) = stack.tenant().await;
+    let role = "arn:aws:iam::210987654321:role/faultline-log-reader";
+    // The group exists only in the other account.
+    let theirs = faultline_testkit::logs_through_role(&stack.clients, role).await;
+    let name = format!(
+        "/ecs/ledger-{}",
+        ulid::Ulid::new().to_string().to_lowercase()
+    );
+    theirs
+        .create_log_group()
+        .log_group_name(&name)
+        .send()
+        .await
+        .expect("group");
+    theirs
+        .create_log_stream()
+        .log_group_name(&name)
+        .log_stream_name("app")
+        .send()
+        .await
+        .expect("stream");
+    theirs
+        .put_log_events()
+        .log_group_name(&name)
+        .log_stream_name("app")
+        .log_events(
+            InputLogEvent::builder()
+                .timestamp(stack.harness.clock.now().timestamp_millis() - 120_000)
+                .message("ERROR ledger 7 out of balance")
+                .build()
+                .expect("event"),
+        )
+        .send()
+        .await
+        .expect("written");
+    let mut source = source(&stack, &tenant, &name, DEFAULT_FILTER_PATTERN).await;
+    let without_role = scan(&stack).await;
+    assert!(
+        without_role[0]["stopped"]
+            .as_str()
+            .is_some_and(|s| s.contains("does not exist")),
+        "not in the hub's own account: {without_role:?}"
+    );
+    source.role_arn = Some(role.into());
+    source.external_id = Some(format!("faultline-{tenant}"));
+    stack
+        .harness
+        .store
+        .update_log_source(&source)
+        .await
+        .expect("stored");
+    let reports = scan(&stack).await;
+    assert_eq!(reports[0]["records_matched"], 1, "{reports:?}");
+    assert_eq!(reports[0]["stopped"], Value::Null);
+    let issues = stack.incidents(&tenant).await;
+    assert_eq!(issues[0]["title"], "ERROR ledger 7 out of balance");
 }
 
 #[tokio::test]

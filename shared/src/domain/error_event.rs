@@ -12,6 +12,8 @@ const MAX_FRAMES: usize = 50;
 const MAX_CONTEXT_LINES: usize = 5;
 const MAX_LINE_CHARS: usize = 256;
 const MAX_TAGS: usize = 50;
+/// Largest contexts map kept (runtime, OS, browser, trace, …), as JSON bytes.
+const MAX_CONTEXTS_BYTES: usize = 8 * 1024;
 
 /// One stack frame.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -86,6 +88,10 @@ pub struct ErrorEvent {
     pub tags: Vec<(String, String)>,
     /// Exceptions with their stack traces.
     pub exceptions: Vec<Exception>,
+    /// The event's contexts (`runtime`, `os`, `browser`, `trace`, …), at most 8 KiB: larger ones
+    /// are replaced by a note naming them.
+    #[serde(default, skip_serializing_if = "serde_json::Map::is_empty")]
+    pub contexts: serde_json::Map<String, Value>,
     /// The tracker's page for the event.
     pub url: Option<String>,
 }
@@ -150,6 +156,24 @@ fn exception(value: &Value) -> Exception {
     }
 }
 
+/// The contexts object, kept whole up to [`MAX_CONTEXTS_BYTES`].
+fn bounded_contexts(value: &Value) -> serde_json::Map<String, Value> {
+    let Some(contexts) = value.as_object() else {
+        return serde_json::Map::new();
+    };
+    let size = serde_json::to_vec(contexts).map_or(usize::MAX, |b| b.len());
+    if size <= MAX_CONTEXTS_BYTES {
+        return contexts.clone();
+    }
+    let names: Vec<&String> = contexts.keys().take(20).collect();
+    let mut note = serde_json::Map::new();
+    note.insert(
+        "_omitted".into(),
+        serde_json::json!({"reason": "contexts larger than 8 KiB", "size_bytes": size, "names": names}),
+    );
+    note
+}
+
 impl ErrorEvent {
     /// The event in a Sentry `error` or `event_alert` payload (`data.error` / `data.event`);
     /// `None` without an event id or issue id.
@@ -189,6 +213,7 @@ impl ErrorEvent {
                 .map(|values| values.iter().take(MAX_EXCEPTIONS).map(exception).collect())
                 .unwrap_or_default(),
             url: text(event, "/web_url"),
+            contexts: bounded_contexts(&event["contexts"]),
         })
     }
 }
@@ -226,6 +251,7 @@ mod tests {
         assert_eq!(frame.context_line.as_deref(), Some("<meta charset=utf-8>"));
         assert_eq!(frame.pre_context, ["<!doctype html>", "<html>"]);
         assert_eq!(frame.post_context.len(), 5);
+        assert_eq!(event.contexts["browser"]["name"], "Chrome");
     }
 
     #[test]

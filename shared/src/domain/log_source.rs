@@ -17,8 +17,14 @@ pub struct LogSource {
     pub tenant_id: TenantId,
     /// Display name.
     pub name: String,
-    /// The log group: its name, or its ARN (in the hub's account and region).
+    /// The log group: its name, or its ARN (its region is then the one read).
     pub log_group: String,
+    /// A role in the group's account to assume for reading it (`logs:FilterLogEvents`).
+    #[serde(default)]
+    pub role_arn: Option<String>,
+    /// The external id that role's trust policy asks for.
+    #[serde(default)]
+    pub external_id: Option<String>,
     /// CloudWatch Logs filter pattern syntax.
     pub filter_pattern: String,
     /// The project its issues belong to.
@@ -101,6 +107,43 @@ pub struct ScanWindow {
     pub next_token: Option<String>,
 }
 
+/// The region of a group given as an ARN.
+pub fn group_region(group: &str) -> Option<&str> {
+    let mut parts = group.split(':');
+    (parts.next() == Some("arn"))
+        .then(|| parts.nth(2))
+        .flatten()
+        .filter(|region| !region.is_empty())
+}
+
+/// Checks a role ARN: `arn:<partition>:iam::<account>:role/<path/name>`.
+pub fn check_role_arn(arn: &str) -> Result<(), String> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let ok = parts.len() == 6
+        && parts[0] == "arn"
+        && parts[2] == "iam"
+        && parts[4].len() == 12
+        && parts[4].chars().all(|c| c.is_ascii_digit())
+        && parts[5]
+            .strip_prefix("role/")
+            .is_some_and(|r| !r.is_empty());
+    if ok {
+        Ok(())
+    } else {
+        Err("must read `arn:aws:iam::<account>:role/<name>`".into())
+    }
+}
+
+/// Checks an external id: 2 to 1,224 of `A-Z a-z 0-9 + = , . @ : / -` (STS's rule).
+pub fn check_external_id(id: &str) -> Result<(), String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "+=,.@:/-_".contains(c);
+    if (2..=1224).contains(&id.len()) && id.chars().all(allowed) {
+        Ok(())
+    } else {
+        Err("must be 2 to 1,224 letters, digits and `+ = , . @ : / - _`".into())
+    }
+}
+
 /// `arn:aws:logs:<region>:<account>:log-group:<name>[:*]` → `<name>`; a name stays as it is.
 pub fn group_name(group: &str) -> &str {
     match group.split_once(":log-group:") {
@@ -152,5 +195,19 @@ mod tests {
         for bad in ["", "has space", "arn:aws:s3:::bucket", "a*b"] {
             assert!(check_log_group(bad).is_err(), "{bad}");
         }
+        assert_eq!(
+            group_region("arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/api"),
+            Some("eu-west-1")
+        );
+        assert_eq!(group_region("/ecs/api"), None);
+        assert_eq!(
+            check_role_arn("arn:aws:iam::123456789012:role/faultline-read"),
+            Ok(())
+        );
+        assert!(check_role_arn("arn:aws:iam::123:role/x").is_err());
+        assert!(check_role_arn("arn:aws:iam::123456789012:user/x").is_err());
+        assert_eq!(check_external_id("faultline-ten_01"), Ok(()));
+        assert!(check_external_id("x").is_err());
+        assert!(check_external_id("no spaces here").is_err());
     }
 }

@@ -156,6 +156,7 @@ pub fn latest_event(event: &Value, issue_id: &str, permalink: Option<&str>) -> O
         "message": event["message"], "level": tag("level"), "platform": event["platform"],
         "culprit": event["culprit"], "release": release, "environment": tag("environment"),
         "tags": tags, "exception": {"values": exceptions}, "web_url": url,
+        "contexts": event["contexts"],
     });
     let at = time(event, "/dateCreated").unwrap_or_else(Utc::now);
     ErrorEvent::from_sentry(&webhook_shape, at)

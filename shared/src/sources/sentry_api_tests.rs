@@ -87,5 +87,6 @@ fn the_latest_event_keeps_its_stack_trace_tags_and_release() {
         exception.frames[1].context_line, None,
         "no source lines sent"
     );
+    assert_eq!(event.contexts["runtime"]["name"], "CPython");
     assert!(latest_event(&json!({"entries": []}), "1", None).is_none());
 }

@@ -166,6 +166,9 @@ pub struct ErrorEventView {
     pub exceptions: Vec<crate::domain::error_event::Exception>,
     /// A link to it at the tracker.
     pub url: Option<String>,
+    /// Its contexts (`runtime`, `os`, `browser`, `trace`, …), at most 8 KiB.
+    #[schema(value_type = Object)]
+    pub contexts: serde_json::Map<String, serde_json::Value>,
 }
 
 /// One tag.
@@ -200,6 +203,7 @@ impl From<&ErrorEvent> for ErrorEventView {
                 })
                 .collect(),
             exceptions: event.exceptions.clone(),
+            contexts: event.contexts.clone(),
             url: event.url.clone(),
         }
     }

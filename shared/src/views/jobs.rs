@@ -74,6 +74,10 @@ pub struct LogSourceView {
     pub name: String,
     /// The log group's name or ARN.
     pub log_group: String,
+    /// The role assumed to read it.
+    pub role_arn: Option<String>,
+    /// The external id given with it.
+    pub external_id: Option<String>,
     /// The CloudWatch Logs filter pattern.
     pub filter_pattern: String,
     /// The project its issues belong to.
@@ -111,6 +115,8 @@ impl LogSourceView {
             id: source.id.to_string(),
             name: source.name.clone(),
             log_group: source.log_group.clone(),
+            role_arn: source.role_arn.clone(),
+            external_id: source.external_id.clone(),
             filter_pattern: source.filter_pattern.clone(),
             project_id: source.project_id.as_ref().map(ToString::to_string),
             service: source.service_name(),

@@ -3,7 +3,9 @@
 
 use super::projects::find as find_project;
 use axum::extract::State;
-use faultline::domain::log_source::{check_log_group, DEFAULT_FILTER_PATTERN};
+use faultline::domain::log_source::{
+    check_external_id, check_log_group, check_role_arn, DEFAULT_FILTER_PATTERN,
+};
 use faultline::domain::{LogSource, LogSourceId, ProjectId, TenantId};
 use faultline::http::scopes::{IntegrationsRead, IntegrationsWrite};
 use faultline::http::{
@@ -30,6 +32,13 @@ pub struct CreateLogSource {
     /// (`arn:aws:logs:<region>:<account>:log-group:<name>`, for a group shared with this
     /// account through CloudWatch cross-account observability).
     log_group: String,
+    /// A role in the group's account to assume for reading it (its trust policy names this
+    /// deployment's account; it needs `logs:FilterLogEvents` on the group).
+    #[serde(default)]
+    role_arn: Option<String>,
+    /// The external id the role's trust policy asks for.
+    #[serde(default)]
+    external_id: Option<String>,
     /// A CloudWatch Logs filter pattern (default `?ERROR ?Exception ?Traceback`): terms, quoted
     /// phrases, `?` alternatives, `-` exclusions, `{ $.level = "ERROR" }` JSON conditions.
     #[serde(default)]
@@ -55,6 +64,10 @@ pub struct CreateLogSource {
 pub struct UpdateLogSource {
     name: Option<String>,
     log_group: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    role_arn: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    external_id: Option<Option<String>>,
     filter_pattern: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
@@ -70,6 +83,18 @@ fn checked_group(group: &str) -> Result<String, ApiError> {
     check_log_group(group.trim())
         .map(|()| group.trim().to_owned())
         .map_err(|e| ApiError::validation("log_group", format!("`log_group`: {e}")))
+}
+
+fn checked_role(role: &str) -> Result<String, ApiError> {
+    check_role_arn(role.trim())
+        .map(|()| role.trim().to_owned())
+        .map_err(|e| ApiError::validation("role_arn", format!("`role_arn` {e}")))
+}
+
+fn checked_external_id(id: &str) -> Result<String, ApiError> {
+    check_external_id(id)
+        .map(|()| id.to_owned())
+        .map_err(|e| ApiError::validation("external_id", format!("`external_id` {e}")))
 }
 
 fn checked_pattern(pattern: &str) -> Result<String, ApiError> {
@@ -128,6 +153,12 @@ pub async fn create(
         tenant_id: tenant.clone(),
         name: checked_name("name", &body.name)?,
         log_group: checked_group(&body.log_group)?,
+        role_arn: body.role_arn.as_deref().map(checked_role).transpose()?,
+        external_id: body
+            .external_id
+            .as_deref()
+            .map(checked_external_id)
+            .transpose()?,
         filter_pattern: checked_pattern(
             body.filter_pattern
                 .as_deref()
@@ -220,6 +251,12 @@ pub async fn update(
     }
     if let Some(group) = body.log_group {
         source.log_group = checked_group(&group)?;
+    }
+    if let Some(role) = body.role_arn {
+        source.role_arn = role.as_deref().map(checked_role).transpose()?;
+    }
+    if let Some(id) = body.external_id {
+        source.external_id = id.as_deref().map(checked_external_id).transpose()?;
     }
     if let Some(pattern) = body.filter_pattern {
         source.filter_pattern = checked_pattern(&pattern)?;

@@ -64,6 +64,14 @@ async fn log_sources_are_managed_scanned_on_demand_and_show_their_evidence() {
     for (body, field) in [
         (json!({"name": "x", "log_group": "has space"}), "log_group"),
         (
+            json!({"name": "x", "log_group": "/a", "role_arn": "arn:aws:iam::1:role/x"}),
+            "role_arn",
+        ),
+        (
+            json!({"name": "x", "log_group": "/a", "external_id": "has space"}),
+            "external_id",
+        ),
+        (
             json!({"name": "x", "log_group": "/a", "filter_pattern": "[ip, user]"}),
             "filter_pattern",
         ),
@@ -134,6 +142,41 @@ async fn log_sources_are_managed_scanned_on_demand_and_show_their_evidence() {
     assert_eq!(
         evidence["items"][0]["message"], "ERROR order 18 lost in transit",
         "newest first"
+    );
+
+    // Another account's group, through a role: what the on-demand scan reads with.
+    let role = "arn:aws:iam::210987654321:role/faultline-log-reader";
+    let theirs = faultline_testkit::logs_through_role(&stack.clients, role).await;
+    theirs
+        .create_log_group()
+        .log_group_name(&group)
+        .send()
+        .await
+        .expect("their group");
+    let (status, cross) = call(
+        &stack,
+        &create(json!({"name": "Orders (prod account)", "log_group": group,
+            "role_arn": "arn:aws:iam::210987654321:role/faultline-log-reader",
+            "external_id": "faultline-prod"})),
+    )
+    .await;
+    assert_eq!(status, 201, "{cross}");
+    assert_eq!(
+        cross["role_arn"],
+        "arn:aws:iam::210987654321:role/faultline-log-reader"
+    );
+    let (status, report) = call(
+        &stack,
+        &HttpEvent::load("api/scan-log-source.json")
+            .path_param("id", cross["id"].as_str().expect("id"))
+            .key(k),
+    )
+    .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(
+        report["stopped"],
+        serde_json::Value::Null,
+        "their group is read: {report}"
     );
 
     let (status, changed) = call(

@@ -152,6 +152,8 @@ mod tests {
             tenant_id: TenantId::generate(),
             name: "checkout".into(),
             log_group: "/aws/lambda/checkout".into(),
+            role_arn: None,
+            external_id: None,
             filter_pattern: crate::domain::log_source::DEFAULT_FILTER_PATTERN.into(),
             project_id: None,
             service: None,

@@ -175,6 +175,7 @@ async fn run(
         report.caught_up = true;
         return Ok(());
     }
+    let client = reader::client_for(state, source).await?;
     let mut last_call = None;
     let mut continuations = CONTINUATIONS_PER_RUN;
     // The newest event seen in this window, and the ids at that millisecond.
@@ -186,7 +187,7 @@ async fn run(
         }
         report.calls += 1;
         let page = read_page(
-            &state.logs,
+            &client,
             PageQuery {
                 group: &source.log_group,
                 stream: None,
@@ -223,7 +224,7 @@ async fn run(
             if continuations > 0 && needs_continuation(&record.message) {
                 continuations -= 1;
                 report.calls += 1;
-                complete_postgres_record(state, source, record, &mut last_call).await?;
+                complete_postgres_record(&client, source, record, &mut last_call).await?;
             }
         }
         report.records_matched += records.len() as u64;
@@ -270,13 +271,13 @@ fn needs_continuation(message: &str) -> bool {
 /// Reads the lines of `record`'s stream logged in the second after it, and joins those that
 /// continue it (same session prefix and pid).
 async fn complete_postgres_record(
-    state: &AppState,
+    client: &aws_sdk_cloudwatchlogs::Client,
     source: &LogSource,
     record: &mut crate::logs::records::Record,
     last_call: &mut Option<Instant>,
 ) -> Result<(), ReadFailure> {
     let page = read_page(
-        &state.logs,
+        client,
         PageQuery {
             group: &source.log_group,
             stream: Some(&record.first.stream),

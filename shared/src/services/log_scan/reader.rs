@@ -50,6 +50,71 @@ pub struct PageQuery<'a> {
     pub next_token: Option<String>,
 }
 
+/// The client that reads `source`: the function's own, or one holding the credentials of the
+/// source's role (assumed for 15 minutes, with its external id), in the group's region when the
+/// group is an ARN.
+pub async fn client_for(
+    state: &crate::AppState,
+    source: &crate::domain::LogSource,
+) -> Result<aws_sdk_cloudwatchlogs::Client, ReadFailure> {
+    let region = crate::domain::log_source::group_region(&source.log_group);
+    let Some(role) = &source.role_arn else {
+        return Ok(match region {
+            Some(region) => aws_sdk_cloudwatchlogs::Client::from_conf(
+                state
+                    .logs
+                    .config()
+                    .to_builder()
+                    .region(aws_sdk_cloudwatchlogs::config::Region::new(
+                        region.to_owned(),
+                    ))
+                    .build(),
+            ),
+            None => state.logs.clone(),
+        });
+    };
+    let assumed = state
+        .sts
+        .assume_role()
+        .role_arn(role)
+        .role_session_name(format!("faultline-log-scan-{}", source.id))
+        .set_external_id(source.external_id.clone())
+        .duration_seconds(900)
+        .send()
+        .await
+        .map_err(|e| {
+            let e = e.into_service_error();
+            ReadFailure::Broken(format!(
+                "AssumeRole {role}: {}",
+                aws_sdk_sts::error::ProvideErrorMetadata::message(&e)
+                    .or(aws_sdk_sts::error::ProvideErrorMetadata::code(&e))
+                    .unwrap_or("refused")
+            ))
+        })?;
+    let credentials = assumed
+        .credentials
+        .ok_or_else(|| ReadFailure::Broken(format!("AssumeRole {role}: no credentials")))?;
+    let expiry = std::time::SystemTime::try_from(credentials.expiration).ok();
+    let provider = aws_sdk_cloudwatchlogs::config::Credentials::new(
+        credentials.access_key_id,
+        credentials.secret_access_key,
+        Some(credentials.session_token),
+        expiry,
+        "faultline-log-source-role",
+    );
+    let mut config = state
+        .logs
+        .config()
+        .to_builder()
+        .credentials_provider(provider);
+    if let Some(region) = region {
+        config = config.region(aws_sdk_cloudwatchlogs::config::Region::new(
+            region.to_owned(),
+        ));
+    }
+    Ok(aws_sdk_cloudwatchlogs::Client::from_conf(config.build()))
+}
+
 /// Calls `FilterLogEvents` no sooner than [`PACE`] after `last_call`.
 pub async fn read_page(
     client: &aws_sdk_cloudwatchlogs::Client,
