@@ -8,6 +8,8 @@ pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod domain;
+#[cfg(test)]
+mod fixtures;
 pub mod http;
 pub mod logs;
 pub mod metrics;

@@ -223,13 +223,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn fixture(name: &str) -> Value {
-        let path = format!(
-            "{}/../tests/fixtures/providers/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        serde_json::from_slice(&std::fs::read(path).expect("fixture")).expect("JSON")
-    }
+    use crate::fixtures::json as fixture;
 
     #[test]
     fn a_sentry_error_event_keeps_its_exception_and_stack_trace() {

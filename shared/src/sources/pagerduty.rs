@@ -219,10 +219,7 @@ impl WebhookSource for PagerdutySource {
 mod tests {
     use super::*;
 
-    fn fixture(name: &str) -> Vec<u8> {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/providers/");
-        std::fs::read(format!("{path}{name}")).expect("fixture")
-    }
+    use crate::fixtures::bytes as fixture;
 
     // go-pagerduty's official vector.
     const GO_SECRET: &[u8] = b"lDQHScfUeXUKaQRNF+8XIiDKZ7XX3itBAYzwU0TARw8lJqRnkKl2iB1anSb0Z+IK";

@@ -310,10 +310,7 @@ impl WebhookSource for SentrySource {
 mod tests {
     use crate::signing::verify_sha256_hex_signature;
 
-    fn fixture(name: &str) -> Vec<u8> {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/fixtures/providers/");
-        std::fs::read(format!("{path}{name}")).expect("fixture")
-    }
+    use crate::fixtures::bytes as fixture;
 
     #[test]
     fn the_wire_body_vector_verifies_and_the_pretty_docs_body_does_not() {

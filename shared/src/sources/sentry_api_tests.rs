@@ -1,12 +1,6 @@
 use super::*;
 
-fn fixture(name: &str) -> Value {
-    let path = format!(
-        "{}/../tests/fixtures/providers/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    serde_json::from_slice(&std::fs::read(path).expect("fixture")).expect("JSON")
-}
+use crate::fixtures::json as fixture;
 
 #[test]
 fn a_listed_issue_reads_like_the_webhook_issue() {

@@ -120,52 +120,29 @@ pub async fn sync_config(
     };
     let outcome = run(state, config, &mut api, &mut sync, &mut report).await;
     report.sentry_calls = api.calls;
-    match outcome {
+    let (reason, how) = match outcome {
         Ok(()) => {
             sync.health.succeeded(state.clock.now());
             state.store.put_sentry_sync_state(config, &sync).await?;
+            return Ok(report);
         }
         Err(Stop::Store(e)) => return Err(e),
         Err(Stop::Refused(Refusal::OutOfTime)) => {
             report.stopped = Some("the run's time was up; the next run resumes here".into());
             state.store.put_sentry_sync_state(config, &sync).await?;
+            return Ok(report);
         }
         Err(Stop::Refused(Refusal::RateLimited(until))) => {
             sync.paused_until = Some(until);
-            let reason = format!("rate limited by Sentry until {until}");
-            fail(
-                state,
-                config,
-                &mut sync,
-                reason,
+            (
+                format!("rate limited by Sentry until {until}"),
                 JobFailure::Degraded,
-                &mut report,
             )
-            .await?;
         }
-        Err(Stop::Refused(Refusal::Broken(reason))) => {
-            fail(
-                state,
-                config,
-                &mut sync,
-                reason,
-                JobFailure::Broken,
-                &mut report,
-            )
-            .await?;
-        }
-        Err(Stop::Refused(Refusal::Unavailable(reason))) => {
-            fail(
-                state,
-                config,
-                &mut sync,
-                reason,
-                JobFailure::Degraded,
-                &mut report,
-            )
-            .await?;
-        }
-    }
+        Err(Stop::Refused(Refusal::Broken(reason))) => (reason, JobFailure::Broken),
+        Err(Stop::Refused(Refusal::Unavailable(reason))) => (reason, JobFailure::Degraded),
+    };
+    fail(state, config, &mut sync, reason, how, &mut report).await?;
     Ok(report)
 }
 
