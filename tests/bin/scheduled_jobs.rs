@@ -11,10 +11,7 @@ use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use chrono::Utc;
 use faultline::clock::Clock;
 use faultline::domain::log_source::DEFAULT_FILTER_PATTERN;
-use faultline::domain::sentry_config::SampleRates;
-use faultline::domain::{
-    LogSource, LogSourceId, ProjectId, SentryConfig, SentryConfigId, TenantId,
-};
+use faultline::domain::TenantId;
 use faultline::services::{log_scan, sentry_sync};
 use faultline::{AppState, Config};
 use faultline_e2e::aws_usage::UsageCounter;
@@ -171,29 +168,14 @@ async fn sentry_figures(
     tenant: &TenantId,
 ) -> anyhow::Result<()> {
     let server = sentry_server().await;
-    let now = Utc::now();
-    let mut config = SentryConfig {
-        id: SentryConfigId::generate(),
-        tenant_id: tenant.clone(),
-        project_id: ProjectId::generate(),
-        environment: "production".into(),
-        dsn: "https://a1b2c3d4e5f60718@o1.ingest.sentry.io/5".into(),
-        org: "acme".into(),
-        project: "api".into(),
-        auth_token: None,
-        api_url: Some(server.uri()),
-        rates: SampleRates::default(),
-        active: true,
-        created_at: now,
-        updated_at: now,
-    };
-    config.auth_token = Some(
-        state
-            .cipher()
-            .await?
-            .seal("sntrys_bench", &config.token_context()),
-    );
-    state.store.create_sentry_config(&config).await?;
+    let config = faultline_testkit::store_sentry_config(
+        state,
+        tenant,
+        &server.uri(),
+        ("acme", "api"),
+        "sntrys_bench",
+    )
+    .await;
     usage.take();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(600);
     let started = Instant::now();
@@ -292,23 +274,8 @@ async fn log_figures(
                 .await?;
         }
     }
-    let now = Utc::now();
-    let source = LogSource {
-        id: LogSourceId::generate(),
-        tenant_id: tenant.clone(),
-        name: "checkout".into(),
-        log_group: group.into(),
-        role_arn: None,
-        external_id: None,
-        filter_pattern: DEFAULT_FILTER_PATTERN.into(),
-        project_id: None,
-        service: None,
-        environment: Some("production".into()),
-        enabled: true,
-        created_at: now,
-        updated_at: now,
-    };
-    state.store.create_log_source(&source).await?;
+    let source =
+        faultline_testkit::store_log_source(state, tenant, group, DEFAULT_FILTER_PATTERN).await;
     usage.take();
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(600);

@@ -5,9 +5,9 @@
 use chrono::Utc;
 use faultline::clock::Clock;
 use faultline::domain::log_source::DEFAULT_FILTER_PATTERN;
-use faultline::domain::{LogSource, LogSourceId};
+use faultline::domain::LogSource;
 use faultline_cloudwatch_scan::handle;
-use faultline_testkit::TestStack;
+use faultline_testkit::{store_log_source, TestStack};
 use serde_json::{json, Value};
 use tokio::time::Instant;
 use wiremock::matchers::{body_string_contains, header, method};
@@ -25,28 +25,8 @@ fn answer(body: Value) -> ResponseTemplate {
 async fn stack_on(server: &MockServer) -> (TestStack, faultline::AppState, LogSource) {
     let stack = TestStack::deploy_with("1", Clock::fixed(Utc::now())).await;
     let (tenant, _) = stack.tenant().await;
-    let now = stack.harness.clock.now();
-    let source = LogSource {
-        id: LogSourceId::generate(),
-        tenant_id: tenant,
-        name: "api".into(),
-        log_group: "/ecs/api".into(),
-        role_arn: None,
-        external_id: None,
-        filter_pattern: DEFAULT_FILTER_PATTERN.into(),
-        project_id: None,
-        service: None,
-        environment: None,
-        enabled: true,
-        created_at: now,
-        updated_at: now,
-    };
-    stack
-        .harness
-        .store
-        .create_log_source(&source)
-        .await
-        .expect("stored");
+    let source =
+        store_log_source(&stack.harness, &tenant, "/ecs/api", DEFAULT_FILTER_PATTERN).await;
     let mut state = stack.state.clone();
     state.logs = aws_sdk_cloudwatchlogs::Client::from_conf(
         stack

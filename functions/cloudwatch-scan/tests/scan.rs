@@ -7,10 +7,10 @@ use aws_sdk_cloudwatchlogs::types::InputLogEvent;
 use chrono::Utc;
 use faultline::clock::Clock;
 use faultline::domain::log_source::DEFAULT_FILTER_PATTERN;
-use faultline::domain::{LogSource, LogSourceId, TenantId};
+use faultline::domain::{LogSource, TenantId};
 use faultline::store::PageRequest;
 use faultline_cloudwatch_scan::handle;
-use faultline_testkit::TestStack;
+use faultline_testkit::{store_log_source, TestStack};
 use serde_json::Value;
 use tokio::time::Instant;
 
@@ -68,29 +68,7 @@ async fn write(stack: &TestStack, group: &str, stream: &str, seconds_ago: i64, l
 }
 
 async fn source(stack: &TestStack, tenant: &TenantId, group: &str, pattern: &str) -> LogSource {
-    let now = stack.harness.clock.now();
-    let source = LogSource {
-        id: LogSourceId::generate(),
-        tenant_id: tenant.clone(),
-        name: "checkout".into(),
-        log_group: group.into(),
-        role_arn: None,
-        external_id: None,
-        filter_pattern: pattern.into(),
-        project_id: None,
-        service: None,
-        environment: Some("production".into()),
-        enabled: true,
-        created_at: now,
-        updated_at: now,
-    };
-    stack
-        .harness
-        .store
-        .create_log_source(&source)
-        .await
-        .expect("stored");
-    source
+    store_log_source(&stack.harness, tenant, group, pattern).await
 }
 
 async fn scan(stack: &TestStack) -> Vec<Value> {

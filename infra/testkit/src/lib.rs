@@ -24,12 +24,14 @@ mod events;
 pub mod faults;
 pub mod iam;
 mod inspect;
+mod jobs;
 pub mod runtime_api;
 mod tickets;
 
 pub use documentation::conforms_to_documentation;
 pub use events::{json_of, load_event, sqs_event, HttpEvent};
 pub use faults::{incompressible, FailingWrites};
+pub use jobs::{logs_through_role, store_log_source, store_sentry_config};
 pub use tickets::ticket_target;
 
 /// A stack deployed for one test.
@@ -395,37 +397,4 @@ pub async fn store_integration(
 pub fn provider_fixture(name: &str) -> Vec<u8> {
     let file = workspace_root().join("tests/fixtures/providers").join(name);
     std::fs::read(&file).unwrap_or_else(|e| panic!("{}: {e}", file.display()))
-}
-
-/// A CloudWatch Logs client acting in another account of the emulator, through `role_arn`
-/// (the emulator keeps each account's resources apart, as AWS does): what a test writes a
-/// cross-account log source's group with.
-pub async fn logs_through_role(
-    clients: &AwsClients,
-    role_arn: &str,
-) -> aws_sdk_cloudwatchlogs::Client {
-    let assumed = clients
-        .sts
-        .assume_role()
-        .role_arn(role_arn)
-        .role_session_name("faultline-test")
-        .send()
-        .await
-        .expect("role assumed");
-    let credentials = assumed.credentials.expect("credentials");
-    let provider = aws_sdk_cloudwatchlogs::config::Credentials::new(
-        credentials.access_key_id,
-        credentials.secret_access_key,
-        Some(credentials.session_token),
-        None,
-        "faultline-test-role",
-    );
-    aws_sdk_cloudwatchlogs::Client::from_conf(
-        clients
-            .logs
-            .config()
-            .to_builder()
-            .credentials_provider(provider)
-            .build(),
-    )
 }

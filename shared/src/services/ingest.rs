@@ -227,15 +227,42 @@ pub async fn ingest_received(
     signal: &Signal,
     receipt: &mut Option<&Receipt>,
 ) -> Result<IngestResult, StoreError> {
+    ingest_with(state, integration, signal, receipt, None).await
+}
+
+/// [`ingest_signal`] for a caller that has just read the incident the signal's fingerprint
+/// finds (`current`, `None` when there is none): that read stands for the first attempt's, so
+/// the store is not asked twice. A lost race reads again, as always.
+pub async fn ingest_seen(
+    state: &AppState,
+    integration: &Integration,
+    signal: &Signal,
+    current: Option<Incident>,
+) -> Result<IngestResult, StoreError> {
+    ingest_with(state, integration, signal, &mut None, Some(current)).await
+}
+
+async fn ingest_with(
+    state: &AppState,
+    integration: &Integration,
+    signal: &Signal,
+    receipt: &mut Option<&Receipt>,
+    mut known: Option<Option<Incident>>,
+) -> Result<IngestResult, StoreError> {
     let tenant = &integration.tenant_id;
     let bounded = signal.clone().bounded();
     let signal = &bounded;
     for attempt in 0..MAX_RACE_RETRIES {
         let now = state.clock.now();
-        let current = state
-            .store
-            .find_incident_by_fingerprint(tenant, &signal.fingerprint)
-            .await?;
+        let current = match known.take() {
+            Some(current) => current,
+            None => {
+                state
+                    .store
+                    .find_incident_by_fingerprint(tenant, &signal.fingerprint)
+                    .await?
+            }
+        };
         let Plan {
             change,
             incident,

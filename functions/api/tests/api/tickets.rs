@@ -143,19 +143,26 @@ async fn ticket(stack: &TestStack, key: Option<&str>, incident: &str, body: Valu
     .await
 }
 
+/// A Jira site whose issue creation answers `answer`.
+async fn jira_site_answering_create(answer: ResponseTemplate) -> MockServer {
+    let site = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/rest/api/3/issue"))
+        .respond_with(answer)
+        .mount(&site)
+        .await;
+    site
+}
+
 #[tokio::test]
 async fn a_ticket_is_opened_now_or_linked_and_the_incident_lists_it() {
     let stack = TestStack::deploy().await;
     let (tenant, key) = stack.tenant().await;
     let key = Some(key.expose());
-    let site = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/rest/api/3/issue"))
-        .respond_with(
-            ResponseTemplate::new(201).set_body_json(json!({"id": "10001", "key": "OPS-1"})),
-        )
-        .mount(&site)
-        .await;
+    let site = jira_site_answering_create(
+        ResponseTemplate::new(201).set_body_json(json!({"id": "10001", "key": "OPS-1"})),
+    )
+    .await;
     let (_, board) = create_destination(&stack, key, jira(&site.uri())).await;
     let board = board["id"].as_str().expect("id").to_owned();
     let (_, page) = create_destination(
@@ -279,15 +286,11 @@ async fn a_provider_that_refuses_answers_502_with_its_reason() {
     let stack = TestStack::deploy().await;
     let (tenant, key) = stack.tenant().await;
     let key = Some(key.expose());
-    let site = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/rest/api/3/issue"))
-        .respond_with(
-            ResponseTemplate::new(400).set_body_json(json!({"errorMessages": [],
+    let site = jira_site_answering_create(
+        ResponseTemplate::new(400).set_body_json(json!({"errorMessages": [],
             "errors": {"issuetype": "Specify a valid issue type"}})),
-        )
-        .mount(&site)
-        .await;
+    )
+    .await;
     let (_, board) = create_destination(&stack, key, jira(&site.uri())).await;
     let incident = stack
         .stored_incident(

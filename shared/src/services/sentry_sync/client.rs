@@ -20,8 +20,11 @@ const DEFAULT_PAUSE: Duration = Duration::from_secs(60);
 pub enum Refusal {
     /// 429, or no requests left: wait until then.
     RateLimited(DateTime<Utc>),
-    /// 401/403/404: the token, the organisation or the project is wrong (needs a person).
+    /// 401/403: the token is wrong or may not read this (needs a person).
     Broken(String),
+    /// 404: no such organisation, project or issue (needs a person, unless the caller expects
+    /// it: an issue whose events are gone).
+    Missing(String),
     /// 5xx or no answer, still after retries; or an answer that is not what Sentry sends.
     Unavailable(String),
     /// The run's time is up.
@@ -159,10 +162,15 @@ impl SentryApi<'_> {
                     return Err(Refusal::RateLimited(until));
                 }
                 401 | 403 | 404 => {
-                    return Err(Refusal::Broken(format!(
+                    let reason = format!(
                         "Sentry answered {status} to GET {}: {detail}",
                         path_only(path_and_query)
-                    )))
+                    );
+                    return Err(if status == 404 {
+                        Refusal::Missing(reason)
+                    } else {
+                        Refusal::Broken(reason)
+                    });
                 }
                 0 | 500..=599 if attempt < TRIES => {
                     tokio::time::sleep(

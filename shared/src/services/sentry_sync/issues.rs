@@ -8,7 +8,7 @@ use crate::domain::sentry_config::SentrySyncState;
 use crate::domain::{
     IncidentStatus, Integration, IntegrationId, SentryConfig, SignalStatus, Source,
 };
-use crate::services::ingest::{ingest_signal, IngestChange};
+use crate::services::ingest::{ingest_seen, ingest_signal, IngestChange};
 use crate::sources::sentry_api::{issue_signals, last_seen, latest_event};
 use crate::store::{IncidentFilters, PageRequest};
 use crate::AppState;
@@ -77,13 +77,19 @@ pub(super) async fn upsert(
                 signals[0].error_event = latest_event(&page.body, &id, signals[0].url.as_deref());
             }
             // An issue whose events are gone (retention) still syncs.
-            Err(Refusal::Broken(reason)) if reason.contains(" 404 ") => {}
+            Err(Refusal::Missing(_)) => {}
             Err(refusal) => return Err(refusal.into()),
         }
     }
     let integration = integration_of(config);
+    let mut current = Some(current);
     for (n, signal) in signals.iter().enumerate() {
-        let result = ingest_signal(state, &integration, signal).await?;
+        // The issue's own record was read above; the alert incident a resolve also closes
+        // is read by ingest.
+        let result = match current.take() {
+            Some(read) => ingest_seen(state, &integration, signal, read).await?,
+            None => ingest_signal(state, &integration, signal).await?,
+        };
         if n > 0 {
             continue; // the alert incident an issue's resolve also closes is not counted
         }

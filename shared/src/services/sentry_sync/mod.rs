@@ -139,7 +139,9 @@ pub async fn sync_config(
                 JobFailure::Degraded,
             )
         }
-        Err(Stop::Refused(Refusal::Broken(reason))) => (reason, JobFailure::Broken),
+        Err(Stop::Refused(Refusal::Broken(reason) | Refusal::Missing(reason))) => {
+            (reason, JobFailure::Broken)
+        }
         Err(Stop::Refused(Refusal::Unavailable(reason))) => (reason, JobFailure::Degraded),
     };
     fail(state, config, &mut sync, reason, how, &mut report).await?;
@@ -220,9 +222,11 @@ async fn run(
             }
         }
         match page.next {
+            // A checkpoint only between pages: every way a run ends saves the state anyway.
             Some(cursor) => {
                 pass.cursor = cursor;
                 sync.pass = Some(pass.clone());
+                state.store.put_sentry_sync_state(config, sync).await?;
             }
             None => {
                 sync.watermark = pass.high.or(sync.watermark);
@@ -230,7 +234,6 @@ async fn run(
                 report.complete = true;
             }
         }
-        state.store.put_sentry_sync_state(config, sync).await?;
         if page.rate.exhausted() {
             let until = page.rate.reset.unwrap_or(now + Duration::seconds(60));
             return Err(Refusal::RateLimited(until).into());
