@@ -8,6 +8,7 @@ pub mod cache;
 pub mod clock;
 pub mod config;
 pub mod domain;
+pub mod exports;
 #[cfg(test)]
 mod fixtures;
 pub mod http;
