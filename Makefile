@@ -12,10 +12,10 @@ IAM_USAGE := $(abspath target/iam-usage)
 
 export FAULTLINE_PYTHON := $(abspath $(VENV))/bin/python
 
-.PHONY: dev test lint fmt check bench build package-check deploy clean openapi fuzz fuzz-api chaos cold-start soak
+.PHONY: dev test system-tools lint fmt check bench build package-check deploy clean openapi fuzz fuzz-api chaos cold-start soak
 # Every function's package (their binaries are what Lambda runs).
 FUNCTIONS := api auth webhook-generic webhook-github webhook-jira webhook-pagerduty webhook-sentry webhook-slack \
-	fanout dispatch outbox-relay notify sentry-sync cloudwatch-scan
+	fanout dispatch outbox-relay notify sentry-sync cloudwatch-scan export
 
 ## dev: run the whole hub locally (AWS emulator + every function on http://127.0.0.1:3000)
 dev: $(STAMP)
@@ -24,7 +24,7 @@ dev: $(STAMP)
 ## test: formatting, lints, template lint, every test (unit, handler, end to end), then the IAM
 ##       contract (what the tests made each function do = what template.yaml grants it) and a
 ##       short API fuzz (schemathesis, 3 examples per operation)
-test: $(STAMP) lint
+test: $(STAMP) system-tools lint
 	rm -rf $(IAM_USAGE)
 	FAULTLINE_IAM_USAGE_DIR=$(IAM_USAGE) cargo test $(CARGO_FLAGS) --workspace --all-targets
 	cargo test $(CARGO_FLAGS) --workspace --doc
@@ -60,6 +60,10 @@ cold-start: $(STAMP)
 	cargo build $(CARGO_FLAGS) --release $(FUNCTIONS:%=-p faultline-%)
 	cargo build $(CARGO_FLAGS) --release -p faultline-e2e --bin hello-lambda --bin cold-start
 	$${CARGO_TARGET_DIR:-target}/release/cold-start
+
+## system-tools: Debian packages the tests run (pdftotext reads exported PDFs back)
+system-tools:
+	@command -v pdftotext >/dev/null || (apt-get update && apt-get install -y --no-install-recommends poppler-utils)
 
 lint: $(STAMP)
 	$(PY) infra/check_paths.py --self-test

@@ -268,8 +268,34 @@ def _bounded_streams() -> None:
     DynamoDBStreamsBackend.get_records = get_records_once  # type: ignore[method-assign]
 
 
+def _s3_complete_multipart_root() -> None:
+    """`CompleteMultipartUpload` answers with the root element S3 uses.
+
+    moto 5.2.1 serialises the answer as `<CompleteMultipartUploadResponse>`; S3 (and so the AWS
+    SDKs, which refuse anything else) says `<CompleteMultipartUploadResult>`. The upload itself
+    completed either way: only the element's name is put right.
+    """
+    from moto.s3.responses import S3Response
+
+    key_response_post = S3Response._key_response_post
+
+    def renamed(self: Any, *args: Any, **kwargs: Any) -> Any:
+        answer = key_response_post(self, *args, **kwargs)
+        if not (isinstance(answer, tuple) and len(answer) == 3):
+            return answer
+        status, headers, body = answer
+        if isinstance(body, bytes):
+            body = body.replace(b"CompleteMultipartUploadResponse", b"CompleteMultipartUploadResult")
+        elif isinstance(body, str):
+            body = body.replace("CompleteMultipartUploadResponse", "CompleteMultipartUploadResult")
+        return status, headers, body
+
+    S3Response._key_response_post = renamed  # type: ignore[method-assign]
+
+
 def main() -> None:
     _check_version()
+    _s3_complete_multipart_root()
     _serialise_dynamodb()
     _item_level_transactions()
     _constant_time_sqs_sends()

@@ -55,6 +55,15 @@ pub struct Config {
     /// PagerDuty's Events API (`FAULTLINE_PAGERDUTY_EVENTS_URL`, default
     /// `https://events.pagerduty.com`; `https://events.eu.pagerduty.com` for an EU account).
     pub pagerduty_events_url: String,
+    /// The S3 bucket exports are written to (`FAULTLINE_EXPORTS_BUCKET`).
+    pub exports_bucket: Option<String>,
+    /// The SQS queue of export tasks (`FAULTLINE_EXPORT_QUEUE_URL`; the API fills it, `export`
+    /// drains it).
+    pub export_queue_url: Option<String>,
+    /// How long a download link works (`FAULTLINE_EXPORT_LINK_MINUTES`, default 60, at most
+    /// 10,080 — a week, S3's ceiling; a link signed with a role's temporary credentials stops
+    /// working when they expire, whichever comes first).
+    pub export_link_lifetime: std::time::Duration,
     /// Where the hub's API is reached from outside (`FAULTLINE_PUBLIC_URL`), for links in
     /// notifications; none when unset.
     pub public_url: Option<String>,
@@ -167,6 +176,13 @@ impl Config {
             Some("1" | "true" | "yes")
         );
         let optional = |name: &str| get(name).filter(|v| !v.trim().is_empty());
+        let link_minutes = whole_number("FAULTLINE_EXPORT_LINK_MINUTES", 60)?;
+        if !(1..=10_080).contains(&link_minutes) {
+            return Err(ConfigError::Invalid {
+                name: "FAULTLINE_EXPORT_LINK_MINUTES",
+                reason: "must be 1 to 10080 (a week, the longest S3 signs for)".into(),
+            });
+        }
         let notify_queue_url = optional("FAULTLINE_NOTIFY_QUEUE_URL");
         let events_queue_url = required("FAULTLINE_EVENTS_QUEUE_URL")?;
         let deliveries_queue_url = required("FAULTLINE_DELIVERIES_QUEUE_URL")?;
@@ -188,6 +204,12 @@ impl Config {
                 "notifications",
                 "FAULTLINE_NOTIFY_DLQ_URL",
                 &notify_queue_url.clone().unwrap_or_default(),
+                None,
+            ),
+            (
+                "exports",
+                "FAULTLINE_EXPORT_DLQ_URL",
+                &optional("FAULTLINE_EXPORT_QUEUE_URL").unwrap_or_default(),
                 None,
             ),
         ]
@@ -229,6 +251,9 @@ impl Config {
             pagerduty_events_url: optional("FAULTLINE_PAGERDUTY_EVENTS_URL")
                 .unwrap_or_else(|| "https://events.pagerduty.com".into()),
             public_url: optional("FAULTLINE_PUBLIC_URL"),
+            exports_bucket: optional("FAULTLINE_EXPORTS_BUCKET"),
+            export_queue_url: optional("FAULTLINE_EXPORT_QUEUE_URL"),
+            export_link_lifetime: std::time::Duration::from_secs(u64::from(link_minutes) * 60),
         })
     }
 }

@@ -9,7 +9,8 @@ use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
 use crate::domain::notification::Destination;
 use crate::domain::{DestinationId, Integration, IntegrationId};
-use crate::queue::{DeadLetters, DeliveryQueue, EventPublisher, NotifyQueue};
+use crate::exports::ExportBucket;
+use crate::queue::{DeadLetters, DeliveryQueue, EventPublisher, ExportQueue, NotifyQueue};
 use crate::secrets::{SecretCipher, SecretsSource};
 use crate::sinks::webhook::WebhookSender;
 use crate::store::Store;
@@ -42,6 +43,10 @@ pub struct AppState {
     pub notifications: NotifyQueue,
     /// SES v2, for email notifications.
     pub ses: aws_sdk_sesv2::Client,
+    /// The queue of export tasks.
+    pub exports: ExportQueue,
+    /// The bucket export files are written to.
+    pub export_bucket: ExportBucket,
     /// CloudWatch Logs, for the log scan.
     pub logs: aws_sdk_cloudwatchlogs::Client,
     /// STS, for log sources read through a role in another account.
@@ -164,6 +169,8 @@ impl AppState {
                 config.notify_queue_url.clone(),
                 config.notify_dead_letter_url.clone(),
             ),
+            exports: ExportQueue::new(clients.sqs.clone(), config.export_queue_url.clone()),
+            export_bucket: ExportBucket::new(clients.s3.clone(), config.exports_bucket.clone()),
             ses: clients.ses.clone(),
             logs: clients.logs.clone(),
             sts: clients.sts.clone(),

@@ -13,9 +13,10 @@ use utoipa_axum::routes;
 /// Every route of this function.
 pub fn routes() -> Routes {
     use routes::{
-        audit, destinations, docs, endpoint_actions, endpoints, evidence, incident_tickets,
-        incidents, integrations, log_sources, maintenance_windows, messages, notification_rules,
-        notifications, preferences, projects, roles, sentry, sentry_sync, tenants, users,
+        audit, destinations, docs, endpoint_actions, endpoints, evidence, exports,
+        incident_tickets, incidents, integrations, log_sources, maintenance_windows, messages,
+        notification_rules, notifications, preferences, projects, roles, sentry, sentry_sync,
+        tenants, users,
     };
     Routes {
         public: OpenApiRouter::new()
@@ -102,7 +103,9 @@ pub fn routes() -> Routes {
                 maintenance_windows::delete
             ))
             .routes(routes!(maintenance_windows::preview))
-            .routes(routes!(preferences::get, preferences::put)),
+            .routes(routes!(preferences::get, preferences::put))
+            .routes(routes!(exports::create, exports::list))
+            .routes(routes!(exports::get)),
     }
 }
 

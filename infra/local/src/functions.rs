@@ -18,7 +18,12 @@ pub const HTTP_FUNCTIONS: &[&str] = &[
     "faultline-webhook-slack",
 ];
 /// Functions invoked by SQS event sources.
-pub const SQS_FUNCTIONS: &[&str] = &["faultline-fanout", "faultline-dispatch", "faultline-notify"];
+pub const SQS_FUNCTIONS: &[&str] = &[
+    "faultline-fanout",
+    "faultline-dispatch",
+    "faultline-notify",
+    "faultline-export",
+];
 /// Functions invoked by schedules.
 pub const SCHEDULED_FUNCTIONS: &[&str] = &[
     "faultline-outbox-relay",
@@ -54,6 +59,7 @@ pub async fn invoke_sqs(
         "faultline-fanout" => faultline_fanout::handle(state, event).await,
         "faultline-dispatch" => faultline_dispatch::handle(state, event).await,
         "faultline-notify" => faultline_notify::handle(state, event).await,
+        "faultline-export" => faultline_export::handle(state, event).await,
         _ => return None,
     })
 }

@@ -26,12 +26,14 @@ pub mod iam;
 mod inspect;
 mod jobs;
 pub mod runtime_api;
+mod seed;
 mod tickets;
 
 pub use documentation::conforms_to_documentation;
 pub use events::{json_of, load_event, sqs_event, HttpEvent};
 pub use faults::{incompressible, FailingWrites};
 pub use jobs::{logs_through_role, store_log_source, store_sentry_config};
+pub use seed::synthetic_incidents;
 pub use tickets::ticket_target;
 
 /// A stack deployed for one test.

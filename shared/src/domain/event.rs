@@ -69,6 +69,10 @@ event_types! {
     SystemError => "system.error",
     /// A scheduled job keeps failing for passing reasons (throttled, the provider unavailable).
     SystemWarning => "system.warning",
+    /// An export was written: its file can be downloaded (`download_url`, signed for a while).
+    ExportCompleted => "export.completed",
+    /// An export could not be written.
+    ExportFailed => "export.failed",
     /// A test message sent by `POST /v1/endpoints/{id}/test`, to that endpoint only.
     Ping => "ping",
 }

@@ -113,6 +113,25 @@ pub fn job_failure_schema() -> Value {
     }})
 }
 
+/// The `data` of `export.completed` and `export.failed`.
+pub fn export_schema() -> Value {
+    json!({"type": "object",
+    "required": ["export_id", "resource", "format", "status", "rows", "bytes", "file_name"],
+    "properties": {
+        "export_id": {"type": "string"},
+        "resource": {"enum": ["incidents", "issues", "messages", "audit"]},
+        "format": {"enum": ["csv", "json", "ndjson", "xlsx", "pdf"]},
+        "status": {"enum": ["succeeded", "failed"]},
+        "rows": {"type": "integer", "minimum": 0},
+        "bytes": {"type": "integer", "minimum": 0},
+        "file_name": {"type": "string"},
+        "schedule_id": nullable("string"),
+        "download_url": nullable("string"),
+        "download_expires_at": nullable("string"),
+        "error": nullable("string"),
+    }})
+}
+
 /// One catalogue entry: description and schema of `data`.
 pub fn describe(event_type: EventType) -> (&'static str, Value) {
     use EventType::*;
@@ -147,6 +166,14 @@ pub fn describe(event_type: EventType) -> (&'static str, Value) {
         SystemWarning => (
             "A scheduled job keeps failing for passing reasons: throttled, the provider down.",
             job_failure_schema(),
+        ),
+        ExportCompleted => (
+            "An export was written; `download_url` fetches it until `download_expires_at`.",
+            export_schema(),
+        ),
+        ExportFailed => (
+            "An export could not be written (`error` says why).",
+            export_schema(),
         ),
         AlertTriggered => (
             "A firing alert arrived (one per occurrence).",

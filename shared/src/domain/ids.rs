@@ -118,6 +118,11 @@ define_id!(
     "lsrc"
 );
 define_id!(
+    /// An export: a file of a list, written by the `export` function.
+    ExportId,
+    "exp"
+);
+define_id!(
     /// An outgoing message: one per domain event, sent to every subscribed endpoint with the same
     /// `webhook-id`.
     MessageId,

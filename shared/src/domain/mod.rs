@@ -7,6 +7,7 @@ pub mod endpoint;
 pub mod error_event;
 pub mod event;
 pub mod event_catalog;
+pub mod export;
 pub mod failure;
 pub mod fingerprint;
 pub mod ids;
@@ -32,12 +33,13 @@ pub use deploy::{rank_suspects, DeployRecord, Suspect};
 pub use endpoint::{Endpoint, EndpointUrl, RetiredSecret, UrlPolicy};
 pub use error_event::ErrorEvent;
 pub use event::{DomainEvent, EventType};
+pub use export::{ExportFilters, ExportJob, ExportStatus};
 pub use failure::Failure;
 pub use fingerprint::Fingerprint;
 pub use ids::{
-    ApiKeyId, DeliveryId, DeployId, DestinationId, EndpointId, EventId, IncidentId, IntegrationId,
-    LogSourceId, MaintenanceWindowId, MessageId, NotificationId, NotificationRuleId, ProjectId,
-    SentryConfigId, TenantId, UserId,
+    ApiKeyId, DeliveryId, DeployId, DestinationId, EndpointId, EventId, ExportId, IncidentId,
+    IntegrationId, LogSourceId, MaintenanceWindowId, MessageId, NotificationId, NotificationRuleId,
+    ProjectId, SentryConfigId, TenantId, UserId,
 };
 pub use incident::{Incident, IncidentStatus, ManualStatus, Severity};
 pub use integration::{Integration, Source};

@@ -146,10 +146,7 @@ pub fn catalogue(resource: Resource) -> &'static [Column] {
 
 /// The columns of `resource` named by `names`, in that order (its defaults when there are none);
 /// the names it does not offer as the error.
-pub fn select(
-    resource: Resource,
-    names: &[String],
-) -> Result<Vec<&'static Column>, Vec<String>> {
+pub fn select(resource: Resource, names: &[String]) -> Result<Vec<&'static Column>, Vec<String>> {
     let all = catalogue(resource);
     if names.is_empty() {
         return Ok(all.iter().filter(|c| c.default).collect());
@@ -186,7 +183,10 @@ mod tests {
         );
         let twice = ["title".to_owned(), "title".to_owned(), "id".to_owned()];
         let chosen = select(Resource::Incidents, &twice).expect("known");
-        assert_eq!(chosen.iter().map(|c| c.name).collect::<Vec<_>>(), ["title", "id"]);
+        assert_eq!(
+            chosen.iter().map(|c| c.name).collect::<Vec<_>>(),
+            ["title", "id"]
+        );
     }
 
     #[test]

@@ -82,8 +82,11 @@ mod tests {
     use chrono::TimeZone;
 
     fn csv(rows: &[Vec<Cell>], bom: bool) -> String {
-        let columns = select(Resource::Audit, &["seq".into(), "action".into(), "at".into()])
-            .expect("columns");
+        let columns = select(
+            Resource::Audit,
+            &["seq".into(), "action".into(), "at".into()],
+        )
+        .expect("columns");
         let mut out = Vec::new();
         let mut writer = Box::new(CsvWriter::start(&columns, bom, &mut out));
         writer.rows(rows, &mut out).expect("rows");
@@ -95,7 +98,11 @@ mod tests {
     fn fields_are_quoted_as_rfc_4180_says_and_lines_end_in_crlf() {
         let at = chrono::Utc.with_ymd_and_hms(2026, 12, 7, 8, 30, 0).unwrap();
         let rows = vec![
-            vec![Cell::Integer(1), Cell::Text("a, \"b\"\nc".into()), Cell::Time(at)],
+            vec![
+                Cell::Integer(1),
+                Cell::Text("a, \"b\"\nc".into()),
+                Cell::Time(at),
+            ],
             vec![Cell::Integer(-2), Cell::Empty, Cell::Text("plain".into())],
         ];
         assert_eq!(
@@ -107,14 +114,28 @@ mod tests {
     #[test]
     fn text_a_spreadsheet_would_run_is_prefixed_but_numbers_are_not() {
         for formula in ["=1+1", "+SUM(A1)", "-2+3", "@cmd", "\tx", "\rx"] {
-            let out = csv(&[vec![Cell::Integer(-1), Cell::Text(formula.into()), Cell::Empty]], false);
+            let out = csv(
+                &[vec![
+                    Cell::Integer(-1),
+                    Cell::Text(formula.into()),
+                    Cell::Empty,
+                ]],
+                false,
+            );
             let line = out.lines().nth(1).expect("row");
             assert!(
                 line.starts_with("-1,'") || line.starts_with("-1,\"'"),
                 "{formula:?} → {line:?}"
             );
         }
-        let safe = csv(&[vec![Cell::Integer(1), Cell::Text("a=b".into()), Cell::Empty]], false);
+        let safe = csv(
+            &[vec![
+                Cell::Integer(1),
+                Cell::Text("a=b".into()),
+                Cell::Empty,
+            ]],
+            false,
+        );
         assert!(safe.contains("\r\n1,a=b,\r\n"), "{safe:?}");
     }
 

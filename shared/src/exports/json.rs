@@ -115,7 +115,10 @@ mod tests {
         let mut out = Vec::new();
         let writer = Box::new(JsonArrayWriter::start(&columns(), &mut out));
         writer.finish(&mut out).expect("finish");
-        assert_eq!(serde_json::from_slice::<Value>(&out).expect("json"), serde_json::json!([]));
+        assert_eq!(
+            serde_json::from_slice::<Value>(&out).expect("json"),
+            serde_json::json!([])
+        );
     }
 
     #[test]

@@ -4,12 +4,14 @@
 //! A writer appends to a byte buffer the caller drains (into S3 multipart parts); the XLSX writer
 //! builds its sheet in temporary files and hands over the finished file instead.
 
+mod bucket;
 mod columns;
 mod csv;
 mod json;
 pub mod pdf;
 mod xlsx;
 
+pub use bucket::{BucketError, ExportBucket, Upload, PART_SIZE};
 pub use columns::{catalogue, select, Column, ColumnKind, Resource};
 pub use csv::CsvWriter;
 pub use json::{JsonArrayWriter, NdjsonWriter};
@@ -81,11 +83,13 @@ impl Cell {
         };
         match (value, column.kind) {
             (Value::Null, _) => Self::Empty,
-            (Value::Number(n), ColumnKind::Integer) => {
-                n.as_i64().map_or_else(|| Self::Text(n.to_string()), Self::Integer)
-            }
-            (Value::String(s), ColumnKind::Time) => DateTime::parse_from_rfc3339(s)
-                .map_or_else(|_| Self::Text(s.clone()), |t| Self::Time(t.with_timezone(&Utc))),
+            (Value::Number(n), ColumnKind::Integer) => n
+                .as_i64()
+                .map_or_else(|| Self::Text(n.to_string()), Self::Integer),
+            (Value::String(s), ColumnKind::Time) => DateTime::parse_from_rfc3339(s).map_or_else(
+                |_| Self::Text(s.clone()),
+                |t| Self::Time(t.with_timezone(&Utc)),
+            ),
             (Value::String(s), _) => Self::Text(s.clone()),
             (other, _) => Self::Text(other.to_string()),
         }

@@ -168,6 +168,7 @@ path_ids!(
     crate::domain::NotificationRuleId => "notification rule",
     crate::domain::MaintenanceWindowId => "maintenance window",
     crate::domain::LogSourceId => "log source",
+    crate::domain::ExportId => "export",
 );
 
 /// A path segment taken as it is (a slug), never refused.

@@ -13,7 +13,7 @@ mod validate;
 mod webhook;
 
 pub use app::{call, Routes};
-pub use authorize::{require_platform_admin, require_scope};
+pub use authorize::{require_platform_admin, require_scope, require_tenant};
 pub use extract::{
     scopes, Authorized, FromPathParams, Json, OptionalJson, Page, Path, PathId, Query, RawBody,
     RequestMeta, RequiredScope,

@@ -4,6 +4,7 @@ mod batch;
 mod dead_letters;
 mod deliveries;
 mod events;
+mod exports;
 mod notifications;
 mod send;
 
@@ -11,4 +12,5 @@ pub use batch::{process_batch, DecodedBatch, QueueError};
 pub use dead_letters::DeadLetters;
 pub use deliveries::DeliveryQueue;
 pub use events::EventPublisher;
+pub use exports::{ExportQueue, ExportTask};
 pub use notifications::{NotifyQueue, NotifyTask};

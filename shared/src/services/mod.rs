@@ -5,6 +5,7 @@ pub mod code_context;
 pub mod delivery;
 pub mod deploys;
 pub mod digest;
+pub mod exports;
 pub mod fanout;
 pub mod inbound;
 pub mod incidents;
@@ -42,6 +43,9 @@ pub enum ServiceError {
     /// A queue message that is not what this function reads.
     #[error("malformed queue message: {0}")]
     Malformed(String),
+    /// An export file could not be written or linked.
+    #[error("export: {0}")]
+    Export(String),
     /// Another worker holds this piece of work; try again later.
     #[error("busy: {0}")]
     Busy(String),

@@ -1,9 +1,9 @@
 //! Every key format of the table, in one place (see the storage table in README.md).
 
 use crate::domain::{
-    ApiKeyId, DestinationId, EndpointId, Fingerprint, IncidentId, IntegrationId, LogSourceId,
-    MaintenanceWindowId, MessageId, NotificationRuleId, ProjectId, Role, SentryConfigId, TenantId,
-    UserId,
+    ApiKeyId, DestinationId, EndpointId, ExportId, Fingerprint, IncidentId, IntegrationId,
+    LogSourceId, MaintenanceWindowId, MessageId, NotificationRuleId, ProjectId, Role,
+    SentryConfigId, TenantId, UserId,
 };
 
 pub const META: &str = "META";
@@ -239,4 +239,12 @@ pub fn log_scan_sk(id: &LogSourceId) -> String {
 
 pub fn error_events(t: &TenantId) -> String {
     format!("TENANT#{t}#ERROREVENT")
+}
+
+pub fn exports(t: &TenantId) -> String {
+    format!("TENANT#{t}#EXPORT")
+}
+
+pub fn export_sk(id: &ExportId) -> String {
+    format!("EXPORT#{id}")
 }

@@ -9,6 +9,7 @@ mod deploys;
 mod endpoints;
 mod error_events;
 mod evidence;
+mod exports;
 mod inbound;
 mod inbound_stats;
 mod incidents;

@@ -28,22 +28,24 @@ impl<T> Page<T> {
 /// What page the caller asks for.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PageRequest {
-    /// How many items at most (clamped to 1..=100, default 50).
+    /// How many items at most (default 50; the API takes 1..=100, jobs up to [`Self::BULK_LIMIT`]).
     pub limit: Option<i32>,
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 
 impl PageRequest {
-    /// The largest page.
+    /// The largest page the API hands out (the edge refuses more).
     pub const MAX_LIMIT: i32 = 100;
+    /// The largest page a job reads at once (an export): DynamoDB still stops at 1 MB a read.
+    pub const BULK_LIMIT: i32 = 1000;
     /// The page size when none is asked for.
     pub const DEFAULT_LIMIT: i32 = 50;
 
     pub(crate) fn limit(&self) -> i32 {
         self.limit
             .unwrap_or(Self::DEFAULT_LIMIT)
-            .clamp(1, Self::MAX_LIMIT)
+            .clamp(1, Self::BULK_LIMIT)
     }
 }
 

@@ -4,6 +4,7 @@
 //! counters) are never answered.
 
 mod delivery;
+mod exports;
 mod incidents;
 mod integration_stats;
 mod jobs;
@@ -16,6 +17,7 @@ pub use delivery::{
     EndpointStatsView, EndpointView, HeadersView, LatencyView, MessageView, RecoveredView,
     RedrivenView, RetriedView, RotatedSecretView, SecretView, TestMessageView,
 };
+pub use exports::ExportView;
 pub use incidents::{
     event_data, ChangedIncidentView, DeployView, ErrorEventView, IncidentDetailView, IncidentPage,
     IncidentView, TagView,
@@ -76,4 +78,5 @@ page_views!(
     AuditPage => crate::domain::audit::AuditEntry,
     LogSourcePage => LogSourceView,
     EvidencePage => crate::domain::log_source::EvidenceLine,
+    ExportPage => ExportView,
 );

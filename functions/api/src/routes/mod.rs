@@ -6,6 +6,7 @@ pub mod docs;
 pub mod endpoint_actions;
 pub mod endpoints;
 pub mod evidence;
+pub mod exports;
 pub mod incident_tickets;
 pub mod incidents;
 pub mod integrations;

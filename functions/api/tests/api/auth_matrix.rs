@@ -185,6 +185,8 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
     )
     .await;
     assert_eq!(status, 201, "{log_source}");
+    let (status, export) = call(&stack, &HttpEvent::load("api/create-export.json").key(k)).await;
+    assert_eq!(status, 202, "{export}");
     let integration = stack.generic_integration(&owner, None).await;
     let received = faultline::http::handle_webhook(
         &stack.harness,
@@ -254,6 +256,7 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
             HashMap::from([("id", integration.id.to_string())]),
         ),
         ("log source", HashMap::from([("id", id_of(&log_source))])),
+        ("export", HashMap::from([("id", id_of(&export))])),
     ]);
     let kind_of = |route: &str| -> &str {
         for (prefix, kind) in [
@@ -273,6 +276,7 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
             ("/v1/notification-rules/", "rule"),
             ("/v1/maintenance-windows/", "window"),
             ("/v1/log-sources/", "log source"),
+            ("/v1/exports/", "export"),
         ] {
             if route.contains(prefix) {
                 return kind;

@@ -5,6 +5,7 @@ mod auth_matrix;
 mod basics;
 mod code_context;
 mod endpoints;
+mod exports;
 mod incidents;
 mod ledger_filters;
 mod log_sources;

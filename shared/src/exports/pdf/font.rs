@@ -17,8 +17,6 @@ const NAME: &str = "FLTEXP+DejaVuSans";
 pub struct Shaped {
     /// `<…>`: four hex digits a glyph.
     pub hex: String,
-    /// The width at size 1, in text space units (points at 1 pt).
-    pub width: f32,
 }
 
 /// The document's font: maps characters to glyphs and remembers which were used.
@@ -99,16 +97,14 @@ impl Font {
     pub fn shape(&mut self, text: &str) -> Shaped {
         let mut hex = String::with_capacity(text.len() * 4 + 2);
         hex.push('<');
-        let mut width = 0.0;
         for c in text.chars() {
             let (glyph, shown) = self.shown(c);
-            width += self.advance(glyph);
             let new = self.remapper.remap(glyph.0);
             self.unicode.entry(new).or_insert(shown);
             let _ = write!(hex, "{new:04X}");
         }
         hex.push('>');
-        Shaped { hex, width }
+        Shaped { hex }
     }
 
     /// Writes the font's objects: `font` is the Type 0 font pages name as `/F1`.
@@ -153,8 +149,8 @@ impl Font {
                 scale(self.face.capital_height().unwrap_or(self.face.ascender())),
             ),
         );
-        let subset = subsetter::subset(DEJAVU_SANS, 0, &self.remapper)
-            .expect("the embedded font subsets");
+        let subset =
+            subsetter::subset(DEJAVU_SANS, 0, &self.remapper).expect("the embedded font subsets");
         objects.stream(out, file, &format!("/Length1 {}", subset.len()), &subset);
         objects.stream(out, to_unicode, "", self.cmap().as_bytes());
     }

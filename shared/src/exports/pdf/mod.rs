@@ -63,7 +63,12 @@ impl Tally {
             .take(SUMMARY_SHOWN)
             .map(|(value, n)| format!("{} {n}", if value.is_empty() { "(none)" } else { value }))
             .collect();
-        let rest: u64 = sorted.iter().skip(SUMMARY_SHOWN).map(|(_, n)| **n).sum::<u64>() + self.other;
+        let rest: u64 = sorted
+            .iter()
+            .skip(SUMMARY_SHOWN)
+            .map(|(_, n)| **n)
+            .sum::<u64>()
+            + self.other;
         if rest > 0 {
             parts.push(format!("other {rest}"));
         }
@@ -287,7 +292,8 @@ impl ExportWriter for PdfWriter {
             "/Type /XObject /Subtype /Form /BBox [0 -3 60 10] /Resources << /Font << /F1 {} 0 R >> >>",
             self.font_id
         );
-        self.objects.stream(out, self.total, &resources, form.as_bytes());
+        self.objects
+            .stream(out, self.total, &resources, form.as_bytes());
         self.font.write(&mut self.objects, out, self.font_id);
         let kids: Vec<String> = std::iter::once(self.cover)
             .chain(self.table_pages.iter().copied())

@@ -22,7 +22,7 @@ fn row(n: usize, title: &str) -> Vec<Cell> {
         Cell::Text(format!("inc_{n:06}")),
         Cell::Time(at),
         Cell::Text(title.to_owned()),
-        Cell::Text(if n % 3 == 0 { "resolved" } else { "open" }.into()),
+        Cell::Text(if n.is_multiple_of(3) { "resolved" } else { "open" }.into()),
         Cell::Integer(n as i64),
     ]
 }
@@ -74,14 +74,30 @@ fn every_cross_reference_points_at_its_object() {
         .expect("xref")
         + 1;
     let tail = std::str::from_utf8(&file[xref..]).expect("the table is ASCII");
-    let entries: Vec<&str> = tail.lines().skip(3).take_while(|l| l.ends_with(" n ")).collect();
+    let entries: Vec<&str> = tail
+        .lines()
+        .skip(3)
+        .take_while(|l| l.ends_with(" n "))
+        .collect();
     assert!(entries.len() > 10);
     for (i, entry) in entries.iter().enumerate() {
         let offset: usize = entry[..10].parse().expect("offset");
         let expected = format!("{} 0 obj", i + 1);
-        assert_eq!(&file[offset..offset + expected.len()], expected.as_bytes(), "object {}", i + 1);
+        assert_eq!(
+            &file[offset..offset + expected.len()],
+            expected.as_bytes(),
+            "object {}",
+            i + 1
+        );
     }
-    let start: usize = tail.trim_end().lines().rev().nth(1).expect("startxref").parse().expect("n");
+    let start: usize = tail
+        .trim_end()
+        .lines()
+        .rev()
+        .nth(1)
+        .expect("startxref")
+        .parse()
+        .expect("n");
     assert_eq!(start, xref);
 }
 
