@@ -357,6 +357,9 @@ mod tests {
             "TokenSigningKeySecret",
             "NotifyQueue",
             "NotifyDeadLetterQueue",
+            "ExportsBucket",
+            "ExportQueue",
+            "ExportDeadLetterQueue",
         ]
         .into_iter()
         .map(|id| (id.to_owned(), format!("physical-{id}")))
