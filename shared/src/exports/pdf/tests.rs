@@ -22,7 +22,14 @@ fn row(n: usize, title: &str) -> Vec<Cell> {
         Cell::Text(format!("inc_{n:06}")),
         Cell::Time(at),
         Cell::Text(title.to_owned()),
-        Cell::Text(if n.is_multiple_of(3) { "resolved" } else { "open" }.into()),
+        Cell::Text(
+            if n.is_multiple_of(3) {
+                "resolved"
+            } else {
+                "open"
+            }
+            .into(),
+        ),
         Cell::Integer(n as i64),
     ]
 }
