@@ -7,6 +7,7 @@ pub mod aws;
 pub mod cache;
 pub mod clock;
 pub mod config;
+pub mod deadlocks;
 pub mod domain;
 pub mod exports;
 #[cfg(test)]
@@ -16,6 +17,7 @@ pub mod logs;
 pub mod metrics;
 pub mod notify;
 pub mod queue;
+pub mod reports;
 pub mod secrets;
 pub mod services;
 pub mod signing;

@@ -13,10 +13,10 @@ use utoipa_axum::routes;
 /// Every route of this function.
 pub fn routes() -> Routes {
     use routes::{
-        audit, destinations, docs, endpoint_actions, endpoints, evidence, exports,
+        audit, deadlocks, destinations, docs, endpoint_actions, endpoints, evidence, exports,
         incident_tickets, incidents, integrations, log_sources, maintenance_windows, messages,
-        notification_rules, notifications, preferences, projects, roles, sentry, sentry_sync,
-        tenants, users,
+        notification_rules, notifications, preferences, projects, reports, roles, sentry,
+        sentry_sync, tenants, users,
     };
     Routes {
         public: OpenApiRouter::new()
@@ -105,7 +105,11 @@ pub fn routes() -> Routes {
             .routes(routes!(maintenance_windows::preview))
             .routes(routes!(preferences::get, preferences::put))
             .routes(routes!(exports::create, exports::list))
-            .routes(routes!(exports::get)),
+            .routes(routes!(exports::get))
+            .routes(routes!(reports::summary))
+            .routes(routes!(reports::timeseries))
+            .routes(routes!(deadlocks::list))
+            .routes(routes!(deadlocks::get)),
     }
 }
 

@@ -192,6 +192,51 @@ async fn errors_become_issues_that_count_repeats_and_keep_samples() {
 }
 
 #[tokio::test]
+async fn a_postgres_deadlock_in_the_logs_is_read_into_its_wait_for_graph() {
+    let stack = stack().await;
+    let (tenant, _) = stack.tenant().await;
+    let name = group(&stack, &["db"]).await;
+    let lines = [
+        format!("{RDS}ERROR:  deadlock detected"),
+        format!(
+            "{RDS}DETAIL:  Process 24811 waits for ShareLock on transaction 9912; blocked by process 24790.\n\t\
+             Process 24790 waits for ShareLock on transaction 9911; blocked by process 24811.\n\t\
+             Process 24811: UPDATE orders SET state = 'paid' WHERE id = 7\n\t\
+             Process 24790: UPDATE orders SET state = 'held' WHERE id = 8"
+        ),
+        format!("{RDS}HINT:  See server log for query details."),
+        format!("{RDS}CONTEXT:  while updating tuple (0,7) in relation \"orders\""),
+        format!("{RDS}STATEMENT:  UPDATE orders SET state = 'paid' WHERE id = 7"),
+    ];
+    let lines: Vec<&str> = lines.iter().map(String::as_str).collect();
+    write(&stack, &name, "db", 120, &lines).await;
+    source(&stack, &tenant, &name, DEFAULT_FILTER_PATTERN).await;
+    scan(&stack).await;
+
+    let groups = stack
+        .harness
+        .store
+        .deadlock_groups(&tenant)
+        .await
+        .expect("groups");
+    assert_eq!(groups.len(), 1, "{groups:#?}");
+    assert_eq!(groups[0].count, 1);
+    assert_eq!(groups[0].relations, ["orders"]);
+    let latest = groups[0].latest.as_ref().expect("parsed");
+    assert_eq!(latest.cycle, ["process 24811", "process 24790"]);
+    assert_eq!(latest.victim.as_deref(), Some("process 24811"));
+    let issue = &stack.incidents(&tenant).await[0];
+    assert_eq!(
+        groups[0]
+            .last_incident_id
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        issue["id"].as_str()
+    );
+}
+
+#[tokio::test]
 async fn the_checkpoint_resumes_without_losing_or_doubling() {
     let stack = stack().await;
     let (tenant, _) = stack.tenant().await;

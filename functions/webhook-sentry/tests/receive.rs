@@ -361,3 +361,41 @@ async fn a_delivery_whose_error_event_write_fails_is_processed_on_the_retry() {
     assert_eq!(retried["change"], "duplicate", "the signal changed nothing");
     assert_eq!(stack.incidents(&tenant).await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_database_deadlock_in_an_error_event_is_analysed() {
+    let (stack, tenant, integration) = setup(Value::Null).await;
+    let mut payload: Value =
+        serde_json::from_slice(&provider_fixture("sentry_error_created.json")).expect("json");
+    // What psycopg raises (its message carries the server's DETAIL lines).
+    let error = &mut payload["data"]["error"];
+    error["title"] = json!("DeadlockDetected: deadlock detected");
+    error["exception"]["values"][0]["type"] = json!("DeadlockDetected");
+    error["exception"]["values"][0]["value"] = json!(
+        "deadlock detected\nDETAIL:  Process 3411 waits for ShareLock on transaction 77; blocked by process 3412.\n\
+         Process 3412 waits for ShareLock on transaction 76; blocked by process 3411.\n\
+         HINT:  See server log for query details.\n\
+         CONTEXT:  while locking tuple (3,88) in relation \"jobs\""
+    );
+    let body = serde_json::to_vec(&payload).expect("json");
+    let now = Utc::now().timestamp();
+    let request = delivery(&integration, "error", &body, "deadlock-1", now).request();
+    let (status, receipt) = json_of(&handle(&stack.state, request).await);
+    assert_eq!(status, 202, "{receipt}");
+    let groups = stack
+        .harness
+        .store
+        .deadlock_groups(&tenant)
+        .await
+        .expect("groups");
+    assert_eq!(groups.len(), 1, "{groups:#?}");
+    assert_eq!(groups[0].relations, ["jobs"]);
+    assert_eq!(
+        groups[0].latest.as_ref().expect("parsed").cycle,
+        ["process 3411", "process 3412"]
+    );
+    assert_eq!(
+        groups[0].last_incident_id.as_ref().map(ToString::to_string),
+        receipt["incident_id"].as_str().map(str::to_owned)
+    );
+}

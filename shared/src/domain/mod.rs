@@ -2,6 +2,7 @@
 //! Pure types and rules; no I/O.
 
 pub mod audit;
+pub mod deadlock;
 pub mod deploy;
 pub mod endpoint;
 pub mod error_event;

@@ -316,6 +316,12 @@ async fn ingest_with(
         match written {
             Ok(()) => {
                 receipt.take();
+                // Derived analysis: the incident stands whatever becomes of it.
+                if let Err(err) =
+                    super::deadlocks::record(state, tenant, &incident.id, signal, now).await
+                {
+                    tracing::warn!(incident_id = %incident.id, error = %err, "deadlock report not recorded");
+                }
                 return Ok(IngestResult {
                     incident_id: Some(incident.id),
                     change,

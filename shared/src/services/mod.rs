@@ -2,6 +2,7 @@
 
 pub mod api_keys;
 pub mod code_context;
+pub mod deadlocks;
 pub mod delivery;
 pub mod deploys;
 pub mod digest;
@@ -16,6 +17,7 @@ pub mod log_scan;
 pub mod messages;
 pub mod notify;
 pub mod outbox;
+pub mod reports;
 pub mod sentry_sync;
 pub mod slack_commands;
 mod suspects;

@@ -52,6 +52,22 @@ impl Store {
             .collect()
     }
 
+    /// Changes merged in `[from, to]`, oldest first, at most about `cap` (a report's).
+    pub async fn changes_between(
+        &self,
+        tenant: &TenantId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        cap: usize,
+    ) -> Result<Vec<DeployRecord>, StoreError> {
+        let query = super::table::Query {
+            sort_from: Some(keys::sort_time(from)),
+            sort_to: Some(format!("{}~", keys::sort_time(to))),
+            ..super::table::Query::partition(keys::changes(tenant))
+        };
+        self.query_every(query, cap).await
+    }
+
     /// The tenant's incidents that are not resolved, among the 200 newest, in a project scope
     /// (`None`: incidents of integrations without a project).
     pub async fn open_incidents_in_scope(

@@ -71,14 +71,6 @@ pub struct IncidentFilters {
     pub oldest_first: bool,
 }
 
-/// The smallest (or largest) incident id of a millisecond: ids are ULIDs, so they bound creation
-/// times in the sort key.
-fn id_bound(at: DateTime<Utc>, upper: bool) -> String {
-    let ms = u64::try_from(at.timestamp_millis()).unwrap_or(0);
-    let random = if upper { u128::MAX >> 48 } else { 0 };
-    format!("inc_{}", ulid::Ulid::from_parts(ms, random))
-}
-
 fn guard_keys(tenant: &TenantId, fp: &Fingerprint) -> Keys {
     Keys::new(keys::fingerprint_guard(tenant, fp), "FP")
 }
@@ -255,8 +247,12 @@ impl Store {
         }
         let query = Query {
             newest_first: !filters.oldest_first,
-            sort_from: filters.since.map(|at| id_bound(at, false)),
-            sort_to: filters.until.map(|at| id_bound(at, true)),
+            sort_from: filters
+                .since
+                .map(|at| keys::id_bound(IncidentId::PREFIX, at, false)),
+            sort_to: filters
+                .until
+                .map(|at| keys::id_bound(IncidentId::PREFIX, at, true)),
             filter: Some(filter),
             ..Query::partition(keys::incidents(tenant))
         };

@@ -248,3 +248,19 @@ pub fn exports(t: &TenantId) -> String {
 pub fn export_sk(id: &ExportId) -> String {
     format!("EXPORT#{id}")
 }
+
+pub fn deadlocks(t: &TenantId) -> String {
+    format!("TENANT#{t}#DEADLOCK")
+}
+
+pub fn deadlock_occurrences(t: &TenantId, group: &str) -> String {
+    format!("TENANT#{t}#DEADLOCK#{group}")
+}
+
+/// The smallest (or largest) id of type `prefix` minted in the millisecond of `at`: ids are
+/// ULIDs, so they bound creation times in sort keys.
+pub fn id_bound(prefix: &str, at: chrono::DateTime<chrono::Utc>, upper: bool) -> String {
+    let ms = u64::try_from(at.timestamp_millis()).unwrap_or(0);
+    let random = if upper { u128::MAX >> 48 } else { 0 };
+    format!("{prefix}_{}", ulid::Ulid::from_parts(ms, random))
+}

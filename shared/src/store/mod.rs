@@ -4,6 +4,7 @@
 mod api_keys;
 mod audit;
 mod counters;
+mod deadlocks;
 mod dedup;
 mod deploys;
 mod endpoints;

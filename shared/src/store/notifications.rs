@@ -304,6 +304,30 @@ impl Store {
         self.query_page(query, page).await
     }
 
+    /// The notification attempts made in `[from, to]`, oldest first, at most about `cap`.
+    pub async fn notifications_between(
+        &self,
+        tenant: &TenantId,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        cap: usize,
+    ) -> Result<Vec<NotificationRecord>, StoreError> {
+        let query = Query {
+            sort_from: Some(keys::id_bound(
+                crate::domain::NotificationId::PREFIX,
+                from,
+                false,
+            )),
+            sort_to: Some(keys::id_bound(
+                crate::domain::NotificationId::PREFIX,
+                to,
+                true,
+            )),
+            ..Query::partition(keys::notifications(tenant))
+        };
+        self.query_every(query, cap).await
+    }
+
     /// Stores a new maintenance window.
     pub async fn create_maintenance_window(
         &self,

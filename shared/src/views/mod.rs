@@ -3,15 +3,18 @@
 //! documentation cannot drift apart. Fields a view leaves out (digests, sealed secrets, internal
 //! counters) are never answered.
 
+mod deadlocks;
 mod delivery;
 mod exports;
 mod incidents;
 mod integration_stats;
 mod jobs;
 mod notifications;
+mod reports;
 mod roles;
 mod tenancy;
 
+pub use deadlocks::{DayCount, DeadlockDetailView, DeadlockOccurrenceView, DeadlockView};
 pub use delivery::{
     AttemptView, DeadLetterPage, DeadLetterView, DeliveryStateView, EndpointCountsView,
     EndpointStatsView, EndpointView, HeadersView, LatencyView, MessageView, RecoveredView,
@@ -30,6 +33,7 @@ pub use notifications::{
     NotificationRuleView, NotificationView, PreferencesView, ThrottleView, TicketRequestView,
     TicketView, WindowPreview,
 };
+pub use reports::{ReportSummaryView, TimeseriesView};
 pub use roles::{RoleList, RoleView};
 pub use tenancy::{
     ApiKeyView, ApplicationSentryConfigView, CallerView, CreatedTenantView, EventTypeList,
@@ -38,6 +42,13 @@ pub use tenancy::{
 };
 
 use crate::store::Page;
+
+/// Deadlock groups, most recent first.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct DeadlockList {
+    /// The groups (at most 1,000).
+    pub items: Vec<DeadlockView>,
+}
 use serde::Serialize;
 
 /// Declares the page type of a view: `{"items": [...], "next_cursor": ...}`.

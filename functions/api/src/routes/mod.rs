@@ -1,4 +1,5 @@
 pub mod audit;
+pub mod deadlocks;
 pub mod destination_targets;
 pub mod destination_tickets;
 pub mod destinations;
@@ -17,6 +18,7 @@ pub mod notification_rules;
 pub mod notifications;
 pub mod preferences;
 pub mod projects;
+pub mod reports;
 pub mod roles;
 pub mod sentry;
 pub mod sentry_sync;

@@ -187,6 +187,28 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
     assert_eq!(status, 201, "{log_source}");
     let (status, export) = call(&stack, &HttpEvent::load("api/create-export.json").key(k)).await;
     assert_eq!(status, 202, "{export}");
+    let mut deadlocked = faultline::domain::Signal::new(
+        faultline::domain::Source::Generic,
+        faultline::domain::Fingerprint::from_key("generic", "deadlock"),
+        "deadlock detected".into(),
+        chrono::Utc::now(),
+    );
+    deadlocked.description = Some(
+        "ERROR:  deadlock detected\nDETAIL:  Process 1 waits for ShareLock on transaction 8; \
+         blocked by process 2.\nProcess 2 waits for ShareLock on transaction 7; blocked by \
+         process 1.\nCONTEXT:  while updating tuple (0,1) in relation \"accounts\""
+            .into(),
+    );
+    let deadlock = faultline::services::deadlocks::record(
+        &stack.harness,
+        &owner,
+        &incident.id,
+        &deadlocked,
+        chrono::Utc::now(),
+    )
+    .await
+    .expect("recorded")
+    .expect("a deadlock");
     let integration = stack.generic_integration(&owner, None).await;
     let received = faultline::http::handle_webhook(
         &stack.harness,
@@ -257,6 +279,7 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
         ),
         ("log source", HashMap::from([("id", id_of(&log_source))])),
         ("export", HashMap::from([("id", id_of(&export))])),
+        ("deadlock", HashMap::from([("id", deadlock)])),
     ]);
     let kind_of = |route: &str| -> &str {
         for (prefix, kind) in [
@@ -277,6 +300,7 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
             ("/v1/maintenance-windows/", "window"),
             ("/v1/log-sources/", "log source"),
             ("/v1/exports/", "export"),
+            ("/v1/deadlocks/", "deadlock"),
         ] {
             if route.contains(prefix) {
                 return kind;

@@ -1,5 +1,6 @@
 //! The api function's tests: one binary, a module per area, each against its own stack on the emulator.
 
+mod analysis;
 mod audit;
 mod auth_matrix;
 mod basics;
