@@ -81,7 +81,7 @@ openapi:
 
 ## bench: criterion benchmarks of the hot paths, then the local-stack latency probe (release)
 bench: $(STAMP)
-	cargo bench $(CARGO_FLAGS) -p faultline-shared --bench hot_paths --bench sources -- --noplot
+	cargo bench $(CARGO_FLAGS) -p faultline-shared --bench hot_paths --bench sources --bench analysis -- --noplot
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin latency-probe
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin aws-calls
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin dispatch-batch

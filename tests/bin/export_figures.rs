@@ -2,7 +2,9 @@
 //! `run_export` the `export` function runs, against the emulator: rows per second, file size,
 //! and the process's peak resident memory while it ran (VmHWM, reset before each export through
 //! /proc/self/clear_refs, so it includes the runtime and SDK clients the function also carries).
-//! Prints figures, asserts nothing.
+//! Then the summary report over the same incidents (`incident_summary`, as
+//! `GET /v1/reports/summary` computes it). EXPORT_FORMATS (e.g. `csv,pdf`, or `none`) picks
+//! the formats. Prints figures, asserts nothing.
 //! `cargo run --release -p faultline-e2e --bin export-figures` (part of `make bench`).
 
 use chrono::{Duration as Minutes, Utc};
@@ -10,6 +12,7 @@ use faultline::domain::TenantId;
 use faultline::exports::{Format, Resource};
 use faultline::queue::ExportTask;
 use faultline::services::exports::{request_export, run_export, NewExport, RunOutcome};
+use faultline::services::reports::{incident_summary, ReportRange};
 use std::time::Instant;
 
 const CHUNK: usize = 2_000;
@@ -60,6 +63,7 @@ async fn run() -> anyhow::Result<()> {
         "{:<7} {:>8} {:>9} {:>10} {:>11} {:>14}",
         "format", "rows", "seconds", "rows/s", "size (MB)", "peak RSS (MiB)"
     );
+    let chosen = std::env::var("EXPORT_FORMATS").unwrap_or_default();
     for format in [
         Format::Csv,
         Format::Json,
@@ -67,6 +71,9 @@ async fn run() -> anyhow::Result<()> {
         Format::Xlsx,
         Format::Pdf,
     ] {
+        if !chosen.is_empty() && !chosen.split(',').any(|f| f == format.extension()) {
+            continue;
+        }
         let new = NewExport {
             resource: Resource::Incidents,
             format,
@@ -103,5 +110,21 @@ async fn run() -> anyhow::Result<()> {
             peak_mib
         );
     }
+    let range = ReportRange {
+        since: now - Minutes::days(365),
+        until: now,
+        project_id: None,
+        service: None,
+        source: None,
+    };
+    reset_peak();
+    let began = Instant::now();
+    let (summary, truncated) = incident_summary(&state, &tenant, &range, Minutes::hours(2)).await?;
+    println!(
+        "summary report over {} incidents: {:.1} s (truncated: {truncated}), peak RSS {:.1} MiB",
+        summary.incidents,
+        began.elapsed().as_secs_f64(),
+        status_kib("VmHWM:") as f64 / 1024.0
+    );
     Ok(())
 }

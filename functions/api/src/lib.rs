@@ -13,10 +13,10 @@ use utoipa_axum::routes;
 /// Every route of this function.
 pub fn routes() -> Routes {
     use routes::{
-        audit, deadlocks, destinations, docs, endpoint_actions, endpoints, evidence, exports,
-        incident_tickets, incidents, integrations, log_sources, maintenance_windows, messages,
-        notification_rules, notifications, preferences, projects, reports, roles, sentry,
-        sentry_sync, tenants, users,
+        audit, deadlocks, destinations, docs, endpoint_actions, endpoints, evidence,
+        export_schedules, exports, incident_tickets, incidents, integrations, log_sources,
+        maintenance_windows, messages, notification_rules, notifications, preferences, projects,
+        reports, roles, sentry, sentry_sync, tenants, users,
     };
     Routes {
         public: OpenApiRouter::new()
@@ -106,6 +106,12 @@ pub fn routes() -> Routes {
             .routes(routes!(preferences::get, preferences::put))
             .routes(routes!(exports::create, exports::list))
             .routes(routes!(exports::get))
+            .routes(routes!(export_schedules::create, export_schedules::list))
+            .routes(routes!(
+                export_schedules::get,
+                export_schedules::update,
+                export_schedules::delete
+            ))
             .routes(routes!(reports::summary))
             .routes(routes!(reports::timeseries))
             .routes(routes!(deadlocks::list))

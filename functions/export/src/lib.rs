@@ -1,11 +1,13 @@
 //! The `export` function (SQS `exports`, one task a batch): writes each export's file page by
 //! page into an S3 multipart upload and records the outcome. A failed attempt is reported as a
 //! failed record, so SQS hands the task back after its visibility timeout; the third failure
-//! fails the export for good (`export.failed`).
+//! fails the export for good (`export.failed`). Every 5 minutes (EventBridge) it also starts the
+//! scheduled exports that fell due; a scheduled export is delivered once written.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use faultline::queue::{process_batch, DecodedBatch, ExportTask};
 use faultline::services::exports::run_export;
+use faultline::services::exports::schedules::run_due_schedules;
 use faultline::services::ServiceError;
 use faultline::AppState;
 
@@ -23,12 +25,30 @@ pub async fn handle(state: &AppState, event: SqsEvent) -> SqsBatchResponse {
     .await
 }
 
-/// Handles whatever Lambda hands the function: an SQS batch (`Records`).
+/// Handles a scheduled run: starts the export of every scheduled export due now.
+pub async fn handle_schedule(state: &AppState) -> Result<serde_json::Value, ServiceError> {
+    let run = run_due_schedules(state, state.clock.now()).await?;
+    tracing::info!(
+        due = run.due,
+        started = run.started,
+        claimed_elsewhere = run.claimed_elsewhere,
+        failed = run.failed,
+        "scheduled exports"
+    );
+    serde_json::to_value(run).map_err(|e| ServiceError::Malformed(e.to_string()))
+}
+
+/// Handles whatever Lambda hands the function: an SQS batch (`Records`) or the schedule's event.
 pub async fn handle_any(
     state: &AppState,
     event: serde_json::Value,
 ) -> Result<serde_json::Value, String> {
-    let batch = serde_json::from_value(event).map_err(|e| e.to_string())?;
-    let response = Box::pin(handle(state, batch)).await;
-    serde_json::to_value(response).map_err(|e| e.to_string())
+    if event.get("Records").is_some() {
+        let batch = serde_json::from_value(event).map_err(|e| e.to_string())?;
+        let response = Box::pin(handle(state, batch)).await;
+        return serde_json::to_value(response).map_err(|e| e.to_string());
+    }
+    Box::pin(handle_schedule(state))
+        .await
+        .map_err(|e| e.to_string())
 }

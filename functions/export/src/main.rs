@@ -6,7 +6,7 @@ async fn main() -> Result<(), Error> {
     faultline::telemetry::init();
     let state = faultline::AppState::from_env(&[]).await?;
     let state = &state;
-    // SQS batches of export tasks.
+    // SQS batches of export tasks, and the 5-minute schedule that starts scheduled exports.
     run(service_fn(move |event: LambdaEvent<Value>| async move {
         faultline_export::handle_any(state, event.payload)
             .await

@@ -30,6 +30,7 @@ pub const SCHEDULED_FUNCTIONS: &[&str] = &[
     "faultline-notify",
     "faultline-sentry-sync",
     "faultline-cloudwatch-scan",
+    "faultline-export",
 ];
 /// Functions invoked by the table's stream.
 pub const STREAM_FUNCTIONS: &[&str] = &["faultline-outbox-relay"];
@@ -76,6 +77,7 @@ pub async fn invoke_json(
             .await
             .map_err(|e| e.to_string()),
         "faultline-notify" => faultline_notify::handle_any(state, event).await,
+        "faultline-export" => faultline_export::handle_any(state, event).await,
         "faultline-sentry-sync" => faultline_sentry_sync::handle(state, scheduled_deadline())
             .await
             .map_err(|e| e.to_string()),

@@ -126,6 +126,7 @@ pub fn export_schema() -> Value {
         "bytes": {"type": "integer", "minimum": 0},
         "file_name": {"type": "string"},
         "schedule_id": nullable("string"),
+        "delivery": nullable("string"),
         "download_url": nullable("string"),
         "download_expires_at": nullable("string"),
         "error": nullable("string"),

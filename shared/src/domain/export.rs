@@ -262,6 +262,9 @@ pub struct ExportJob {
     /// The schedule that made it, if one did.
     #[serde(default)]
     pub schedule_id: Option<String>,
+    /// How a scheduled export was delivered (emailed, copied), or why it was not.
+    #[serde(default)]
+    pub delivery: Option<String>,
     /// When it was asked for.
     pub created_at: DateTime<Utc>,
     /// When the `export` function started on it (the last time, if it was retried).

@@ -123,6 +123,11 @@ define_id!(
     "exp"
 );
 define_id!(
+    /// A scheduled export.
+    ExportScheduleId,
+    "xsch"
+);
+define_id!(
     /// An outgoing message: one per domain event, sent to every subscribed endpoint with the same
     /// `webhook-id`.
     MessageId,

@@ -9,6 +9,7 @@ pub mod error_event;
 pub mod event;
 pub mod event_catalog;
 pub mod export;
+pub mod export_schedule;
 pub mod failure;
 pub mod fingerprint;
 pub mod ids;
@@ -22,6 +23,7 @@ mod principal;
 pub mod project;
 pub mod retry;
 pub mod role;
+pub mod schedule;
 mod scope;
 pub mod sentry_config;
 pub mod signal;
@@ -35,12 +37,13 @@ pub use endpoint::{Endpoint, EndpointUrl, RetiredSecret, UrlPolicy};
 pub use error_event::ErrorEvent;
 pub use event::{DomainEvent, EventType};
 pub use export::{ExportFilters, ExportJob, ExportStatus};
+pub use export_schedule::ExportSchedule;
 pub use failure::Failure;
 pub use fingerprint::Fingerprint;
 pub use ids::{
-    ApiKeyId, DeliveryId, DeployId, DestinationId, EndpointId, EventId, ExportId, IncidentId,
-    IntegrationId, LogSourceId, MaintenanceWindowId, MessageId, NotificationId, NotificationRuleId,
-    ProjectId, SentryConfigId, TenantId, UserId,
+    ApiKeyId, DeliveryId, DeployId, DestinationId, EndpointId, EventId, ExportId, ExportScheduleId,
+    IncidentId, IntegrationId, LogSourceId, MaintenanceWindowId, MessageId, NotificationId,
+    NotificationRuleId, ProjectId, SentryConfigId, TenantId, UserId,
 };
 pub use incident::{Incident, IncidentStatus, ManualStatus, Severity};
 pub use integration::{Integration, Source};

@@ -88,6 +88,40 @@ impl ExportBucket {
     }
 }
 
+impl ExportBucket {
+    /// A file's bytes (small ones only: an email attachment).
+    pub async fn read(&self, key: &str) -> Result<Vec<u8>, BucketError> {
+        let object = self
+            .client
+            .get_object()
+            .bucket(self.name()?)
+            .key(key)
+            .send()
+            .await
+            .map_err(s3_error)?;
+        let body = object
+            .body
+            .collect()
+            .await
+            .map_err(|e| BucketError(e.to_string()))?;
+        Ok(body.into_bytes().to_vec())
+    }
+
+    /// Copies a file into another bucket (the customer's, whose policy lets this role write
+    /// there), server side.
+    pub async fn copy_to(&self, key: &str, bucket: &str, to_key: &str) -> Result<(), BucketError> {
+        self.client
+            .copy_object()
+            .copy_source(format!("{}/{key}", self.name()?))
+            .bucket(bucket)
+            .key(to_key)
+            .send()
+            .await
+            .map_err(s3_error)?;
+        Ok(())
+    }
+}
+
 impl Upload {
     /// Sends `bytes` as the next part (at least [`PART_SIZE`] unless it is the last).
     pub async fn part(&mut self, bytes: Vec<u8>) -> Result<(), BucketError> {

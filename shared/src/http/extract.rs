@@ -169,6 +169,7 @@ path_ids!(
     crate::domain::MaintenanceWindowId => "maintenance window",
     crate::domain::LogSourceId => "log source",
     crate::domain::ExportId => "export",
+    crate::domain::ExportScheduleId => "export schedule",
 );
 
 /// A path segment taken as it is (a slug), never refused.

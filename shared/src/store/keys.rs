@@ -1,9 +1,9 @@
 //! Every key format of the table, in one place (see the storage table in README.md).
 
 use crate::domain::{
-    ApiKeyId, DestinationId, EndpointId, ExportId, Fingerprint, IncidentId, IntegrationId,
-    LogSourceId, MaintenanceWindowId, MessageId, NotificationRuleId, ProjectId, Role,
-    SentryConfigId, TenantId, UserId,
+    ApiKeyId, DestinationId, EndpointId, ExportId, ExportScheduleId, Fingerprint, IncidentId,
+    IntegrationId, LogSourceId, MaintenanceWindowId, MessageId, NotificationRuleId, ProjectId,
+    Role, SentryConfigId, TenantId, UserId,
 };
 
 pub const META: &str = "META";
@@ -264,3 +264,14 @@ pub fn id_bound(prefix: &str, at: chrono::DateTime<chrono::Utc>, upper: bool) ->
     let random = if upper { u128::MAX >> 48 } else { 0 };
     format!("{prefix}_{}", ulid::Ulid::from_parts(ms, random))
 }
+
+pub fn export_schedules(t: &TenantId) -> String {
+    format!("TENANT#{t}#EXPORTSCHEDULE")
+}
+
+pub fn export_schedule_sk(id: &ExportScheduleId) -> String {
+    format!("SCHEDULE#{id}")
+}
+
+/// The scheduled exports' due-time index (`gsi1`): enabled schedules by their next run.
+pub const EXPORT_SCHEDULE_JOBS: &str = "JOBS#EXPORT-SCHEDULE";

@@ -10,6 +10,7 @@ mod deploys;
 mod endpoints;
 mod error_events;
 mod evidence;
+mod export_schedules;
 mod exports;
 mod inbound;
 mod inbound_stats;

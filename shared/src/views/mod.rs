@@ -20,7 +20,7 @@ pub use delivery::{
     EndpointStatsView, EndpointView, HeadersView, LatencyView, MessageView, RecoveredView,
     RedrivenView, RetriedView, RotatedSecretView, SecretView, TestMessageView,
 };
-pub use exports::ExportView;
+pub use exports::{ExportScheduleView, ExportView};
 pub use incidents::{
     event_data, ChangedIncidentView, DeployView, ErrorEventView, IncidentDetailView, IncidentPage,
     IncidentView, TagView,
@@ -90,4 +90,5 @@ page_views!(
     LogSourcePage => LogSourceView,
     EvidencePage => crate::domain::log_source::EvidenceLine,
     ExportPage => ExportView,
+    ExportScheduleList => ExportScheduleView,
 );

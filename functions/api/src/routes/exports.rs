@@ -43,7 +43,7 @@ pub struct LinkQuery {
 }
 
 /// The scope reading `resource`'s list takes.
-fn read_scope(resource: Resource) -> Scope {
+pub(super) fn read_scope(resource: Resource) -> Scope {
     match resource {
         Resource::Incidents | Resource::Issues => Scope::IncidentsRead,
         Resource::Messages => Scope::EndpointsRead,
@@ -58,7 +58,7 @@ fn reader(principal: &Principal, resource: Resource) -> Result<&TenantId, ApiErr
 
 /// The caller's tenant, when it may read at least one exportable list (403 naming
 /// `incidents:read` otherwise).
-fn any_reader(principal: &Principal) -> Result<&TenantId, ApiError> {
+pub(super) fn any_reader(principal: &Principal) -> Result<&TenantId, ApiError> {
     let tenant = require_tenant(principal)?;
     let readers = [Scope::IncidentsRead, Scope::EndpointsRead, Scope::AuditRead];
     if readers.iter().any(|s| principal.scopes().contains(s)) {

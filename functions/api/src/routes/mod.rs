@@ -7,6 +7,7 @@ pub mod docs;
 pub mod endpoint_actions;
 pub mod endpoints;
 pub mod evidence;
+pub mod export_schedules;
 pub mod exports;
 pub mod incident_tickets;
 pub mod incidents;

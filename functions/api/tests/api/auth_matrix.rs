@@ -187,6 +187,12 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
     assert_eq!(status, 201, "{log_source}");
     let (status, export) = call(&stack, &HttpEvent::load("api/create-export.json").key(k)).await;
     assert_eq!(status, 202, "{export}");
+    let (status, schedule) = call(
+        &stack,
+        &HttpEvent::load("api/create-export-schedule.json").key(k),
+    )
+    .await;
+    assert_eq!(status, 201, "{schedule}");
     let mut deadlocked = faultline::domain::Signal::new(
         faultline::domain::Source::Generic,
         faultline::domain::Fingerprint::from_key("generic", "deadlock"),
@@ -280,6 +286,7 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
         ("log source", HashMap::from([("id", id_of(&log_source))])),
         ("export", HashMap::from([("id", id_of(&export))])),
         ("deadlock", HashMap::from([("id", deadlock)])),
+        ("export schedule", HashMap::from([("id", id_of(&schedule))])),
     ]);
     let kind_of = |route: &str| -> &str {
         for (prefix, kind) in [
@@ -300,6 +307,7 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
             ("/v1/maintenance-windows/", "window"),
             ("/v1/log-sources/", "log source"),
             ("/v1/exports/", "export"),
+            ("/v1/export-schedules/", "export schedule"),
             ("/v1/deadlocks/", "deadlock"),
         ] {
             if route.contains(prefix) {

@@ -185,3 +185,89 @@ async fn a_finished_export_is_downloaded_through_a_link_signed_on_each_read() {
     .await;
     assert_eq!(status, 404);
 }
+
+fn schedule(key: &str, body: Value) -> HttpEvent {
+    HttpEvent::load("api/create-export-schedule.json")
+        .key(Some(key))
+        .body_json(&body)
+}
+
+#[tokio::test]
+async fn schedules_run_at_local_times_and_refuse_what_cannot_run() {
+    let stack = TestStack::deploy().await;
+    let (tenant, key) = stack.tenant().await;
+    let k = key.expose();
+    let base = json!({"name": "Weekly", "resource": "incidents", "format": "pdf",
+                      "every": "week", "weekday": "friday", "at": "16:30",
+                      "time_zone": "America/New_York", "delivery": {"kind": "webhook"}});
+    let (status, weekly) = call(&stack, &schedule(k, base.clone())).await;
+    assert_eq!(status, 201, "{weekly}");
+    assert_eq!(weekly["cron"], "30 16 * * FRI");
+    assert_eq!(weekly["window_days"], 7);
+    let next: chrono::DateTime<chrono::Utc> =
+        serde_json::from_value(weekly["next_run_at"].clone()).expect("next run");
+    let local = next.with_timezone(&chrono_tz::America::New_York);
+    assert_eq!(local.format("%a %H:%M").to_string(), "Fri 16:30");
+
+    for (change, field) in [
+        (json!({"cron": "0 7 * * *"}), "cron"),
+        (json!({"time_zone": "Mars/Olympus"}), "time_zone"),
+        (json!({"every": null, "cron": "0 7 * *"}), "cron"),
+        (
+            json!({"filters": {"since": "2026-01-01T00:00:00Z"}}),
+            "filters.since",
+        ),
+        (json!({"window_days": 400}), "window_days"),
+        (
+            json!({"delivery": {"kind": "s3", "bucket": "Not_A_Bucket"}}),
+            "delivery.bucket",
+        ),
+        (
+            json!({"delivery": {"kind": "email", "recipients": []}}),
+            "delivery.recipients",
+        ),
+        (json!({"columns": ["nope"]}), "columns"),
+    ] {
+        let mut body = base.clone();
+        for (name, value) in change.as_object().expect("fields") {
+            body[name] = value.clone();
+        }
+        let (status, problem) = call(&stack, &schedule(k, body.clone())).await;
+        assert_eq!(status, 422, "{body}: {problem}");
+        assert!(problem.to_string().contains(field), "{field}: {problem}");
+    }
+
+    let (reader, _) = issue_api_key(&stack.state, &tenant, "reader", vec![Scope::IncidentsRead])
+        .await
+        .expect("key");
+    let (status, problem) = call(&stack, &schedule(reader.expose(), base.clone())).await;
+    assert_eq!(status, 403, "{problem}");
+    assert_eq!(problem["missing_scope"], "notifications:write");
+
+    let id = weekly["id"].as_str().expect("id");
+    let patch = |body: Value| {
+        HttpEvent::load("api/update-export-schedule.json")
+            .key(Some(k))
+            .path_param("id", id)
+            .body_json(&body)
+    };
+    let (status, paused) = call(&stack, &patch(json!({"enabled": false}))).await;
+    assert_eq!(status, 200, "{paused}");
+    assert!(paused["next_run_at"].is_null());
+    let (_, daily) = call(
+        &stack,
+        &patch(json!({"enabled": true, "every": "day", "at": "08:00"})),
+    )
+    .await;
+    assert_eq!(daily["cron"], "0 8 * * *");
+    assert_eq!(daily["time_zone"], "America/New_York", "the zone stays");
+    assert!(daily["next_run_at"].is_string());
+    let (status, _) = call(
+        &stack,
+        &HttpEvent::load("api/delete-export-schedule.json")
+            .key(Some(k))
+            .path_param("id", id),
+    )
+    .await;
+    assert_eq!(status, 204);
+}

@@ -5,6 +5,7 @@
 
 mod failures;
 mod files;
+mod schedules;
 
 use faultline::domain::{Incident, TenantId};
 use faultline_testkit::{sqs_event, HttpEvent, TestStack};

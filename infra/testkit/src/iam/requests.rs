@@ -96,7 +96,9 @@ pub fn permissions_of(
             let (action, resource) = match operation {
                 "ListObjectsV2" | "ListObjects" => ("ListBucket", bucket),
                 "HeadObject" | "GetObject" => ("GetObject", object),
+                // A copy is authorised as a write of the destination (and a read of the source).
                 "PutObject"
+                | "CopyObject"
                 | "CreateMultipartUpload"
                 | "UploadPart"
                 | "CompleteMultipartUpload" => ("PutObject", object),

@@ -2,10 +2,10 @@
 //! re-evaluated when the window ends) or dropped. One-off or recurring (cron in a time zone).
 
 use super::rule::{Matchers, Subject};
+use crate::domain::schedule::CronSchedule;
 use crate::domain::{IncidentStatus, MaintenanceWindowId, TenantId};
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
-use std::str::FromStr;
 
 /// A maintenance window.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -97,22 +97,7 @@ impl Schedule {
                 time_zone,
                 duration_minutes,
             } => {
-                if cron.split_whitespace().count() != 5 {
-                    return Err(format!(
-                        "`cron` must have 5 fields (minute hour day-of-month month day-of-week), \
-                         e.g. `0 2 * * SUN`; got `{cron}`"
-                    ));
-                }
-                let pattern = croner::Cron::from_str(cron)
-                    .map_err(|e| format!("`cron` `{cron}` does not parse: {e}"))?;
-                let zone = chrono_tz::Tz::from_str(time_zone).map_err(|_| {
-                    format!(
-                        "`time_zone` `{time_zone}` is not an IANA time zone (e.g. `Europe/Berlin`)"
-                    )
-                })?;
-                pattern
-                    .find_next_occurrence(&Utc::now().with_timezone(&zone), false)
-                    .map_err(|_| format!("`cron` `{cron}` never matches"))?;
+                CronSchedule::parse(cron, time_zone)?;
                 let minutes = i64::from(*duration_minutes);
                 if minutes < 1 || Duration::minutes(minutes) > MAX_DURATION {
                     return Err("`duration_minutes` must be 1 to 44640 (31 days)".into());
@@ -133,11 +118,9 @@ impl Schedule {
                 time_zone,
                 duration_minutes,
             } => {
-                let (pattern, zone) = parsed(cron, time_zone)?;
-                let start = pattern
-                    .find_previous_occurrence(&now.with_timezone(&zone), true)
+                let start = CronSchedule::parse(cron, time_zone)
                     .ok()?
-                    .with_timezone(&Utc);
+                    .latest_until(now)?;
                 let end = start + Duration::minutes(i64::from(*duration_minutes));
                 (now < end).then_some((start, end))
             }
@@ -150,13 +133,7 @@ impl Schedule {
             Self::OneOff { starts_at, .. } => (*starts_at > now).then_some(*starts_at),
             Self::Recurring {
                 cron, time_zone, ..
-            } => {
-                let (pattern, zone) = parsed(cron, time_zone)?;
-                pattern
-                    .find_next_occurrence(&now.with_timezone(&zone), false)
-                    .ok()
-                    .map(|t| t.with_timezone(&Utc))
-            }
+            } => CronSchedule::parse(cron, time_zone).ok()?.next_after(now),
         }
     }
 
@@ -170,13 +147,6 @@ impl Schedule {
             WindowStatus::Finished
         }
     }
-}
-
-fn parsed(cron: &str, time_zone: &str) -> Option<(croner::Cron, chrono_tz::Tz)> {
-    Some((
-        croner::Cron::from_str(cron).ok()?,
-        chrono_tz::Tz::from_str(time_zone).ok()?,
-    ))
 }
 
 /// What a window does to one notification.

@@ -3,6 +3,7 @@
 //! `export.failed`.
 
 mod rows;
+pub mod schedules;
 
 use super::ServiceError;
 use crate::domain::export::{ExportFilters, FilterProblem};
@@ -79,6 +80,7 @@ pub async fn request_export(
         object_key: None,
         error: None,
         attempts: 0,
+        delivery: None,
         requested_by: new.requested_by,
         schedule_id: new.schedule_id,
         created_at: state.clock.now(),
@@ -144,6 +146,13 @@ pub async fn run_export(state: &AppState, task: &ExportTask) -> Result<RunOutcom
             job.object_key = Some(job.object_key_for());
             job.error = None;
             job.finished_at = Some(state.clock.now());
+            job.delivery = match schedules::deliver(state, &job).await {
+                Ok(done) => done,
+                Err(why) => {
+                    tracing::warn!(export_id = %job.id, error = %why, "scheduled export not delivered");
+                    Some(format!("not delivered: {why}"))
+                }
+            };
             state.store.put_export(&job).await?;
             announce(state, &job).await?;
             Ok(RunOutcome::Written { rows, bytes })
@@ -297,6 +306,7 @@ async fn announce(state: &AppState, job: &ExportJob) -> Result<(), ServiceError>
         "bytes": job.bytes,
         "file_name": job.file_name(),
         "schedule_id": job.schedule_id,
+        "delivery": job.delivery,
         "download_url": link.as_ref().map(|l| l.url.clone()),
         "download_expires_at": link.as_ref().map(|l| l.expires_at),
         "error": job.error,
