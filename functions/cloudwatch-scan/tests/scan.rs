@@ -212,6 +212,7 @@ async fn a_postgres_deadlock_in_the_logs_is_read_into_its_wait_for_graph() {
     write(&stack, &name, "db", 120, &lines).await;
     source(&stack, &tenant, &name, DEFAULT_FILTER_PATTERN).await;
     scan(&stack).await;
+    stack.record_deadlocks().await;
 
     let groups = stack
         .harness

@@ -256,3 +256,51 @@ async fn incident_events_become_one_notification_task_per_routed_destination() {
     );
     assert_eq!(tasks[0]["event"]["data"]["service"], "db");
 }
+
+#[tokio::test]
+async fn a_deadlock_detected_event_is_recorded_in_its_group() {
+    let stack = TestStack::deploy().await;
+    let (tenant, _) = stack.tenant().await;
+    let incident = faultline::domain::IncidentId::generate();
+    let report = "ERROR:  deadlock detected\nDETAIL:  Process 1 waits for ShareLock on transaction 8; \
+                  blocked by process 2.\nProcess 2 waits for ShareLock on transaction 7; blocked by \
+                  process 1.\nCONTEXT:  while updating tuple (0,1) in relation \"ledger\"";
+    let Some(faultline::deadlocks::Finding::Parsed(deadlock)) = faultline::deadlocks::find(report)
+    else {
+        panic!("the report parses")
+    };
+    let event = DomainEvent::new(
+        tenant.clone(),
+        EventType::DeadlockDetected,
+        serde_json::json!({
+            "incident_id": incident, "group_id": format!("dl_{}", deadlock.signature()),
+            "engine": "postgres", "parsed": true, "summary": deadlock.summary(),
+            "relations": deadlock.relations, "modes": deadlock.modes, "deadlock": deadlock,
+            "text": report,
+        }),
+        chrono::Utc::now(),
+    );
+    let body = serde_json::to_string(&event).expect("json");
+    // Handed over twice, recorded once.
+    for _ in 0..2 {
+        let response = handle(
+            &stack.state,
+            sqs_event("fanout/domain-event.json", std::slice::from_ref(&body)),
+        )
+        .await;
+        assert!(response.batch_item_failures.is_empty());
+    }
+    let groups = stack
+        .harness
+        .store
+        .deadlock_groups(&tenant)
+        .await
+        .expect("groups");
+    assert_eq!(groups.len(), 1);
+    assert_eq!(
+        groups[0].count, 1,
+        "a redelivered event is the same occurrence"
+    );
+    assert_eq!(groups[0].relations, ["ledger"]);
+    assert_eq!(groups[0].last_incident_id.as_ref(), Some(&incident));
+}

@@ -382,6 +382,11 @@ async fn a_database_deadlock_in_an_error_event_is_analysed() {
     let request = delivery(&integration, "error", &body, "deadlock-1", now).request();
     let (status, receipt) = json_of(&handle(&stack.state, request).await);
     assert_eq!(status, 202, "{receipt}");
+    let events = stack.record_deadlocks().await;
+    assert!(
+        events.iter().any(|e| e["type"] == "deadlock.detected"),
+        "{events:?}"
+    );
     let groups = stack
         .harness
         .store

@@ -55,6 +55,21 @@ impl TestStack {
         self.drain_queue("EventsQueue").await
     }
 
+    /// Publishes what the outbox holds and hands every `deadlock.detected` event to the recording
+    /// the fan-out does (on the harness): the deadlock groups are then readable. The events
+    /// published, as [`Self::published_events`] returns them.
+    pub async fn record_deadlocks(&self) -> Vec<Value> {
+        let events = self.published_events().await;
+        for event in &events {
+            let event: faultline::domain::DomainEvent =
+                serde_json::from_value(event.clone()).expect("a domain event");
+            faultline::services::deadlocks::record(&self.harness, &event)
+                .await
+                .expect("recorded");
+        }
+        events
+    }
+
     /// Receives (and deletes) every message now visible on a queue, by logical id.
     pub async fn drain_queue(&self, logical_id: &str) -> Vec<Value> {
         let url = &self.deployment.physical_ids[logical_id];

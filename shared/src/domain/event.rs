@@ -69,6 +69,8 @@ event_types! {
     SystemError => "system.error",
     /// A scheduled job keeps failing for passing reasons (throttled, the provider unavailable).
     SystemWarning => "system.warning",
+    /// A database deadlock report was found in a signal (read into its wait-for graph).
+    DeadlockDetected => "deadlock.detected",
     /// An export was written: its file can be downloaded (`download_url`, signed for a while).
     ExportCompleted => "export.completed",
     /// An export could not be written.

@@ -168,6 +168,17 @@ pub fn describe(event_type: EventType) -> (&'static str, Value) {
             "A scheduled job keeps failing for passing reasons: throttled, the provider down.",
             job_failure_schema(),
         ),
+        DeadlockDetected => (
+            "A database deadlock report was found in an alert, error event or log record.",
+            json!({"type": "object",
+                   "required": ["incident_id", "group_id", "parsed", "summary", "text"],
+                   "properties": {"incident_id": {"type": "string"}, "group_id": {"type": "string"},
+                   "engine": nullable("string"), "parsed": {"type": "boolean"},
+                   "summary": {"type": "string"},
+                   "relations": {"type": "array", "items": {"type": "string"}},
+                   "modes": {"type": "array", "items": {"type": "string"}},
+                   "deadlock": {"type": ["object", "null"]}, "text": {"type": "string"}}}),
+        ),
         ExportCompleted => (
             "An export was written; `download_url` fetches it until `download_expires_at`.",
             export_schema(),

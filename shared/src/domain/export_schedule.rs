@@ -275,7 +275,10 @@ mod tests {
             "delivery.bucket"
         );
         assert_eq!(
-            s3("acme-reports", "/absolute/").check().expect_err("refused").0,
+            s3("acme-reports", "/absolute/")
+                .check()
+                .expect_err("refused")
+                .0,
             "delivery.prefix"
         );
     }

@@ -15,11 +15,13 @@ pub struct FannedOut {
     pub notifications: usize,
 }
 
-/// Stores the event's message once and enqueues a first-attempt task for every enabled endpoint
+/// Records what the event says for analysis (a `deadlock.detected` event's occurrence), stores
+/// the event's message once and enqueues a first-attempt task for every enabled endpoint
 /// subscribed to its type, and one notification task per destination the tenant's rules route
 /// it to. Safe to run twice for the same event (deliveries are keyed by message and endpoint;
 /// `notify` sends nothing twice).
 pub async fn fan_out(state: &AppState, event: &DomainEvent) -> Result<FannedOut, ServiceError> {
+    super::deadlocks::record(state, event).await?;
     let endpoints = state.store.all_endpoints(&event.tenant_id).await?;
     let subscribed: Vec<_> = endpoints
         .iter()

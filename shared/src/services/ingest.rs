@@ -295,6 +295,7 @@ async fn ingest_with(
                 events.push(event);
             }
         }
+        events.extend(super::deadlocks::detected(signal, &incident, now));
         let error_event = signal
             .error_event
             .as_ref()
@@ -316,12 +317,6 @@ async fn ingest_with(
         match written {
             Ok(()) => {
                 receipt.take();
-                // Derived analysis: the incident stands whatever becomes of it.
-                if let Err(err) =
-                    super::deadlocks::record(state, tenant, &incident.id, signal, now).await
-                {
-                    tracing::warn!(incident_id = %incident.id, error = %err, "deadlock report not recorded");
-                }
                 return Ok(IngestResult {
                     incident_id: Some(incident.id),
                     change,

@@ -51,6 +51,7 @@ async fn deadlocks_in_alerts_are_grouped_with_their_graph_and_incidents() {
     )
     .await;
     alert(&stack, id, "pay-4", "disk almost full").await;
+    stack.record_deadlocks().await;
 
     let (status, list) = call(
         &stack,

@@ -193,28 +193,30 @@ async fn another_tenant_learns_nothing_and_every_answer_matches_its_documentatio
     )
     .await;
     assert_eq!(status, 201, "{schedule}");
-    let mut deadlocked = faultline::domain::Signal::new(
-        faultline::domain::Source::Generic,
-        faultline::domain::Fingerprint::from_key("generic", "deadlock"),
-        "deadlock detected".into(),
-        chrono::Utc::now(),
-    );
-    deadlocked.description = Some(
-        "ERROR:  deadlock detected\nDETAIL:  Process 1 waits for ShareLock on transaction 8; \
-         blocked by process 2.\nProcess 2 waits for ShareLock on transaction 7; blocked by \
-         process 1.\nCONTEXT:  while updating tuple (0,1) in relation \"accounts\""
-            .into(),
-    );
-    let deadlock = faultline::services::deadlocks::record(
+    let deadlock_alert = stack.generic_integration(&owner, None).await;
+    let reported = faultline::http::handle_webhook(
         &stack.harness,
-        &owner,
-        &incident.id,
-        &deadlocked,
-        chrono::Utc::now(),
+        HttpEvent::load("webhook-generic/receive.json")
+            .path_param("integration_id", deadlock_alert.id.as_str())
+            .without_header("x-signature-256")
+            .body_json(&json!({
+                "title": "Payments worker: deadlock detected",
+                "description": "ERROR:  deadlock detected\nDETAIL:  Process 1 waits for ShareLock on \
+                    transaction 8; blocked by process 2.\nProcess 2 waits for ShareLock on \
+                    transaction 7; blocked by process 1.",
+            }))
+            .request(),
+        &faultline::sources::generic::GenericSource,
     )
-    .await
-    .expect("recorded")
-    .expect("a deadlock");
+    .await;
+    assert_eq!(json_of(&reported).0, 202);
+    let deadlock = stack
+        .record_deadlocks()
+        .await
+        .iter()
+        .find(|e| e["type"] == "deadlock.detected")
+        .map(|e| e["data"]["group_id"].as_str().expect("group").to_owned())
+        .expect("a deadlock");
     let integration = stack.generic_integration(&owner, None).await;
     let received = faultline::http::handle_webhook(
         &stack.harness,

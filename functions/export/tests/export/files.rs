@@ -62,13 +62,7 @@ async fn a_csv_export_holds_the_filtered_rows_with_formulas_neutralised() {
 #[tokio::test]
 async fn an_xlsx_export_opens_in_openpyxl_typed_with_a_frozen_header_and_an_autofilter() {
     let t = TenantStack::new().await;
-    t.import(&faultline_testkit::synthetic_incidents(
-        &t.tenant,
-        12,
-        chrono::Utc::now(),
-        |_, _| {},
-    ))
-    .await;
+    t.seed(12).await;
     let (_, file) = t
         .export(json!({"resource": "incidents", "format": "xlsx",
                         "columns": ["id", "created_at", "title", "occurrences", "resolved_at"]}))
@@ -157,13 +151,7 @@ async fn a_pdf_export_reads_back_with_pdftotext() {
 #[tokio::test]
 async fn json_ndjson_and_audit_exports_hold_typed_objects() {
     let t = TenantStack::new().await;
-    t.import(&faultline_testkit::synthetic_incidents(
-        &t.tenant,
-        4,
-        chrono::Utc::now(),
-        |_, _| {},
-    ))
-    .await;
+    t.seed(4).await;
     let (_, file) = t
         .export(json!({"resource": "incidents", "format": "json",
                         "columns": ["id", "occurrences", "acknowledged_at"]}))

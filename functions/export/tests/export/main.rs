@@ -41,6 +41,13 @@ impl TenantStack {
         }
     }
 
+    /// Stores `n` made-up incidents, one a minute up to now.
+    pub async fn seed(&self, n: usize) {
+        let incidents =
+            faultline_testkit::synthetic_incidents(&self.tenant, n, chrono::Utc::now(), |_, _| {});
+        self.import(&incidents).await;
+    }
+
     /// Stores `incidents` as they are.
     pub async fn import(&self, incidents: &[Incident]) {
         self.stack
@@ -110,13 +117,7 @@ impl TenantStack {
 #[tokio::test]
 async fn a_finished_task_handed_over_again_writes_nothing_and_announces_nothing() {
     let t = TenantStack::new().await;
-    t.import(&faultline_testkit::synthetic_incidents(
-        &t.tenant,
-        5,
-        chrono::Utc::now(),
-        |_, _| {},
-    ))
-    .await;
+    t.seed(5).await;
     let id = ask(&t, json!({"resource": "incidents", "format": "ndjson"})).await;
     let task = t.queued().await.remove(0);
     assert!(t.run(&t.stack.state, &task).await.is_empty());

@@ -16,10 +16,15 @@ async fn schedule(t: &TenantStack, body: Value) -> ExportSchedule {
         faultline_testkit::json_of(&faultline_api::handle(&t.stack.harness, event.request()).await);
     assert_eq!(status, 201, "{view}");
     let id = ExportScheduleId::parse(view["id"].as_str().expect("id")).expect("id");
+    stored(t, &id).await
+}
+
+/// The schedule as stored now.
+async fn stored(t: &TenantStack, id: &ExportScheduleId) -> ExportSchedule {
     t.stack
         .harness
         .store
-        .get_export_schedule(&t.tenant, &id)
+        .get_export_schedule(&t.tenant, id)
         .await
         .expect("read")
         .expect("stored")
@@ -70,14 +75,7 @@ async fn missed_runs_are_made_once_and_a_run_is_claimed_by_one_runner() {
 
     let tasks = t.queued().await;
     assert_eq!(tasks.len(), 1);
-    let after = t
-        .stack
-        .harness
-        .store
-        .get_export_schedule(&t.tenant, &daily.id)
-        .await
-        .expect("read")
-        .expect("kept");
+    let after = stored(&t, &daily.id).await;
     assert!(after.next_run_at.expect("next") > chrono::Utc::now());
     let export_id = after.last_export_id.expect("the run's export");
     assert!(t.run(&t.stack.state, &tasks[0]).await.is_empty());
@@ -101,13 +99,7 @@ async fn missed_runs_are_made_once_and_a_run_is_claimed_by_one_runner() {
 #[tokio::test]
 async fn a_scheduled_export_is_emailed_with_the_file_attached() {
     let t = TenantStack::new().await;
-    t.import(&faultline_testkit::synthetic_incidents(
-        &t.tenant,
-        6,
-        chrono::Utc::now(),
-        |_, _| {},
-    ))
-    .await;
+    t.seed(6).await;
     let from = format!(
         "exports-{}@faultline.example.com",
         ulid::Ulid::new().to_string().to_lowercase()
@@ -143,16 +135,7 @@ async fn a_scheduled_export_is_emailed_with_the_file_attached() {
     assert!(raw.contains("To: leads@example.com"), "{raw}");
     assert!(raw.contains("Content-Disposition: attachment"), "{raw}");
     assert!(raw.contains(".csv"), "{raw}");
-    let export = t
-        .stack
-        .harness
-        .store
-        .get_export_schedule(&t.tenant, &weekly.id)
-        .await
-        .expect("read")
-        .expect("kept")
-        .last_export_id
-        .expect("made");
+    let export = stored(&t, &weekly.id).await.last_export_id.expect("made");
     assert_eq!(
         t.job(&export).await["delivery"],
         "emailed to 1 recipient(s), attached"
@@ -162,13 +145,7 @@ async fn a_scheduled_export_is_emailed_with_the_file_attached() {
 #[tokio::test]
 async fn a_scheduled_export_is_copied_into_the_customer_s_bucket() {
     let t = TenantStack::new().await;
-    t.import(&faultline_testkit::synthetic_incidents(
-        &t.tenant,
-        4,
-        chrono::Utc::now(),
-        |_, _| {},
-    ))
-    .await;
+    t.seed(4).await;
     let bucket = format!(
         "acme-reports-{}",
         ulid::Ulid::new().to_string().to_lowercase()
