@@ -2,49 +2,8 @@
 //! and the finished files delivered by email (attached, read back from SES) or into the
 //! customer's bucket.
 
-use crate::TenantStack;
-use faultline::domain::{ExportSchedule, ExportScheduleId};
-use faultline_testkit::HttpEvent;
-use serde_json::{json, Value};
-
-/// Creates a schedule through the API (as the harness).
-async fn schedule(t: &TenantStack, body: Value) -> ExportSchedule {
-    let event = HttpEvent::load("api/create-export-schedule.json")
-        .key(Some(&t.key))
-        .body_json(&body);
-    let (status, view) =
-        faultline_testkit::json_of(&faultline_api::handle(&t.stack.harness, event.request()).await);
-    assert_eq!(status, 201, "{view}");
-    let id = ExportScheduleId::parse(view["id"].as_str().expect("id")).expect("id");
-    stored(t, &id).await
-}
-
-/// The schedule as stored now.
-async fn stored(t: &TenantStack, id: &ExportScheduleId) -> ExportSchedule {
-    t.stack
-        .harness
-        .store
-        .get_export_schedule(&t.tenant, id)
-        .await
-        .expect("read")
-        .expect("stored")
-}
-
-/// Makes `schedule` due, as if its runs since `days` ago had been missed.
-async fn overdue(t: &TenantStack, schedule: &ExportSchedule, days: i64) {
-    let mut due = schedule.clone();
-    due.next_run_at = Some(chrono::Utc::now() - chrono::Duration::days(days));
-    t.stack
-        .harness
-        .store
-        .put_export_schedule(&due)
-        .await
-        .expect("due");
-}
-
-async fn tick(state: &faultline::AppState) -> Value {
-    faultline_export::handle_schedule(state).await.expect("run")
-}
+use crate::{overdue, schedule, stored, tick, TenantStack};
+use serde_json::json;
 
 #[tokio::test]
 async fn missed_runs_are_made_once_and_a_run_is_claimed_by_one_runner() {
@@ -93,52 +52,6 @@ async fn missed_runs_are_made_once_and_a_run_is_claimed_by_one_runner() {
     assert!(
         window < chrono::Duration::days(3) + chrono::Duration::minutes(5),
         "{window}"
-    );
-}
-
-#[tokio::test]
-async fn a_scheduled_export_is_emailed_with_the_file_attached() {
-    let t = TenantStack::new().await;
-    t.seed(6).await;
-    let from = format!(
-        "exports-{}@faultline.example.com",
-        ulid::Ulid::new().to_string().to_lowercase()
-    );
-    t.stack
-        .clients
-        .ses
-        .create_email_identity()
-        .email_identity(&from)
-        .send()
-        .await
-        .expect("a verified sender");
-    let sender = from.clone();
-    let state = t
-        .stack
-        .function_state_with(move |config| config.email_from = Some(sender));
-    let weekly = schedule(
-        &t,
-        json!({"name": "Weekly incidents", "resource": "incidents", "format": "csv",
-               "every": "week", "weekday": "monday", "time_zone": "Europe/Berlin",
-               "delivery": {"kind": "email", "recipients": ["leads@example.com"]}}),
-    )
-    .await;
-    overdue(&t, &weekly, 1).await;
-    assert_eq!(tick(&state).await["started"], 1);
-    let task = t.queued().await.remove(0);
-    assert!(t.run(&state, &task).await.is_empty());
-
-    let mail = t.stack.sent_mail(&from).await;
-    assert_eq!(mail.len(), 1);
-    let raw = &mail[0];
-    assert!(raw.contains("Subject: Weekly incidents"), "{raw}");
-    assert!(raw.contains("To: leads@example.com"), "{raw}");
-    assert!(raw.contains("Content-Disposition: attachment"), "{raw}");
-    assert!(raw.contains(".csv"), "{raw}");
-    let export = stored(&t, &weekly.id).await.last_export_id.expect("made");
-    assert_eq!(
-        t.job(&export).await["delivery"],
-        "emailed to 1 recipient(s), attached"
     );
 }
 
