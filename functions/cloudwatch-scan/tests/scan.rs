@@ -212,14 +212,7 @@ async fn a_postgres_deadlock_in_the_logs_is_read_into_its_wait_for_graph() {
     write(&stack, &name, "db", 120, &lines).await;
     source(&stack, &tenant, &name, DEFAULT_FILTER_PATTERN).await;
     scan(&stack).await;
-    stack.record_deadlocks().await;
-
-    let groups = stack
-        .harness
-        .store
-        .deadlock_groups(&tenant)
-        .await
-        .expect("groups");
+    let groups = stack.deadlock_groups(&tenant).await;
     assert_eq!(groups.len(), 1, "{groups:#?}");
     assert_eq!(groups[0].count, 1);
     assert_eq!(groups[0].relations, ["orders"]);

@@ -70,6 +70,19 @@ impl TestStack {
         events
     }
 
+    /// The tenant's deadlock groups, once the events published so far are recorded.
+    pub async fn deadlock_groups(
+        &self,
+        tenant: &faultline::domain::TenantId,
+    ) -> Vec<faultline::domain::deadlock::DeadlockGroup> {
+        self.record_deadlocks().await;
+        self.harness
+            .store
+            .deadlock_groups(tenant)
+            .await
+            .expect("deadlock groups")
+    }
+
     /// Receives (and deletes) every message now visible on a queue, by logical id.
     pub async fn drain_queue(&self, logical_id: &str) -> Vec<Value> {
         let url = &self.deployment.physical_ids[logical_id];

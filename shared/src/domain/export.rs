@@ -111,30 +111,7 @@ impl ExportFilters {
     /// Checks that every filter set belongs to `resource`'s list and has a value it takes.
     pub fn check(&self, resource: Resource) -> Result<(), FilterProblem> {
         let incident = matches!(resource, Resource::Incidents | Resource::Issues);
-        let allowed: &[&str] = match resource {
-            Resource::Incidents => &[
-                "status",
-                "severity",
-                "source",
-                "kind",
-                "project_id",
-                "service",
-                "q",
-                "since",
-                "until",
-            ],
-            Resource::Issues => &[
-                "status",
-                "severity",
-                "project_id",
-                "service",
-                "q",
-                "since",
-                "until",
-            ],
-            Resource::Messages => &["status", "event_type", "endpoint_id", "since"],
-            Resource::Audit => &["action", "actor", "resource_id", "since"],
-        };
+        let allowed = filters_of(resource);
         let value = serde_json::to_value(self).unwrap_or_default();
         if let Some(name) = value
             .as_object()
@@ -194,26 +171,39 @@ impl ExportFilters {
     }
 }
 
+/// The filters `resource`'s list takes.
+fn filters_of(resource: Resource) -> &'static [&'static str] {
+    match resource {
+        Resource::Incidents => &[
+            "status",
+            "severity",
+            "source",
+            "kind",
+            "project_id",
+            "service",
+            "q",
+            "since",
+            "until",
+        ],
+        Resource::Issues => &[
+            "status",
+            "severity",
+            "project_id",
+            "service",
+            "q",
+            "since",
+            "until",
+        ],
+        Resource::Messages => &["status", "event_type", "endpoint_id", "since"],
+        Resource::Audit => &["action", "actor", "resource_id", "since"],
+    }
+}
+
 /// A filter's name as a static string, for the problem's field.
 fn allowed_name(name: &str) -> &'static str {
-    const NAMES: &[&str] = &[
-        "status",
-        "severity",
-        "source",
-        "kind",
-        "project_id",
-        "service",
-        "q",
-        "since",
-        "until",
-        "event_type",
-        "endpoint_id",
-        "action",
-        "actor",
-        "resource_id",
-    ];
-    NAMES
-        .iter()
+    [Resource::Incidents, Resource::Messages, Resource::Audit]
+        .into_iter()
+        .flat_map(filters_of)
         .copied()
         .find(|n| *n == name)
         .unwrap_or("filters")
