@@ -5,7 +5,7 @@
 //! scheduled exports that fell due; a scheduled export is delivered once written.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use faultline::queue::{process_batch, DecodedBatch, ExportTask};
+use faultline::queue::{batch_or_schedule, process_batch, DecodedBatch, ExportTask};
 use faultline::services::exports::run_export;
 use faultline::services::exports::schedules::run_due_schedules;
 use faultline::services::ServiceError;
@@ -43,12 +43,10 @@ pub async fn handle_any(
     state: &AppState,
     event: serde_json::Value,
 ) -> Result<serde_json::Value, String> {
-    if event.get("Records").is_some() {
-        let batch = serde_json::from_value(event).map_err(|e| e.to_string())?;
-        let response = Box::pin(handle(state, batch)).await;
-        return serde_json::to_value(response).map_err(|e| e.to_string());
-    }
-    Box::pin(handle_schedule(state))
-        .await
-        .map_err(|e| e.to_string())
+    batch_or_schedule(
+        event,
+        |batch| handle(state, batch),
+        || handle_schedule(state),
+    )
+    .await
 }

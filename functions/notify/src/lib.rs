@@ -5,7 +5,7 @@
 //! minutes (EventBridge) it also sends the digests that fell due.
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
-use faultline::queue::{process_batch, DecodedBatch, NotifyTask};
+use faultline::queue::{batch_or_schedule, process_batch, DecodedBatch, NotifyTask};
 use faultline::services::notify::notify;
 use faultline::services::ServiceError;
 use faultline::AppState;
@@ -47,13 +47,10 @@ pub async fn handle_any(
     state: &AppState,
     event: serde_json::Value,
 ) -> Result<serde_json::Value, String> {
-    if event.get("Records").is_some() {
-        let batch = serde_json::from_value(event).map_err(|e| e.to_string())?;
-        // Boxed: the two flows' futures nested in one are deeper than the compiler lays out.
-        let response = Box::pin(handle(state, batch)).await;
-        return serde_json::to_value(response).map_err(|e| e.to_string());
-    }
-    Box::pin(handle_schedule(state))
-        .await
-        .map_err(|e| e.to_string())
+    batch_or_schedule(
+        event,
+        |batch| handle(state, batch),
+        || handle_schedule(state),
+    )
+    .await
 }

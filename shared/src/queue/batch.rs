@@ -46,6 +46,27 @@ impl<T: DeserializeOwned> DecodedBatch<T> {
     }
 }
 
+/// Handles whatever Lambda hands a function that both drains an SQS queue and runs on a schedule:
+/// an SQS batch (`Records`) goes to `batch`, anything else (the schedule's event) to `schedule`.
+pub async fn batch_or_schedule<B, S, E>(
+    event: serde_json::Value,
+    batch: impl FnOnce(SqsEvent) -> B,
+    schedule: impl FnOnce() -> S,
+) -> Result<serde_json::Value, String>
+where
+    B: Future<Output = SqsBatchResponse>,
+    S: Future<Output = Result<serde_json::Value, E>>,
+    E: std::fmt::Display,
+{
+    if event.get("Records").is_some() {
+        let records = serde_json::from_value(event).map_err(|e| e.to_string())?;
+        // Boxed: the two flows' futures nested in one are deeper than the compiler lays out.
+        let response = Box::pin(batch(records)).await;
+        return serde_json::to_value(response).map_err(|e| e.to_string());
+    }
+    Box::pin(schedule()).await.map_err(|e| e.to_string())
+}
+
 /// A record's task, aborted if the batch is dropped before it finishes: when the invocation's
 /// future goes (its runtime cut it off), its records' work goes with it rather than running on,
 /// detached, into whatever the container does next.

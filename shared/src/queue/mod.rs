@@ -8,7 +8,7 @@ mod exports;
 mod notifications;
 mod send;
 
-pub use batch::{process_batch, DecodedBatch, QueueError};
+pub use batch::{batch_or_schedule, process_batch, DecodedBatch, QueueError};
 pub use dead_letters::DeadLetters;
 pub use deliveries::DeliveryQueue;
 pub use events::EventPublisher;

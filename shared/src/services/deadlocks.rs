@@ -45,10 +45,18 @@ pub fn report_text(signal: &Signal) -> Option<String> {
         parts.extend(event.message.as_deref());
         parts.extend(event.exceptions.iter().filter_map(|e| e.value.as_deref()));
     }
-    let text = parts.join("\n");
-    text.to_ascii_lowercase()
-        .contains("deadlock")
-        .then_some(text)
+    // Every signal passes here on the ingest path: look before allocating anything.
+    parts
+        .iter()
+        .any(|part| mentions_deadlock(part))
+        .then(|| parts.join("\n"))
+}
+
+/// Whether `text` says "deadlock", in any case.
+fn mentions_deadlock(text: &str) -> bool {
+    text.as_bytes()
+        .windows(8)
+        .any(|w| w.eq_ignore_ascii_case(b"deadlock"))
 }
 
 /// The `deadlock.detected` event for `signal` applied to `incident`, if it reports a deadlock.
