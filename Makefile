@@ -14,7 +14,7 @@ export FAULTLINE_PYTHON := $(abspath $(VENV))/bin/python
 
 .PHONY: dev test system-tools lint fmt check bench build package-check deploy clean openapi fuzz fuzz-api chaos cold-start soak
 # Every function's package (their binaries are what Lambda runs).
-FUNCTIONS := api auth webhook-generic webhook-github webhook-jira webhook-pagerduty webhook-sentry webhook-slack \
+FUNCTIONS := api auth console webhook-generic webhook-github webhook-jira webhook-pagerduty webhook-sentry webhook-slack \
 	fanout dispatch outbox-relay notify sentry-sync cloudwatch-scan export
 
 ## dev: run the whole hub locally (AWS emulator + every function on http://127.0.0.1:3000)

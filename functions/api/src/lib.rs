@@ -2,7 +2,7 @@
 //! ledger and the audit log, as one axum router. A route is its handler's `#[utoipa::path]` plus
 //! one line below; `template.yaml` declares it to API Gateway, and a test holds the two together.
 
-mod routes;
+pub mod routes;
 
 use faultline::http::Routes;
 use faultline::AppState;

@@ -10,6 +10,7 @@ use serde_json::Value;
 pub const HTTP_FUNCTIONS: &[&str] = &[
     "faultline-api",
     "faultline-auth",
+    "faultline-console",
     "faultline-webhook-generic",
     "faultline-webhook-github",
     "faultline-webhook-jira",
@@ -40,6 +41,7 @@ pub async fn invoke_http(state: &AppState, binary: &str, req: Request) -> Option
     Some(match binary {
         "faultline-api" => faultline_api::handle(state, req).await,
         "faultline-auth" => faultline_auth::handle(state, req).await,
+        "faultline-console" => faultline_console::handle(state, req).await,
         "faultline-webhook-generic" => faultline_webhook_generic::handle(state, req).await,
         "faultline-webhook-github" => faultline_webhook_github::handle(state, req).await,
         "faultline-webhook-jira" => faultline_webhook_jira::handle(state, req).await,

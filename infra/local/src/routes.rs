@@ -26,8 +26,16 @@ impl Route {
             .filter(|s| !s.is_empty())
     }
 
+    /// How general the route is: each parameter counts, a greedy one most (API Gateway prefers
+    /// the most specific match).
     fn params(&self) -> usize {
-        self.segments().filter(|s| s.starts_with('{')).count()
+        self.segments()
+            .map(|s| match (s.starts_with('{'), s.ends_with("+}")) {
+                (true, true) => 1000,
+                (true, false) => 1,
+                _ => 0,
+            })
+            .sum()
     }
 
     fn matches(&self, path: &str) -> Option<HashMap<String, String>> {
@@ -37,10 +45,29 @@ impl Route {
             .filter(|s| !s.is_empty())
             .collect();
         let pattern: Vec<&str> = self.segments().collect();
+        let mut params = HashMap::new();
+        // A greedy last parameter (`{proxy+}`) takes one or more segments, as API Gateway's does.
+        if let Some(name) = pattern
+            .last()
+            .and_then(|last| last.strip_prefix('{'))
+            .and_then(|last| last.strip_suffix("+}"))
+        {
+            let fixed = pattern.len() - 1;
+            if given.len() <= fixed {
+                return None;
+            }
+            let rest = given[fixed..].join("/");
+            let head = Self {
+                path: pattern[..fixed].join("/"),
+                ..self.clone()
+            };
+            let mut params = head.matches(&given[..fixed].join("/"))?;
+            params.insert(name.to_owned(), rest);
+            return Some(params);
+        }
         if given.len() != pattern.len() {
             return None;
         }
-        let mut params = HashMap::new();
         for (want, got) in pattern.iter().zip(&given) {
             match want.strip_prefix('{').and_then(|w| w.strip_suffix('}')) {
                 Some(name) => {
@@ -135,6 +162,34 @@ mod tests {
             route("GET", "/v1/incidents/{id}/timeline"),
             route("GET", "/v1/incidents/open"),
         ])
+    }
+
+    #[test]
+    fn a_greedy_parameter_takes_the_rest_of_the_path() {
+        let route = |method: &str, path: &str| Route {
+            method: method.into(),
+            path: path.into(),
+            function: "f".into(),
+        };
+        let table = RouteTable::new(vec![
+            route("GET", "/console"),
+            route("ANY", "/console/{proxy+}"),
+        ]);
+        match table.find("POST", "/console/incidents/inc_1") {
+            Matched::Route(route, params) => {
+                assert_eq!(route.key(), "ANY /console/{proxy+}");
+                assert_eq!(params["proxy"], "incidents/inc_1");
+            }
+            other => panic!("{other:?}"),
+        }
+        match table.find("GET", "/console") {
+            Matched::Route(route, _) => assert_eq!(route.key(), "GET /console"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            table.find("GET", "/consoles/x"),
+            Matched::NotFound
+        ));
     }
 
     #[test]

@@ -117,17 +117,25 @@ pub struct Authorized<S> {
     scope: PhantomData<S>,
 }
 
+impl<S: RequiredScope> Authorized<S> {
+    /// The same check outside a router: for a server-rendered page (the console) that calls a
+    /// handler directly with the principal it authenticated.
+    pub fn check(principal: &Principal) -> Result<Self, ApiError> {
+        let tenant = super::require_scope(principal, S::SCOPE)?.clone();
+        Ok(Self {
+            tenant,
+            principal: principal.clone(),
+            scope: PhantomData,
+        })
+    }
+}
+
 impl<S: RequiredScope, St: Send + Sync> FromRequestParts<St> for Authorized<S> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, ApiError> {
         let principal = Principal::from_request_parts(parts, state).await?;
-        let tenant = super::require_scope(&principal, S::SCOPE)?.clone();
-        Ok(Self {
-            tenant,
-            principal,
-            scope: PhantomData,
-        })
+        Self::check(&principal)
     }
 }
 

@@ -141,6 +141,44 @@ pub async fn client_credentials(
     scope: Option<&str>,
     source: Option<std::net::IpAddr>,
 ) -> Result<IssuedToken, GrantError> {
+    let choose = |held: &[Scope]| granted(held, scope);
+    key_grant(state, client_id, client_secret, source, choose).await
+}
+
+/// A read-only token for an API key: only the `…:read` scopes it holds (the console's read-only
+/// session). Refused like [`client_credentials`], and with `invalid_scope` when the key reads
+/// nothing.
+pub async fn read_only(
+    state: &AppState,
+    client_secret: &str,
+    source: Option<std::net::IpAddr>,
+) -> Result<IssuedToken, GrantError> {
+    let client_id = ApiKey::parse(client_secret)
+        .map(|key| key.id().to_string())
+        .unwrap_or_default();
+    let choose = |held: &[Scope]| {
+        let reads: Vec<Scope> = held
+            .iter()
+            .copied()
+            .filter(|s| s.as_str().ends_with(":read"))
+            .collect();
+        if reads.is_empty() {
+            return Err(GrantError::InvalidScope(
+                "the key holds no read scope".into(),
+            ));
+        }
+        Ok(reads)
+    };
+    key_grant(state, &client_id, client_secret, source, choose).await
+}
+
+async fn key_grant(
+    state: &AppState,
+    client_id: &str,
+    client_secret: &str,
+    source: Option<std::net::IpAddr>,
+    choose: impl FnOnce(&[Scope]) -> Result<Vec<Scope>, GrantError>,
+) -> Result<IssuedToken, GrantError> {
     let refused = || GrantError::InvalidClient("unknown client or wrong secret".into());
     let key = ApiKey::parse(client_secret).ok_or_else(refused)?;
     if key.id().as_str() != client_id {
@@ -171,7 +209,7 @@ pub async fn client_credentials(
             "this key may be used only from its allowed networks (allowed_cidrs)".into(),
         ));
     }
-    let scopes = granted(&record.scopes, scope)?;
+    let scopes = choose(&record.scopes)?;
     sign(
         state,
         &record.tenant_id,

@@ -57,7 +57,9 @@ fn every_function_has_sample_events_and_every_http_event_names_a_declared_route(
                 let mut path = route.split_once(' ').map_or("", |(_, p)| p).to_owned();
                 if let Some(params) = event["pathParameters"].as_object() {
                     for (name, value) in params {
-                        path = path.replace(&format!("{{{name}}}"), value.as_str().unwrap_or(""));
+                        let value = value.as_str().unwrap_or("");
+                        path = path.replace(&format!("{{{name}}}"), value);
+                        path = path.replace(&format!("{{{name}+}}"), value);
                     }
                 }
                 assert_eq!(event["rawPath"], path.as_str(), "{dir}/{file}: rawPath");

@@ -1,0 +1,83 @@
+//! The `console` function: the hub's web UI at `/console`, rendered on the server with
+//! compile-time checked templates (askama) and a vendored htmx for partial updates. Pages read
+//! through the API's own handlers and change things through the API itself, so scopes,
+//! validation and the audit log are the API's, to the letter.
+
+mod api;
+mod assets;
+mod compress;
+mod error;
+mod pages;
+mod session;
+
+use axum::extract::Request;
+use axum::middleware::{from_fn, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use error::ConsoleError;
+use faultline::http::ApiError;
+use faultline::AppState;
+use lambda_http::{Body, Request as LambdaRequest, Response as LambdaResponse};
+use pages::{incidents, sign_in};
+
+pub use session::{csrf_token, SESSION_COOKIE, SIGN_IN_COOKIE};
+
+/// The console's pages.
+pub fn app(state: AppState) -> axum::Router {
+    axum::Router::new()
+        .route(
+            "/console",
+            get(|| async { Redirect::to("/console/incidents") }),
+        )
+        .route("/console/sign-in", get(sign_in::form).post(sign_in::submit))
+        .route("/console/sign-out", post(sign_in::sign_out))
+        .route("/console/assets/{name}", get(assets::serve))
+        .route("/console/incidents", get(incidents::list))
+        .route(
+            "/console/incidents/{id}",
+            get(incidents::detail).post(incidents::change),
+        )
+        .fallback(|| async { ConsoleError::NotFound })
+        .layer(from_fn(render_errors))
+        .layer(from_fn(compress::gzip))
+        .layer(from_fn(security_headers))
+        .with_state(state)
+}
+
+/// Serves one API Gateway request (the local stack and tests call the function this way).
+pub async fn handle(state: &AppState, req: LambdaRequest) -> LambdaResponse<Body> {
+    faultline::http::call(app(state.clone()), req).await
+}
+
+/// The shared extractors refuse with an [`ApiError`] in the response's extensions: shown here as
+/// the console's error page.
+async fn render_errors(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    match response.extensions_mut().remove::<ApiError>() {
+        Some(err) => ConsoleError::Api(err).into_response(),
+        None => response,
+    }
+}
+
+/// What every answer carries: no framing, no sniffing, scripts and styles only from the console
+/// itself, and pages never cached (they show a tenant's data).
+async fn security_headers(req: Request, next: Next) -> Response {
+    let mut response = next.run(req).await;
+    let headers = response.headers_mut();
+    let set = |headers: &mut http::HeaderMap, name: &'static str, value: &'static str| {
+        headers.insert(name, http::HeaderValue::from_static(value));
+    };
+    set(
+        headers,
+        "content-security-policy",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+    );
+    set(headers, "x-content-type-options", "nosniff");
+    set(headers, "x-frame-options", "DENY");
+    set(headers, "referrer-policy", "same-origin");
+    if !headers.contains_key(http::header::CACHE_CONTROL) {
+        set(headers, "cache-control", "no-store");
+    }
+    response
+}
