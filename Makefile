@@ -61,9 +61,11 @@ cold-start: $(STAMP)
 	cargo build $(CARGO_FLAGS) --release -p faultline-e2e --bin hello-lambda --bin cold-start
 	$${CARGO_TARGET_DIR:-target}/release/cold-start
 
-## system-tools: Debian packages the tests run (pdftotext reads exported PDFs back)
+## system-tools: Debian packages the tests run (pdftotext reads exported PDFs back; Chromium runs
+##               the console's browser tests, driven by Playwright through its executable path)
 system-tools:
 	@command -v pdftotext >/dev/null || (apt-get update && apt-get install -y --no-install-recommends poppler-utils)
+	@test -x /usr/bin/chromium || (apt-get update && apt-get install -y --no-install-recommends chromium fonts-dejavu-core)
 
 lint: $(STAMP)
 	$(PY) infra/check_paths.py --self-test

@@ -14,8 +14,12 @@
       const holder = document.createElement("div");
       holder.innerHTML = await response.text();
       const fresh = holder.firstElementChild;
-      if (fresh) { target.replaceWith(fresh); return write(button, fresh.textContent); }
-      return;
+      const wrapper = target.closest(".secret") || target;
+      if (!fresh) return;
+      wrapper.replaceWith(fresh);
+      if (window.htmx) window.htmx.process(fresh);
+      const code = fresh.querySelector("code") || fresh;
+      return write(button, code.textContent);
     }
     return write(button, target.textContent);
   }

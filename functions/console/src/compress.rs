@@ -81,7 +81,10 @@ mod tests {
     fn gzip_is_accepted_unless_refused() {
         let headers = |value: &str| {
             let mut h = http::HeaderMap::new();
-            h.insert(http::header::ACCEPT_ENCODING, value.parse().unwrap());
+            h.insert(
+                http::header::ACCEPT_ENCODING,
+                value.parse().expect("a header value"),
+            );
             h
         };
         assert!(accepts_gzip(&headers("gzip, deflate, br")));
@@ -100,7 +103,7 @@ mod tests {
         let mut out = String::new();
         flate2::read::GzDecoder::new(&packed[..])
             .read_to_string(&mut out)
-            .unwrap();
+            .expect("inflates");
         assert_eq!(out, text);
     }
 }

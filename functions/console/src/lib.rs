@@ -18,7 +18,7 @@ use error::ConsoleError;
 use faultline::http::ApiError;
 use faultline::AppState;
 use lambda_http::{Body, Request as LambdaRequest, Response as LambdaResponse};
-use pages::{incidents, sign_in};
+use pages::{endpoints, exports, incidents, projects, sign_in};
 
 pub use session::{csrf_token, SESSION_COOKIE, SIGN_IN_COOKIE};
 
@@ -37,6 +37,37 @@ pub fn app(state: AppState) -> axum::Router {
             "/console/incidents/{id}",
             get(incidents::detail).post(incidents::change),
         )
+        .route(
+            "/console/projects",
+            get(projects::list).post(projects::create),
+        )
+        .route("/console/projects/{id}", get(projects::detail))
+        .route(
+            "/console/projects/{id}/sentry",
+            post(projects::create_sentry),
+        )
+        .route(
+            "/console/projects/{id}/sentry/{config}/dsn",
+            get(projects::dsn),
+        )
+        .route(
+            "/console/endpoints",
+            get(endpoints::list).post(endpoints::create),
+        )
+        .route("/console/endpoints/{id}", get(endpoints::detail))
+        .route("/console/endpoints/{id}/{action}", post(endpoints::act))
+        .route(
+            "/console/endpoints/{id}/messages/{message}",
+            get(endpoints::attempts),
+        )
+        .route(
+            "/console/endpoints/{id}/messages/{message}/retry",
+            post(endpoints::retry),
+        )
+        .route("/console/dead-letters/redrive", post(endpoints::redrive))
+        .route("/console/exports", get(exports::list).post(exports::create))
+        .route("/console/exports/{id}/download", get(exports::download))
+        .route("/console/reports", get(exports::report))
         .fallback(|| async { ConsoleError::NotFound })
         .layer(from_fn(render_errors))
         .layer(from_fn(compress::gzip))

@@ -142,7 +142,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.append(
             http::header::COOKIE,
-            "a=1; fl_session=tok; b=2".parse().unwrap(),
+            "a=1; fl_session=tok; b=2".parse().expect("a header value"),
         );
         assert_eq!(cookie(&headers, SESSION_COOKIE), Some("tok"));
         assert_eq!(cookie(&headers, "fl_sess"), None);

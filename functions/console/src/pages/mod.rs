@@ -2,7 +2,11 @@
 //! and changes things through the API itself (same validation and audit entries), so the console is
 //! never a second implementation of anything.
 
+pub mod chart;
+pub mod endpoints;
+pub mod exports;
 pub mod incidents;
+pub mod projects;
 pub mod sign_in;
 
 use crate::error::ConsoleError;
@@ -48,6 +52,7 @@ const SECTIONS: &[(&str, &str, Scope)] = &[
     ("/console/projects", "Projects", Scope::ProjectsRead),
     ("/console/endpoints", "Endpoints", Scope::EndpointsRead),
     ("/console/exports", "Exports", Scope::IncidentsRead),
+    ("/console/reports", "Reports", Scope::IncidentsRead),
 ];
 
 impl Chrome {
@@ -189,3 +194,6 @@ pub fn wire(value: &impl serde::Serialize) -> String {
 pub fn when(at: &chrono::DateTime<chrono::Utc>) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
+
+/// A form read as its name/value pairs in order (repeated names, such as ticked boxes, kept).
+pub type Fields = Vec<(String, String)>;

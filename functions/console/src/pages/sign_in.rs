@@ -187,7 +187,7 @@ async fn refused(state: &AppState, meta: &RequestMeta, err: GrantError) -> (Stat
 }
 
 /// `POST /console/sign-out`: forgets the session cookie.
-pub async fn sign_out(SignedForm { .. }: SignedForm<serde_json::Value>) -> PageResult {
+pub async fn sign_out(SignedForm { .. }: SignedForm<super::Fields>) -> PageResult {
     let mut response = Redirect::to("/console/sign-in").into_response();
     append_cookie(&mut response, &set_cookie(SESSION_COOKIE, "", 0));
     Ok(response)
