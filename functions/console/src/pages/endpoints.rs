@@ -257,10 +257,13 @@ pub async fn attempts(
 pub async fn act(
     State(state): State<AppState>,
     Path((id, action)): Path<(EndpointId, String)>,
-    SignedForm { session, .. }: SignedForm<super::Fields>,
+    SignedForm { session, form }: SignedForm<super::Fields>,
 ) -> PageResult {
+    if action == "recover" {
+        return recover(&state, &session, &id, &form).await;
+    }
     let (method, heading) = match action.as_str() {
-        "test" | "recover" => (http::Method::POST, ""),
+        "test" => (http::Method::POST, ""),
         "rotate-secret" => (http::Method::POST, "Secret rotated"),
         "secret" => (http::Method::GET, "Endpoint secret"),
         _ => return Err(crate::error::ConsoleError::NotFound),
@@ -277,6 +280,30 @@ pub async fn act(
         heading,
         secret: answer["secret"].as_str().unwrap_or_default().to_owned(),
     }))
+}
+
+/// Resends what failed to the endpoint in the last `hours` (1 to 336; default 24), through
+/// `POST /v1/endpoints/{id}/recover`.
+async fn recover(
+    state: &AppState,
+    session: &Session,
+    id: &EndpointId,
+    form: &super::Fields,
+) -> PageResult {
+    let hours = form
+        .iter()
+        .find(|(name, _)| name == "hours")
+        .map_or(Ok(24), |(_, value)| value.parse::<i64>())
+        .ok()
+        .filter(|h| (1..=336).contains(h))
+        .ok_or_else(|| {
+            faultline::http::ApiError::validation("hours", "`hours` must be 1 to 336")
+        })?;
+    let since = state.clock.now() - chrono::Duration::hours(hours);
+    let body = json!({"since": since.to_rfc3339()});
+    let path = format!("/v1/endpoints/{id}/recover");
+    api::call(state, session, http::Method::POST, &path, Some(&body)).await?;
+    Ok(Redirect::to(&format!("/console/endpoints/{id}")).into_response())
 }
 
 /// `POST /console/endpoints/{id}/messages/{message}/retry`, through `POST /v1/messages/{id}/retry`.
