@@ -232,3 +232,67 @@ def test_keyboard_focus_starts_at_the_skip_link_and_unknown_pages_are_404(page, 
     assert response.status == 404
     expect(page.locator("h1")).to_have_text("Page not found")
     shot(page, "not-found")
+
+
+class Callback(http.server.BaseHTTPRequestHandler):
+    """The third-party app's redirect URI: records the query it is sent."""
+    queries = []
+
+    def do_GET(self):
+        Callback.queries.append(self.path)
+        self.send_response(200)
+        self.send_header("content-type", "text/html")
+        self.end_headers()
+        self.wfile.write(b"<h1>App received the code</h1>")
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_third_party_app_is_authorized_with_pkce_and_exchanges_its_code(page, tenant):
+    import base64
+    import hashlib
+    import json
+    import secrets
+    import urllib.parse
+    import urllib.request
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Callback)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    Callback.queries = []
+    redirect = f"http://127.0.0.1:{server.server_address[1]}/callback"
+    try:
+        status, app = api("POST", "/v1/oauth-apps", tenant.key, {
+            "name": "Status page", "redirect_uris": [redirect], "scopes": ["incidents:read"],
+        })
+        assert status == 201, app
+        verifier = secrets.token_urlsafe(48)
+        challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+        query = urllib.parse.urlencode({
+            "response_type": "code", "client_id": app["client_id"], "redirect_uri": redirect,
+            "scope": "incidents:read", "state": "st-42", "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        })
+        page.goto(BASE + "/console/oauth/authorize?" + query)
+        page.get_by_label("Tenant").fill(tenant.id)
+        page.get_by_label("Email").fill(tenant.admin)
+        page.get_by_label("Password").fill("correct horse battery staple")
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.locator("h1")).to_have_text("Authorize Status page")
+        shot(page, "oauth-consent")
+        page.get_by_role("button", name="Allow").click()
+        page.wait_for_url(redirect + "?**")
+        params = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(page.url).query))
+        assert params["state"] == "st-42", params
+        form = urllib.parse.urlencode({
+            "grant_type": "authorization_code", "client_id": app["client_id"],
+            "client_secret": app["client_secret"], "code": params["code"],
+            "redirect_uri": redirect, "code_verifier": verifier,
+        }).encode()
+        with urllib.request.urlopen(urllib.request.Request(BASE + "/v1/auth/token", data=form)) as response:
+            issued = json.loads(response.read())
+        assert issued["scope"] == "incidents:read" and issued["refresh_token"].startswith("rt_"), issued
+        status, incidents = api("GET", "/v1/incidents", issued["access_token"])
+        assert status == 200, incidents
+    finally:
+        server.shutdown()

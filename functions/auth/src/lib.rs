@@ -1,6 +1,8 @@
-//! The `auth` function: API key management under `/v1/auth`. The key check itself lives in the
+//! The `auth` function: API key management under `/v1/auth`, the token endpoint, and third-party
+//! apps under `/v1/oauth-apps`. The key check itself lives in the
 //! shared crate, so every function authenticates the same way.
 
+mod oauth_apps;
 mod token;
 
 use axum::extract::State;
@@ -25,7 +27,10 @@ pub fn routes() -> Routes {
         authenticated: OpenApiRouter::new()
             .routes(routes!(create, list))
             .routes(routes!(revoke))
-            .routes(routes!(verify)),
+            .routes(routes!(verify))
+            .routes(routes!(oauth_apps::create, oauth_apps::list))
+            .routes(routes!(oauth_apps::get, oauth_apps::revoke))
+            .routes(routes!(oauth_apps::authorize)),
     }
 }
 

@@ -5,6 +5,7 @@ use axum::response::{IntoResponse, Response};
 use faultline::http::{
     basic_credentials, record_refusal, ApiError, Json, RawBody, Refusal, RequestMeta,
 };
+use faultline::services::oauth::{exchange_code, refresh, TokenPair};
 use faultline::services::tokens::{
     client_credentials, password, GrantError, IssuedToken, SignIn, MAX_FAILED_SIGN_INS,
 };
@@ -35,6 +36,14 @@ struct TokenRequest {
     password: Option<String>,
     /// Space-separated scopes, at most the key's or user's (default: all of them).
     scope: Option<String>,
+    /// `authorization_code`: the code from the redirect.
+    code: Option<String>,
+    /// `authorization_code`: the redirect URI of the authorization request, exactly.
+    redirect_uri: Option<String>,
+    /// `authorization_code`: the PKCE verifier whose S256 digest was the `code_challenge`.
+    code_verifier: Option<String>,
+    /// `refresh_token`: the last refresh token (each is used once).
+    refresh_token: Option<String>,
 }
 
 fn oauth(code: &'static str, description: impl Into<String>) -> ApiError {
@@ -63,9 +72,12 @@ fn field<'a>(form: &'a HashMap<String, String>, name: &str) -> Result<&'a str, A
 /// email, `password`; 10 failed sign-ins per account, or per address, in a 15-minute window answer
 /// `429` with `Retry-After` until the window ends (unknown accounts count alike, so the limit
 /// tells nothing about which exist). Answers a JWT (`token_type: Bearer`, 1 h by default, at most
-/// 24 h, never outliving its key) accepted as `Authorization: Bearer`. Refusals are problems that
-/// also carry RFC 6749's `error` and `error_description`. Public: the client authenticates in the
-/// request.
+/// 24 h, never outliving its key) accepted as `Authorization: Bearer`. `authorization_code`: a
+/// third-party app (`/v1/oauth-apps`) as `client_id`/`client_secret` (or Basic), the `code` from
+/// its redirect, the same `redirect_uri` and the PKCE `code_verifier`; answers a `refresh_token`
+/// too. `refresh_token`: the app and its last refresh token, which is used up and replaced (a
+/// reused one revokes its family). Refusals are problems that also carry RFC 6749's `error` and
+/// `error_description`. Public: the client authenticates in the request.
 #[utoipa::path(
     post,
     path = "/v1/auth/token",
@@ -86,12 +98,13 @@ pub async fn handle(
     RawBody(body): RawBody<MAX_FORM_BYTES>,
 ) -> Response {
     match grant(&state, &meta, &headers, &body).await {
-        Ok(token) => {
+        Ok((token, refresh_token)) => {
             let mut response = Json(TokenView {
                 access_token: token.access_token,
                 token_type: "Bearer",
                 expires_in: token.expires_in,
                 scope: token.scope,
+                refresh_token,
             })
             .into_response();
             let headers = response.headers_mut();
@@ -120,11 +133,41 @@ async fn grant(
     meta: &RequestMeta,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<IssuedToken, ApiError> {
+) -> Result<(IssuedToken, Option<String>), ApiError> {
     // The last of a repeated name wins.
     let form: HashMap<String, String> = url::form_urlencoded::parse(body).into_owned().collect();
     let scope = form.get("scope").map(String::as_str);
+    let client = || -> Result<(String, String), ApiError> {
+        Ok(match basic_credentials(headers) {
+            Some(pair) => pair,
+            None => (
+                field(&form, "client_id")?.to_owned(),
+                field(&form, "client_secret")?.to_owned(),
+            ),
+        })
+    };
+    let pair = |result: Result<TokenPair, GrantError>| {
+        result.map(|pair| (pair.access, Some(pair.refresh_token)))
+    };
     let result = match field(&form, "grant_type")? {
+        "authorization_code" => {
+            let (id, secret) = client()?;
+            pair(
+                exchange_code(
+                    state,
+                    &id,
+                    &secret,
+                    field(&form, "code")?,
+                    field(&form, "redirect_uri")?,
+                    field(&form, "code_verifier")?,
+                )
+                .await,
+            )
+        }
+        "refresh_token" => {
+            let (id, secret) = client()?;
+            pair(refresh(state, &id, &secret, field(&form, "refresh_token")?).await)
+        }
         "client_credentials" => {
             let (id, secret) = match basic_credentials(headers) {
                 Some(pair) => pair,
@@ -133,7 +176,9 @@ async fn grant(
                     field(&form, "client_secret")?.to_owned(),
                 ),
             };
-            client_credentials(state, &id, &secret, scope, meta.source_ip.parse().ok()).await
+            client_credentials(state, &id, &secret, scope, meta.source_ip.parse().ok())
+                .await
+                .map(|token| (token, None))
         }
         "password" => {
             let attempt = SignIn {
@@ -142,13 +187,16 @@ async fn grant(
                 password: field(&form, "password")?,
                 source_ip: &meta.source_ip,
             };
-            password(state, attempt, scope).await
+            password(state, attempt, scope)
+                .await
+                .map(|token| (token, None))
         }
         other => {
             return Err(oauth(
                 "unsupported_grant_type",
                 format!(
-                    "grant type `{other}` is not supported; use client_credentials or password"
+                    "grant type `{other}` is not supported; use client_credentials, password, \
+                     authorization_code or refresh_token"
                 ),
             ))
         }

@@ -35,7 +35,7 @@ pub async fn call(
     if let Some(context) = &session.context {
         request.extensions_mut().insert(context.clone());
     }
-    let app = if path.starts_with("/v1/auth/") {
+    let app = if path.starts_with("/v1/auth/") || path.starts_with("/v1/oauth-apps") {
         faultline_auth::app(state.clone())
     } else {
         faultline_api::app(state.clone())

@@ -18,7 +18,7 @@ use error::ConsoleError;
 use faultline::http::ApiError;
 use faultline::AppState;
 use lambda_http::{Body, Request as LambdaRequest, Response as LambdaResponse};
-use pages::{endpoints, exports, incidents, projects, sign_in};
+use pages::{endpoints, exports, incidents, oauth, projects, sign_in};
 
 pub use session::{csrf_token, SESSION_COOKIE, SIGN_IN_COOKIE};
 
@@ -68,6 +68,10 @@ pub fn app(state: AppState) -> axum::Router {
         .route("/console/exports", get(exports::list).post(exports::create))
         .route("/console/exports/{id}/download", get(exports::download))
         .route("/console/reports", get(exports::report))
+        .route(
+            "/console/oauth/authorize",
+            get(oauth::consent).post(oauth::decide),
+        )
         .fallback(|| async { ConsoleError::NotFound })
         .layer(from_fn(render_errors))
         .layer(from_fn(compress::gzip))

@@ -128,6 +128,11 @@ define_id!(
     "xsch"
 );
 define_id!(
+    /// A registered third-party application (OAuth 2.0 client): its id is the `client_id`.
+    OAuthAppId,
+    "app"
+);
+define_id!(
     /// An outgoing message: one per domain event, sent to every subscribed endpoint with the same
     /// `webhook-id`.
     MessageId,

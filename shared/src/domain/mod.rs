@@ -19,6 +19,7 @@ pub mod job;
 pub mod log_source;
 pub mod message;
 pub mod notification;
+pub mod oauth;
 mod principal;
 pub mod project;
 pub mod retry;
@@ -43,13 +44,14 @@ pub use fingerprint::Fingerprint;
 pub use ids::{
     ApiKeyId, DeliveryId, DeployId, DestinationId, EndpointId, EventId, ExportId, ExportScheduleId,
     IncidentId, IntegrationId, LogSourceId, MaintenanceWindowId, MessageId, NotificationId,
-    NotificationRuleId, ProjectId, SentryConfigId, TenantId, UserId,
+    NotificationRuleId, OAuthAppId, ProjectId, SentryConfigId, TenantId, UserId,
 };
 pub use incident::{Incident, IncidentStatus, ManualStatus, Severity};
 pub use integration::{Integration, Source};
 pub use job::JobHealth;
 pub use log_source::LogSource;
 pub use message::{Attempt, AttemptOutcome, DeliveryStatus, DeliveryTask, Message};
+pub use oauth::{OAuthApp, Pkce};
 pub use principal::{Principal, Subject};
 pub use project::Project;
 pub use retry::{parse_retry_after, FailureClass, RetrySchedule};

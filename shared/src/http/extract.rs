@@ -178,6 +178,7 @@ path_ids!(
     crate::domain::LogSourceId => "log source",
     crate::domain::ExportId => "export",
     crate::domain::ExportScheduleId => "export schedule",
+    crate::domain::OAuthAppId => "OAuth app",
 );
 
 /// A path segment taken as it is (a slug), never refused.

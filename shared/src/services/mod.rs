@@ -16,6 +16,7 @@ pub mod ledger;
 pub mod log_scan;
 pub mod messages;
 pub mod notify;
+pub mod oauth;
 pub mod outbox;
 pub mod reports;
 pub mod sentry_sync;

@@ -88,7 +88,7 @@ fn granted(held: &[Scope], requested: Option<&str>) -> Result<Vec<Scope>, GrantE
         .collect()
 }
 
-async fn sign(
+pub(crate) async fn sign(
     state: &AppState,
     tenant: &TenantId,
     subject: Subject,

@@ -2,8 +2,8 @@
 
 use crate::domain::{
     ApiKeyId, DestinationId, EndpointId, ExportId, ExportScheduleId, Fingerprint, IncidentId,
-    IntegrationId, LogSourceId, MaintenanceWindowId, MessageId, NotificationRuleId, ProjectId,
-    Role, SentryConfigId, TenantId, UserId,
+    IntegrationId, LogSourceId, MaintenanceWindowId, MessageId, NotificationRuleId, OAuthAppId,
+    ProjectId, Role, SentryConfigId, TenantId, UserId,
 };
 
 pub const META: &str = "META";
@@ -24,6 +24,29 @@ pub fn api_key(id: &ApiKeyId) -> String {
 
 pub fn tenant_api_keys(t: &TenantId) -> String {
     format!("TENANT#{t}#KEYS")
+}
+
+pub fn oauth_app(id: &OAuthAppId) -> String {
+    format!("OAUTHAPP#{id}")
+}
+
+pub fn tenant_oauth_apps(t: &TenantId) -> String {
+    format!("TENANT#{t}#OAUTHAPPS")
+}
+
+/// An authorization code, by the digest of its value.
+pub fn oauth_code(digest: &str) -> String {
+    format!("OAUTHCODE#{digest}")
+}
+
+/// A refresh token, by the digest of its value.
+pub fn oauth_refresh(digest: &str) -> String {
+    format!("OAUTHREFRESH#{digest}")
+}
+
+/// A revoked refresh-token family.
+pub fn oauth_family(family: &str) -> String {
+    format!("OAUTHFAMILY#{family}")
 }
 
 pub fn integration(id: &IntegrationId) -> String {

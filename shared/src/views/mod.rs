@@ -10,6 +10,7 @@ mod incidents;
 mod integration_stats;
 mod jobs;
 mod notifications;
+mod oauth;
 mod reports;
 mod roles;
 mod tenancy;
@@ -33,6 +34,7 @@ pub use notifications::{
     NotificationRuleView, NotificationView, PreferencesView, ThrottleView, TicketRequestView,
     TicketView, WindowPreview,
 };
+pub use oauth::{AuthorizationView, OAuthAppView};
 pub use reports::{ReportSummaryView, TimeseriesView};
 pub use roles::{RoleList, RoleView};
 pub use tenancy::{
@@ -91,4 +93,5 @@ page_views!(
     EvidencePage => crate::domain::log_source::EvidenceLine,
     ExportPage => ExportView,
     ExportScheduleList => ExportScheduleView,
+    OAuthAppPage => OAuthAppView,
 );

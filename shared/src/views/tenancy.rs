@@ -407,6 +407,10 @@ pub struct TokenView {
     pub expires_in: i64,
     /// Space-separated scopes it carries.
     pub scope: String,
+    /// The `authorization_code` and `refresh_token` grants: the next refresh token (single use;
+    /// each use answers a new one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 /// Liveness.

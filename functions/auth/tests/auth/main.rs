@@ -1,6 +1,7 @@
 //! The auth function's tests: one binary, a module per area.
 
 mod api_keys;
+mod oauth;
 mod tokens;
 
 use faultline_testkit::{HttpEvent, TestStack};

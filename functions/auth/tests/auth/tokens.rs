@@ -12,7 +12,7 @@ fn form(body: &str) -> HttpEvent {
     HttpEvent::load("auth/issue-token.json").body_bytes(body.as_bytes())
 }
 
-async fn user(stack: &TestStack, tenant: &TenantId, email: &str, role: Role) -> User {
+pub async fn user(stack: &TestStack, tenant: &TenantId, email: &str, role: Role) -> User {
     let now = stack.state.clock.now();
     let user = User {
         id: UserId::generate(),
@@ -108,7 +108,8 @@ async fn refused_grants_say_why_in_oauth_terms_and_are_audited() {
         (format!("grant_type=password&tenant={t}&username=ana%40example.com&password=correct+horse+battery+staple&scope=keys:manage"), 400, "invalid_scope"),
         (format!("grant_type=password&tenant={t}&username=ana%40example.com"), 400, "invalid_request"),
         ("grant_type=password&username=ana%40example.com&password=correct+horse+battery+staple".into(), 400, "invalid_request"),
-        ("grant_type=authorization_code&code=x".into(), 400, "unsupported_grant_type"),
+        ("grant_type=implicit&code=x".into(), 400, "unsupported_grant_type"),
+        ("grant_type=authorization_code&code=x".into(), 400, "invalid_request"),
         (String::new(), 400, "invalid_request"),
     ] {
         let (code, problem) = call(&stack, &form(&body)).await;

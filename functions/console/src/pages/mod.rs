@@ -6,6 +6,7 @@ pub mod chart;
 pub mod endpoints;
 pub mod exports;
 pub mod incidents;
+pub mod oauth;
 pub mod projects;
 pub mod sign_in;
 

@@ -4,6 +4,7 @@
 //! same pages in Chromium).
 
 mod changes;
+mod oauth;
 mod pages;
 mod sessions;
 
