@@ -91,6 +91,7 @@ bench: $(STAMP)
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin ticket-lifecycle
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin scheduled-jobs
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin export-figures
+	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin console-figures
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin delivery-cpu
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin api-figures
 	cargo run $(CARGO_FLAGS) --release -p faultline-e2e --bin audit-verify
