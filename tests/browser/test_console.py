@@ -296,3 +296,30 @@ def test_a_third_party_app_is_authorized_with_pkce_and_exchanges_its_code(page, 
         assert status == 200, incidents
     finally:
         server.shutdown()
+
+
+def test_every_section_renders_and_is_screenshotted(page, tenant):
+    tenant.alert("Section tour incident", "section-tour")
+    sign_in(page, tenant, tenant.admin)
+    sections = {
+        "Integrations": "integrations", "Notifications": "notifications",
+        "Users & keys": "access", "Audit": "audit", "Settings": "settings",
+    }
+    for label, name in sections.items():
+        page.get_by_role("navigation", name="Sections").get_by_role("link", name=label).click()
+        expect(page.locator("h1")).to_be_visible()
+        expect(page.locator("[aria-current=page]")).to_have_text(label)
+        shot(page, name)
+    page.get_by_role("navigation", name="Sections").get_by_role("link", name="Audit").click()
+    page.get_by_role("button", name="Check the chain").click()
+    expect(page.locator("main .notice")).to_contain_text("The chain holds")
+    shot(page, "audit-chain-checked")
+    page.get_by_role("navigation", name="Sections").get_by_role("link", name="Integrations").click()
+    expect(page.locator("h1")).to_have_text("Integrations")
+    page.locator("select[name=source]").select_option("github")
+    page.get_by_label("Name", exact=True).fill("Monorepo")
+    page.get_by_label("Signing secret", exact=False).fill("github-webhook-secret-123")
+    page.get_by_role("button", name="Create integration").click()
+    expect(page.locator("#hook-url")).to_contain_text("/v1/hooks/github/int_")
+    assert "github-webhook-secret-123" not in page.content()
+    shot(page, "integration")

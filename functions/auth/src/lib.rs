@@ -2,7 +2,7 @@
 //! apps under `/v1/oauth-apps`. The key check itself lives in the
 //! shared crate, so every function authenticates the same way.
 
-mod oauth_apps;
+pub mod oauth_apps;
 mod token;
 
 use axum::extract::State;
@@ -96,7 +96,7 @@ fn checked_cidrs(cidrs: &[String]) -> Result<Vec<String>, ApiError> {
     request_body = CreateKey,
     responses((status = 201, description = "The key record and, once, the key", body = ApiKeyView)),
 )]
-async fn create(
+pub async fn create(
     State(state): State<AppState>,
     Authorized {
         tenant, principal, ..
@@ -163,7 +163,7 @@ async fn create(
     params(faultline::http::openapi::PageQuery),
     responses((status = 200, description = "A page of key records", body = ApiKeyPage)),
 )]
-async fn list(
+pub async fn list(
     State(state): State<AppState>,
     Authorized { tenant, .. }: Authorized<KeysManage>,
     Page(page): Page,
@@ -183,7 +183,7 @@ async fn list(
     params(("id" = String, Path, description = "The key id (the part after `sk_`)")),
     responses((status = 204, description = "Revoked")),
 )]
-async fn revoke(
+pub async fn revoke(
     State(state): State<AppState>,
     Authorized { tenant, .. }: Authorized<KeysManage>,
     Path(id): Path<ApiKeyId>,
@@ -223,7 +223,7 @@ async fn revoke(
     operation_id = "verify_credential",
     responses((status = 200, description = "The caller", body = CallerView)),
 )]
-async fn verify(principal: Principal) -> Json<CallerView> {
+pub async fn verify(principal: Principal) -> Json<CallerView> {
     Json(CallerView::from(&principal))
 }
 

@@ -18,7 +18,9 @@ use error::ConsoleError;
 use faultline::http::ApiError;
 use faultline::AppState;
 use lambda_http::{Body, Request as LambdaRequest, Response as LambdaResponse};
-use pages::{endpoints, exports, incidents, oauth, projects, sign_in};
+use pages::{
+    admin, endpoints, exports, incidents, integrations, notifications, oauth, projects, sign_in,
+};
 
 pub use session::{csrf_token, SESSION_COOKIE, SIGN_IN_COOKIE};
 
@@ -72,6 +74,26 @@ pub fn app(state: AppState) -> axum::Router {
             "/console/oauth/authorize",
             get(oauth::consent).post(oauth::decide),
         )
+        .route(
+            "/console/integrations",
+            get(integrations::list).post(integrations::create),
+        )
+        .route("/console/integrations/{id}", get(integrations::detail))
+        .route(
+            "/console/access",
+            get(admin::access).post(admin::change_access),
+        )
+        .route("/console/notifications", get(notifications::list))
+        .route(
+            "/console/maintenance-windows/{id}/preview",
+            get(notifications::preview),
+        )
+        .route(
+            "/console/destinations/{id}/test",
+            post(notifications::test_destination),
+        )
+        .route("/console/audit", get(admin::audit_log))
+        .route("/console/settings", get(admin::settings))
         .fallback(|| async { ConsoleError::NotFound })
         .layer(from_fn(render_errors))
         .layer(from_fn(compress::gzip))

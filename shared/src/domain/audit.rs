@@ -100,6 +100,16 @@ pub fn canonical(value: &Value) -> String {
                 }
                 out.push(']');
             }
+            // A whole number stored as a float (a sample rate of 1.0) comes back from DynamoDB
+            // as the integer 1: both are written as the integer, so the hash survives the trip.
+            Value::Number(number) => match number.as_f64() {
+                Some(f)
+                    if number.is_f64() && f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 =>
+                {
+                    out.push_str(&format!("{}", f as i64));
+                }
+                _ => out.push_str(&number.to_string()),
+            },
             other => out.push_str(&other.to_string()),
         }
     }
@@ -435,6 +445,15 @@ mod tests {
         assert!(d.get("enabled").is_none());
         assert_eq!(d["headers"]["after"]["token"], "[redacted]");
         assert!(!d.to_string().contains("whsec_"));
+    }
+
+    #[test]
+    fn whole_floats_hash_like_the_integers_dynamodb_gives_back() {
+        assert_eq!(
+            canonical(&json!({"rate": 1.0})),
+            canonical(&json!({"rate": 1}))
+        );
+        assert_eq!(canonical(&json!([0.25, -3.0, 0.1])), "[0.25,-3,0.1]");
     }
 
     #[test]

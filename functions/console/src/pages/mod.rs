@@ -2,10 +2,13 @@
 //! and changes things through the API itself (same validation and audit entries), so the console is
 //! never a second implementation of anything.
 
+pub mod admin;
 pub mod chart;
 pub mod endpoints;
 pub mod exports;
 pub mod incidents;
+pub mod integrations;
+pub mod notifications;
 pub mod oauth;
 pub mod projects;
 pub mod sign_in;
@@ -54,6 +57,19 @@ const SECTIONS: &[(&str, &str, Scope)] = &[
     ("/console/endpoints", "Endpoints", Scope::EndpointsRead),
     ("/console/exports", "Exports", Scope::IncidentsRead),
     ("/console/reports", "Reports", Scope::IncidentsRead),
+    (
+        "/console/integrations",
+        "Integrations",
+        Scope::IntegrationsRead,
+    ),
+    (
+        "/console/notifications",
+        "Notifications",
+        Scope::NotificationsRead,
+    ),
+    ("/console/access", "Users & keys", Scope::UsersManage),
+    ("/console/audit", "Audit", Scope::AuditRead),
+    ("/console/settings", "Settings", Scope::TenantManage),
 ];
 
 impl Chrome {

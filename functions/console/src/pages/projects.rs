@@ -155,7 +155,7 @@ fn mask(dsn: &str) -> String {
 }
 
 /// The hub's address as the browser reached it (API Gateway sets `X-Forwarded-Proto`).
-fn base_url(headers: &http::HeaderMap) -> String {
+pub fn base_url(headers: &http::HeaderMap) -> String {
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     let host = header("host").unwrap_or("localhost");
     let scheme = header("x-forwarded-proto").unwrap_or(

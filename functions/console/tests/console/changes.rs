@@ -429,3 +429,125 @@ async fn dead_letters_are_counted_and_redriven_from_the_endpoints_page() {
     let after = browser.get("/console/endpoints").await;
     assert!(after.body.contains("0 messages of this tenant wait"));
 }
+
+#[tokio::test]
+async fn integrations_users_keys_and_apps_are_created_and_secrets_are_shown_once() {
+    let stack = TestStack::deploy().await;
+    let (tenant, key) = tenant(&stack).await;
+    let mut browser = Browser::new(&stack);
+    browser.sign_in(&tenant, "admin@example.com").await;
+    let created = browser
+        .submit(
+            "/console/integrations",
+            "/console/integrations",
+            &[
+                ("source", "github"),
+                ("name", "Monorepo"),
+                ("secret", "github-webhook-secret-123"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    assert!(
+        created.body.contains("/v1/hooks/github/int_"),
+        "the webhook URL"
+    );
+    assert!(
+        created.body.contains("Settings → Webhooks"),
+        "GitHub's setup steps"
+    );
+    assert!(
+        !created.body.contains("github-webhook-secret-123"),
+        "a secret entered is never shown"
+    );
+    let unsigned_github = browser
+        .submit(
+            "/console/integrations",
+            "/console/integrations",
+            &[("source", "github"), ("name", "x"), ("unsigned", "1")],
+        )
+        .await;
+    assert_eq!(unsigned_github.status, 422, "{}", unsigned_github.body);
+
+    let user = browser
+        .submit(
+            "/console/access",
+            "/console/access",
+            &[
+                ("action", "create-user"),
+                ("email", "new@example.com"),
+                ("password", "a long enough password"),
+                ("role", "developer"),
+            ],
+        )
+        .await;
+    assert_eq!(user.status, 303, "{}", user.body);
+    let (_, users) = api(&stack, &key, "GET", "/v1/users", None).await;
+    assert!(users.to_string().contains("new@example.com"));
+
+    let made = browser
+        .submit(
+            "/console/access",
+            "/console/access",
+            &[
+                ("action", "create-key"),
+                ("name", "ci"),
+                ("scopes", "incidents:read"),
+            ],
+        )
+        .await;
+    assert_eq!(made.status, 200, "{}", made.body);
+    let shown = made
+        .body
+        .split("id=\"created-secret\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(shown.starts_with("sk_"), "{shown}");
+    let again = browser.get("/console/access").await;
+    assert!(!again.body.contains(&shown), "the key is shown once");
+    let key_id = shown
+        .trim_start_matches("sk_")
+        .split('_')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    let revoked = browser
+        .submit(
+            "/console/access",
+            "/console/access",
+            &[("action", "revoke-key"), ("id", &key_id)],
+        )
+        .await;
+    assert_eq!(revoked.status, 303, "{}", revoked.body);
+    let (status, _) = api(&stack, &shown, "GET", "/v1/incidents", None).await;
+    assert_eq!(status, 401, "the revoked key no longer works");
+
+    let app = browser
+        .submit(
+            "/console/access",
+            "/console/access",
+            &[
+                ("action", "create-app"),
+                ("name", "Status page"),
+                ("redirect_uris", "https://status.example.com/cb"),
+                ("scopes", "incidents:read"),
+            ],
+        )
+        .await;
+    assert_eq!(app.status, 200, "{}", app.body);
+    assert!(app.body.contains("client secret of app") && app.body.contains("cs_"));
+    let bad_app = browser
+        .submit(
+            "/console/access",
+            "/console/access",
+            &[
+                ("action", "create-app"),
+                ("name", "Bad"),
+                ("redirect_uris", "http://status.example.com/cb"),
+            ],
+        )
+        .await;
+    assert_eq!(bad_app.status, 422);
+}

@@ -43,6 +43,12 @@ async fn every_section_renders_for_an_admin() {
         ("/console/endpoints", "<h1>Endpoints</h1>"),
         ("/console/exports", "<h1>Exports</h1>"),
         ("/console/reports", "<h1>Reports</h1>"),
+        ("/console/integrations", "<h1>Integrations</h1>"),
+        ("/console/notifications", "<h1>Notifications</h1>"),
+        ("/console/access", "<h1>Users, keys and apps</h1>"),
+        ("/console/audit", "<h1>Audit log</h1>"),
+        ("/console/audit?verify=1", "The chain holds"),
+        ("/console/settings", "<h1>Tenant settings</h1>"),
     ] {
         let page = browser.get(path).await;
         assert_eq!(page.status, 200, "{path}: {}", page.body);
@@ -51,6 +57,18 @@ async fn every_section_renders_for_an_admin() {
             page.body.contains("name=\"_csrf\""),
             "{path}: the sign-out form"
         );
+    }
+    // A viewer reads incidents, not users or the audit log: no link, and the page refuses.
+    let mut viewer = Browser::new(&stack);
+    viewer.sign_in(&tenant, "viewer@example.com").await;
+    let page = viewer.get("/console/incidents").await;
+    assert!(
+        !page.body.contains("href=\"/console/access\"")
+            && !page.body.contains("href=\"/console/audit\"")
+    );
+    assert!(page.body.contains("href=\"/console/notifications\""));
+    for path in ["/console/access", "/console/audit", "/console/settings"] {
+        assert_eq!(viewer.get(path).await.status, 403, "{path}");
     }
     let root = browser.get("/console").await;
     assert_eq!((root.status, root.location()), (303, "/console/incidents"));

@@ -1,0 +1,176 @@
+//! Inbound integrations: one webhook URL per integration, created per source with the provider's
+//! setup steps; its secret is entered once and never shown again; received, accepted and refused
+//! counts of the last day.
+
+use super::{html, non_empty, parse_query, Chrome, PageResult, SignedForm};
+use crate::api;
+use crate::session::Session;
+use askama::Template;
+use axum::extract::State;
+use faultline::domain::{IntegrationId, Scope};
+use faultline::http::{Authorized, Json, Page, Path, Query};
+use faultline::store::PageRequest;
+use faultline::views::{IntegrationStatsView, IntegrationView};
+use faultline::AppState;
+use faultline_api::routes::integrations;
+use serde::Deserialize;
+use serde_json::json;
+
+/// The sources, with what their setup takes.
+const SOURCES: &[(&str, &str)] = &[
+    (
+        "generic",
+        "Any JSON alert sender (Grafana, Alertmanager, your own scripts)",
+    ),
+    (
+        "github",
+        "GitHub: deployments, workflow runs and code scanning",
+    ),
+    ("pagerduty", "PagerDuty: incident webhooks (V3)"),
+    ("sentry", "Sentry: issue alerts and internal integrations"),
+    ("slack", "Slack: slash commands and interactivity"),
+];
+
+/// The integrations page.
+#[derive(Template)]
+#[template(path = "integrations.html")]
+struct IntegrationsPage {
+    chrome: Chrome,
+    items: Vec<IntegrationView>,
+    sources: &'static [(&'static str, &'static str)],
+    base_url: String,
+    can_write: bool,
+}
+
+/// `GET /console/integrations`.
+pub async fn list(
+    State(state): State<AppState>,
+    session: Session,
+    headers: http::HeaderMap,
+) -> PageResult {
+    let Json(found) = integrations::list(
+        State(state),
+        Authorized::check(&session.principal)?,
+        Page(PageRequest {
+            limit: Some(100),
+            cursor: None,
+        }),
+    )
+    .await?;
+    Ok(html(&IntegrationsPage {
+        can_write: session.can(Scope::IntegrationsWrite),
+        chrome: Chrome::of(&session, "/console/integrations"),
+        items: found.items,
+        sources: SOURCES,
+        base_url: super::projects::base_url(&headers),
+    }))
+}
+
+/// One integration: its URL, the provider's steps and its last day.
+#[derive(Template)]
+#[template(path = "integration.html")]
+struct IntegrationPage {
+    chrome: Chrome,
+    integration: IntegrationView,
+    stats: IntegrationStatsView,
+    hook_url: String,
+    /// Shown once, right after the creation (the generated secret, when the hub made one).
+    secret: Option<String>,
+}
+
+/// `GET /console/integrations/{id}`.
+pub async fn detail(
+    State(state): State<AppState>,
+    session: Session,
+    Path(id): Path<IntegrationId>,
+    headers: http::HeaderMap,
+) -> PageResult {
+    let (integration, stats) = load(&state, &session, &id).await?;
+    Ok(html(&IntegrationPage {
+        chrome: Chrome::of(&session, "/console/integrations"),
+        hook_url: format!(
+            "{}{}",
+            super::projects::base_url(&headers),
+            integration.webhook_path
+        ),
+        integration,
+        stats,
+        secret: None,
+    }))
+}
+
+async fn load(
+    state: &AppState,
+    session: &Session,
+    id: &IntegrationId,
+) -> Result<(IntegrationView, IntegrationStatsView), crate::error::ConsoleError> {
+    let Json(stats) = integrations::stats(
+        State(state.clone()),
+        Authorized::check(&session.principal)?,
+        Path(id.clone()),
+        Query(parse_query("")?),
+    )
+    .await?;
+    let Json(all) = integrations::list(
+        State(state.clone()),
+        Authorized::check(&session.principal)?,
+        Page(PageRequest {
+            limit: Some(100),
+            cursor: None,
+        }),
+    )
+    .await?;
+    let integration = all
+        .items
+        .into_iter()
+        .find(|i| i.id == id.as_str())
+        .ok_or_else(|| faultline::http::ApiError::not_found("integration", id.as_str()))?;
+    Ok((integration, stats))
+}
+
+/// The new-integration form.
+#[derive(Debug, Deserialize)]
+pub struct NewIntegration {
+    source: String,
+    name: String,
+    secret: Option<String>,
+    unsigned: Option<String>,
+}
+
+/// `POST /console/integrations`, through `POST /v1/integrations`: the new integration's page,
+/// with its URL and setup steps.
+pub async fn create(
+    State(state): State<AppState>,
+    headers: http::HeaderMap,
+    SignedForm { session, form }: SignedForm<NewIntegration>,
+) -> PageResult {
+    let mut body = json!({"source": form.source, "name": form.name});
+    if let Some(secret) = non_empty(form.secret) {
+        body["secret"] = json!(secret);
+    }
+    if form.unsigned.is_some() {
+        body["unsigned"] = json!(true);
+    }
+    let created = api::call(
+        &state,
+        &session,
+        http::Method::POST,
+        "/v1/integrations",
+        Some(&body),
+    )
+    .await?;
+    let id = IntegrationId::parse(created["id"].as_str().unwrap_or_default())
+        .ok_or_else(|| faultline::http::ApiError::internal("the API answered no integration id"))?;
+    let (integration, stats) = load(&state, &session, &id).await?;
+    Ok(html(&IntegrationPage {
+        chrome: Chrome::of(&session, "/console/integrations"),
+        hook_url: format!(
+            "{}{}",
+            super::projects::base_url(&headers),
+            integration.webhook_path
+        ),
+        secret: created["secret"].as_str().map(str::to_owned),
+        integration,
+        stats,
+    }))
+}
