@@ -138,13 +138,34 @@ async fn main() -> anyhow::Result<()> {
         "/console/exports".to_owned(),
         "/console/reports".to_owned(),
     ];
+    // The same reads through the API with the session's own token: what the console adds.
+    let token = session.trim_start_matches("fl_session=").to_owned();
+    let api_get = |path: String| {
+        http.get(hub.url(&path))
+            .bearer_auth(&token)
+            .header("accept-encoding", "gzip, deflate, br")
+            .send()
+    };
+    let api_pages = [
+        "/v1/incidents?limit=50".to_owned(),
+        format!("/v1/incidents/{first}"),
+        "/v1/reports/summary".to_owned(),
+    ];
     println!("server time per page over {INCIDENTS} incidents (median / p90 of {RUNS})");
-    for path in &pages {
+    for (path, via_api) in pages
+        .iter()
+        .map(|p| (p, false))
+        .chain(api_pages.iter().map(|p| (p, true)))
+    {
         let mut samples = Vec::with_capacity(RUNS);
         let mut status = 0;
         for _ in 0..RUNS {
             let started = Instant::now();
-            let response = get(path.clone()).await?;
+            let response = if via_api {
+                api_get(path.clone()).await?
+            } else {
+                get(path.clone()).await?
+            };
             status = response.status().as_u16();
             let _ = response.bytes().await?;
             samples.push(started.elapsed());
