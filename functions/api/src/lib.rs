@@ -14,9 +14,9 @@ use utoipa_axum::routes;
 pub fn routes() -> Routes {
     use routes::{
         audit, deadlocks, destinations, docs, endpoint_actions, endpoints, evidence,
-        export_schedules, exports, incident_tickets, incidents, integrations, log_sources,
-        maintenance_windows, messages, notification_rules, notifications, preferences, projects,
-        reports, roles, sentry, sentry_sync, tenants, users,
+        export_schedules, exports, incident_tickets, incidents, integration_deliveries,
+        integrations, log_sources, maintenance_windows, messages, notification_rules,
+        notifications, preferences, projects, reports, roles, sentry, sentry_sync, tenants, users,
     };
     Routes {
         public: OpenApiRouter::new()
@@ -42,6 +42,7 @@ pub fn routes() -> Routes {
             .routes(routes!(sentry_sync::run, sentry_sync::status))
             .routes(routes!(integrations::create, integrations::list))
             .routes(routes!(integrations::stats))
+            .routes(routes!(integration_deliveries::list))
             .routes(routes!(integrations::replay_delivery))
             .routes(routes!(log_sources::create, log_sources::list))
             .routes(routes!(

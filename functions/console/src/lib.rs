@@ -80,6 +80,10 @@ pub fn app(state: AppState) -> axum::Router {
         )
         .route("/console/integrations/{id}", get(integrations::detail))
         .route(
+            "/console/integrations/{id}/deliveries/{delivery}/replay",
+            post(integrations::replay),
+        )
+        .route(
             "/console/access",
             get(admin::access).post(admin::change_access),
         )

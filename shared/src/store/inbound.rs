@@ -144,6 +144,24 @@ impl Store {
         self.transact_receipted(Some(receipt), Vec::new()).await
     }
 
+    /// An integration's inbound deliveries, newest first (their ids are time-ordered ULIDs), so
+    /// an operator can pick one to replay. The kept request is not read.
+    pub async fn list_inbound_deliveries(
+        &self,
+        tenant: &TenantId,
+        integration: &IntegrationId,
+        page: &super::page::PageRequest,
+    ) -> Result<super::page::Page<InboundDelivery>, StoreError> {
+        let query = super::table::Query {
+            newest_first: true,
+            filter: Some(
+                super::table::Filter::default().equals("integration_id", integration.as_str()),
+            ),
+            ..super::table::Query::partition(keys::deliveries(tenant))
+        };
+        self.query_page(query, page).await
+    }
+
     /// A tenant's accepted delivery.
     pub async fn get_inbound_delivery(
         &self,

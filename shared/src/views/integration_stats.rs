@@ -37,3 +37,27 @@ pub struct RefusedView {
     /// A payload that cannot be used.
     pub invalid: u64,
 }
+
+/// An inbound delivery as received: what to replay.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct InboundDeliveryView {
+    /// `dlv_…`: replay it with `POST /v1/hooks/deliveries/{id}/replay`.
+    pub id: String,
+    /// The provider.
+    pub source: String,
+    /// The provider's own delivery id (its dedup key), when it sends one.
+    pub provider_delivery_id: Option<String>,
+    /// When the hub received it.
+    pub received_at: DateTime<Utc>,
+}
+
+impl From<&crate::store::InboundDelivery> for InboundDeliveryView {
+    fn from(delivery: &crate::store::InboundDelivery) -> Self {
+        Self {
+            id: delivery.id.to_string(),
+            source: delivery.source.as_str().to_owned(),
+            provider_delivery_id: delivery.provider_delivery_id.clone(),
+            received_at: delivery.received_at,
+        }
+    }
+}

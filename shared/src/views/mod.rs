@@ -26,7 +26,7 @@ pub use incidents::{
     event_data, ChangedIncidentView, DeployView, ErrorEventView, IncidentDetailView, IncidentPage,
     IncidentView, TagView,
 };
-pub use integration_stats::{IntegrationStatsView, RefusedView};
+pub use integration_stats::{InboundDeliveryView, IntegrationStatsView, RefusedView};
 pub use jobs::{JobHealthView, LogScanView, LogSourceView, SentrySyncView};
 pub use notifications::{
     DestinationPage, DestinationTestView, DestinationView, MaintenanceWindowList,
@@ -94,4 +94,5 @@ page_views!(
     ExportPage => ExportView,
     ExportScheduleList => ExportScheduleView,
     OAuthAppPage => OAuthAppView,
+    InboundDeliveryPage => InboundDeliveryView,
 );

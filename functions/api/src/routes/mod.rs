@@ -11,6 +11,7 @@ pub mod export_schedules;
 pub mod exports;
 pub mod incident_tickets;
 pub mod incidents;
+pub mod integration_deliveries;
 pub mod integrations;
 pub mod log_sources;
 pub mod maintenance_windows;

@@ -8,6 +8,7 @@ mod code_context;
 mod endpoints;
 mod exports;
 mod incidents;
+mod integration_deliveries;
 mod ledger_filters;
 mod log_sources;
 mod notification_schedules;

@@ -7,12 +7,14 @@ use crate::api;
 use crate::session::Session;
 use askama::Template;
 use axum::extract::State;
+use axum::response::{IntoResponse, Redirect};
+use faultline::domain::DeliveryId;
 use faultline::domain::{IntegrationId, Scope};
 use faultline::http::{Authorized, Json, Page, Path, Query};
 use faultline::store::PageRequest;
-use faultline::views::{IntegrationStatsView, IntegrationView};
+use faultline::views::{InboundDeliveryView, IntegrationStatsView, IntegrationView};
 use faultline::AppState;
-use faultline_api::routes::integrations;
+use faultline_api::routes::{integration_deliveries, integrations};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -73,9 +75,11 @@ struct IntegrationPage {
     chrome: Chrome,
     integration: IntegrationView,
     stats: IntegrationStatsView,
+    deliveries: Vec<InboundDeliveryView>,
     hook_url: String,
     /// Shown once, right after the creation (the generated secret, when the hub made one).
     secret: Option<String>,
+    can_write: bool,
 }
 
 /// `GET /console/integrations/{id}`.
@@ -85,17 +89,30 @@ pub async fn detail(
     Path(id): Path<IntegrationId>,
     headers: http::HeaderMap,
 ) -> PageResult {
-    let (integration, stats) = load(&state, &session, &id).await?;
+    render(&state, &session, &id, &headers, None).await
+}
+
+/// The integration's page (with its generated secret, once, right after the creation).
+async fn render(
+    state: &AppState,
+    session: &Session,
+    id: &IntegrationId,
+    headers: &http::HeaderMap,
+    secret: Option<String>,
+) -> PageResult {
+    let (integration, stats, deliveries) = load(state, session, id).await?;
     Ok(html(&IntegrationPage {
-        chrome: Chrome::of(&session, "/console/integrations"),
+        chrome: Chrome::of(session, "/console/integrations"),
         hook_url: format!(
             "{}{}",
-            super::projects::base_url(&headers),
+            super::projects::base_url(headers),
             integration.webhook_path
         ),
+        can_write: session.can(Scope::IntegrationsWrite),
         integration,
         stats,
-        secret: None,
+        deliveries,
+        secret,
     }))
 }
 
@@ -103,7 +120,14 @@ async fn load(
     state: &AppState,
     session: &Session,
     id: &IntegrationId,
-) -> Result<(IntegrationView, IntegrationStatsView), crate::error::ConsoleError> {
+) -> Result<
+    (
+        IntegrationView,
+        IntegrationStatsView,
+        Vec<InboundDeliveryView>,
+    ),
+    crate::error::ConsoleError,
+> {
     let Json(stats) = integrations::stats(
         State(state.clone()),
         Authorized::check(&session.principal)?,
@@ -125,7 +149,17 @@ async fn load(
         .into_iter()
         .find(|i| i.id == id.as_str())
         .ok_or_else(|| faultline::http::ApiError::not_found("integration", id.as_str()))?;
-    Ok((integration, stats))
+    let Json(deliveries) = integration_deliveries::list(
+        State(state.clone()),
+        Authorized::check(&session.principal)?,
+        Path(id.clone()),
+        Page(PageRequest {
+            limit: Some(20),
+            cursor: None,
+        }),
+    )
+    .await?;
+    Ok((integration, stats, deliveries.items))
 }
 
 /// The new-integration form.
@@ -161,16 +195,18 @@ pub async fn create(
     .await?;
     let id = IntegrationId::parse(created["id"].as_str().unwrap_or_default())
         .ok_or_else(|| faultline::http::ApiError::internal("the API answered no integration id"))?;
-    let (integration, stats) = load(&state, &session, &id).await?;
-    Ok(html(&IntegrationPage {
-        chrome: Chrome::of(&session, "/console/integrations"),
-        hook_url: format!(
-            "{}{}",
-            super::projects::base_url(&headers),
-            integration.webhook_path
-        ),
-        secret: created["secret"].as_str().map(str::to_owned),
-        integration,
-        stats,
-    }))
+    let secret = created["secret"].as_str().map(str::to_owned);
+    render(&state, &session, &id, &headers, secret).await
+}
+
+/// `POST /console/integrations/{id}/deliveries/{delivery}/replay`: the delivery processed again
+/// from its exact bytes, through `POST /v1/hooks/deliveries/{id}/replay`.
+pub async fn replay(
+    State(state): State<AppState>,
+    Path((id, delivery)): Path<(IntegrationId, DeliveryId)>,
+    SignedForm { session, .. }: SignedForm<super::Fields>,
+) -> PageResult {
+    let path = format!("/v1/hooks/deliveries/{delivery}/replay");
+    api::call(&state, &session, http::Method::POST, &path, None).await?;
+    Ok(Redirect::to(&format!("/console/integrations/{id}")).into_response())
 }

@@ -551,3 +551,67 @@ async fn integrations_users_keys_and_apps_are_created_and_secrets_are_shown_once
         .await;
     assert_eq!(bad_app.status, 422);
 }
+
+#[tokio::test]
+async fn an_integrations_recent_deliveries_are_shown_and_replayed() {
+    let stack = TestStack::deploy().await;
+    let (tenant, key) = tenant(&stack).await;
+    let mut browser = Browser::new(&stack);
+    browser.sign_in(&tenant, "admin@example.com").await;
+    let created = browser
+        .submit(
+            "/console/integrations",
+            "/console/integrations",
+            &[
+                ("source", "generic"),
+                ("name", "Alertmanager"),
+                ("unsigned", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    assert!(created.body.contains("Nothing received yet."));
+    let (_, integrations) = api(&stack, &key, "GET", "/v1/integrations", None).await;
+    let id = integrations["items"][0]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let received = faultline::http::handle_webhook(
+        &stack.harness,
+        faultline_testkit::HttpEvent::load("webhook-generic/receive.json")
+            .path_param("integration_id", &id)
+            .without_header("x-signature-256")
+            // Large enough for the S3 archive, so the replay reads it from there.
+            .body_json(&json!({
+                "title": "Replay me",
+                "attributes": {"dump": faultline_testkit::incompressible(16 * 1024)}
+            }))
+            .request(),
+        &faultline::sources::generic::GenericSource,
+    )
+    .await;
+    assert_eq!(received.status(), 202);
+    let page = format!("/console/integrations/{id}");
+    let shown = browser.get(&page).await;
+    assert!(shown.body.contains(">Replay</button>"), "{}", shown.body);
+    let delivery = shown
+        .body
+        .split("<code>dlv_")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .map(|rest| format!("dlv_{rest}"))
+        .expect("a delivery id");
+    let replayed = browser
+        .submit(&page, &format!("{page}/deliveries/{delivery}/replay"), &[])
+        .await;
+    assert_eq!(
+        (replayed.status, replayed.location()),
+        (303, page.as_str()),
+        "{}",
+        replayed.body
+    );
+    let (_, audit) = api(&stack, &key, "GET", "/v1/audit?limit=20", None).await;
+    assert!(audit
+        .to_string()
+        .contains("POST /v1/hooks/deliveries/{id}/replay"));
+}
