@@ -10,20 +10,12 @@ use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect};
 use faultline::domain::audit::{AuditEntry, ChainReport};
 use faultline::domain::{ApiKeyId, OAuthAppId, Scope};
-use faultline::http::{Authorized, Json, Page, Path, Query};
-use faultline::store::PageRequest;
+use faultline::http::{Authorized, Json, Path, Query};
 use faultline::views::{ApiKeyView, OAuthAppView, TenantView, UserView};
 use faultline::AppState;
 use faultline_api::routes::{audit, tenants, users};
 use serde::Deserialize;
 use serde_json::json;
-
-fn first(limit: i32) -> Page {
-    Page(PageRequest {
-        limit: Some(limit),
-        cursor: None,
-    })
-}
 
 /// Users, API keys and third-party apps on one page.
 #[derive(Template)]
@@ -48,7 +40,7 @@ async fn access_page(
             users::list(
                 State(state.clone()),
                 Authorized::check(&session.principal)?,
-                first(100),
+                super::first_page(100),
             )
             .await?
             .0
@@ -62,7 +54,7 @@ async fn access_page(
                 faultline_auth::list(
                     State(state.clone()),
                     Authorized::check(&session.principal)?,
-                    first(100),
+                    super::first_page(100),
                 )
                 .await?
                 .0
@@ -72,7 +64,7 @@ async fn access_page(
                 faultline_auth::oauth_apps::list(
                     State(state.clone()),
                     Authorized::check(&session.principal)?,
-                    first(100),
+                    super::first_page(100),
                 )
                 .await?
                 .0
@@ -255,7 +247,7 @@ pub async fn audit_log(
         State(state.clone()),
         session.principal.clone(),
         Query(parse_query(&query)?),
-        first(100),
+        super::first_page(100),
     )
     .await?;
     let chain = match filters.verify {

@@ -10,8 +10,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
 use faultline::domain::{EndpointId, MessageId, Scope};
-use faultline::http::{Authorized, Json, Page, Path, Query};
-use faultline::store::PageRequest;
+use faultline::http::{Authorized, Json, Path, Query};
 use faultline::views::{AttemptView, EndpointStatsView, EndpointView, EventTypeView, MessageView};
 use faultline::AppState;
 use faultline_api::routes::{self as api_routes, endpoint_actions, endpoints, messages};
@@ -34,10 +33,7 @@ pub async fn list(State(state): State<AppState>, session: Session) -> PageResult
     let Json(found) = endpoints::list(
         State(state.clone()),
         Authorized::check(&session.principal)?,
-        Page(PageRequest {
-            limit: Some(100),
-            cursor: None,
-        }),
+        super::first_page(100),
     )
     .await?;
     let Json(dead) =
@@ -170,10 +166,7 @@ pub async fn detail(
         State(state),
         Authorized::check(&session.principal)?,
         Query(parse_query(&query)?),
-        Page(PageRequest {
-            limit: Some(25),
-            cursor: None,
-        }),
+        super::first_page(25),
     )
     .await?;
     Ok(html(&EndpointPage {
@@ -224,10 +217,7 @@ pub async fn attempts(
         State(state),
         Authorized::check(&session.principal)?,
         Path(message_id.clone()),
-        Page(PageRequest {
-            limit: Some(100),
-            cursor: None,
-        }),
+        super::first_page(100),
     )
     .await?;
     let fragment = AttemptsFragment {

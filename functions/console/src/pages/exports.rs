@@ -8,9 +8,8 @@ use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect};
 use faultline::domain::{ExportId, Scope};
-use faultline::http::{Authorized, Json, Page, Path, Query};
+use faultline::http::{Authorized, Json, Path, Query};
 use faultline::reports::IncidentSummary;
-use faultline::store::PageRequest;
 use faultline::views::{ExportScheduleView, ExportView, ReportSummaryView};
 use faultline::AppState;
 use faultline_api::routes::{export_schedules, exports, reports};
@@ -35,23 +34,20 @@ impl ExportsPage {
     }
 }
 
-fn first_page(limit: i32) -> Page {
-    Page(PageRequest {
-        limit: Some(limit),
-        cursor: None,
-    })
-}
-
 /// `GET /console/exports`.
 pub async fn list(State(state): State<AppState>, session: Session) -> PageResult {
     let Json(found) = exports::list(
         State(state.clone()),
         session.principal.clone(),
-        first_page(50),
+        super::first_page(50),
     )
     .await?;
-    let Json(schedules) =
-        export_schedules::list(State(state), session.principal.clone(), first_page(50)).await?;
+    let Json(schedules) = export_schedules::list(
+        State(state),
+        session.principal.clone(),
+        super::first_page(50),
+    )
+    .await?;
     let running = found
         .items
         .iter()

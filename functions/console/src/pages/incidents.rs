@@ -29,6 +29,8 @@ pub struct Filters {
     #[serde(default)]
     source: String,
     #[serde(default)]
+    kind: String,
+    #[serde(default)]
     project_id: String,
     #[serde(default)]
     service: String,
@@ -119,6 +121,8 @@ struct IncidentPage {
     chrome: Chrome,
     incident: IncidentDetailView,
     timeline: Vec<faultline::domain::TimelineEntry>,
+    /// An issue's evidence lines (from scanned logs); empty for alerts.
+    evidence: Vec<faultline::domain::log_source::EvidenceLine>,
     can_write: bool,
 }
 
@@ -146,16 +150,27 @@ pub async fn detail(
     )
     .await?;
     let Json(timeline) = incidents::timeline(
-        State(state),
+        State(state.clone()),
         Authorized::check(&session.principal)?,
-        Path(id),
-        Page(PageRequest {
-            limit: Some(100),
-            cursor: None,
-        }),
+        Path(id.clone()),
+        super::first_page(100),
     )
     .await?;
+    let evidence = if wire(&incident.incident.kind) == "issue" {
+        faultline_api::routes::evidence::list(
+            State(state.clone()),
+            Authorized::check(&session.principal)?,
+            Path(id.clone()),
+            super::first_page(50),
+        )
+        .await?
+        .0
+        .items
+    } else {
+        Vec::new()
+    };
     Ok(html(&IncidentPage {
+        evidence,
         can_write: session.can(Scope::IncidentsWrite),
         chrome: Chrome::of(&session, "/console/incidents"),
         incident,

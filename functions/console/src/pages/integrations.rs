@@ -10,8 +10,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
 use faultline::domain::DeliveryId;
 use faultline::domain::{IntegrationId, Scope};
-use faultline::http::{Authorized, Json, Page, Path, Query};
-use faultline::store::PageRequest;
+use faultline::http::{Authorized, Json, Path, Query};
 use faultline::views::{InboundDeliveryView, IntegrationStatsView, IntegrationView};
 use faultline::AppState;
 use faultline_api::routes::{integration_deliveries, integrations};
@@ -53,10 +52,7 @@ pub async fn list(
     let Json(found) = integrations::list(
         State(state),
         Authorized::check(&session.principal)?,
-        Page(PageRequest {
-            limit: Some(100),
-            cursor: None,
-        }),
+        super::first_page(100),
     )
     .await?;
     Ok(html(&IntegrationsPage {
@@ -138,10 +134,7 @@ async fn load(
     let Json(all) = integrations::list(
         State(state.clone()),
         Authorized::check(&session.principal)?,
-        Page(PageRequest {
-            limit: Some(100),
-            cursor: None,
-        }),
+        super::first_page(100),
     )
     .await?;
     let integration = all
@@ -153,10 +146,7 @@ async fn load(
         State(state.clone()),
         Authorized::check(&session.principal)?,
         Path(id.clone()),
-        Page(PageRequest {
-            limit: Some(20),
-            cursor: None,
-        }),
+        super::first_page(20),
     )
     .await?;
     Ok((integration, stats, deliveries.items))

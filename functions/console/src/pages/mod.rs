@@ -214,3 +214,11 @@ pub fn when(at: &chrono::DateTime<chrono::Utc>) -> String {
 
 /// A form read as its name/value pairs in order (repeated names, such as ticked boxes, kept).
 pub type Fields = Vec<(String, String)>;
+
+/// The first page of a list, `limit` items at most.
+pub fn first_page(limit: i32) -> faultline::http::Page {
+    faultline::http::Page(faultline::store::PageRequest {
+        limit: Some(limit),
+        cursor: None,
+    })
+}

@@ -9,8 +9,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
 use faultline::domain::{DestinationId, MaintenanceWindowId, Scope};
-use faultline::http::{Authorized, Json, Page, Path};
-use faultline::store::PageRequest;
+use faultline::http::{Authorized, Json, Path};
 use faultline::views::{
     DestinationView, IncidentView, LogSourceView, MaintenanceWindowView, NotificationRuleView,
 };
@@ -29,17 +28,11 @@ struct NotificationsPage {
     can_write: bool,
 }
 
-fn first(limit: i32) -> Page {
-    Page(PageRequest {
-        limit: Some(limit),
-        cursor: None,
-    })
-}
-
 /// `GET /console/notifications`.
 pub async fn list(State(state): State<AppState>, session: Session) -> PageResult {
     let check = || Authorized::check(&session.principal);
-    let Json(found) = destinations::list(State(state.clone()), check()?, first(100)).await?;
+    let Json(found) =
+        destinations::list(State(state.clone()), check()?, super::first_page(100)).await?;
     let Json(rules) = notification_rules::list(State(state.clone()), check()?).await?;
     let Json(windows) = maintenance_windows::list(State(state.clone()), check()?).await?;
     let log_sources = match session.can(Scope::IntegrationsRead) {
@@ -47,7 +40,7 @@ pub async fn list(State(state): State<AppState>, session: Session) -> PageResult
             log_sources::list(
                 State(state),
                 Authorized::check(&session.principal)?,
-                first(100),
+                super::first_page(100),
             )
             .await?
             .0

@@ -8,8 +8,7 @@ use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Redirect};
 use faultline::domain::{ProjectId, Scope, SentryConfigId};
-use faultline::http::{Authorized, Json, Page, Path, Query};
-use faultline::store::PageRequest;
+use faultline::http::{Authorized, Json, Path, Query};
 use faultline::views::{ProjectView, SentryConfigView};
 use faultline::AppState;
 use faultline_api::routes::{projects, sentry};
@@ -30,10 +29,7 @@ pub async fn list(State(state): State<AppState>, session: Session) -> PageResult
     let Json(found) = projects::list(
         State(state),
         Authorized::check(&session.principal)?,
-        Page(PageRequest {
-            limit: Some(100),
-            cursor: None,
-        }),
+        super::first_page(100),
     )
     .await?;
     Ok(html(&ProjectsPage {

@@ -233,3 +233,38 @@ async fn unknown_pages_and_malformed_ids_are_404_pages_in_the_console_style() {
             .starts_with("text/html"));
     }
 }
+
+#[tokio::test]
+async fn issues_and_alerts_are_told_apart_and_an_issue_shows_its_evidence_section() {
+    let stack = TestStack::deploy().await;
+    let (tenant, _) = tenant(&stack).await;
+    stack
+        .stored_incident(
+            &tenant,
+            "Queue backed up",
+            Severity::High,
+            SignalKind::Alert,
+        )
+        .await;
+    let issue = stack
+        .stored_incident(
+            &tenant,
+            "TypeError in checkout",
+            Severity::High,
+            SignalKind::Issue,
+        )
+        .await;
+    let mut browser = Browser::new(&stack);
+    browser.sign_in(&tenant, "admin@example.com").await;
+    let issues = browser.get("/console/incidents?kind=issue&status=").await;
+    assert_eq!(issues.status, 200, "{}", issues.body);
+    assert!(
+        issues.body.contains("TypeError in checkout") && !issues.body.contains("Queue backed up")
+    );
+    assert!(issues.body.contains("<option value=\"issue\" selected>"));
+    let page = browser
+        .get(&format!("/console/incidents/{}", issue.id))
+        .await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("issue from generic"));
+}
