@@ -89,6 +89,10 @@ pub fn app(state: AppState) -> axum::Router {
         )
         .route("/console/notifications", get(notifications::list))
         .route(
+            "/console/maintenance-windows",
+            post(notifications::create_window),
+        )
+        .route(
             "/console/maintenance-windows/{id}/preview",
             get(notifications::preview),
         )

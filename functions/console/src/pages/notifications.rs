@@ -105,3 +105,63 @@ pub async fn test_destination(
     .await?;
     Ok(Redirect::to("/console/notifications").into_response())
 }
+
+/// The one-off maintenance window form.
+#[derive(Debug, serde::Deserialize)]
+pub struct NewWindow {
+    name: String,
+    starts_at: String,
+    minutes: String,
+    #[serde(default)]
+    services: String,
+    #[serde(default)]
+    strategy: Option<String>,
+}
+
+/// `POST /console/maintenance-windows`: a one-off window from `starts_at` (RFC 3339, or `now`) for
+/// `minutes`, over the named services (none: every incident), through
+/// `POST /v1/maintenance-windows`; then its preview.
+pub async fn create_window(
+    State(state): State<AppState>,
+    SignedForm { session, form }: SignedForm<NewWindow>,
+) -> PageResult {
+    let invalid = |field: &str, why: &str| faultline::http::ApiError::validation(field, why);
+    let starts_at = match form.starts_at.trim() {
+        "" | "now" => state.clock.now(),
+        text => chrono::DateTime::parse_from_rfc3339(text)
+            .map(|t| t.with_timezone(&chrono::Utc))
+            .map_err(|_| invalid("starts_at", "`starts_at` must be an RFC 3339 time or `now`"))?,
+    };
+    let minutes: i64 = form
+        .minutes
+        .trim()
+        .parse()
+        .ok()
+        .filter(|m| (1..=60 * 24 * 14).contains(m))
+        .ok_or_else(|| invalid("minutes", "the window lasts 1 minute to 14 days"))?;
+    let services: Vec<&str> = form
+        .services
+        .split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .collect();
+    let body = serde_json::json!({
+        "name": form.name,
+        "schedule": {
+            "starts_at": starts_at.to_rfc3339(),
+            "ends_at": (starts_at + chrono::Duration::minutes(minutes)).to_rfc3339(),
+        },
+        "matchers": {"services": services},
+        "strategy": form.strategy.unwrap_or_else(|| "suppress".into()),
+    });
+    let created = api::call(
+        &state,
+        &session,
+        http::Method::POST,
+        "/v1/maintenance-windows",
+        Some(&body),
+    )
+    .await?;
+    let id = created["id"].as_str().unwrap_or_default();
+    Ok(Redirect::to(&format!("/console/maintenance-windows/{id}/preview")).into_response())
+}

@@ -615,3 +615,64 @@ async fn an_integrations_recent_deliveries_are_shown_and_replayed() {
         .to_string()
         .contains("POST /v1/hooks/deliveries/{id}/replay"));
 }
+
+#[tokio::test]
+async fn a_maintenance_window_is_created_and_previewed() {
+    let stack = TestStack::deploy().await;
+    let (tenant, key) = tenant(&stack).await;
+    let incidents =
+        faultline_testkit::synthetic_incidents(&tenant, 1, chrono::Utc::now(), |_, incident| {
+            incident.title = "Replica lag on db".into();
+            incident.service = Some("db".into());
+            incident.status = faultline::domain::IncidentStatus::Open;
+            incident.acknowledged_at = None;
+            incident.resolved_at = None;
+        });
+    stack
+        .harness
+        .store
+        .import_incidents(&incidents)
+        .await
+        .expect("stored");
+    let mut browser = Browser::new(&stack);
+    browser.sign_in(&tenant, "admin@example.com").await;
+    let refused = browser
+        .submit(
+            "/console/notifications",
+            "/console/maintenance-windows",
+            &[
+                ("name", "Too long"),
+                ("starts_at", "now"),
+                ("minutes", "99999"),
+            ],
+        )
+        .await;
+    assert_eq!(refused.status, 422);
+    let created = browser
+        .submit(
+            "/console/notifications",
+            "/console/maintenance-windows",
+            &[
+                ("name", "DB failover"),
+                ("starts_at", "now"),
+                ("minutes", "30"),
+                ("services", "db"),
+                ("strategy", "suppress"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 303, "{}", created.body);
+    assert!(created.location().ends_with("/preview"));
+    let preview = browser.get(created.location()).await;
+    assert_eq!(preview.status, 200);
+    assert!(preview.body.contains("The window is active now."));
+    assert!(
+        preview.body.contains("Replica lag on db"),
+        "{}",
+        preview.body
+    );
+    let (_, windows) = api(&stack, &key, "GET", "/v1/maintenance-windows", None).await;
+    assert_eq!(windows["items"][0]["name"], "DB failover");
+    let page = browser.get("/console/notifications").await;
+    assert!(page.body.contains("DB failover") && page.body.contains(">Preview</a>"));
+}
