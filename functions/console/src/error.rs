@@ -52,6 +52,8 @@ struct ErrorPage {
     status: u16,
     title: String,
     detail: String,
+    /// The console page the request came from (its form), when the browser said.
+    back: Option<String>,
 }
 
 impl ConsoleError {
@@ -100,7 +102,17 @@ fn title_of(status: StatusCode) -> String {
     }
 }
 
+/// An error page waiting for its request's context: [`render`] draws it with a way back.
+#[derive(Clone, Debug)]
+pub struct PendingErrorPage {
+    status: StatusCode,
+    title: String,
+    detail: String,
+}
+
 impl IntoResponse for ConsoleError {
+    /// A redirect to sign in, or the error page's parts in the response's extensions for
+    /// [`render`] (which knows the request, so the page can lead back to the form).
     fn into_response(self) -> Response {
         if let Self::SignIn { next } = &self {
             let target = format!(
@@ -110,14 +122,42 @@ impl IntoResponse for ConsoleError {
             return Redirect::to(&target).into_response();
         }
         let (status, title, detail) = self.parts();
-        let page = ErrorPage {
-            chrome: Chrome::anonymous(),
-            status: status.as_u16(),
+        let mut response = status.into_response();
+        response.extensions_mut().insert(PendingErrorPage {
+            status,
             title,
             detail,
-        };
-        let mut response = html(&page);
-        *response.status_mut() = status;
+        });
         response
     }
+}
+
+/// The page of the error in `response` (an [`ApiError`] from a shared extractor, or a
+/// [`ConsoleError`]), with a link back to `back` (the console page the request came from), else
+/// the response as it is.
+pub fn render(mut response: Response, back: Option<String>) -> Response {
+    let pending = match response.extensions_mut().remove::<ApiError>() {
+        Some(err) => {
+            let (status, title, detail) = ConsoleError::Api(err).parts();
+            PendingErrorPage {
+                status,
+                title,
+                detail,
+            }
+        }
+        None => match response.extensions_mut().remove::<PendingErrorPage>() {
+            Some(pending) => pending,
+            None => return response,
+        },
+    };
+    let page = ErrorPage {
+        chrome: Chrome::anonymous(),
+        status: pending.status.as_u16(),
+        title: pending.title,
+        detail: pending.detail,
+        back,
+    };
+    let mut rendered = html(&page);
+    *rendered.status_mut() = pending.status;
+    rendered
 }

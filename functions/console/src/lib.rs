@@ -12,10 +12,9 @@ mod session;
 
 use axum::extract::Request;
 use axum::middleware::{from_fn, Next};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{Redirect, Response};
 use axum::routing::{get, post};
 use error::ConsoleError;
-use faultline::http::ApiError;
 use faultline::AppState;
 use lambda_http::{Body, Request as LambdaRequest, Response as LambdaResponse};
 use pages::{
@@ -114,14 +113,23 @@ pub async fn handle(state: &AppState, req: LambdaRequest) -> LambdaResponse<Body
     faultline::http::call(app(state.clone()), req).await
 }
 
-/// The shared extractors refuse with an [`ApiError`] in the response's extensions: shown here as
-/// the console's error page.
+/// Every error becomes the console's error page here, where the request is known: the page
+/// leads back to the console page the request came from (the `Referer`, path only, and only
+/// within the console).
 async fn render_errors(req: Request, next: Next) -> Response {
-    let mut response = next.run(req).await;
-    match response.extensions_mut().remove::<ApiError>() {
-        Some(err) => ConsoleError::Api(err).into_response(),
-        None => response,
-    }
+    let back = req
+        .headers()
+        .get(http::header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|referer| url::Url::parse(referer).ok())
+        .filter(|url| {
+            url.path().starts_with("/console/") && !url.path().starts_with("/console/sign-")
+        })
+        .map(|url| match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        });
+    error::render(next.run(req).await, back)
 }
 
 /// What every answer carries: no framing, no sniffing, scripts and styles only from the console

@@ -268,3 +268,32 @@ async fn issues_and_alerts_are_told_apart_and_an_issue_shows_its_evidence_sectio
     assert_eq!(page.status, 200);
     assert!(page.body.contains("issue from generic"));
 }
+
+#[tokio::test]
+async fn an_error_page_leads_back_to_the_console_page_it_came_from_and_nowhere_else() {
+    let stack = TestStack::deploy().await;
+    let (tenant, _) = tenant(&stack).await;
+    let mut browser = Browser::new(&stack);
+    browser.sign_in(&tenant, "admin@example.com").await;
+    let missing = "/console/incidents/inc_01JD0000000000000000000000";
+    let from_console = browser.event("GET", missing).header(
+        "referer",
+        "http://127.0.0.1:3000/console/incidents?status=open",
+    );
+    let page = browser.send(from_console).await;
+    assert_eq!(page.status, 404);
+    assert!(page
+        .body
+        .contains("href=\"/console/incidents?status=open\">Back to where you were"));
+    for referer in [
+        "https://evil.example/phish",
+        "http://127.0.0.1:3000/v1/incidents",
+        "http://127.0.0.1:3000/console/sign-in",
+    ] {
+        let page = browser
+            .send(browser.event("GET", missing).header("referer", referer))
+            .await;
+        assert_eq!(page.status, 404);
+        assert!(!page.body.contains("Back to where you were"), "{referer}");
+    }
+}
