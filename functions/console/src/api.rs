@@ -9,13 +9,30 @@ use http::{Method, StatusCode};
 use serde_json::Value;
 use tower::ServiceExt;
 
+/// The API's and the auth function's routers, built once per container (building one assembles
+/// its OpenAPI description) and handed to every request in its extensions.
+#[derive(Clone, Debug)]
+pub struct ApiRouters {
+    api: axum::Router,
+    auth: axum::Router,
+}
+
+impl ApiRouters {
+    /// Both routers over `state`.
+    pub fn new(state: &AppState) -> Self {
+        Self {
+            api: faultline_api::app(state.clone()),
+            auth: faultline_auth::app(state.clone()),
+        }
+    }
+}
+
 /// The largest answer the console reads back from the API: 8 MiB.
 const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
 
 /// Calls the API as the session's caller; the answer's JSON on success (`Null` when empty), else
 /// the API's refusal (title and detail of its problem document).
 pub async fn call(
-    state: &AppState,
     session: &Session,
     method: Method,
     path: &str,
@@ -35,10 +52,11 @@ pub async fn call(
     if let Some(context) = &session.context {
         request.extensions_mut().insert(context.clone());
     }
+    let routers = &session.routers;
     let app = if path.starts_with("/v1/auth/") || path.starts_with("/v1/oauth-apps") {
-        faultline_auth::app(state.clone())
+        routers.auth.clone()
     } else {
-        faultline_api::app(state.clone())
+        routers.api.clone()
     };
     let response = match app.oneshot(request).await {
         Ok(response) => response,

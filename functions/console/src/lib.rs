@@ -25,6 +25,7 @@ pub use session::{csrf_token, SESSION_COOKIE, SIGN_IN_COOKIE};
 
 /// The console's pages.
 pub fn app(state: AppState) -> axum::Router {
+    let routers = std::sync::Arc::new(api::ApiRouters::new(&state));
     axum::Router::new()
         .route(
             "/console",
@@ -105,6 +106,7 @@ pub fn app(state: AppState) -> axum::Router {
         .layer(from_fn(render_errors))
         .layer(from_fn(compress::gzip))
         .layer(from_fn(security_headers))
+        .layer(axum::Extension(routers))
         .with_state(state)
 }
 

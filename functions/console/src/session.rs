@@ -77,6 +77,8 @@ pub struct Session {
     /// API Gateway's context of the request, handed on to the API so its audit entries carry the
     /// caller's address and the request id.
     pub context: Option<RequestContext>,
+    /// The routers changes go through (see [`crate::api`]).
+    pub routers: std::sync::Arc<crate::api::ApiRouters>,
 }
 
 impl Session {
@@ -124,7 +126,17 @@ impl FromRequestParts<AppState> for Session {
             .authenticate(&headers, meta.source_ip.parse().ok())
             .await
             .map_err(|_| ConsoleError::SignIn { next })?;
+        let routers = parts
+            .extensions
+            .get::<std::sync::Arc<crate::api::ApiRouters>>()
+            .cloned()
+            .ok_or_else(|| {
+                ConsoleError::Api(faultline::http::ApiError::internal(
+                    "console served without its API routers",
+                ))
+            })?;
         Ok(Self {
+            routers,
             principal,
             csrf: csrf_token(&token),
             token,

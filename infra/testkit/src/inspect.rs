@@ -83,6 +83,18 @@ impl TestStack {
             .expect("deadlock groups")
     }
 
+    /// Sends `body` to a queue, by logical id (a dead letter, say), as the test's own setup.
+    pub async fn send_to_queue(&self, logical_id: &str, body: &Value) {
+        self.clients
+            .sqs
+            .send_message()
+            .queue_url(&self.deployment.physical_ids[logical_id])
+            .message_body(body.to_string())
+            .send()
+            .await
+            .expect("sent");
+    }
+
     /// Receives (and deletes) every message now visible on a queue, by logical id.
     pub async fn drain_queue(&self, logical_id: &str) -> Vec<Value> {
         let url = &self.deployment.physical_ids[logical_id];

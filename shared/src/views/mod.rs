@@ -45,6 +45,15 @@ pub use tenancy::{
 
 use crate::store::Page;
 
+/// A value's name as the API writes it (its serde name): `acknowledged`, `critical`; empty for a
+/// value that is not named by a string.
+pub fn wire_name(value: impl Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// Deadlock groups, most recent first.
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct DeadlockList {

@@ -12,20 +12,12 @@ use faultline::http::{
 use faultline::services::incidents::{change_incident, ChangeError};
 use faultline::store::{IncidentFilters, PageRequest};
 use faultline::views::{
-    ChangedIncidentView, ErrorEventView, IncidentDetailView, IncidentPage, IncidentView,
+    wire_name, ChangedIncidentView, ErrorEventView, IncidentDetailView, IncidentPage, IncidentView,
     TimelinePage,
 };
 use faultline::AppState;
 use http::StatusCode;
 use serde::Deserialize;
-
-/// A value's name as stored and shown (its serde name).
-fn wire_name(value: impl serde::Serialize) -> String {
-    serde_json::to_value(value)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
-}
 
 /// The order of a list: newest first (the default) or oldest first.
 #[derive(Clone, Copy, Debug, Default, Deserialize)]

@@ -135,16 +135,8 @@ async fn dead_letters_are_visible_and_redriven_per_tenant() {
     let (tenant, key) = stack.tenant().await;
     let (other, other_key) = stack.tenant().await;
     let send = |queue: &'static str, body: Value| {
-        let url = stack.deployment.physical_ids[queue].clone();
-        let sqs = stack.clients.sqs.clone();
-        async move {
-            sqs.send_message()
-                .queue_url(url)
-                .message_body(body.to_string())
-                .send()
-                .await
-                .expect("sent");
-        }
+        let stack = &stack;
+        async move { stack.send_to_queue(queue, &body).await }
     };
     send(
         "EventsDeadLetterQueue",

@@ -118,9 +118,8 @@ pub async fn change_access(
     SignedForm { session, form }: SignedForm<AccessForm>,
 ) -> PageResult {
     let call = |method, path: String, body: Option<serde_json::Value>| {
-        let state = state.clone();
-        let session = session.clone();
-        async move { api::call(&state, &session, method, &path, body.as_ref()).await }
+        let session = &session;
+        async move { api::call(session, method, &path, body.as_ref()).await }
     };
     let post = http::Method::POST;
     let created = match form.action.as_str() {

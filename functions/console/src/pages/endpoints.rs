@@ -3,7 +3,7 @@
 //! recovery and message log with attempts and retry.
 
 use super::chart::BarChart;
-use super::{html, parse_query, wire, Chrome, PageResult, SignedForm};
+use super::{html, parse_query, Chrome, PageResult, SignedForm};
 use crate::api;
 use crate::session::Session;
 use askama::Template;
@@ -14,7 +14,6 @@ use faultline::http::{Authorized, Json, Path, Query};
 use faultline::views::{AttemptView, EndpointStatsView, EndpointView, EventTypeView, MessageView};
 use faultline::AppState;
 use faultline_api::routes::{self as api_routes, endpoint_actions, endpoints, messages};
-use serde::Serialize;
 use serde_json::json;
 
 /// The endpoints page.
@@ -59,10 +58,7 @@ struct SecretOncePage {
 }
 
 /// `POST /console/endpoints`, through `POST /v1/endpoints`: every `event_types` box ticked.
-pub async fn create(
-    State(state): State<AppState>,
-    SignedForm { session, form }: SignedForm<super::Fields>,
-) -> PageResult {
+pub async fn create(SignedForm { session, form }: SignedForm<super::Fields>) -> PageResult {
     let field = |name: &str| {
         form.iter()
             .find(|(k, _)| k == name)
@@ -78,14 +74,7 @@ pub async fn create(
         "description": field("description"),
         "event_types": event_types,
     });
-    let created = api::call(
-        &state,
-        &session,
-        http::Method::POST,
-        "/v1/endpoints",
-        Some(&body),
-    )
-    .await?;
+    let created = api::call(&session, http::Method::POST, "/v1/endpoints", Some(&body)).await?;
     Ok(html(&SecretOncePage {
         chrome: Chrome::of(&session, "/console/endpoints"),
         endpoint_id: created["id"].as_str().unwrap_or_default().to_owned(),
@@ -107,10 +96,6 @@ struct EndpointPage {
 }
 
 impl EndpointPage {
-    fn wire(&self, value: &impl Serialize) -> String {
-        wire(value)
-    }
-
     fn success_rate(&self) -> String {
         self.stats.success_rate.map_or_else(
             || "no attempts".to_owned(),
@@ -200,12 +185,6 @@ struct AttemptsPage {
     fragment: String,
 }
 
-impl AttemptsFragment {
-    fn wire(&self, value: &impl Serialize) -> String {
-        wire(value)
-    }
-}
-
 /// `GET /console/endpoints/{id}/messages/{message}`: the message's attempts at this endpoint.
 pub async fn attempts(
     State(state): State<AppState>,
@@ -260,7 +239,7 @@ pub async fn act(
     };
     let path = format!("/v1/endpoints/{id}/{action}");
     let body = (method == http::Method::POST).then(|| json!({}));
-    let answer = api::call(&state, &session, method, &path, body.as_ref()).await?;
+    let answer = api::call(&session, method, &path, body.as_ref()).await?;
     if heading.is_empty() {
         return Ok(Redirect::to(&format!("/console/endpoints/{id}")).into_response());
     }
@@ -292,29 +271,24 @@ async fn recover(
     let since = state.clock.now() - chrono::Duration::hours(hours);
     let body = json!({"since": since.to_rfc3339()});
     let path = format!("/v1/endpoints/{id}/recover");
-    api::call(state, session, http::Method::POST, &path, Some(&body)).await?;
+    api::call(session, http::Method::POST, &path, Some(&body)).await?;
     Ok(Redirect::to(&format!("/console/endpoints/{id}")).into_response())
 }
 
 /// `POST /console/endpoints/{id}/messages/{message}/retry`, through `POST /v1/messages/{id}/retry`.
 pub async fn retry(
-    State(state): State<AppState>,
     Path((id, message_id)): Path<(EndpointId, MessageId)>,
     SignedForm { session, .. }: SignedForm<super::Fields>,
 ) -> PageResult {
     let path = format!("/v1/messages/{message_id}/retry");
     let body = json!({"endpoint_id": id.as_str()});
-    api::call(&state, &session, http::Method::POST, &path, Some(&body)).await?;
+    api::call(&session, http::Method::POST, &path, Some(&body)).await?;
     Ok(Redirect::to(&format!("/console/endpoints/{id}")).into_response())
 }
 
 /// `POST /console/dead-letters/redrive`, through `POST /v1/dead-letters/redrive`.
-pub async fn redrive(
-    State(state): State<AppState>,
-    SignedForm { session, .. }: SignedForm<super::Fields>,
-) -> PageResult {
+pub async fn redrive(SignedForm { session, .. }: SignedForm<super::Fields>) -> PageResult {
     api::call(
-        &state,
         &session,
         http::Method::POST,
         "/v1/dead-letters/redrive",

@@ -13,7 +13,7 @@ use faultline::reports::IncidentSummary;
 use faultline::views::{ExportScheduleView, ExportView, ReportSummaryView};
 use faultline::AppState;
 use faultline_api::routes::{export_schedules, exports, reports};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::json;
 
 /// The exports page.
@@ -26,12 +26,6 @@ struct ExportsPage {
     /// Whether a job is still running (the list then refreshes itself).
     running: bool,
     can_create: bool,
-}
-
-impl ExportsPage {
-    fn wire(&self, value: &impl Serialize) -> String {
-        wire(value)
-    }
 }
 
 /// `GET /console/exports`.
@@ -51,7 +45,7 @@ pub async fn list(State(state): State<AppState>, session: Session) -> PageResult
     let running = found
         .items
         .iter()
-        .any(|job| matches!(wire(&job.status).as_str(), "queued" | "running"));
+        .any(|job| matches!(wire(job.status).as_str(), "queued" | "running"));
     Ok(html(&ExportsPage {
         can_create: session.can(Scope::IncidentsRead),
         chrome: Chrome::of(&session, "/console/exports"),
@@ -73,10 +67,7 @@ pub struct NewExport {
 }
 
 /// `POST /console/exports`, through `POST /v1/exports`.
-pub async fn create(
-    State(state): State<AppState>,
-    SignedForm { session, form }: SignedForm<NewExport>,
-) -> PageResult {
+pub async fn create(SignedForm { session, form }: SignedForm<NewExport>) -> PageResult {
     let mut filters = serde_json::Map::new();
     for (name, value) in [
         ("status", form.status),
@@ -91,14 +82,7 @@ pub async fn create(
     if let Some(title) = non_empty(form.title) {
         body["title"] = json!(title);
     }
-    api::call(
-        &state,
-        &session,
-        http::Method::POST,
-        "/v1/exports",
-        Some(&body),
-    )
-    .await?;
+    api::call(&session, http::Method::POST, "/v1/exports", Some(&body)).await?;
     Ok(Redirect::to("/console/exports").into_response())
 }
 
@@ -120,7 +104,7 @@ pub async fn download(
         None => Err(crate::error::ConsoleError::Refused {
             status: http::StatusCode::CONFLICT,
             title: "Not ready".into(),
-            detail: format!("export {id} has no file yet (it is {})", wire(&job.status)),
+            detail: format!("export {id} has no file yet (it is {})", wire(job.status)),
         }),
     }
 }

@@ -56,12 +56,6 @@ struct IncidentsPage {
     sources: &'static [&'static str],
 }
 
-impl IncidentsPage {
-    fn wire(&self, value: &impl Serialize) -> String {
-        wire(value)
-    }
-}
-
 /// Drops empty fields, so an empty select box is no filter (the API refuses `status=`).
 fn without_empty(raw: &str) -> String {
     url::form_urlencoded::parse(raw.as_bytes())
@@ -127,10 +121,6 @@ struct IncidentPage {
 }
 
 impl IncidentPage {
-    fn wire(&self, value: &impl Serialize) -> String {
-        wire(value)
-    }
-
     fn attributes(&self) -> String {
         serde_json::to_string_pretty(&self.incident.incident.attributes).unwrap_or_default()
     }
@@ -156,7 +146,7 @@ pub async fn detail(
         super::first_page(100),
     )
     .await?;
-    let evidence = if wire(&incident.incident.kind) == "issue" {
+    let evidence = if wire(incident.incident.kind) == "issue" {
         faultline_api::routes::evidence::list(
             State(state.clone()),
             Authorized::check(&session.principal)?,
@@ -190,7 +180,6 @@ pub struct Change {
 /// `POST /console/incidents/{id}`: acknowledge, resolve, reopen or (un)assign, through
 /// `PATCH /v1/incidents/{id}`.
 pub async fn change(
-    State(state): State<AppState>,
     Path(id): Path<IncidentId>,
     SignedForm { session, form }: SignedForm<Change>,
 ) -> PageResult {
@@ -204,13 +193,6 @@ pub async fn change(
         body.insert("assignee".into(), json!(assignee));
     }
     let path = format!("/v1/incidents/{id}");
-    api::call(
-        &state,
-        &session,
-        http::Method::PATCH,
-        &path,
-        Some(&body.into()),
-    )
-    .await?;
+    api::call(&session, http::Method::PATCH, &path, Some(&body.into())).await?;
     Ok(Redirect::to(&format!("/console/incidents/{id}")).into_response())
 }

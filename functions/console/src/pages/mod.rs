@@ -198,14 +198,7 @@ pub fn non_empty(text: Option<String>) -> Option<String> {
     text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
 }
 
-/// A value's name as the API writes it (its serde name): `acknowledged`, `critical`.
-pub fn wire(value: &impl serde::Serialize) -> String {
-    match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(name)) => name,
-        Ok(other) => other.to_string(),
-        Err(_) => String::new(),
-    }
-}
+pub use faultline::views::wire_name as wire;
 
 /// A time as the console shows it: `2026-12-07 11:23 UTC`.
 pub fn when(at: &chrono::DateTime<chrono::Utc>) -> String {

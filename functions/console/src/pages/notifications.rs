@@ -90,13 +90,11 @@ pub async fn preview(
 
 /// `POST /console/destinations/{id}/test`: a test notification, through the API.
 pub async fn test_destination(
-    State(state): State<AppState>,
     Path(id): Path<DestinationId>,
     SignedForm { session, .. }: SignedForm<super::Fields>,
 ) -> PageResult {
     let path = format!("/v1/destinations/{id}/test");
     api::call(
-        &state,
         &session,
         http::Method::POST,
         &path,
@@ -155,7 +153,6 @@ pub async fn create_window(
         "strategy": form.strategy.unwrap_or_else(|| "suppress".into()),
     });
     let created = api::call(
-        &state,
         &session,
         http::Method::POST,
         "/v1/maintenance-windows",

@@ -158,7 +158,7 @@ pub async fn decide(
         "code_challenge": request.code_challenge,
         "code_challenge_method": request.code_challenge_method,
     });
-    let granted = api::call(&state, &session, http::Method::POST, &path, Some(&body)).await?;
+    let granted = api::call(&session, http::Method::POST, &path, Some(&body)).await?;
     let target = granted["redirect_to"].as_str().unwrap_or_default();
     Ok(Redirect::to(target).into_response())
 }

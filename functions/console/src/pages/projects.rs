@@ -49,22 +49,12 @@ pub struct NewProject {
 }
 
 /// `POST /console/projects`, through `POST /v1/projects`.
-pub async fn create(
-    State(state): State<AppState>,
-    SignedForm { session, form }: SignedForm<NewProject>,
-) -> PageResult {
+pub async fn create(SignedForm { session, form }: SignedForm<NewProject>) -> PageResult {
     let mut body = json!({"name": form.name, "description": form.description});
     if let Some(environment) = non_empty(form.environment) {
         body["environment"] = json!(environment);
     }
-    let created = api::call(
-        &state,
-        &session,
-        http::Method::POST,
-        "/v1/projects",
-        Some(&body),
-    )
-    .await?;
+    let created = api::call(&session, http::Method::POST, "/v1/projects", Some(&body)).await?;
     let id = created["id"].as_str().unwrap_or_default();
     Ok(Redirect::to(&format!("/console/projects/{id}")).into_response())
 }
@@ -242,7 +232,6 @@ fn rate(field: &str, text: Option<String>) -> Result<Option<Value>, crate::error
 
 /// `POST /console/projects/{id}/sentry`, through `POST /v1/projects/{id}/sentry`.
 pub async fn create_sentry(
-    State(state): State<AppState>,
     Path(id): Path<ProjectId>,
     SignedForm { session, form }: SignedForm<NewSentryConfig>,
 ) -> PageResult {
@@ -276,6 +265,6 @@ pub async fn create_sentry(
         }
     }
     let path = format!("/v1/projects/{id}/sentry");
-    api::call(&state, &session, http::Method::POST, &path, Some(&body)).await?;
+    api::call(&session, http::Method::POST, &path, Some(&body)).await?;
     Ok(Redirect::to(&format!("/console/projects/{id}")).into_response())
 }

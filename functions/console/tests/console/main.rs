@@ -3,7 +3,9 @@
 //! every change made through the API are checked without a browser (`tests/browser` drives the
 //! same pages in Chromium).
 
+mod admin;
 mod changes;
+mod delivery;
 mod oauth;
 mod pages;
 mod sessions;
