@@ -26,6 +26,12 @@ version, since it replaces one of moto's methods.
    hours: moto kept every record of the table's life. Sequence numbers stay as they were (a read
    before the oldest kept record starts at the oldest kept). A shard iterator is forgotten once
    used (moto kept every iterator it ever handed out, each polling read adding one).
+6. Model instances are no longer kept for moto's dashboard. moto appends every model object it
+   ever creates (every DynamoDB item version written, every stream record, every SQS message) to
+   a list on its class, so its memory grew with every write, not with what it holds: in a soak,
+   47,200 item objects were alive for 5,400 items in the table. Only S3's keys and uploads stay
+   tracked (moto reads those lists to close their files when it resets). The dashboard
+   (`/moto-api/`) no longer lists the other models.
 
 Usage: moto_launcher.py [moto_server arguments, e.g. -H 127.0.0.1 -p 5000]
 """
@@ -51,14 +57,17 @@ def _check_version() -> None:
         )
 
 
+# Held by every DynamoDB request (and by the census while it reads the tables).
+DYNAMODB_LOCK = threading.RLock()
+
+
 def _serialise_dynamodb() -> None:
     from moto.dynamodb.responses import DynamoHandler
 
-    lock = threading.RLock()
     call_action = DynamoHandler.call_action
 
     def locked_call_action(self: Any) -> Any:
-        with lock:
+        with DYNAMODB_LOCK:
             return call_action(self)
 
     DynamoHandler.call_action = locked_call_action
@@ -268,6 +277,18 @@ def _bounded_streams() -> None:
     DynamoDBStreamsBackend.get_records = get_records_once  # type: ignore[method-assign]
 
 
+def _untracked_models() -> None:
+    from moto.core.common_models import BaseModel
+
+    def untracked_new(cls: Any, *args: Any, **kwargs: Any) -> Any:
+        instance = super(BaseModel, cls).__new__(cls)
+        if cls.__module__.startswith("moto.s3."):
+            cls.instances_tracked.append(instance)
+        return instance
+
+    BaseModel.__new__ = staticmethod(untracked_new)  # type: ignore[method-assign, assignment]
+
+
 def _s3_complete_multipart_root() -> None:
     """`CompleteMultipartUpload` answers with the root element S3 uses.
 
@@ -293,14 +314,131 @@ def _s3_complete_multipart_root() -> None:
     S3Response._key_response_post = renamed  # type: ignore[method-assign]
 
 
+def _deep_size(value: Any, seen: set[int]) -> int:
+    """Bytes a Python value holds, its contents included (each object counted once)."""
+    if id(value) in seen:
+        return 0
+    seen.add(id(value))
+    size = sys.getsizeof(value)
+    if isinstance(value, dict):
+        size += sum(_deep_size(k, seen) + _deep_size(v, seen) for k, v in value.items())
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        size += sum(_deep_size(v, seen) for v in value)
+    elif hasattr(value, "__dict__"):
+        size += _deep_size(vars(value), seen)
+    return size
+
+
+def _sampled_size(values: list[Any], sample: int = 200) -> int:
+    """The deep size of `values`, estimated from an evenly spread sample."""
+    if not values:
+        return 0
+    step = max(len(values) // sample, 1)
+    picked = values[::step]
+    seen: set[int] = set()
+    return sum(_deep_size(v, seen) for v in picked) * len(values) // len(picked)
+
+
+def census() -> dict[str, Any]:
+    """What the emulator holds, by service: counts and estimated bytes (for memory questions)."""
+    import gc
+    from collections import Counter
+
+    from moto.dynamodb.models import dynamodb_backends
+    from moto.logs.models import logs_backends
+    from moto.s3.models import s3_backends
+    from moto.sqs.models import sqs_backends
+
+    def backends(bd: Any) -> list[Any]:
+        return [b for regions in bd.values() for b in regions.values()]
+
+    report: dict[str, Any] = {}
+    with open("/proc/self/status") as status:
+        report["rss_kib"] = next(int(line.split()[1]) for line in status if line.startswith("VmRSS:"))
+    tables = {}
+    with DYNAMODB_LOCK:
+        for backend in backends(dynamodb_backends):
+            for name, table in backend.tables.items():
+                items = [
+                    item
+                    for value in table.items.values()
+                    for item in (value.values() if isinstance(value, dict) else [value])
+                ]
+                shard = table.stream_shard
+                records = list(shard.items) if shard is not None else []
+                tables[name] = {
+                    "items": len(items),
+                    "items_bytes": _sampled_size(items),
+                    "stream_records": len(records),
+                    "stream_bytes": _sampled_size(records),
+                }
+    report["dynamodb"] = tables
+    queues = {}
+    for backend in backends(sqs_backends):
+        for name, queue in backend.queues.items():
+            queues[name] = {
+                "messages": len(queue._messages),
+                "messages_bytes": _sampled_size(list(queue._messages)),
+                "deleted_handles": len(queue.deleted_messages),
+                "deleted_bytes": _sampled_size(list(queue.deleted_messages)),
+            }
+    report["sqs"] = queues
+    events = [
+        event
+        for backend in backends(logs_backends)
+        for group in backend.groups.values()
+        for stream in group.streams.values()
+        for event in stream.events
+    ]
+    report["logs"] = {"events": len(events), "bytes": _sampled_size(events)}
+    objects = [
+        key
+        for backend in backends(s3_backends)
+        for bucket in backend.buckets.values()
+        for key in bucket.keys.values()
+    ]
+    report["s3"] = {"objects": len(objects), "bytes": sum(getattr(k, "size", 0) for k in objects)}
+    from moto.dynamodb.models.dynamo_type import Item
+
+    gc.collect()
+    live = gc.get_objects()
+    report["item_objects"] = sum(1 for o in live if isinstance(o, Item))
+    report["gc_top"] = Counter(type(o).__name__ for o in live).most_common(15)
+    return report
+
+
+def _census_on_signal() -> None:
+    """With FAULTLINE_EMULATOR_CENSUS=<file>, SIGUSR1 writes `census()` there as JSON."""
+    import json
+    import os
+    import signal
+
+    path = os.environ.get("FAULTLINE_EMULATOR_CENSUS")
+    if not path:
+        return
+
+    def write(_signum: int, _frame: Any) -> None:
+        def run() -> None:
+            # Written whole, then renamed: a reader never sees half a census.
+            with open(f"{path}.part", "w") as out:
+                json.dump(census(), out, indent=1, default=str)
+            os.replace(f"{path}.part", path)
+
+        threading.Thread(target=run, daemon=True).start()
+
+    signal.signal(signal.SIGUSR1, write)
+
+
 def main() -> None:
     _check_version()
+    _untracked_models()
     _s3_complete_multipart_root()
     _serialise_dynamodb()
     _item_level_transactions()
     _constant_time_sqs_sends()
     _partition_queries()
     _bounded_streams()
+    _census_on_signal()
     # One log line per request is noise on a long run (and the hub keeps stderr for start-up
     # failures): warnings and errors only.
     import logging

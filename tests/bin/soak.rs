@@ -1,7 +1,8 @@
 //! `make soak`: sustained mixed traffic through the whole local stack (the emulator, the HTTP
 //! gateway, every function and the SQS pollers) for `SOAK_MINUTES` (30): API reads and writes,
 //! signed webhooks of every source, every event fanned out to 20 endpoints of which a third fail.
-//! Every minute: the emulator's memory, requests per second and 5xx answers. At the end, the
+//! Every minute: the emulator's memory, what it holds (table items and stream records, from the
+//! launcher's census), requests per second and 5xx answers. At the end, the
 //! invariant: every accepted alert's message delivered to each healthy endpoint and delivered or
 //! exhausted at each failing one. Exits 1 on any 5xx or a broken invariant.
 
@@ -44,6 +45,14 @@ fn rss_mib(pid: u32) -> f64 {
         })
         .sum::<f64>()
         / 1024.0
+}
+
+/// What the emulator holds right now: (table items, stream records), from its census.
+fn holdings(emulator: &Emulator) -> Option<(u64, u64)> {
+    let census = emulator.census()?;
+    let tables = census["dynamodb"].as_object()?;
+    let sum = |field: &str| tables.values().filter_map(|t| t[field].as_u64()).sum();
+    Some((sum("items"), sum("stream_records")))
 }
 
 /// A receiver that answers `status` to everything, keeping no record of what it got.
@@ -132,7 +141,7 @@ async fn main() -> anyhow::Result<()> {
         failing_ids.len(),
         emulator.pid()
     );
-    println!("minute  emulator MiB  requests/s  5xx  alerts accepted");
+    println!("minute  emulator MiB  table items  stream records  requests/s  5xx  alerts accepted");
     let mut workers = Vec::new();
     let numbers = Arc::new(AtomicU64::new(0));
     for _ in 0..4 {
@@ -181,8 +190,9 @@ async fn main() -> anyhow::Result<()> {
         let requests = tally.requests.load(Ordering::Relaxed);
         let rate = (requests - last.1) as f64 / last.0.elapsed().as_secs_f64();
         last = (Instant::now(), requests);
+        let (items, records) = holdings(&emulator).unwrap_or_default();
         println!(
-            "{minute:>6}  {:>12.0}  {rate:>10.1}  {:>3}  {:>15}",
+            "{minute:>6}  {:>12.0}  {items:>11}  {records:>14}  {rate:>10.1}  {:>3}  {:>15}",
             rss_mib(emulator.pid()),
             tally.server_errors.load(Ordering::Relaxed),
             tally.accepted_alerts.load(Ordering::Relaxed),

@@ -60,6 +60,11 @@ fn launcher() -> PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("moto_launcher.py")
 }
 
+/// Where the emulator on `port` writes its census (renamed into place when whole).
+fn census_path(port: u16) -> PathBuf {
+    std::env::temp_dir().join(format!("faultline-emulator-{port}.census.json"))
+}
+
 /// A port nobody listens on right now.
 pub fn free_port() -> Result<u16, EmulatorError> {
     let listener = TcpListener::bind("127.0.0.1:0").map_err(EmulatorError::NoPort)?;
@@ -77,6 +82,7 @@ impl Emulator {
             .map(Stdio::from)
             .unwrap_or_else(|_| Stdio::null());
         command
+            .env("FAULTLINE_EMULATOR_CENSUS", census_path(port))
             .arg(launcher())
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
@@ -120,6 +126,29 @@ impl Emulator {
     /// Its process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// What it holds right now, by service (the launcher's census: DynamoDB items and stream
+    /// records, SQS messages, log events, S3 objects, live moto item objects, resident memory),
+    /// for questions about its memory. `None` when it did not answer within 10 s.
+    pub fn census(&self) -> Option<serde_json::Value> {
+        let path = census_path(self.port);
+        let _ = std::fs::remove_file(&path);
+        let signalled = Command::new("kill")
+            .args(["-USR1", &self.child.id().to_string()])
+            .status()
+            .ok()?;
+        if !signalled.success() {
+            return None;
+        }
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+            if let Ok(text) = std::fs::read_to_string(&path) {
+                return serde_json::from_str(&text).ok();
+            }
+        }
+        None
     }
 
     /// How it ended, if it has: a hub without its emulator can only answer errors.
