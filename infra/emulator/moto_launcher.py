@@ -26,12 +26,13 @@ version, since it replaces one of moto's methods.
    hours: moto kept every record of the table's life. Sequence numbers stay as they were (a read
    before the oldest kept record starts at the oldest kept). A shard iterator is forgotten once
    used (moto kept every iterator it ever handed out, each polling read adding one).
-6. Model instances are no longer kept for moto's dashboard. moto appends every model object it
-   ever creates (every DynamoDB item version written, every stream record, every SQS message) to
-   a list on its class, so its memory grew with every write, not with what it holds: in a soak,
-   47,200 item objects were alive for 5,400 items in the table. Only S3's keys and uploads stay
-   tracked (moto reads those lists to close their files when it resets). The dashboard
-   (`/moto-api/`) no longer lists the other models.
+6. DynamoDB and SQS model instances are no longer kept for moto's dashboard. moto appends every
+   model object it ever creates (every DynamoDB item version written, every stream record, every
+   SQS message) to a list on its class, so its memory grew with every write, not with what it
+   holds: in a soak, 47,200 item objects were alive for 5,400 items in the table. Other services'
+   models stay tracked: they are few, moto reads S3's lists to close files when it resets, and the
+   tests read sent mail from the dashboard (`/moto-api/data.json`), which no longer lists
+   DynamoDB's and SQS's models.
 
 Usage: moto_launcher.py [moto_server arguments, e.g. -H 127.0.0.1 -p 5000]
 """
@@ -277,12 +278,15 @@ def _bounded_streams() -> None:
     DynamoDBStreamsBackend.get_records = get_records_once  # type: ignore[method-assign]
 
 
+UNTRACKED_SERVICES = ("moto.dynamodb.", "moto.dynamodbstreams.", "moto.sqs.")
+
+
 def _untracked_models() -> None:
     from moto.core.common_models import BaseModel
 
     def untracked_new(cls: Any, *args: Any, **kwargs: Any) -> Any:
         instance = super(BaseModel, cls).__new__(cls)
-        if cls.__module__.startswith("moto.s3."):
+        if not cls.__module__.startswith(UNTRACKED_SERVICES):
             cls.instances_tracked.append(instance)
         return instance
 

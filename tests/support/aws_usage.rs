@@ -102,6 +102,21 @@ fn write_units(bytes: usize) -> f64 {
     bytes.div_ceil(1024).max(1) as f64
 }
 
+/// Write units of putting `item` (`transactional`: twice the units): the table's, plus the
+/// index's when the item carries `gsi1` keys — the index projects every attribute, so DynamoDB
+/// writes the item again there. (The removal of an item's previous index entry, when a put moves
+/// it, is not counted: it would need the item as it was.)
+fn put_units(item: &HashMap<String, AttributeValue>, transactional: bool) -> f64 {
+    let units = write_units(item_size(item));
+    let table = if transactional { 2.0 * units } else { units };
+    let index = if item.contains_key("gsi1pk") {
+        units
+    } else {
+        0.0
+    };
+    table + index
+}
+
 /// Read units of reading `bytes` eventually consistent (4 KB each, at least one, halved).
 fn read_units(bytes: usize) -> f64 {
     bytes.div_ceil(4096).max(1) as f64 / 2.0
@@ -126,7 +141,7 @@ impl Intercept for UsageCounter {
         // Updates and deletes are counted as one unit: the hub updates small items (counters,
         // delivery records, claims) and deletes outbox entries.
         let units = if let Some(put) = input.downcast_ref::<PutItemInput>() {
-            put.item().map_or(1.0, |item| write_units(item_size(item)))
+            put.item().map_or(1.0, |item| put_units(item, false))
         } else if let Some(batch) = input.downcast_ref::<BatchWriteItemInput>() {
             batch
                 .request_items()
@@ -137,21 +152,17 @@ impl Intercept for UsageCounter {
                         .map(|request| {
                             request
                                 .put_request()
-                                .map_or(1.0, |put| write_units(item_size(put.item())))
+                                .map_or(1.0, |put| put_units(put.item(), false))
                         })
                         .sum()
                 })
                 .unwrap_or(0.0)
         } else if let Some(transaction) = input.downcast_ref::<TransactWriteItemsInput>() {
-            // Transactional writes cost two units per KB.
+            // Transactional writes cost two units per KB (index writes are not doubled).
             transaction
                 .transact_items()
                 .iter()
-                .map(|item| {
-                    2.0 * item
-                        .put()
-                        .map_or(1.0, |put| write_units(item_size(put.item())))
-                })
+                .map(|item| item.put().map_or(2.0, |put| put_units(put.item(), true)))
                 .sum()
         } else if matches!(
             metadata.name(),

@@ -49,7 +49,9 @@ async fn rewriting_one_item_a_thousand_times_keeps_one_item_alive() {
     let census = emulator.census().expect("the emulator wrote its census");
     let table = &census["dynamodb"]["memory"];
     assert_eq!(table["items"], 1, "{census}");
-    let alive = census["item_objects"].as_u64().expect("item objects counted");
+    let alive = census["item_objects"]
+        .as_u64()
+        .expect("item objects counted");
     assert!(
         alive < 20,
         "1,000 writes of one item left {alive} item objects alive (moto alone keeps every one)"

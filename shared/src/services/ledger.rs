@@ -17,10 +17,10 @@ pub async fn retry_message(
     message: &MessageId,
     endpoint: Option<&EndpointId>,
 ) -> Result<Option<Vec<EndpointId>>, ServiceError> {
-    if state.store.get_message(tenant, message).await?.is_none() {
+    let Some(message) = state.store.get_message(tenant, message).await? else {
         return Ok(None);
-    }
-    let deliveries = state.store.list_deliveries(tenant, message).await?;
+    };
+    let deliveries = super::messages::deliveries_of(state, &message).await?;
     let chosen: Vec<DeliveryRecord> = deliveries
         .into_iter()
         .filter(|d| match endpoint {

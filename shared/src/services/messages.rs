@@ -78,9 +78,11 @@ pub async fn message_for(
 }
 
 /// Stores the event's message once and queues its first attempt to each of `endpoints`: the one
-/// way a domain event becomes deliveries (fan-out, test pings). Safe to run twice for the same
-/// event: the message and delivery records are written once, and a duplicate task is absorbed by
-/// the attempt claim in `dispatch`.
+/// way a domain event becomes deliveries (fan-out, test pings). The message item holds the
+/// endpoints it is pending at (its status set), so no delivery record is written before an
+/// attempt is made: [`deliveries_of`] shows the pending ones from the set, and the first attempt
+/// writes the record. Safe to run twice for the same event: the message is written once, and a
+/// duplicate task is absorbed by the attempt claim in `dispatch`.
 pub async fn send_first_attempts(
     state: &AppState,
     event: &DomainEvent,
@@ -89,28 +91,45 @@ pub async fn send_first_attempts(
     let now = state.clock.now();
     let message = message_for(state, event, now).await?;
     store_message(state, &message, endpoints).await?;
-    let mut tasks = Vec::with_capacity(endpoints.len());
-    for endpoint_id in endpoints {
-        let record = DeliveryRecord {
-            message_id: message.id.clone(),
-            endpoint_id: endpoint_id.clone(),
-            status: DeliveryStatus::Pending,
-            attempts: 0,
-            next_attempt_at: Some(now),
-            updated_at: now,
-        };
-        state
-            .store
-            .put_delivery_once(&event.tenant_id, &record)
-            .await?;
-        tasks.push(DeliveryTask {
+    let tasks: Vec<DeliveryTask> = endpoints
+        .iter()
+        .map(|endpoint_id| DeliveryTask {
             tenant_id: event.tenant_id.clone(),
             message_id: message.id.clone(),
             endpoint_id: endpoint_id.clone(),
             attempt: 1,
             not_before: now,
-        });
-    }
+        })
+        .collect();
     state.deliveries.enqueue_now(&tasks).await?;
     Ok(message.id)
+}
+
+/// A message's deliveries by endpoint: the recorded ones, and a `pending` one (no attempt yet,
+/// due since the message was created) for each endpoint the message is pending at without a
+/// record — a delivery is recorded at its first attempt, not when it is queued.
+pub async fn deliveries_of(
+    state: &AppState,
+    message: &Message,
+) -> Result<Vec<DeliveryRecord>, ServiceError> {
+    let mut deliveries = state
+        .store
+        .list_deliveries(&message.tenant_id, &message.id)
+        .await?;
+    let unrecorded: Vec<DeliveryRecord> = message
+        .deliveries_pending
+        .iter()
+        .filter(|endpoint| !deliveries.iter().any(|d| &d.endpoint_id == *endpoint))
+        .map(|endpoint| DeliveryRecord {
+            message_id: message.id.clone(),
+            endpoint_id: endpoint.clone(),
+            status: DeliveryStatus::Pending,
+            attempts: 0,
+            next_attempt_at: Some(message.created_at),
+            updated_at: message.created_at,
+        })
+        .collect();
+    deliveries.extend(unrecorded);
+    deliveries.sort_by(|a, b| a.endpoint_id.as_str().cmp(b.endpoint_id.as_str()));
+    Ok(deliveries)
 }

@@ -279,16 +279,6 @@ impl Store {
         self.query_page(query, page).await
     }
 
-    /// Records a pending delivery once.
-    pub async fn put_delivery_once(
-        &self,
-        tenant: &TenantId,
-        record: &DeliveryRecord,
-    ) -> Result<(), StoreError> {
-        let keys = delivery_record_keys(tenant, record);
-        ignore_conflict(self.put_new(to_item(&keys, record)?).await)
-    }
-
     /// Overwrites a delivery's state.
     pub async fn set_delivery(
         &self,

@@ -90,7 +90,7 @@ pub async fn get(
     let message = load_message(&state, &tenant, &id)
         .await?
         .ok_or_else(|| ApiError::not_found("message", id.as_str()))?;
-    let deliveries = state.store.list_deliveries(&tenant, &id).await?;
+    let deliveries = faultline::services::messages::deliveries_of(&state, &message).await?;
     Ok(Json(
         MessageView::from(&message).with_deliveries(&deliveries),
     ))
@@ -192,7 +192,10 @@ async fn message_state(
     tenant: &faultline::domain::TenantId,
     id: &MessageId,
 ) -> Result<Value, ApiError> {
-    let deliveries = state.store.list_deliveries(tenant, id).await?;
+    let deliveries = match state.store.get_message(tenant, id).await? {
+        Some(message) => faultline::services::messages::deliveries_of(state, &message).await?,
+        None => Vec::new(),
+    };
     Ok(Value::Object(
         deliveries
             .iter()
