@@ -19,6 +19,7 @@ use lambda_http::{Body, Request, Response};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 
+pub mod calls;
 mod documentation;
 mod events;
 pub mod faults;
@@ -29,6 +30,7 @@ pub mod runtime_api;
 mod seed;
 mod tickets;
 
+pub use calls::CallCount;
 pub use documentation::conforms_to_documentation;
 pub use events::{json_of, load_event, sqs_event, HttpEvent};
 pub use faults::{incompressible, FailingWrites};
@@ -170,9 +172,18 @@ impl TestStack {
 
     /// The function's state, with DynamoDB requests matching `faults` failing.
     pub fn function_state_failing(&self, faults: FailingWrites) -> AppState {
+        self.function_state_intercepted(&faults)
+    }
+
+    /// The function's state (recorded like `state`), every request also seen by `interceptor`:
+    /// e.g. a [`CallCount`].
+    pub fn function_state_intercepted<I>(&self, interceptor: &I) -> AppState
+    where
+        I: Intercept + Clone + 'static,
+    {
         AppState::new(
             self.state.config.clone(),
-            &intercepted(&self.function_clients, &faults),
+            &intercepted(&self.function_clients, interceptor),
             self.state.clock.clone(),
         )
     }

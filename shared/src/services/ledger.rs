@@ -89,8 +89,8 @@ pub async fn send_test(state: &AppState, endpoint: &Endpoint) -> Result<MessageI
 /// How far back `recover` may reach.
 pub const RECOVER_WINDOW: chrono::Duration = chrono::Duration::days(14);
 
-/// Re-sends, now, every message whose delivery to `endpoint` failed or was exhausted since
-/// `since` (within the last 14 days). Returns how many were queued.
+/// Re-sends, now, every message with an attempt to `endpoint` that failed since `since` (within
+/// the last 14 days) whose delivery is still failed or exhausted. Returns how many were queued.
 pub async fn recover_endpoint(
     state: &AppState,
     endpoint: &Endpoint,
@@ -99,9 +99,21 @@ pub async fn recover_endpoint(
     let now = state.clock.now();
     let since = since.max(now - RECOVER_WINDOW);
     let tenant = &endpoint.tenant_id;
+    // The messages whose attempt to the endpoint failed since then (from the attempts' index),
+    // then where each of those deliveries stands now: a later success is left alone.
+    let mut messages: Vec<MessageId> = state
+        .store
+        .endpoint_attempts_since(tenant, &endpoint.id, since)
+        .await?
+        .into_iter()
+        .filter(|a| a.outcome == crate::domain::AttemptOutcome::Failed)
+        .map(|a| a.message_id)
+        .collect();
+    messages.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+    messages.dedup();
     let failed: Vec<DeliveryRecord> = state
         .store
-        .endpoint_deliveries_since(tenant, &endpoint.id, since)
+        .get_deliveries(tenant, &endpoint.id, &messages)
         .await?
         .into_iter()
         .filter(|d| matches!(d.status, DeliveryStatus::Failed | DeliveryStatus::Exhausted))

@@ -51,15 +51,20 @@ pub async fn load_message(
     tenant: &TenantId,
     id: &MessageId,
 ) -> Result<Option<Message>, ServiceError> {
-    let Some(mut message) = state.store.get_message(tenant, id).await? else {
-        return Ok(None);
-    };
+    match state.store.get_message(tenant, id).await? {
+        Some(message) => Ok(Some(with_body(state, message).await?)),
+        None => Ok(None),
+    }
+}
+
+/// A stored message with its body, loaded from S3 when it lives there.
+pub async fn with_body(state: &AppState, mut message: Message) -> Result<Message, ServiceError> {
     if let Some(key) = &message.body_ref {
         let bytes = state.archive.get_object(key).await?;
         message.body = String::from_utf8(bytes)
             .map_err(|_| ServiceError::Malformed(format!("message body {key} is not UTF-8")))?;
     }
-    Ok(Some(message))
+    Ok(message)
 }
 
 /// The message carrying `event`, with the tenant's retry schedule when it set one.

@@ -5,7 +5,7 @@ use crate::domain::{Endpoint, EndpointId, TenantId};
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 use chrono::{DateTime, Utc};
 
-fn endpoint_keys(tenant: &TenantId, id: &EndpointId) -> Keys {
+pub(super) fn endpoint_keys(tenant: &TenantId, id: &EndpointId) -> Keys {
     Keys::new(keys::tenant(tenant), keys::endpoint_sk(id))
 }
 

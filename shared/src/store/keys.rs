@@ -171,10 +171,6 @@ pub fn message_children(t: &TenantId, id: &MessageId) -> String {
     format!("TENANT#{t}#MSG#{id}")
 }
 
-pub fn endpoint_deliveries(t: &TenantId, endpoint: &EndpointId) -> String {
-    format!("TENANT#{t}#EP#{endpoint}#DEST")
-}
-
 pub fn endpoint_attempts(t: &TenantId, endpoint: &EndpointId) -> String {
     format!("TENANT#{t}#EP#{endpoint}#ATTEMPT")
 }

@@ -1,12 +1,14 @@
 use super::keys;
 use super::page::{Page, PageRequest};
-use super::table::{to_item, Filter, Keys, Query, Store, StoreError};
+use super::table::{from_item, to_item, Filter, Keys, Query, Store, StoreError};
 use crate::domain::{
-    Attempt, AttemptOutcome, DeliveryStatus, EndpointId, EventType, Message, MessageId, TenantId,
+    Attempt, AttemptOutcome, DeliveryStatus, Endpoint, EndpointId, EventType, Message, MessageId,
+    TenantId,
 };
 use aws_sdk_dynamodb::types::AttributeValue;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// Where the delivery of a message to one endpoint stands (one item per message and endpoint).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -60,16 +62,11 @@ fn delivery_keys(tenant: &TenantId, message: &MessageId, endpoint: &EndpointId) 
     )
 }
 
-/// A delivery record's keys, indexed by endpoint and time of its last change (for recovery).
+/// A delivery record's keys. Not indexed: recovery finds an endpoint's failed deliveries through
+/// its attempts' index, so a record costs one write unit, not two or three (an index entry keyed
+/// by the time of its last change moved at every attempt).
 fn delivery_record_keys(tenant: &TenantId, record: &DeliveryRecord) -> Keys {
-    delivery_keys(tenant, &record.message_id, &record.endpoint_id).with_gsi1(
-        keys::endpoint_deliveries(tenant, &record.endpoint_id),
-        format!(
-            "{}#{}",
-            keys::sort_time(record.updated_at),
-            record.message_id
-        ),
-    )
+    delivery_keys(tenant, &record.message_id, &record.endpoint_id)
 }
 
 /// An attempt's keys, indexed by endpoint and start time (for statistics).
@@ -164,6 +161,42 @@ impl Store {
         ignore_conflict(result)
     }
 
+    /// The endpoints and messages a batch of delivery tasks names, read in one request (`None`
+    /// for those that do not exist). Message bodies kept in S3 are not loaded.
+    #[allow(clippy::type_complexity)]
+    pub async fn get_endpoints_and_messages(
+        &self,
+        endpoints: &[(TenantId, EndpointId)],
+        messages: &[(TenantId, MessageId)],
+    ) -> Result<
+        (
+            HashMap<(TenantId, EndpointId), Option<Endpoint>>,
+            HashMap<(TenantId, MessageId), Option<Message>>,
+        ),
+        StoreError,
+    > {
+        let endpoint_keys: Vec<Keys> = endpoints
+            .iter()
+            .map(|(tenant, id)| super::endpoints::endpoint_keys(tenant, id))
+            .collect();
+        let message_keys: Vec<Keys> = messages
+            .iter()
+            .map(|(tenant, id)| message_keys(tenant, id))
+            .collect();
+        let all: Vec<Keys> = endpoint_keys.iter().chain(&message_keys).cloned().collect();
+        let mut found = self.get_many(&all).await?;
+        let mut take = |keys: &Keys| found.remove(&(keys.pk.clone(), keys.sk.clone()));
+        let mut by_endpoint = HashMap::new();
+        for (wanted, keys) in endpoints.iter().zip(&endpoint_keys) {
+            by_endpoint.insert(wanted.clone(), take(keys).map(from_item).transpose()?);
+        }
+        let mut by_message = HashMap::new();
+        for (wanted, keys) in messages.iter().zip(&message_keys) {
+            by_message.insert(wanted.clone(), take(keys).map(from_item).transpose()?);
+        }
+        Ok((by_endpoint, by_message))
+    }
+
     /// A tenant's message.
     pub async fn get_message(
         &self,
@@ -188,19 +221,22 @@ impl Store {
         self.query_every(query, cap).await
     }
 
-    /// An endpoint's deliveries last changed at or after `since` (at most 5,000).
-    pub async fn endpoint_deliveries_since(
+    /// The deliveries of `messages` to `endpoint` that have a record, in one batch read.
+    pub async fn get_deliveries(
         &self,
         tenant: &TenantId,
         endpoint: &EndpointId,
-        since: DateTime<Utc>,
+        messages: &[MessageId],
     ) -> Result<Vec<DeliveryRecord>, StoreError> {
-        self.gsi1_since(
-            keys::endpoint_deliveries(tenant, endpoint),
-            keys::sort_time(since),
-            5_000,
-        )
-        .await
+        let keys: Vec<Keys> = messages
+            .iter()
+            .map(|message| delivery_keys(tenant, message, endpoint))
+            .collect();
+        let mut found = self.get_many(&keys).await?;
+        keys.iter()
+            .filter_map(|k| found.remove(&(k.pk.clone(), k.sk.clone())))
+            .map(from_item)
+            .collect()
     }
 
     /// An endpoint's attempts started at or after `since` (at most 10,000).

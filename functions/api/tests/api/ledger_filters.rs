@@ -214,3 +214,90 @@ async fn a_message_whose_body_lives_in_the_bucket_is_shown_whole() {
         "read back from the bucket"
     );
 }
+
+#[tokio::test]
+async fn recovery_requeues_only_the_deliveries_still_failed_and_pending_ones_show_before_any_attempt(
+) {
+    let stack = TestStack::deploy_with("300", Clock::system()).await;
+    let (tenant, key) = stack.tenant().await;
+    let (ok, failing) = (receiver(200).await, receiver(500).await);
+    let (healthy, _) = stack.endpoint(&tenant, &ok.uri(), vec![], true).await;
+    let (broken, _) = stack.endpoint(&tenant, &failing.uri(), vec![], true).await;
+    let message = send(&stack, &tenant, EventType::IncidentCreated).await;
+    let key = key.expose().to_owned();
+    let deliveries = || async {
+        let (status, view) = json_of(
+            &handle(
+                &stack.state,
+                HttpEvent::load("api/get-message.json")
+                    .path_param("id", message.id.as_str())
+                    .key(Some(&key))
+                    .request(),
+            )
+            .await,
+        );
+        assert_eq!(status, 200, "{view}");
+        view["deliveries"].clone()
+    };
+    // Fan-out records no delivery: both show pending, from the message's pending set.
+    let before = deliveries().await;
+    assert_eq!(before.as_array().map(Vec::len), Some(2), "{before}");
+    assert!(
+        before
+            .as_array()
+            .into_iter()
+            .flatten()
+            .all(|d| d["status"] == "pending" && d["attempts"] == 0),
+        "{before}"
+    );
+
+    assert_eq!(
+        deliver(&stack, &message, &healthy, 1).await,
+        DispatchOutcome::Delivered
+    );
+    assert!(matches!(
+        deliver(&stack, &message, &broken, 1).await,
+        DispatchOutcome::RetryScheduled { .. }
+    ));
+    let recover = |endpoint: &faultline::domain::Endpoint| {
+        let (stack, key, id) = (&stack, key.clone(), endpoint.id.to_string());
+        async move {
+            json_of(
+                &handle(
+                    &stack.state,
+                    HttpEvent::load("api/recover-endpoint.json")
+                        .path_param("id", &id)
+                        .key(Some(&key))
+                        .body_json(&json!({
+                            "since": (chrono::Utc::now() - chrono::Duration::minutes(5)).to_rfc3339()
+                        }))
+                        .request(),
+                )
+                .await,
+            )
+        }
+    };
+    let (status, recovered) = recover(&broken).await;
+    assert_eq!(
+        (status, recovered["queued"].as_u64()),
+        (202, Some(1)),
+        "{recovered}"
+    );
+    let (status, recovered) = recover(&healthy).await;
+    assert_eq!(
+        (status, recovered["queued"].as_u64()),
+        (202, Some(0)),
+        "a delivered message is not re-sent: {recovered}"
+    );
+    let after = deliveries().await;
+    let status_of = |endpoint: &faultline::domain::Endpoint| {
+        after
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|d| d["endpoint_id"] == endpoint.id.as_str())
+            .map(|d| d["status"].clone())
+    };
+    assert_eq!(status_of(&broken), Some(json!("pending")), "{after}");
+    assert_eq!(status_of(&healthy), Some(json!("succeeded")), "{after}");
+}

@@ -1,10 +1,50 @@
 //! Endpoints, exports and dead letters changed from the console, through the API.
 
 use crate::{api, tenant, Browser};
+use faultline::domain::{Attempt, AttemptOutcome, DeliveryStatus, EndpointId, MessageId, TenantId};
 use faultline::queue::ExportTask;
 use faultline::services::exports::run_export;
+use faultline::store::DeliveryRecord;
 use faultline_testkit::TestStack;
 use serde_json::json;
+
+/// Records the ping's first attempt to `endpoint` as failed (its receiver does not exist here), so
+/// recovery has a delivery to send again.
+async fn failed_attempt(stack: &TestStack, tenant: &TenantId, message: &str, endpoint: &str) {
+    let (message, endpoint): (MessageId, EndpointId) = (
+        MessageId::parse(message).expect("message id"),
+        EndpointId::parse(endpoint).expect("endpoint id"),
+    );
+    let now = stack.harness.clock.now();
+    let attempt = Attempt {
+        message_id: message.clone(),
+        endpoint_id: endpoint.clone(),
+        attempt: 1,
+        url: "https://example.com/hooks/faultline".into(),
+        outcome: AttemptOutcome::Failed,
+        started_at: now,
+        status_code: 503,
+        latency_ms: 12,
+        response_excerpt: String::new(),
+        error: Some("HTTP 503".into()),
+        error_kind: Some("status".into()),
+        next_attempt_at: Some(now + chrono::Duration::hours(1)),
+    };
+    let record = DeliveryRecord {
+        message_id: message,
+        endpoint_id: endpoint,
+        status: DeliveryStatus::Failed,
+        attempts: 1,
+        next_attempt_at: attempt.next_attempt_at,
+        updated_at: now,
+    };
+    stack
+        .harness
+        .store
+        .record_attempt_result(tenant, &attempt, &record)
+        .await
+        .expect("attempt recorded");
+}
 
 #[tokio::test]
 async fn endpoints_are_created_pinged_rotated_revealed_recovered_and_retried() {
@@ -87,6 +127,7 @@ async fn endpoints_are_created_pinged_rotated_revealed_recovered_and_retried() {
         .await;
     assert_eq!(rotated.status, 200);
     assert!(rotated.body.contains("whsec_") && !rotated.body.contains(&first));
+    failed_attempt(&stack, &tenant, &message_id, &id).await;
     let recovered = browser
         .submit(&page, &format!("{page}/recover"), &[("hours", "24")])
         .await;
@@ -98,6 +139,22 @@ async fn endpoints_are_created_pinged_rotated_revealed_recovered_and_retried() {
         422
     );
     assert_eq!(recovered.status, 303);
+    let (_, message) = api(
+        &stack,
+        &key,
+        "GET",
+        &format!("/v1/messages/{message_id}"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (
+            &message["deliveries"][0]["status"],
+            &message["deliveries"][0]["attempts"]
+        ),
+        (&json!("pending"), &json!(1)),
+        "the failed delivery queued again: {message}"
+    );
     let redriven = browser
         .submit("/console/endpoints", "/console/dead-letters/redrive", &[])
         .await;

@@ -10,7 +10,7 @@ use faultline::domain::{
 use faultline::signing::WebhookSecret;
 use faultline::store::PageRequest;
 use faultline_dispatch::handle;
-use faultline_testkit::{sqs_event, TestStack};
+use faultline_testkit::{sqs_event, CallCount, TestStack};
 use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -273,7 +273,7 @@ async fn the_fixture_event_parses_as_a_delivery_task() {
 }
 
 #[tokio::test]
-async fn a_batch_updates_each_messages_status_sets_once_per_status() {
+async fn a_batch_reads_once_and_updates_each_messages_status_sets_once_per_status() {
     let stack = TestStack::deploy().await;
     let (tenant, _) = stack.tenant().await;
     let (ok, failing) = (MockServer::start().await, MockServer::start().await);
@@ -313,13 +313,23 @@ async fn a_batch_updates_each_messages_status_sets_once_per_status() {
         })
         .collect();
 
+    let calls = CallCount::default();
     let response = handle(
-        &stack.state,
+        &stack.function_state_intercepted(&calls),
         sqs_event("dispatch/delivery-task.json", &tasks),
     )
     .await;
 
     assert!(response.batch_item_failures.is_empty());
+    assert_eq!(
+        (
+            calls.of("DynamoDB.BatchGetItem"),
+            calls.of("DynamoDB.GetItem")
+        ),
+        (1, 0),
+        "three endpoints and their message read in one request: {:?}",
+        calls.all()
+    );
     let message = stack
         .state
         .store

@@ -6,8 +6,8 @@ use crate::AppState;
 use futures::future::join_all;
 use std::collections::{HashMap, HashSet};
 
-/// Endpoints and messages read once for a whole batch: a batch of tasks shares few of each
-/// (10 messages × 50 endpoints is 500 tasks but 60 reads).
+/// Endpoints and messages read once for a whole batch, in one request: a batch of tasks shares
+/// few of each (10 messages × 50 endpoints is 500 tasks but 60 items).
 #[derive(Debug, Default)]
 pub struct BatchLookups {
     endpoints: HashMap<(TenantId, EndpointId), Option<Endpoint>>,
@@ -15,26 +15,32 @@ pub struct BatchLookups {
 }
 
 impl BatchLookups {
-    /// Reads every endpoint and message the tasks name, concurrently.
+    /// Reads every endpoint and message the tasks name in one `BatchGetItem` (bodies kept in S3
+    /// are then loaded concurrently).
     pub async fn load(state: &AppState, tasks: &[DeliveryTask]) -> Result<Self, ServiceError> {
-        let endpoint_keys: HashSet<_> = tasks
+        let endpoint_keys: Vec<_> = tasks
             .iter()
             .map(|t| (t.tenant_id.clone(), t.endpoint_id.clone()))
+            .collect::<HashSet<_>>()
+            .into_iter()
             .collect();
-        let message_keys: HashSet<_> = tasks
+        let message_keys: Vec<_> = tasks
             .iter()
             .map(|t| (t.tenant_id.clone(), t.message_id.clone()))
+            .collect::<HashSet<_>>()
+            .into_iter()
             .collect();
-        let endpoints = join_all(endpoint_keys.into_iter().map(|key| async move {
-            let found = state.store.get_endpoint(&key.0, &key.1).await;
-            found.map(|endpoint| (key, endpoint))
-        }))
-        .await
-        .into_iter()
-        .collect::<Result<HashMap<_, _>, _>>()?;
-        let messages = join_all(message_keys.into_iter().map(|key| async move {
-            let found = crate::services::messages::load_message(state, &key.0, &key.1).await;
-            found.map(|message| (key, message))
+        let (endpoints, stored) = state
+            .store
+            .get_endpoints_and_messages(&endpoint_keys, &message_keys)
+            .await?;
+        let messages = join_all(stored.into_iter().map(|(key, message)| async move {
+            match message {
+                Some(message) => crate::services::messages::with_body(state, message)
+                    .await
+                    .map(|message| (key, Some(message))),
+                None => Ok((key, None)),
+            }
         }))
         .await
         .into_iter()
