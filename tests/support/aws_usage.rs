@@ -4,8 +4,9 @@
 //! list prices. Used by the `aws-calls` figures.
 
 use aws_sdk_dynamodb::operation::{
-    batch_write_item::BatchWriteItemInput, get_item::GetItemOutput, put_item::PutItemInput,
-    query::QueryOutput, transact_write_items::TransactWriteItemsInput,
+    batch_get_item::BatchGetItemOutput, batch_write_item::BatchWriteItemInput,
+    get_item::GetItemOutput, put_item::PutItemInput, query::QueryOutput,
+    transact_write_items::TransactWriteItemsInput,
 };
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_smithy_runtime_api::box_error::BoxError;
@@ -193,6 +194,14 @@ impl Intercept for UsageCounter {
             read_units(get.item().map_or(0, item_size))
         } else if let Some(query) = output.downcast_ref::<QueryOutput>() {
             read_units(query.items().iter().map(item_size).sum())
+        } else if let Some(batch) = output.downcast_ref::<BatchGetItemOutput>() {
+            // Each item of a batch read is read (and rounded up) on its own.
+            batch
+                .responses()
+                .into_iter()
+                .flat_map(|tables| tables.values().flatten())
+                .map(|item| read_units(item_size(item)))
+                .sum()
         } else {
             0.0
         };

@@ -353,7 +353,10 @@ impl Store {
     ) -> Result<AttemptClaim, StoreError> {
         debug_assert_eq!(attempt.outcome, AttemptOutcome::InFlight);
         let keys = attempt_keys(tenant, attempt);
-        let mut item = to_item(&keys, attempt)?;
+        // The claim is not indexed: an attempt enters the endpoint's index when its result is
+        // written (statistics skip attempts in flight), so a claim costs one write unit, not two.
+        let unindexed = Keys::new(keys.pk.clone(), keys.sk.clone());
+        let mut item = to_item(&unindexed, attempt)?;
         item.insert(
             "lease_until_ms".into(),
             AttributeValue::N(lease_until.timestamp_millis().to_string()),

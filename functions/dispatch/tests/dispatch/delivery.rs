@@ -349,3 +349,53 @@ async fn a_batch_reads_once_and_updates_each_messages_status_sets_once_per_statu
     );
     assert_eq!(message.status(), Some(DeliveryStatus::Failed));
 }
+
+#[tokio::test]
+async fn a_claim_stays_out_of_the_endpoints_index_until_its_attempt_is_recorded() {
+    let receiver = MockServer::start().await;
+    let f = fixture(TestStack::deploy().await, &receiver).await;
+    let store = &f.stack.state.store;
+    let now = f.stack.state.clock.now();
+    let mut attempt = faultline::domain::Attempt {
+        message_id: f.message.id.clone(),
+        endpoint_id: f.endpoint.id.clone(),
+        attempt: 1,
+        url: f.endpoint.url.to_string(),
+        outcome: faultline::domain::AttemptOutcome::InFlight,
+        started_at: now,
+        status_code: 0,
+        latency_ms: 0,
+        response_excerpt: String::new(),
+        error: None,
+        error_kind: None,
+        next_attempt_at: None,
+    };
+    let indexed = || async {
+        store
+            .endpoint_attempts_since(&f.tenant, &f.endpoint.id, now - Duration::minutes(1))
+            .await
+            .expect("index read")
+            .len()
+    };
+    let claim = store
+        .claim_attempt(&f.tenant, &attempt, now + Duration::seconds(60), now)
+        .await
+        .expect("claim");
+    assert!(matches!(claim, faultline::store::AttemptClaim::Claimed));
+    assert_eq!(indexed().await, 0, "a claim is written without index keys");
+    attempt.outcome = faultline::domain::AttemptOutcome::Succeeded;
+    attempt.status_code = 200;
+    let record = faultline::store::DeliveryRecord {
+        message_id: f.message.id.clone(),
+        endpoint_id: f.endpoint.id.clone(),
+        status: DeliveryStatus::Succeeded,
+        attempts: 1,
+        next_attempt_at: None,
+        updated_at: now,
+    };
+    store
+        .record_attempt_result(&f.tenant, &attempt, &record)
+        .await
+        .expect("recorded");
+    assert_eq!(indexed().await, 1, "the recorded attempt is in the index");
+}
