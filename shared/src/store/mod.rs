@@ -3,6 +3,7 @@
 
 mod api_keys;
 mod audit;
+mod batch_reads;
 mod counters;
 mod deadlocks;
 mod dedup;
