@@ -16,14 +16,21 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 
-/// The floor, then every function binary the template names.
+/// The floor, then every function binary the template names, once each (a binary that serves
+/// a queue and a schedule is measured once).
 fn binaries() -> Vec<&'static str> {
     use faultline_local::functions::{HTTP_FUNCTIONS, SCHEDULED_FUNCTIONS, SQS_FUNCTIONS};
-    std::iter::once("hello-lambda")
-        .chain(HTTP_FUNCTIONS.iter().copied())
-        .chain(SQS_FUNCTIONS.iter().copied())
-        .chain(SCHEDULED_FUNCTIONS.iter().copied())
-        .collect()
+    let mut binaries = vec!["hello-lambda"];
+    for name in HTTP_FUNCTIONS
+        .iter()
+        .chain(SQS_FUNCTIONS)
+        .chain(SCHEDULED_FUNCTIONS)
+    {
+        if !binaries.contains(name) {
+            binaries.push(*name);
+        }
+    }
+    binaries
 }
 
 const RUNS: usize = 15;

@@ -4,11 +4,10 @@
 
 pub mod routes;
 
-use faultline::http::Routes;
+use faultline::http::{RouteList, Routes};
+use faultline::routes;
 use faultline::AppState;
 use lambda_http::{Body, Request, Response};
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// Every route of this function.
 pub fn routes() -> Routes {
@@ -19,11 +18,11 @@ pub fn routes() -> Routes {
         notifications, preferences, projects, reports, roles, sentry, sentry_sync, tenants, users,
     };
     Routes {
-        public: OpenApiRouter::new()
+        public: RouteList::new()
             .routes(routes!(routes::health))
             .routes(routes!(docs::openapi_json))
             .routes(routes!(docs::page)),
-        authenticated: OpenApiRouter::new()
+        authenticated: RouteList::new()
             .routes(routes!(routes::event_types))
             .routes(routes!(audit::list))
             .routes(routes!(audit::verify))

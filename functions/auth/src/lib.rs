@@ -9,22 +9,23 @@ use axum::extract::State;
 use faultline::domain::ApiKeyId;
 use faultline::domain::{Principal, Scope};
 use faultline::http::scopes::KeysManage;
-use faultline::http::{checked_name, ApiError, Audited, Authorized, Json, Page, Path, Routes};
+use faultline::http::{
+    checked_name, ApiError, Audited, Authorized, Json, Page, Path, RouteList, Routes,
+};
+use faultline::routes;
 use faultline::services::api_keys::{issue_api_key_for, DEFAULT_KEY_LIFETIME_DAYS};
 use faultline::views::{ApiKeyPage, ApiKeyView, CallerView};
 use faultline::AppState;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::Value;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
 
 /// Every route of this function: the token endpoint is public (the client authenticates in the
 /// request itself), the key routes sit behind authentication and the audit log.
 pub fn routes() -> Routes {
     Routes {
-        public: OpenApiRouter::new().routes(routes!(token::handle)),
-        authenticated: OpenApiRouter::new()
+        public: RouteList::new().routes(routes!(token::handle)),
+        authenticated: RouteList::new()
             .routes(routes!(create, list))
             .routes(routes!(revoke))
             .routes(routes!(verify))

@@ -12,8 +12,10 @@ mod response;
 mod validate;
 mod webhook;
 
-pub use app::{call, Routes};
+pub use app::{call, Route, RouteList, Routes};
 pub use authorize::{require_platform_admin, require_scope, require_tenant};
+#[doc(hidden)]
+pub use axum as __axum;
 pub use extract::{
     scopes, Authorized, FromPathParams, Json, OptionalJson, Page, Path, PathId, Query, RawBody,
     RequestMeta, RequiredScope,
@@ -24,5 +26,7 @@ pub use request::{
     basic_credentials, body_bytes, decode_json_bytes, nullable, path_id, request_id, MAX_BODY_BYTES,
 };
 pub use response::json_response;
+#[doc(hidden)]
+pub use utoipa_axum as __utoipa_axum;
 pub use validate::{checked_description, checked_environment, checked_name};
 pub use webhook::{handle_webhook, headers_of, outcome_parts, run_webhook};
