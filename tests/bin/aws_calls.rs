@@ -5,11 +5,12 @@
 //! Prints figures; asserts nothing. `cargo run --release -p faultline-e2e --bin aws-calls` (part
 //! of `make bench`).
 
+use base64::Engine as _;
 use faultline::clock::Clock;
 use faultline::domain::{Source, Tenant, TenantId};
 use faultline::{AppState, Config};
 use faultline_e2e::aws_usage::{prices, print_costs, CostLine, Usage, UsageCounter};
-use faultline_e2e::deliveries::{delivery, SECRETS};
+use faultline_e2e::deliveries::{delivery, generic_alert, SECRETS};
 use faultline_emulator::{deploy, free_port, Emulator, Template};
 use faultline_testkit::store_integration;
 use serde_json::{json, Value};
@@ -60,6 +61,7 @@ async fn main() -> anyhow::Result<()> {
     );
     println!("fan-out and dispatch run later in their own functions):");
     let mut accepted = Vec::new();
+    let mut generic = None;
     for (source, secret) in SECRETS {
         let integration =
             store_integration(&state, &tenant.id, source, Some(secret), Value::Null).await;
@@ -87,20 +89,84 @@ async fn main() -> anyhow::Result<()> {
             wall.as_secs_f64() * 1e3,
             last.detail()
         );
-        if source != Source::Github {
-            // Alerts (GitHub's merged pull requests are changes, not incidents).
+        println!("{:<18}write units by item: {}", "", last.write_detail());
+        if source == Source::Generic {
+            generic = Some(integration.id.to_string());
+        }
+        if !matches!(source, Source::Github | Source::Jira) {
+            // Alerts (GitHub's merged pull requests are changes and Jira's moved issues are
+            // ticket updates: neither opens an incident).
             accepted.extend(samples);
         }
     }
-    let (calls, writes, reads, wall, last) = mean(&accepted);
+    let relay = relay_calls(&emulator.endpoint(), &state, &counter).await?;
+    let joining = joining_samples(&state, &counter, generic.as_deref().unwrap_or_default()).await;
+    println!();
+    let accepted_total = print_accepted_costs(
+        "Cost per million accepted alerts that open an incident (mean of the four alert sources",
+        &accepted,
+        &relay,
+    );
+    println!();
+    print_accepted_costs(
+        "Cost per million accepted alerts that join their open incident (generic",
+        &joining,
+        &relay,
+    );
+    dispatch_calls(&state, &tenant.id, &counter, accepted_total).await?;
+    drop(emulator);
+    Ok(())
+}
+
+/// An alert that joins its open incident, as most alerts of a noisy source do: a generic alert
+/// opens one, then fires again `SAMPLES` times with the same fingerprint (a new occurrence and
+/// delivery each time). What each repeat used, and its wall time.
+async fn joining_samples(
+    state: &AppState,
+    counter: &UsageCounter,
+    integration: &str,
+) -> Vec<(Usage, Duration)> {
+    let alert = |n: usize| {
+        generic_alert(
+            integration,
+            &json!({"title": format!("disk full: {n} MB left"), "fingerprint": "disk-repeating"}),
+            &format!("repeat-{n}"),
+        )
+    };
+    let (function, opener) = alert(0);
+    faultline_local::functions::invoke_http(state, function, opener.request()).await;
+    counter.take();
+    let mut samples = Vec::new();
+    let mut statuses = std::collections::BTreeSet::new();
+    for n in 1..=SAMPLES {
+        let (function, event) = alert(n);
+        let started = Instant::now();
+        let response =
+            faultline_local::functions::invoke_http(state, function, event.request()).await;
+        let wall = started.elapsed();
+        statuses.insert(response.map(|r| r.status().as_u16()).unwrap_or_default());
+        samples.push((counter.take(), wall));
+    }
+    let (calls, writes, reads, wall, last) = mean(&samples);
+    println!(
+        "  {:<10} HTTP {statuses:?}  {calls:>4.1} calls, {writes:>4.1} WRU, {reads:>4.1} RRU, {:>5.1} ms: {} (an alert joining its open incident)",
+        "generic",
+        wall.as_secs_f64() * 1e3,
+        last.detail()
+    );
+    println!("{:<18}write units by item: {}", "", last.write_detail());
+    samples
+}
+
+/// Prints what an accepted alert costs, from what `samples` used and what publishing its events
+/// costs; the total per million.
+fn print_accepted_costs(title: &str, samples: &[(Usage, Duration)], relay: &RelayUsage) -> f64 {
+    let (calls, writes, reads, wall, last) = mean(samples);
     let s3_puts = last.calls.get("S3.PutObject").copied().unwrap_or(0) as f64;
     let sqs = last.calls_of("SQS") as f64;
-    let relay = relay_calls(&emulator.endpoint(), &state, &counter).await?;
-    println!();
-    let accepted_total = print_costs(
+    print_costs(
         &format!(
-            "Cost per million accepted alerts (mean of the four alert sources: {calls:.1} calls, \
-             {:.1} ms)",
+            "{title}: {calls:.1} calls, {writes:.1} WRU, {:.1} ms)",
             wall.as_secs_f64() * 1e3
         ),
         &[
@@ -151,10 +217,7 @@ async fn main() -> anyhow::Result<()> {
                 prices::LAMBDA_REQUEST,
             ),
         ],
-    );
-    dispatch_calls(&state, &tenant.id, &counter, accepted_total).await?;
-    drop(emulator);
-    Ok(())
+    )
 }
 
 /// What publishing costs per event: the outbox relay handed the stream records the alerts above
@@ -204,8 +267,15 @@ async fn relay_calls(
                         .as_str()
                         .is_some_and(|pk| pk.starts_with("OUTBOX#"))
             })
-            .filter_map(|r| r["dynamodb"]["NewImage"]["events"]["S"].as_str())
-            .filter_map(|events| serde_json::from_str::<Vec<Value>>(events).ok())
+            .filter_map(|r| {
+                r["dynamodb"]["NewImage"][faultline::store::EVENTS_DEFLATED]["B"].as_str()
+            })
+            .filter_map(|deflated| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(deflated)
+                    .ok()
+            })
+            .filter_map(|deflated| faultline::store::inflate_events(&deflated).ok())
             .map(|events| events.len())
             .sum::<usize>();
     }

@@ -30,6 +30,8 @@ pub struct Usage {
     pub write_units: f64,
     /// DynamoDB read request units (eventually consistent reads count half).
     pub read_units: f64,
+    /// Where the write units went: items put, by kind (see [`item_kind`]), with their units.
+    pub write_units_by_kind: BTreeMap<String, f64>,
 }
 
 impl Usage {
@@ -55,6 +57,37 @@ impl Usage {
             .map(|(op, n)| format!("{op}×{n}"))
             .collect();
         parts.join(", ")
+    }
+
+    /// `KIND units, …`, the costliest kind first: where the write units went.
+    pub fn write_detail(&self) -> String {
+        let mut kinds: Vec<(&String, &f64)> = self.write_units_by_kind.iter().collect();
+        kinds.sort_by(|a, b| b.1.total_cmp(a.1).then(a.0.cmp(b.0)));
+        let parts: Vec<String> = kinds
+            .into_iter()
+            .map(|(kind, units)| format!("{kind} {units:.1}"))
+            .collect();
+        parts.join(", ")
+    }
+}
+
+/// What kind of item a put writes, from its keys without their ids: the first segment of the
+/// partition key after the tenant (`INCIDENT`, `FP`, `DEDUP`, `OUTBOX`, …), and the first
+/// segment of the sort key when it has several (`INCIDENT TL` for a timeline line).
+pub fn item_kind(item: &HashMap<String, AttributeValue>) -> String {
+    let text = |name: &str| match item.get(name) {
+        Some(AttributeValue::S(s)) => s.as_str(),
+        _ => "",
+    };
+    let pk = text("pk");
+    let pk = match pk.strip_prefix("TENANT#") {
+        Some(rest) => rest.split_once('#').map_or("TENANT", |(_, after)| after),
+        None => pk,
+    };
+    let kind = pk.split('#').next().unwrap_or_default();
+    match text("sk").split_once('#') {
+        Some((sort_kind, _)) => format!("{kind} {sort_kind}"),
+        None => kind.to_owned(),
     }
 }
 
@@ -141,8 +174,14 @@ impl Intercept for UsageCounter {
         let input = context.input();
         // Updates and deletes are counted as one unit: the hub updates small items (counters,
         // delivery records, claims) and deletes outbox entries.
-        let units = if let Some(put) = input.downcast_ref::<PutItemInput>() {
-            put.item().map_or(1.0, |item| put_units(item, false))
+        let mut kinds: Vec<(String, f64)> = Vec::new();
+        let mut put = |item: &HashMap<String, AttributeValue>, transactional: bool| {
+            let units = put_units(item, transactional);
+            kinds.push((item_kind(item), units));
+            units
+        };
+        let units = if let Some(single) = input.downcast_ref::<PutItemInput>() {
+            single.item().map_or(1.0, |item| put(item, false))
         } else if let Some(batch) = input.downcast_ref::<BatchWriteItemInput>() {
             batch
                 .request_items()
@@ -153,7 +192,7 @@ impl Intercept for UsageCounter {
                         .map(|request| {
                             request
                                 .put_request()
-                                .map_or(1.0, |put| put_units(put.item(), false))
+                                .map_or(1.0, |single| put(single.item(), false))
                         })
                         .sum()
                 })
@@ -163,7 +202,7 @@ impl Intercept for UsageCounter {
             transaction
                 .transact_items()
                 .iter()
-                .map(|item| item.put().map_or(2.0, |put| put_units(put.item(), true)))
+                .map(|item| item.put().map_or(2.0, |single| put(single.item(), true)))
                 .sum()
         } else if matches!(
             metadata.name(),
@@ -177,6 +216,9 @@ impl Intercept for UsageCounter {
         self.add(|usage| {
             *usage.calls.entry(operation).or_default() += 1;
             usage.write_units += units;
+            for (kind, units) in kinds {
+                *usage.write_units_by_kind.entry(kind).or_default() += units;
+            }
         });
         Ok(())
     }

@@ -23,6 +23,20 @@ fn hex_hmac(secret: &str, body: &[u8]) -> String {
     hex::encode(hmac_sha256(secret.as_bytes(), body))
 }
 
+/// A signed generic alert with `body`, sent under idempotency key `key`.
+pub fn generic_alert(integration: &str, body: &Value, key: &str) -> (&'static str, HttpEvent) {
+    let body = serde_json::to_vec(body).unwrap_or_default();
+    let event = HttpEvent::load("webhook-generic/receive.json")
+        .path_param("integration_id", integration)
+        .body_bytes(&body)
+        .header(
+            "x-signature-256",
+            &format!("sha256={}", hex_hmac("a-long-shared-secret-1234", &body)),
+        )
+        .header("idempotency-key", key);
+    ("faultline-webhook-generic", event)
+}
+
 /// A fresh, signed delivery for `source` (the function that receives it, and the event) (new upstream id `n`, so it opens a new incident/change).
 pub fn delivery(
     source: Source,
@@ -31,21 +45,11 @@ pub fn delivery(
     now: chrono::DateTime<chrono::Utc>,
 ) -> (&'static str, HttpEvent) {
     match source {
-        Source::Generic => {
-            let body = serde_json::to_vec(
-                &json!({"title": format!("disk {n}"), "fingerprint": format!("disk-{n}")}),
-            )
-            .unwrap_or_default();
-            let event = HttpEvent::load("webhook-generic/receive.json")
-                .path_param("integration_id", integration)
-                .body_bytes(&body)
-                .header(
-                    "x-signature-256",
-                    &format!("sha256={}", hex_hmac("a-long-shared-secret-1234", &body)),
-                )
-                .header("idempotency-key", &format!("g-{n}"));
-            ("faultline-webhook-generic", event)
-        }
+        Source::Generic => generic_alert(
+            integration,
+            &json!({"title": format!("disk {n}"), "fingerprint": format!("disk-{n}")}),
+            &format!("g-{n}"),
+        ),
         Source::Pagerduty => {
             let mut value: Value =
                 serde_json::from_slice(&provider_fixture("pagerduty_incident_triggered.json"))

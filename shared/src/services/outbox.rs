@@ -7,10 +7,10 @@
 //! stopped before settling them.
 
 use crate::domain::DomainEvent;
+use crate::store::{inflate_events, StoreError, EVENTS_DEFLATED, EVENTS_JSON};
 use crate::AppState;
 use aws_lambda_events::event::dynamodb::Event as StreamEvent;
 use chrono::Duration;
-use serde::Deserialize;
 
 /// What one scheduled relay run did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -41,11 +41,21 @@ pub struct StreamReport {
 /// stopped before settling, and the relay appends it as it stands.
 pub const AUDIT_INTENT_GRACE: Duration = Duration::minutes(2);
 
-/// The attributes of an outbox item the relay reads: a change's events, parked together.
-#[derive(Deserialize)]
-struct ParkedItem {
-    pk: String,
-    events: String,
+/// The events an outbox item parked together (`None` when the image is not an outbox item).
+fn parked_events(image: &serde_dynamo::Item) -> Option<Result<Vec<DomainEvent>, StoreError>> {
+    use serde_dynamo::AttributeValue as Value;
+    match image.get("pk") {
+        Some(Value::S(pk)) if pk.starts_with(crate::store::OUTBOX_PARTITION_PREFIX) => {}
+        _ => return None,
+    }
+    Some(match (image.get(EVENTS_DEFLATED), image.get(EVENTS_JSON)) {
+        (Some(Value::B(deflated)), _) => inflate_events(deflated),
+        // Parked before events were deflated.
+        (None, Some(Value::S(json))) => {
+            serde_json::from_str(json).map_err(|e| StoreError::Codec(e.to_string()))
+        }
+        _ => Err(StoreError::Codec("an outbox item holds no events".into())),
+    })
 }
 
 /// Publishes the events parked by the stream records of `batch` (one SQS batch per ten), and says
@@ -56,15 +66,14 @@ pub async fn relay_stream(state: &AppState, batch: &StreamEvent) -> StreamReport
     let mut parked: Vec<(String, DomainEvent)> = Vec::new();
     for record in &batch.records {
         let sequence = record.change.sequence_number.clone().unwrap_or_default();
-        let item = (record.event_name == "INSERT")
-            .then(|| serde_dynamo::from_item::<_, ParkedItem>(record.change.new_image.clone()).ok())
-            .flatten()
-            .filter(|item| item.pk.starts_with(crate::store::OUTBOX_PARTITION_PREFIX));
-        let Some(item) = item else {
+        let parked_here = (record.event_name == "INSERT")
+            .then(|| parked_events(&record.change.new_image))
+            .flatten();
+        let Some(decoded) = parked_here else {
             report.passed_over += 1;
             continue;
         };
-        match serde_json::from_str::<Vec<DomainEvent>>(&item.events) {
+        match decoded {
             Ok(events) => parked.extend(events.into_iter().map(|e| (sequence.clone(), e))),
             Err(err) => {
                 report.undecodable += 1;

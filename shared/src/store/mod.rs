@@ -44,7 +44,9 @@ pub use incidents::{IncidentFilters, IncidentWrite};
 pub use messages::{AttemptClaim, DeliveryRecord, MessageFilters};
 pub use notifications::NotificationFilters;
 pub use oauth::{OAuthCode, OAuthRefresh, RefreshUse};
-pub use outbox::OUTBOX_PARTITION_PREFIX;
+pub use outbox::{
+    deflate_events, inflate_events, EVENTS_DEFLATED, EVENTS_JSON, OUTBOX_PARTITION_PREFIX,
+};
 pub use page::{Page, PageRequest};
 pub use preferences::{DueDigest, StoredPreferences};
 pub use source_files::SourceFile;
