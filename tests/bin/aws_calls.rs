@@ -239,6 +239,9 @@ async fn relay_calls(
     let webhooks = (SAMPLES + 1) * SECRETS.len();
     let mut events = 0usize;
     let mut invocations = 0usize;
+    // What the parked items held: (JSON bytes, deflated bytes), and how many there were.
+    let mut parked_bytes = (0usize, 0usize);
+    let mut parked_items = 0usize;
     let mut wall = Duration::ZERO;
     counter.take();
     while let Some(batch) = stream.next_batch(100).await? {
@@ -275,8 +278,14 @@ async fn relay_calls(
                     .decode(deflated)
                     .ok()
             })
-            .filter_map(|deflated| faultline::store::inflate_events(&deflated).ok())
-            .map(|events| events.len())
+            .filter_map(|deflated| {
+                let events = faultline::store::inflate_events(&deflated).ok()?;
+                let json = serde_json::to_vec(&events).map_or(0, |json| json.len());
+                parked_bytes.0 += json;
+                parked_bytes.1 += deflated.len();
+                parked_items += 1;
+                Some(events.len())
+            })
             .sum::<usize>();
     }
     let used = counter.take();
@@ -286,6 +295,11 @@ async fn relay_calls(
         per_event(used.total_calls() as f64),
         used.detail(),
         per_event(wall.as_secs_f64() * 1e3)
+    );
+    println!(
+        "  parked events: {:.0} bytes of JSON per change, {:.0} bytes deflated",
+        parked_bytes.0 as f64 / parked_items.max(1) as f64,
+        parked_bytes.1 as f64 / parked_items.max(1) as f64
     );
     Ok(RelayUsage {
         wall_per_event: wall / events.max(1) as u32,

@@ -73,7 +73,7 @@ impl Usage {
 
 /// What kind of item a put writes, from its keys without their ids: the first segment of the
 /// partition key after the tenant (`INCIDENT`, `FP`, `DEDUP`, `OUTBOX`, …), and the first
-/// segment of the sort key when it has several (`INCIDENT TL` for a timeline line).
+/// segment of the sort key when it is a word (`INCIDENT TL` for a timeline line).
 pub fn item_kind(item: &HashMap<String, AttributeValue>) -> String {
     let text = |name: &str| match item.get(name) {
         Some(AttributeValue::S(s)) => s.as_str(),
@@ -85,9 +85,11 @@ pub fn item_kind(item: &HashMap<String, AttributeValue>) -> String {
         None => pk,
     };
     let kind = pk.split('#').next().unwrap_or_default();
+    // A sort key's first segment names a kind when it is a word (`TL`, `ATTEMPT`), not a time.
+    let is_word = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_uppercase() || c == '_');
     match text("sk").split_once('#') {
-        Some((sort_kind, _)) => format!("{kind} {sort_kind}"),
-        None => kind.to_owned(),
+        Some((sort_kind, _)) if is_word(sort_kind) => format!("{kind} {sort_kind}"),
+        _ => kind.to_owned(),
     }
 }
 

@@ -7,8 +7,11 @@ use faultline_emulator::streams::TableStream;
 use serde_json::Value;
 
 impl TestStack {
-    /// Every item of the table, as text (to prove what is and is not stored).
+    /// Every item of the table, as text (to prove what is and is not stored). Parked events are
+    /// shown inflated, so a search of the text sees what they hold.
     pub async fn table_dump(&self) -> String {
+        use aws_sdk_dynamodb::types::AttributeValue;
+        use faultline::store::{inflate_events, EVENTS_DEFLATED};
         let scan = self
             .clients
             .dynamodb
@@ -17,7 +20,20 @@ impl TestStack {
             .send()
             .await
             .expect("scan");
-        format!("{:?}", scan.items())
+        let items: Vec<_> = scan
+            .items()
+            .iter()
+            .cloned()
+            .map(|mut item| {
+                if let Some(AttributeValue::B(deflated)) = item.get(EVENTS_DEFLATED) {
+                    let events = inflate_events(deflated.as_ref()).expect("parked events inflate");
+                    let json = serde_json::to_string(&events).expect("events encode");
+                    item.insert(EVENTS_DEFLATED.into(), AttributeValue::S(json));
+                }
+                item
+            })
+            .collect();
+        format!("{items:?}")
     }
 
     /// Hands the outbox relay what the table's stream holds since the last call, as Lambda
