@@ -258,24 +258,30 @@ impl Config {
     }
 }
 
+/// The variables a configuration cannot do without, each set to `x` (unit tests).
+#[cfg(test)]
+pub(crate) fn required_vars() -> BTreeMap<String, String> {
+    [
+        "FAULTLINE_EVENTS_QUEUE_URL",
+        "FAULTLINE_DELIVERIES_QUEUE_URL",
+        "FAULTLINE_RETRIES_QUEUE_URL",
+        "FAULTLINE_TABLE",
+        "FAULTLINE_ARCHIVE_BUCKET",
+        "FAULTLINE_DATA_KEY_SECRET",
+        "FAULTLINE_ADMIN_KEY_SECRET",
+        "FAULTLINE_TOKEN_KEY_SECRET",
+    ]
+    .into_iter()
+    .map(|name| (name.to_owned(), "x".to_owned()))
+    .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn with(name: &str, value: &str) -> Result<Config, ConfigError> {
-        let mut vars: BTreeMap<String, String> = [
-            "FAULTLINE_EVENTS_QUEUE_URL",
-            "FAULTLINE_DELIVERIES_QUEUE_URL",
-            "FAULTLINE_RETRIES_QUEUE_URL",
-            "FAULTLINE_TABLE",
-            "FAULTLINE_ARCHIVE_BUCKET",
-            "FAULTLINE_DATA_KEY_SECRET",
-            "FAULTLINE_ADMIN_KEY_SECRET",
-            "FAULTLINE_TOKEN_KEY_SECRET",
-        ]
-        .into_iter()
-        .map(|name| (name.to_owned(), "x".to_owned()))
-        .collect();
+        let mut vars = required_vars();
         vars.insert(name.to_owned(), value.to_owned());
         Config::from_map(&vars)
     }

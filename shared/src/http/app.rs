@@ -220,19 +220,7 @@ mod tests {
     }
 
     async fn state() -> AppState {
-        let vars = [
-            "FAULTLINE_EVENTS_QUEUE_URL",
-            "FAULTLINE_DELIVERIES_QUEUE_URL",
-            "FAULTLINE_RETRIES_QUEUE_URL",
-            "FAULTLINE_TABLE",
-            "FAULTLINE_ARCHIVE_BUCKET",
-            "FAULTLINE_DATA_KEY_SECRET",
-            "FAULTLINE_ADMIN_KEY_SECRET",
-            "FAULTLINE_TOKEN_KEY_SECRET",
-        ]
-        .into_iter()
-        .map(|name| (name.to_owned(), "x".to_owned()))
-        .collect();
+        let vars = crate::config::required_vars();
         let config = Config::from_map(&vars).expect("a valid configuration");
         // Never called: the routes below answer without AWS.
         let clients = crate::aws::AwsClients::for_emulator("http://127.0.0.1:9").await;
