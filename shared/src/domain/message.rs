@@ -186,4 +186,28 @@ pub struct Attempt {
     pub next_attempt_at: Option<DateTime<Utc>>,
 }
 
-impl Attempt {}
+impl Attempt {
+    /// An attempt as it is claimed, before anything was sent: in flight, no answer yet.
+    pub fn in_flight(
+        message_id: MessageId,
+        endpoint_id: EndpointId,
+        attempt: u32,
+        url: String,
+        started_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            message_id,
+            endpoint_id,
+            attempt,
+            url,
+            outcome: AttemptOutcome::InFlight,
+            started_at,
+            status_code: 0,
+            latency_ms: 0,
+            response_excerpt: String::new(),
+            error: None,
+            error_kind: None,
+            next_attempt_at: None,
+        }
+    }
+}

@@ -357,20 +357,13 @@ async fn a_claim_stays_out_of_the_endpoints_index_until_its_attempt_is_recorded(
     // The harness's store: reading the index is the test's doing, not the function's.
     let store = &f.stack.harness.store;
     let now = f.stack.state.clock.now();
-    let mut attempt = faultline::domain::Attempt {
-        message_id: f.message.id.clone(),
-        endpoint_id: f.endpoint.id.clone(),
-        attempt: 1,
-        url: f.endpoint.url.to_string(),
-        outcome: faultline::domain::AttemptOutcome::InFlight,
-        started_at: now,
-        status_code: 0,
-        latency_ms: 0,
-        response_excerpt: String::new(),
-        error: None,
-        error_kind: None,
-        next_attempt_at: None,
-    };
+    let mut attempt = faultline::domain::Attempt::in_flight(
+        f.message.id.clone(),
+        f.endpoint.id.clone(),
+        1,
+        f.endpoint.url.to_string(),
+        now,
+    );
     let indexed = || async {
         store
             .endpoint_attempts_since(&f.tenant, &f.endpoint.id, now - Duration::minutes(1))

@@ -123,20 +123,13 @@ pub async fn dispatch_with(
             return Ok(DispatchOutcome::Deferred);
         }
     }
-    let claim = Attempt {
-        message_id: message.id.clone(),
-        endpoint_id: endpoint.id.clone(),
-        attempt: task.attempt,
-        url: endpoint.url.clone(),
-        outcome: AttemptOutcome::InFlight,
-        started_at: now,
-        status_code: 0,
-        latency_ms: 0,
-        response_excerpt: String::new(),
-        error: None,
-        error_kind: None,
-        next_attempt_at: None,
-    };
+    let claim = Attempt::in_flight(
+        message.id.clone(),
+        endpoint.id.clone(),
+        task.attempt,
+        endpoint.url.clone(),
+        now,
+    );
     match state
         .store
         .claim_attempt(tenant, &claim, now + ATTEMPT_LEASE, now)
