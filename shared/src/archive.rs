@@ -3,6 +3,7 @@
 //! record, larger ones in the S3 bucket, which also holds outgoing message bodies too large for a
 //! table item.
 
+use crate::aws::LazyClient;
 use crate::domain::{Source, TenantId};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::Client;
@@ -22,7 +23,7 @@ const REDACTED_HEADERS: &[&str] = &[
 /// The S3 archive of raw inbound requests.
 #[derive(Clone, Debug)]
 pub struct RawArchive {
-    client: Client,
+    client: LazyClient<Client>,
     bucket: String,
 }
 
@@ -71,9 +72,9 @@ pub struct ArchiveError(String);
 
 impl RawArchive {
     /// An archive in `bucket`.
-    pub fn new(client: Client, bucket: impl Into<String>) -> Self {
+    pub fn new(client: impl Into<LazyClient<Client>>, bucket: impl Into<String>) -> Self {
         Self {
-            client,
+            client: client.into(),
             bucket: bucket.into(),
         }
     }

@@ -3,7 +3,7 @@
 use crate::archive::RawArchive;
 use crate::auth::jwt::TokenKeys;
 use crate::auth::Authenticator;
-use crate::aws::AwsClients;
+use crate::aws::{AwsClients, LazyClient};
 use crate::cache::TtlCache;
 use crate::clock::Clock;
 use crate::config::{Config, ConfigError};
@@ -14,6 +14,7 @@ use crate::queue::{DeadLetters, DeliveryQueue, EventPublisher, ExportQueue, Noti
 use crate::secrets::{SecretCipher, SecretsSource};
 use crate::sinks::webhook::WebhookSender;
 use crate::store::Store;
+use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -26,9 +27,16 @@ pub enum KeySecret {
     Token,
 }
 
-/// Shared per-container state: configuration, clients and caches.
+/// Shared per-container state: configuration, clients and caches. A handle: cloning it (the
+/// router hands every route and middleware its own clone) copies one reference, and its parts
+/// are read through it ([`StateParts`]). Changing a part through one handle changes that handle's
+/// own copy (copy on write), as when every clone held its own state.
 #[derive(Clone, Debug)]
-pub struct AppState {
+pub struct AppState(Arc<StateParts>);
+
+/// What an [`AppState`] holds.
+#[derive(Clone, Debug)]
+pub struct StateParts {
     /// Settings.
     pub config: Config,
     /// The DynamoDB repositories.
@@ -42,15 +50,15 @@ pub struct AppState {
     /// Enqueues notification tasks.
     pub notifications: NotifyQueue,
     /// SES v2, for email notifications.
-    pub ses: aws_sdk_sesv2::Client,
+    pub ses: LazyClient<aws_sdk_sesv2::Client>,
     /// The queue of export tasks.
     pub exports: ExportQueue,
     /// The bucket export files are written to.
     pub export_bucket: ExportBucket,
     /// CloudWatch Logs, for the log scan.
-    pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub logs: LazyClient<aws_sdk_cloudwatchlogs::Client>,
     /// STS, for log sources read through a role in another account.
-    pub sts: aws_sdk_sts::Client,
+    pub sts: LazyClient<aws_sdk_sts::Client>,
     /// Archives raw inbound requests.
     pub archive: RawArchive,
     /// Checks API keys and access tokens.
@@ -67,6 +75,21 @@ pub struct AppState {
     /// Destinations read by `notify`, trusted for [`Self::DESTINATION_REFRESH`].
     pub destinations: TtlCache<DestinationId, Destination>,
     data_key: SecretsSource,
+}
+
+impl Deref for AppState {
+    type Target = StateParts;
+
+    fn deref(&self) -> &StateParts {
+        &self.0
+    }
+}
+
+impl DerefMut for AppState {
+    /// This handle's parts, copied first when other handles share them.
+    fn deref_mut(&mut self) -> &mut StateParts {
+        Arc::make_mut(&mut self.0)
+    }
 }
 
 impl AppState {
@@ -156,7 +179,7 @@ impl AppState {
         let rotation_grace =
             config.token_lifetime.to_std().unwrap_or_default() + Self::SECRET_REFRESH;
         let tokens = TokenKeys::new(secret(&config.token_key_secret), rotation_grace);
-        Self {
+        Self(Arc::new(StateParts {
             events: EventPublisher::new(clients.sqs.clone(), &config.events_queue_url),
             deliveries: DeliveryQueue::new(
                 clients.sqs.clone(),
@@ -189,7 +212,7 @@ impl AppState {
             store,
             config,
             clock,
-        }
+        }))
     }
 
     /// The webhook sender, built on first use.

@@ -36,7 +36,8 @@ async fn stack_on(server: &MockServer) -> (TestStack, faultline::AppState, LogSo
             .to_builder()
             .endpoint_url(server.uri())
             .build(),
-    );
+    )
+    .into();
     (stack, state, source)
 }
 

@@ -161,7 +161,7 @@ pub async fn start(options: HubOptions) -> anyhow::Result<RunningHub> {
                     };
                     tasks.push(tokio::spawn(poller.run(
                         state.clone(),
-                        clients.sqs.clone(),
+                        (*clients.sqs).clone(),
                         stopped.clone(),
                     )));
                 }

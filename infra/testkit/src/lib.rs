@@ -4,7 +4,7 @@
 
 use aws_smithy_runtime_api::client::interceptors::Intercept;
 use faultline::auth::ApiKey;
-use faultline::aws::AwsClients;
+use faultline::aws::{AwsClients, LazyClient};
 use faultline::clock::Clock;
 use faultline::domain::Scope;
 use faultline::domain::{
@@ -64,62 +64,62 @@ where
     I: Intercept + Clone + 'static,
 {
     AwsClients {
-        dynamodb: aws_sdk_dynamodb::Client::from_conf(
+        dynamodb: LazyClient::from(aws_sdk_dynamodb::Client::from_conf(
             clients
                 .dynamodb
                 .config()
                 .to_builder()
                 .interceptor(interceptor.clone())
                 .build(),
-        ),
-        sqs: aws_sdk_sqs::Client::from_conf(
+        )),
+        sqs: LazyClient::from(aws_sdk_sqs::Client::from_conf(
             clients
                 .sqs
                 .config()
                 .to_builder()
                 .interceptor(interceptor.clone())
                 .build(),
-        ),
-        s3: aws_sdk_s3::Client::from_conf(
+        )),
+        s3: LazyClient::from(aws_sdk_s3::Client::from_conf(
             clients
                 .s3
                 .config()
                 .to_builder()
                 .interceptor(interceptor.clone())
                 .build(),
-        ),
-        secrets: aws_sdk_secretsmanager::Client::from_conf(
+        )),
+        secrets: LazyClient::from(aws_sdk_secretsmanager::Client::from_conf(
             clients
                 .secrets
                 .config()
                 .to_builder()
                 .interceptor(interceptor.clone())
                 .build(),
-        ),
-        ses: aws_sdk_sesv2::Client::from_conf(
+        )),
+        ses: LazyClient::from(aws_sdk_sesv2::Client::from_conf(
             clients
                 .ses
                 .config()
                 .to_builder()
                 .interceptor(interceptor.clone())
                 .build(),
-        ),
-        logs: aws_sdk_cloudwatchlogs::Client::from_conf(
+        )),
+        logs: LazyClient::from(aws_sdk_cloudwatchlogs::Client::from_conf(
             clients
                 .logs
                 .config()
                 .to_builder()
                 .interceptor(interceptor.clone())
                 .build(),
-        ),
-        sts: aws_sdk_sts::Client::from_conf(
+        )),
+        sts: LazyClient::from(aws_sdk_sts::Client::from_conf(
             clients
                 .sts
                 .config()
                 .to_builder()
                 .interceptor(interceptor.clone())
                 .build(),
-        ),
+        )),
     }
 }
 

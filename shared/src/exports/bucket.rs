@@ -2,6 +2,7 @@
 //! at least S3's 5 MiB), aborted on failure (the bucket's lifecycle rule removes any upload left
 //! behind by a function that died), and presigned download links.
 
+use crate::aws::LazyClient;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
@@ -23,14 +24,14 @@ fn s3_error(err: impl std::error::Error) -> BucketError {
 /// The exports bucket.
 #[derive(Clone, Debug)]
 pub struct ExportBucket {
-    client: Client,
+    client: LazyClient<Client>,
     bucket: Option<String>,
 }
 
 /// One file being written.
 #[derive(Debug)]
 pub struct Upload {
-    client: Client,
+    client: LazyClient<Client>,
     bucket: String,
     key: String,
     content_type: &'static str,
@@ -43,8 +44,11 @@ pub struct Upload {
 
 impl ExportBucket {
     /// The bucket named `bucket` (none where the function never exports).
-    pub fn new(client: Client, bucket: Option<String>) -> Self {
-        Self { client, bucket }
+    pub fn new(client: impl Into<LazyClient<Client>>, bucket: Option<String>) -> Self {
+        Self {
+            client: client.into(),
+            bucket,
+        }
     }
 
     fn name(&self) -> Result<&str, BucketError> {

@@ -3,6 +3,7 @@
 //! a tenant sees and moves only its own.
 
 use super::QueueError;
+use crate::aws::LazyClient;
 use crate::config::DeadLetterQueue;
 use crate::domain::TenantId;
 use crate::views::DeadLetterView;
@@ -17,7 +18,7 @@ const MAX_ROUNDS: usize = 20;
 /// The dead-letter queues of a deployment.
 #[derive(Clone, Debug)]
 pub struct DeadLetters {
-    client: Client,
+    client: LazyClient<Client>,
     queues: Vec<DeadLetterQueue>,
 }
 
@@ -32,8 +33,11 @@ fn belongs_to(message: &Message, tenant: &TenantId) -> Option<Value> {
 
 impl DeadLetters {
     /// Handles for `queues`.
-    pub fn new(client: Client, queues: Vec<DeadLetterQueue>) -> Self {
-        Self { client, queues }
+    pub fn new(client: impl Into<LazyClient<Client>>, queues: Vec<DeadLetterQueue>) -> Self {
+        Self {
+            client: client.into(),
+            queues,
+        }
     }
 
     async fn receive(

@@ -1,4 +1,5 @@
 use super::QueueError;
+use crate::aws::LazyClient;
 use crate::domain::DeliveryTask;
 use aws_sdk_sqs::Client;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use std::time::Duration;
 /// before a backlogged tenant's within each lane.
 #[derive(Clone, Debug)]
 pub struct DeliveryQueue {
-    client: Client,
+    client: LazyClient<Client>,
     first_attempts_url: String,
     retries_url: String,
 }
@@ -22,12 +23,12 @@ impl DeliveryQueue {
 
     /// A queue handle for the two lanes.
     pub fn new(
-        client: Client,
+        client: impl Into<LazyClient<Client>>,
         first_attempts_url: impl Into<String>,
         retries_url: impl Into<String>,
     ) -> Self {
         Self {
-            client,
+            client: client.into(),
             first_attempts_url: first_attempts_url.into(),
             retries_url: retries_url.into(),
         }

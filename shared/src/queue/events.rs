@@ -1,3 +1,4 @@
+use crate::aws::LazyClient;
 use crate::domain::DomainEvent;
 use aws_sdk_sqs::types::{MessageAttributeValue, SendMessageBatchRequestEntry};
 use aws_sdk_sqs::Client;
@@ -6,15 +7,15 @@ use aws_sdk_sqs::Client;
 /// SQS fair queue: one tenant's burst does not hold up another's fan-out).
 #[derive(Clone, Debug)]
 pub struct EventPublisher {
-    client: Client,
+    client: LazyClient<Client>,
     queue_url: String,
 }
 
 impl EventPublisher {
     /// A publisher to `queue_url`.
-    pub fn new(client: Client, queue_url: impl Into<String>) -> Self {
+    pub fn new(client: impl Into<LazyClient<Client>>, queue_url: impl Into<String>) -> Self {
         Self {
-            client,
+            client: client.into(),
             queue_url: queue_url.into(),
         }
     }

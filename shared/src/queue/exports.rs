@@ -1,4 +1,5 @@
 use super::QueueError;
+use crate::aws::LazyClient;
 use crate::domain::{ExportId, TenantId};
 use aws_sdk_sqs::Client;
 use serde::{Deserialize, Serialize};
@@ -17,14 +18,17 @@ pub struct ExportTask {
 /// The queue of export tasks (`FAULTLINE_EXPORT_QUEUE_URL`), its tenant as message group.
 #[derive(Clone, Debug)]
 pub struct ExportQueue {
-    client: Client,
+    client: LazyClient<Client>,
     url: Option<String>,
 }
 
 impl ExportQueue {
     /// A handle on the queue at `url` (none for functions that never export).
-    pub fn new(client: Client, url: Option<String>) -> Self {
-        Self { client, url }
+    pub fn new(client: impl Into<LazyClient<Client>>, url: Option<String>) -> Self {
+        Self {
+            client: client.into(),
+            url,
+        }
     }
 
     /// Enqueues `task` now.

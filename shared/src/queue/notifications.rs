@@ -1,4 +1,5 @@
 use super::QueueError;
+use crate::aws::LazyClient;
 use crate::domain::notification::Throttle;
 use crate::domain::{DestinationId, DomainEvent, NotificationRuleId, TenantId};
 use aws_sdk_sqs::Client;
@@ -41,7 +42,7 @@ pub struct NotifyTask {
 /// AWS), and parks exhausted ones in the dead-letter queue.
 #[derive(Clone, Debug)]
 pub struct NotifyQueue {
-    client: Client,
+    client: LazyClient<Client>,
     url: Option<String>,
     dead_letter_url: Option<String>,
 }
@@ -49,9 +50,13 @@ pub struct NotifyQueue {
 impl NotifyQueue {
     /// A handle on the queue at `url` (none for functions that never notify) and its dead-letter
     /// queue.
-    pub fn new(client: Client, url: Option<String>, dead_letter_url: Option<String>) -> Self {
+    pub fn new(
+        client: impl Into<LazyClient<Client>>,
+        url: Option<String>,
+        dead_letter_url: Option<String>,
+    ) -> Self {
         Self {
-            client,
+            client: client.into(),
             url,
             dead_letter_url,
         }

@@ -1,3 +1,4 @@
+use crate::aws::LazyClient;
 use aws_sdk_secretsmanager::Client;
 use std::fmt;
 use std::sync::Arc;
@@ -30,7 +31,7 @@ impl fmt::Debug for SecretValue {
 /// secret is picked up without a cold start and without a call per request.
 #[derive(Clone)]
 pub struct SecretsSource {
-    client: Client,
+    client: LazyClient<Client>,
     secret_id: String,
     stage: Option<&'static str>,
     refresh: Duration,
@@ -56,9 +57,13 @@ impl fmt::Debug for SecretsSource {
 
 impl SecretsSource {
     /// A cached reader of one secret.
-    pub fn new(client: Client, secret_id: impl Into<String>, refresh: Duration) -> Self {
+    pub fn new(
+        client: impl Into<LazyClient<Client>>,
+        secret_id: impl Into<String>,
+        refresh: Duration,
+    ) -> Self {
         Self {
-            client,
+            client: client.into(),
             secret_id: secret_id.into(),
             stage: None,
             refresh,

@@ -1,6 +1,7 @@
 //! The table handle, its error type and the generic item plumbing the repositories share.
 
 use super::page::{decode_cursor, encode_cursor, Page, PageRequest};
+use crate::aws::LazyClient;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
@@ -13,7 +14,7 @@ pub(crate) type Item = HashMap<String, AttributeValue>;
 /// Repositories over the single DynamoDB table.
 #[derive(Clone, Debug)]
 pub struct Store {
-    pub(crate) client: Client,
+    pub(crate) client: LazyClient<Client>,
     pub(crate) table: String,
 }
 
@@ -222,9 +223,9 @@ impl Query {
 
 impl Store {
     /// Repositories over `table`.
-    pub fn new(client: Client, table: impl Into<String>) -> Self {
+    pub fn new(client: impl Into<LazyClient<Client>>, table: impl Into<String>) -> Self {
         Self {
-            client,
+            client: client.into(),
             table: table.into(),
         }
     }

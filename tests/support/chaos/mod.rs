@@ -186,7 +186,7 @@ pub async fn run(plan: ChaosPlan) -> anyhow::Result<ChaosReport> {
         sent: plan.events,
         ..Default::default()
     };
-    let mut driver = Driver::new(state.clone(), stack.clients.sqs.clone(), kills);
+    let mut driver = Driver::new(state.clone(), (*stack.clients.sqs).clone(), kills);
     // Webhooks in waves, the pipeline running between them.
     for wave in (0..plan.events).collect::<Vec<_>>().chunks(200) {
         let statuses: Vec<u16> = stream::iter(wave.iter().copied())

@@ -70,7 +70,7 @@ pub async fn client_for(
                     ))
                     .build(),
             ),
-            None => state.logs.clone(),
+            None => (*state.logs).clone(),
         });
     };
     let assumed = state
