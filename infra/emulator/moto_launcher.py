@@ -33,6 +33,13 @@ version, since it replaces one of moto's methods.
    models stay tracked: they are few, moto reads S3's lists to close files when it resets, and the
    tests read sent mail from the dashboard (`/moto-api/data.json`), which no longer lists
    DynamoDB's and SQS's models.
+7. Connections stay open between requests (HTTP/1.1 keep-alive), as AWS's endpoints keep them.
+   werkzeug's development server answers every request with `Connection: close`, because an
+   application that leaves part of a body unread would leave it in front of the next request; so
+   every SDK call opened a TCP connection and tore it down, and the hub's CPU figures counted
+   that. The launcher reads each request's declared body before moto sees it (moto reads it from
+   memory), which makes keeping the connection safe; a chunked request still closes its
+   connection.
 
 Usage: moto_launcher.py [moto_server arguments, e.g. -H 127.0.0.1 -p 5000]
 """
@@ -411,6 +418,55 @@ def census() -> dict[str, Any]:
     return report
 
 
+def _keep_alive_connections() -> None:
+    import io
+    import selectors
+    import types
+
+    from werkzeug import serving
+
+    make_environ = serving.WSGIRequestHandler.make_environ
+    send_header = serving.WSGIRequestHandler.send_header
+    # Per connection (werkzeug serves each on a thread of its own): whether the request being
+    # answered was read whole, so the connection can stay open.
+    request = threading.local()
+
+    def environ_with_body_read(self: Any) -> dict[str, Any]:
+        environ = make_environ(self)
+        request.read_whole = False
+        if environ.get("wsgi.input_terminated"):
+            return environ  # chunked: its end is the dechunker's to find; the connection closes
+        try:
+            size = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            return environ
+        environ["wsgi.input"] = io.BytesIO(self.rfile.read(size) if size > 0 else b"")
+        request.read_whole = True
+        return environ
+
+    def header_unless_closing(self: Any, keyword: str, value: str) -> None:
+        closing = keyword.lower() == "connection" and value.lower() == "close"
+        if closing and getattr(request, "read_whole", False):
+            return
+        send_header(self, keyword, value)
+
+    class DrainOnlyWhatWasNotRead(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
+        """After answering, werkzeug reads whatever the client sent that the application did not
+        (it closes every connection, so that can only be leftover body). On a kept connection it
+        would be the next request, and nothing is left over: a request read whole drains nothing."""
+
+        def select(self, timeout: float | None = None) -> list[Any]:
+            if getattr(request, "read_whole", False):
+                return []
+            return super().select(timeout)
+
+    serving.WSGIRequestHandler.make_environ = environ_with_body_read
+    serving.WSGIRequestHandler.send_header = header_unless_closing
+    serving.selectors = types.SimpleNamespace(  # type: ignore[assignment]
+        DefaultSelector=DrainOnlyWhatWasNotRead, EVENT_READ=selectors.EVENT_READ
+    )
+
+
 def _census_on_signal() -> None:
     """With FAULTLINE_EMULATOR_CENSUS=<file>, SIGUSR1 writes `census()` there as JSON."""
     import json
@@ -442,6 +498,7 @@ def main() -> None:
     _constant_time_sqs_sends()
     _partition_queries()
     _bounded_streams()
+    _keep_alive_connections()
     _census_on_signal()
     # One log line per request is noise on a long run (and the hub keeps stderr for start-up
     # failures): warnings and errors only.
