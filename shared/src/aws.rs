@@ -163,13 +163,12 @@ impl AwsClients {
     /// Clients from an already loaded configuration, each built on its first use.
     pub fn from_sdk_config(sdk: &SdkConfig, path_style_s3: bool) -> Self {
         let sdk = Arc::new(sdk.clone());
-        let s3_sdk = Arc::clone(&sdk);
         Self {
             dynamodb: lazy(&sdk, aws_sdk_dynamodb::Client::new),
             sqs: lazy(&sdk, aws_sdk_sqs::Client::new),
-            s3: LazyClient::new(move || {
+            s3: lazy(&sdk, move |sdk| {
                 aws_sdk_s3::Client::from_conf(
-                    aws_sdk_s3::config::Builder::from(&*s3_sdk)
+                    aws_sdk_s3::config::Builder::from(sdk)
                         .force_path_style(path_style_s3)
                         .build(),
                 )
@@ -183,7 +182,10 @@ impl AwsClients {
 }
 
 /// A client of the service `build` makes from `sdk`, built on its first use.
-fn lazy<C: 'static>(sdk: &Arc<SdkConfig>, build: fn(&SdkConfig) -> C) -> LazyClient<C> {
+fn lazy<C: 'static>(
+    sdk: &Arc<SdkConfig>,
+    build: impl Fn(&SdkConfig) -> C + Send + Sync + 'static,
+) -> LazyClient<C> {
     let sdk = Arc::clone(sdk);
     LazyClient::new(move || build(&sdk))
 }
