@@ -63,63 +63,27 @@ pub fn intercepted<I>(clients: &AwsClients, interceptor: &I) -> AwsClients
 where
     I: Intercept + Clone + 'static,
 {
+    // Each service's client again, with the interceptor added to its configuration.
+    macro_rules! with_interceptor {
+        ($service:ident, $client:ident) => {
+            LazyClient::from($service::Client::from_conf(
+                clients
+                    .$client
+                    .config()
+                    .to_builder()
+                    .interceptor(interceptor.clone())
+                    .build(),
+            ))
+        };
+    }
     AwsClients {
-        dynamodb: LazyClient::from(aws_sdk_dynamodb::Client::from_conf(
-            clients
-                .dynamodb
-                .config()
-                .to_builder()
-                .interceptor(interceptor.clone())
-                .build(),
-        )),
-        sqs: LazyClient::from(aws_sdk_sqs::Client::from_conf(
-            clients
-                .sqs
-                .config()
-                .to_builder()
-                .interceptor(interceptor.clone())
-                .build(),
-        )),
-        s3: LazyClient::from(aws_sdk_s3::Client::from_conf(
-            clients
-                .s3
-                .config()
-                .to_builder()
-                .interceptor(interceptor.clone())
-                .build(),
-        )),
-        secrets: LazyClient::from(aws_sdk_secretsmanager::Client::from_conf(
-            clients
-                .secrets
-                .config()
-                .to_builder()
-                .interceptor(interceptor.clone())
-                .build(),
-        )),
-        ses: LazyClient::from(aws_sdk_sesv2::Client::from_conf(
-            clients
-                .ses
-                .config()
-                .to_builder()
-                .interceptor(interceptor.clone())
-                .build(),
-        )),
-        logs: LazyClient::from(aws_sdk_cloudwatchlogs::Client::from_conf(
-            clients
-                .logs
-                .config()
-                .to_builder()
-                .interceptor(interceptor.clone())
-                .build(),
-        )),
-        sts: LazyClient::from(aws_sdk_sts::Client::from_conf(
-            clients
-                .sts
-                .config()
-                .to_builder()
-                .interceptor(interceptor.clone())
-                .build(),
-        )),
+        dynamodb: with_interceptor!(aws_sdk_dynamodb, dynamodb),
+        sqs: with_interceptor!(aws_sdk_sqs, sqs),
+        s3: with_interceptor!(aws_sdk_s3, s3),
+        secrets: with_interceptor!(aws_sdk_secretsmanager, secrets),
+        ses: with_interceptor!(aws_sdk_sesv2, ses),
+        logs: with_interceptor!(aws_sdk_cloudwatchlogs, logs),
+        sts: with_interceptor!(aws_sdk_sts, sts),
     }
 }
 
