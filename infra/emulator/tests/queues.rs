@@ -1,5 +1,6 @@
-//! The emulator's SQS, as the launcher runs it: sends no longer scan the queue, and nothing a
-//! send reads changed (FIFO content-based deduplication holds, the queue's counts are right).
+//! The emulator's SQS, as the launcher runs it: sends and receives no longer scan the queue, and
+//! nothing they answer changed (FIFO content-based deduplication holds, the queue's counts are
+//! right, a receive hands out each visible message once).
 
 use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
 use aws_sdk_sqs::Client;
@@ -99,5 +100,78 @@ async fn sends_keep_fifo_deduplication_and_the_queue_counts() {
         )
         .await,
         30
+    );
+}
+
+#[tokio::test]
+async fn receives_hand_out_each_visible_message_once_from_a_deep_queue() {
+    let client = Client::new(&sdk_config(shared_emulator()).await);
+    let queue = client
+        .create_queue()
+        .queue_name(format!("deep-{}", rand::random::<u32>()))
+        .send()
+        .await
+        .expect("queue")
+        .queue_url
+        .unwrap_or_default();
+    for batch in 0..40 {
+        let entries = (0..10)
+            .map(|i| {
+                SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(format!("{batch}-{i}"))
+                    .delay_seconds(if i == 0 { 600 } else { 0 })
+                    .build()
+                    .expect("entry")
+            })
+            .collect();
+        client
+            .send_message_batch()
+            .queue_url(&queue)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .expect("batch");
+    }
+    let mut received = std::collections::BTreeSet::new();
+    loop {
+        let messages = client
+            .receive_message()
+            .queue_url(&queue)
+            .max_number_of_messages(10)
+            .send()
+            .await
+            .expect("received")
+            .messages
+            .unwrap_or_default();
+        if messages.is_empty() {
+            break;
+        }
+        assert!(messages.len() <= 10);
+        for message in messages {
+            let body = message.body.unwrap_or_default();
+            assert!(!body.ends_with("-0"), "a delayed message was handed out");
+            assert!(received.insert(body), "a message was handed out twice");
+        }
+    }
+    assert_eq!(received.len(), 360, "every visible message, once");
+    assert_eq!(
+        count(
+            &client,
+            &queue,
+            QueueAttributeName::ApproximateNumberOfMessagesNotVisible
+        )
+        .await,
+        360,
+        "received messages are in flight"
+    );
+    assert_eq!(
+        count(
+            &client,
+            &queue,
+            QueueAttributeName::ApproximateNumberOfMessagesDelayed
+        )
+        .await,
+        40
     );
 }
