@@ -184,6 +184,10 @@ pub struct Attempt {
     pub error_kind: Option<String>,
     /// When the next attempt is due, when there is one.
     pub next_attempt_at: Option<DateTime<Utc>>,
+    /// The next attempt's task is queued (marked once it was): a duplicate of this attempt's
+    /// task leaves it alone instead of queueing it again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub successor_queued: bool,
 }
 
 impl Attempt {
@@ -208,6 +212,7 @@ impl Attempt {
             error: None,
             error_kind: None,
             next_attempt_at: None,
+            successor_queued: false,
         }
     }
 }

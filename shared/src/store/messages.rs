@@ -407,6 +407,25 @@ impl Store {
         .await
     }
 
+    /// Marks `attempt`'s successor queued, so a duplicate of its task does not queue it again.
+    pub async fn mark_successor_queued(
+        &self,
+        tenant: &TenantId,
+        attempt: &Attempt,
+    ) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(attempt_keys(tenant, attempt).key()))
+            .update_expression("SET successor_queued = :queued")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":queued", AttributeValue::Bool(true))
+            .send()
+            .await
+            .map_err(StoreError::from)?;
+        Ok(())
+    }
+
     /// A message's attempts to every endpoint, by endpoint then attempt number.
     pub async fn list_attempts(
         &self,

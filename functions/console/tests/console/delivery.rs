@@ -29,6 +29,7 @@ async fn failed_attempt(stack: &TestStack, tenant: &TenantId, message: &str, end
         error: Some("HTTP 503".into()),
         error_kind: Some("status".into()),
         next_attempt_at: Some(now + chrono::Duration::hours(1)),
+        successor_queued: true,
     };
     let record = DeliveryRecord {
         message_id: message,

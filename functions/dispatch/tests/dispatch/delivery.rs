@@ -219,6 +219,70 @@ async fn a_duplicate_task_does_not_post_twice() {
 }
 
 #[tokio::test]
+async fn duplicates_of_a_failed_attempt_queue_its_successor_once_and_repair_a_missing_one() {
+    let receiver = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&receiver)
+        .await;
+    let f = fixture(
+        TestStack::deploy_with("1,1,1", Clock::system()).await,
+        &receiver,
+    )
+    .await;
+
+    // Attempt 1 fails and queues attempt 2; two more copies of its task arrive afterwards.
+    handle(&f.stack.state, f.event(&[f.task(1)])).await;
+    handle(&f.stack.state, f.event(&[f.task(1), f.task(1)])).await;
+    assert!(f.attempts().await[0].successor_queued);
+    // Attempt 2's task ran and failed, but its run died before queueing attempt 3.
+    let now = f.stack.state.clock.now();
+    let mut second = faultline::domain::Attempt::in_flight(
+        f.message.id.clone(),
+        f.endpoint.id.clone(),
+        2,
+        f.endpoint.url.clone(),
+        now,
+    );
+    second.outcome = faultline::domain::AttemptOutcome::Failed;
+    second.next_attempt_at = Some(now + Duration::seconds(1));
+    let record = faultline::store::DeliveryRecord {
+        message_id: f.message.id.clone(),
+        endpoint_id: f.endpoint.id.clone(),
+        status: DeliveryStatus::Failed,
+        attempts: 2,
+        next_attempt_at: second.next_attempt_at,
+        updated_at: now,
+    };
+    f.stack
+        .state
+        .store
+        .record_attempt_result(&f.tenant, &second, &record)
+        .await
+        .expect("recorded");
+    // Its redelivered task (twice) queues attempt 3, once.
+    handle(&f.stack.state, f.event(&[f.task(2)])).await;
+    handle(&f.stack.state, f.event(&[f.task(2)])).await;
+
+    tokio::time::sleep(std::time::Duration::from_millis(2500)).await;
+    let mut queued: Vec<u64> = f
+        .stack
+        .drain_queue("RetriesQueue")
+        .await
+        .iter()
+        .filter_map(|task| task["attempt"].as_u64())
+        .collect();
+    queued.sort_unstable();
+    assert_eq!(queued, vec![2, 3], "each successor queued once");
+    assert_eq!(
+        receiver.received_requests().await.expect("recorded").len(),
+        1,
+        "only attempt 1 was sent"
+    );
+    assert!(f.attempts().await.iter().all(|a| a.successor_queued));
+}
+
+#[tokio::test]
 async fn only_the_bad_record_of_a_batch_is_reported_for_redelivery() {
     let receiver = MockServer::start().await;
     Mock::given(method("POST"))

@@ -137,11 +137,13 @@ pub async fn dispatch_with(
     {
         AttemptClaim::Claimed => {}
         AttemptClaim::AlreadyMade(made) => {
-            // The task was delivered twice. If the attempt failed, make sure its successor is
-            // queued (the first run may have died before queueing it); the successor's own claim
-            // absorbs any duplicate this creates.
-            if let (AttemptOutcome::Failed, Some(at)) = (made.outcome, made.next_attempt_at) {
-                enqueue_attempt(state, task, task.attempt + 1, at, now).await?;
+            // The task was delivered twice. If the attempt failed and its successor is not marked
+            // queued, queue it (the first run may have died before queueing it); the successor's
+            // own claim absorbs any duplicate this creates.
+            if let (AttemptOutcome::Failed, Some(at), false) =
+                (made.outcome, made.next_attempt_at, made.successor_queued)
+            {
+                enqueue_successor(state, task, &made, at, now).await?;
             }
             // The delivery record is the truth (written with the attempt): bring the message's
             // status sets in line with it, in case the first run died before updating them.
@@ -308,7 +310,7 @@ async fn record_result(
         .record_attempt_result(&task.tenant_id, &attempt, &record)
         .await?;
     if let Some(at) = next_at {
-        enqueue_attempt(state, task, task.attempt + 1, at, now).await?;
+        enqueue_successor(state, task, &attempt, at, now).await?;
     }
     report(state, task, endpoint, &attempt, &outcome, class, now).await?;
     crate::metrics::Observation::new(&[("Result", if succeeded { "succeeded" } else { "failed" })])
@@ -391,20 +393,31 @@ async fn report(
     Ok(())
 }
 
-async fn enqueue_attempt(
+/// Queues the attempt after `made` (due `at`), then marks `made`'s successor queued. Without
+/// the mark, every duplicate of a failed attempt's task queued one more successor, and each of
+/// those, handed over twice in turn, queued more. A mark that cannot be written is only logged:
+/// a duplicate then queues the successor again, and the successor's claim absorbs it.
+async fn enqueue_successor(
     state: &AppState,
     task: &DeliveryTask,
-    attempt: u32,
+    made: &Attempt,
     at: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<(), ServiceError> {
     let next = DeliveryTask {
-        attempt,
+        attempt: task.attempt + 1,
         not_before: at,
         ..task.clone()
     };
     let wait = (at - now).to_std().unwrap_or_default();
     state.deliveries.enqueue_after(&next, wait).await?;
+    if let Err(error) = state
+        .store
+        .mark_successor_queued(&task.tenant_id, made)
+        .await
+    {
+        tracing::warn!(%error, message_id = %task.message_id, endpoint_id = %task.endpoint_id, attempt = task.attempt, "successor queued but not marked");
+    }
     Ok(())
 }
 
