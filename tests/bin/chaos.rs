@@ -15,6 +15,7 @@ async fn main() -> anyhow::Result<()> {
     let report = run(ChaosPlan {
         events,
         deadline: Duration::from_secs(1800),
+        progress: true,
     })
     .await?;
     println!("{report}");

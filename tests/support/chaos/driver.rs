@@ -4,7 +4,10 @@
 //! made visible again and the clock moves past the queue's visibility timeout, as it would have.
 
 use super::receivers::KillOrder;
-use aws_sdk_sqs::types::{Message, MessageSystemAttributeName};
+use aws_sdk_sqs::types::{
+    ChangeMessageVisibilityBatchRequestEntry, DeleteMessageBatchRequestEntry, Message,
+    MessageSystemAttributeName,
+};
 use faultline::AppState;
 use futures::stream::{self, StreamExt};
 use std::collections::{HashMap, HashSet};
@@ -220,24 +223,43 @@ impl Driver {
                 }
             }
         }
-        for message in &messages {
-            let receipt = message.receipt_handle().unwrap_or_default();
+        // As the event source mapping settles a batch: the finished records deleted in one
+        // request, the rest made visible again in another.
+        let (mut done, mut again) = (Vec::new(), Vec::new());
+        for (i, message) in messages.iter().enumerate() {
+            let (id, receipt) = (i.to_string(), message.receipt_handle().unwrap_or_default());
             if failed.contains(message.message_id().unwrap_or_default()) {
-                self.sqs
-                    .change_message_visibility()
-                    .queue_url(&queue)
-                    .receipt_handle(receipt)
-                    .visibility_timeout(0)
-                    .send()
-                    .await?;
+                again.push(
+                    ChangeMessageVisibilityBatchRequestEntry::builder()
+                        .id(id)
+                        .receipt_handle(receipt)
+                        .visibility_timeout(0)
+                        .build()?,
+                );
             } else {
-                self.sqs
-                    .delete_message()
-                    .queue_url(&queue)
-                    .receipt_handle(receipt)
-                    .send()
-                    .await?;
+                done.push(
+                    DeleteMessageBatchRequestEntry::builder()
+                        .id(id)
+                        .receipt_handle(receipt)
+                        .build()?,
+                );
             }
+        }
+        if !again.is_empty() {
+            self.sqs
+                .change_message_visibility_batch()
+                .queue_url(&queue)
+                .set_entries(Some(again))
+                .send()
+                .await?;
+        }
+        if !done.is_empty() {
+            self.sqs
+                .delete_message_batch()
+                .queue_url(&queue)
+                .set_entries(Some(done))
+                .send()
+                .await?;
         }
         let fanout_killed = kill_fanout && killed > 0;
         Ok(RunReport {

@@ -31,6 +31,9 @@ pub struct ChaosPlan {
     pub events: usize,
     /// How long the pipeline may take to settle after the last webhook.
     pub deadline: Duration,
+    /// Print a line on stderr per wave of webhooks and per look at the ledger, so a long run
+    /// shows where it is.
+    pub progress: bool,
 }
 
 /// What a run found.
@@ -139,6 +142,8 @@ impl fmt::Display for ChaosReport {
 const SECRET: &str = "a-long-shared-secret-1234";
 /// The sender's timeout in the run; a hanging receiver hangs longer.
 const SEND_TIMEOUT: Duration = Duration::from_secs(1);
+/// Webhooks sent between two turns of the pipeline.
+const WAVE: usize = 200;
 
 /// Runs the plan on a fresh stack of the process's emulator.
 pub async fn run(plan: ChaosPlan) -> anyhow::Result<ChaosReport> {
@@ -187,8 +192,13 @@ pub async fn run(plan: ChaosPlan) -> anyhow::Result<ChaosReport> {
         ..Default::default()
     };
     let mut driver = Driver::new(state.clone(), (*stack.clients.sqs).clone(), kills);
+    let progress = |line: String| {
+        if plan.progress {
+            eprintln!("chaos {:>7.1} s  {line}", started.elapsed().as_secs_f64());
+        }
+    };
     // Webhooks in waves, the pipeline running between them.
-    for wave in (0..plan.events).collect::<Vec<_>>().chunks(200) {
+    for wave in (0..plan.events).collect::<Vec<_>>().chunks(WAVE) {
         let statuses: Vec<u16> = stream::iter(wave.iter().copied())
             .map(|n| {
                 let state = state.clone();
@@ -203,20 +213,45 @@ pub async fn run(plan: ChaosPlan) -> anyhow::Result<ChaosReport> {
         }
         report.accepted = report.webhook_statuses.get(&202).copied().unwrap_or(0);
         stack.relay_outbox().await;
-        driver.round(5).await?;
+        let handled = driver.round(5).await?;
+        progress(format!(
+            "{} webhooks sent ({} accepted); {handled} queued records handled after this wave",
+            wave.last().map_or(0, |n| n + 1),
+            report.accepted
+        ));
     }
     let settle_by = Instant::now() + plan.deadline;
     let mut quiet_rounds = 0u32;
+    let (mut rounds, mut last_line) = (0usize, Instant::now());
     while Instant::now() < settle_by {
         stack.relay_outbox().await;
-        if driver.round(20).await? > 0 {
+        let round_started = Instant::now();
+        let handled = driver.round(20).await?;
+        rounds += 1;
+        if last_line.elapsed() >= Duration::from_secs(10) {
+            last_line = Instant::now();
+            progress(format!(
+                "settling: round {rounds} handled {handled} records in {} ms; {} records, {} redelivered so far",
+                round_started.elapsed().as_millis(),
+                driver.mischief.records,
+                driver.mischief.redelivered
+            ));
+        }
+        if handled > 0 {
             quiet_rounds = 0;
             continue;
         }
         quiet_rounds += 1;
         // Retries wait out their SQS delay: look at the ledger only once the queues go quiet.
-        if quiet_rounds.is_multiple_of(5) && settled(&stack, &tenant, endpoints.len()).await? {
-            break;
+        if quiet_rounds.is_multiple_of(5) {
+            let unsettled = unsettled(&stack, &tenant, endpoints.len()).await?;
+            progress(format!(
+                "settling: {unsettled} pairs not yet delivered or exhausted; {} queued records handled so far",
+                driver.mischief.records
+            ));
+            if unsettled == 0 {
+                break;
+            }
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
@@ -279,15 +314,23 @@ async fn ledger(
     Ok((messages.len(), deliveries))
 }
 
-async fn settled(stack: &TestStack, tenant: &TenantId, endpoints: usize) -> anyhow::Result<bool> {
+/// Pairs not (yet) delivered or exhausted: missing from the ledger, or still pending.
+async fn unsettled(
+    stack: &TestStack,
+    tenant: &TenantId,
+    endpoints: usize,
+) -> anyhow::Result<usize> {
     let (messages, deliveries) = ledger(stack, tenant).await?;
-    Ok(deliveries.len() == messages * endpoints
-        && deliveries.iter().all(|(_, _, status)| {
+    let settled = deliveries
+        .iter()
+        .filter(|(_, _, status)| {
             matches!(
                 status,
                 DeliveryStatus::Succeeded | DeliveryStatus::Exhausted
             )
-        }))
+        })
+        .count();
+    Ok((messages * endpoints).saturating_sub(settled))
 }
 
 async fn account(

@@ -9,6 +9,7 @@ async fn every_pair_is_delivered_or_exhausted_once_through_redeliveries_kills_an
     let report = run(ChaosPlan {
         events: 20,
         deadline: Duration::from_secs(300),
+        progress: false,
     })
     .await
     .expect("the run completes");
