@@ -1,8 +1,10 @@
 //! The emulator's SQS, as the launcher runs it: sends and receives no longer scan the queue, and
 //! nothing they answer changed (FIFO content-based deduplication holds, the queue's counts are
-//! right, a receive hands out each visible message once).
+//! right, a receive hands out each visible message once, a delete removes its message alone).
 
-use aws_sdk_sqs::types::{QueueAttributeName, SendMessageBatchRequestEntry};
+use aws_sdk_sqs::types::{
+    DeleteMessageBatchRequestEntry, QueueAttributeName, SendMessageBatchRequestEntry,
+};
 use aws_sdk_sqs::Client;
 use faultline_emulator::{sdk_config, shared_emulator};
 
@@ -134,6 +136,7 @@ async fn receives_hand_out_each_visible_message_once_from_a_deep_queue() {
             .expect("batch");
     }
     let mut received = std::collections::BTreeSet::new();
+    let mut receipts = Vec::new();
     loop {
         let messages = client
             .receive_message()
@@ -149,6 +152,7 @@ async fn receives_hand_out_each_visible_message_once_from_a_deep_queue() {
         }
         assert!(messages.len() <= 10);
         for message in messages {
+            receipts.push(message.receipt_handle.clone().unwrap_or_default());
             let body = message.body.unwrap_or_default();
             assert!(!body.ends_with("-0"), "a delayed message was handed out");
             assert!(received.insert(body), "a message was handed out twice");
@@ -164,6 +168,53 @@ async fn receives_hand_out_each_visible_message_once_from_a_deep_queue() {
         .await,
         360,
         "received messages are in flight"
+    );
+    // Deleting: a batch, one message twice (the second is still a success), and a receipt the
+    // queue never handed out (refused).
+    let entries = receipts[..10]
+        .iter()
+        .enumerate()
+        .map(|(i, receipt)| {
+            DeleteMessageBatchRequestEntry::builder()
+                .id(i.to_string())
+                .receipt_handle(receipt)
+                .build()
+                .expect("entry")
+        })
+        .collect();
+    let deleted = client
+        .delete_message_batch()
+        .queue_url(&queue)
+        .set_entries(Some(entries))
+        .send()
+        .await
+        .expect("batch delete");
+    assert_eq!(deleted.successful().len(), 10);
+    for _ in 0..2 {
+        client
+            .delete_message()
+            .queue_url(&queue)
+            .receipt_handle(&receipts[10])
+            .send()
+            .await
+            .expect("deleted, and deleted again");
+    }
+    let refused = client
+        .delete_message()
+        .queue_url(&queue)
+        .receipt_handle("never-handed-out")
+        .send()
+        .await;
+    assert!(refused.is_err(), "an unknown receipt handle is refused");
+    assert_eq!(
+        count(
+            &client,
+            &queue,
+            QueueAttributeName::ApproximateNumberOfMessagesNotVisible
+        )
+        .await,
+        349,
+        "the deleted messages are gone"
     );
     assert_eq!(
         count(
