@@ -2,10 +2,11 @@
 //! instead of through moto's shape walk: every attribute type comes back as it was written, from
 //! every operation that returns items.
 
+mod common;
+
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, KeysAndAttributes,
-    ReturnConsumedCapacity, ReturnValue, ScalarAttributeType,
+    AttributeValue, KeysAndAttributes, ReturnConsumedCapacity, ReturnValue,
 };
 use aws_sdk_dynamodb::Client;
 use faultline_emulator::{sdk_config, shared_emulator};
@@ -15,27 +16,7 @@ type Item = HashMap<String, AttributeValue>;
 
 async fn table(client: &Client) -> String {
     let name = format!("answers-{}", rand::random::<u32>());
-    client
-        .create_table()
-        .table_name(&name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("attribute"),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("key"),
-        )
-        .send()
-        .await
-        .expect("table created");
+    common::hash_key_table(client, &name).await;
     name
 }
 

@@ -2,10 +2,9 @@
 //! model object it ever made (each version of each item written) for its dashboard; the launcher
 //! stops that, and its census says what is alive.
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
-    ScalarAttributeType,
-};
+mod common;
+
+use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_dynamodb::Client;
 use faultline_emulator::{free_port, sdk_config, Emulator};
 
@@ -14,27 +13,7 @@ async fn rewriting_one_item_a_thousand_times_keeps_one_item_alive() {
     // An emulator of its own: the count of live item objects is the whole process's.
     let emulator = Emulator::start(free_port().expect("port")).expect("emulator");
     let client = Client::new(&sdk_config(&emulator.endpoint()).await);
-    client
-        .create_table()
-        .table_name("memory")
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("attribute"),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("key"),
-        )
-        .send()
-        .await
-        .expect("table created");
+    common::hash_key_table(&client, "memory").await;
     for n in 0..1000 {
         client
             .put_item()

@@ -22,6 +22,31 @@ async fn count(client: &Client, url: &str, name: QueueAttributeName) -> u64 {
         .unwrap_or_default()
 }
 
+/// Sends `batches` batches of 10 messages (bodies `"{batch}-{i}"`), the first of each batch
+/// delayed 600 s, in message group `group` when there is one.
+async fn fill(client: &Client, url: &str, batches: usize, group: Option<&str>) {
+    for batch in 0..batches {
+        let entries = (0..10)
+            .map(|i| {
+                SendMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .message_body(format!("{batch}-{i}"))
+                    .set_message_group_id(group.map(str::to_owned))
+                    .delay_seconds(if i == 0 { 600 } else { 0 })
+                    .build()
+                    .expect("entry")
+            })
+            .collect();
+        client
+            .send_message_batch()
+            .queue_url(url)
+            .set_entries(Some(entries))
+            .send()
+            .await
+            .expect("batch");
+    }
+}
+
 #[tokio::test]
 async fn sends_keep_fifo_deduplication_and_the_queue_counts() {
     let client = Client::new(&sdk_config(shared_emulator()).await);
@@ -65,26 +90,7 @@ async fn sends_keep_fifo_deduplication_and_the_queue_counts() {
         .expect("queue")
         .queue_url
         .unwrap_or_default();
-    for batch in 0..30 {
-        let entries = (0..10)
-            .map(|i| {
-                SendMessageBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .message_body(format!("{batch}-{i}"))
-                    .message_group_id("tenant")
-                    .delay_seconds(if i == 0 { 600 } else { 0 })
-                    .build()
-                    .expect("entry")
-            })
-            .collect();
-        client
-            .send_message_batch()
-            .queue_url(&standard)
-            .set_entries(Some(entries))
-            .send()
-            .await
-            .expect("batch");
-    }
+    fill(&client, &standard, 30, Some("tenant")).await;
     assert_eq!(
         count(
             &client,
@@ -116,25 +122,7 @@ async fn receives_hand_out_each_visible_message_once_from_a_deep_queue() {
         .expect("queue")
         .queue_url
         .unwrap_or_default();
-    for batch in 0..40 {
-        let entries = (0..10)
-            .map(|i| {
-                SendMessageBatchRequestEntry::builder()
-                    .id(i.to_string())
-                    .message_body(format!("{batch}-{i}"))
-                    .delay_seconds(if i == 0 { 600 } else { 0 })
-                    .build()
-                    .expect("entry")
-            })
-            .collect();
-        client
-            .send_message_batch()
-            .queue_url(&queue)
-            .set_entries(Some(entries))
-            .send()
-            .await
-            .expect("batch");
-    }
+    fill(&client, &queue, 40, None).await;
     let mut received = std::collections::BTreeSet::new();
     let mut receipts = Vec::new();
     loop {

@@ -2,37 +2,16 @@
 //! fails leaves every item as it was, one that succeeds applies all, and racing conditional
 //! writers never lose an update (moto alone restored whole-table copies and raced).
 
-use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, Delete, KeySchemaElement, KeyType, Put,
-    ScalarAttributeType, TransactWriteItem, Update,
-};
+mod common;
+
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 use aws_sdk_dynamodb::Client;
 use faultline_emulator::{sdk_config, shared_emulator};
 
 async fn table() -> (Client, String) {
     let client = Client::new(&sdk_config(shared_emulator()).await);
     let name = format!("tx-{}", rand::random::<u32>());
-    client
-        .create_table()
-        .table_name(&name)
-        .billing_mode(BillingMode::PayPerRequest)
-        .attribute_definitions(
-            AttributeDefinition::builder()
-                .attribute_name("pk")
-                .attribute_type(ScalarAttributeType::S)
-                .build()
-                .expect("attribute"),
-        )
-        .key_schema(
-            KeySchemaElement::builder()
-                .attribute_name("pk")
-                .key_type(KeyType::Hash)
-                .build()
-                .expect("key"),
-        )
-        .send()
-        .await
-        .expect("table created");
+    common::hash_key_table(&client, &name).await;
     (client, name)
 }
 
